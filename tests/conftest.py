@@ -1,0 +1,56 @@
+"""Shared fixtures: the real configuration, and a fresh store on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+
+from vsdash.config import load_config
+from vsdash.store import Store, metadata
+
+POSTGRES_URL = os.environ.get("VSDASH_TEST_POSTGRES_URL")
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+@pytest.fixture(scope="session")
+def cfg():
+    """The project's own configuration file, as a user runs it."""
+    return load_config()
+
+
+def postgres_url_or_skip() -> str:
+    """The test server's URL; in CI a missing server is a failure, elsewhere a skip."""
+    if POSTGRES_URL:
+        return POSTGRES_URL
+    if IN_CI:
+        pytest.fail("CI must set VSDASH_TEST_POSTGRES_URL (see .ci/start-postgres)")
+    pytest.skip("no PostgreSQL server: set VSDASH_TEST_POSTGRES_URL (.ci/start-postgres prints one)")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path: Path):
+    """An empty store on each engine vsdash supports."""
+    if request.param == "sqlite":
+        s = Store(f"sqlite:///{tmp_path / 'vsdash.db'}")
+    else:
+        s = Store(postgres_url_or_skip(), create=False)
+        metadata.drop_all(s.engine)
+        s.create_schema()
+    yield s
+    s.dispose()
+
+
+@pytest.fixture
+def write(tmp_path: Path):
+    """Write a small feed file into the test's folder and return its path."""
+    def _write(name: str, text: str | bytes) -> Path:
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(text, bytes):
+            path.write_bytes(text)
+        else:
+            path.write_text(text.lstrip("\n"), encoding="utf-8")
+        return path
+    return _write

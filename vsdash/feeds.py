@@ -1,0 +1,526 @@
+"""Feed files: read CSV or XLSX, recognise the kind, validate every row, keep the rejects with reasons."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import hashlib
+import io
+import re
+from dataclasses import dataclass
+from datetime import date, datetime
+from pathlib import Path
+from typing import Callable
+
+import polars as pl
+
+from vsdash.config import Config
+from vsdash.geo import bng_to_latlon
+from vsdash.identifiers import upn_problem
+
+KINDS = ("attendance", "children", "suspensions", "schools")
+
+# Accepted header spellings per column, after normalising (lower case, no spaces or underscores).
+COLUMNS: dict[str, dict[str, tuple[str, ...]]] = {
+    "attendance": {
+        "upn": ("upn",),
+        "urn": ("urn", "schoolurn"),
+        "date": ("date", "attendancedate", "sessiondate"),
+        "am": ("am", "amcode", "ammark"),
+        "pm": ("pm", "pmcode", "pmmark"),
+        "la_child_id": ("lachildid", "childid"),
+    },
+    "children": {
+        "la_child_id": ("lachildid", "childid"),
+        "upn": ("upn",),
+        "first_name": ("firstname", "forename"),
+        "last_name": ("lastname", "surname"),
+        "dob": ("dob", "dateofbirth"),
+        "gender": ("gender", "sex"),
+        "cohort": ("cohort",),
+        "start_date": ("startdate",),
+        "end_date": ("enddate",),
+        "social_worker": ("socialworker",),
+        "team": ("team", "socialcareteam"),
+        "locality": ("locality",),
+        "ehcp": ("ehcp",),
+        "responsible_la": ("responsiblela",),
+        "year_group": ("yeargroup", "ncyeargroup", "ncyear"),
+    },
+    "suspensions": {
+        "upn": ("upn",),
+        "urn": ("urn", "schoolurn"),
+        "start_date": ("startdate",),
+        "end_date": ("enddate",),
+        "sessions": ("sessions",),
+        "category": ("category",),
+        "reason": ("reason", "reason1"),
+        "reason_2": ("reason2",),
+        "reason_3": ("reason3",),
+    },
+    "schools": {
+        "urn": ("urn",),
+        "name": ("establishmentname", "name", "schoolname"),
+        "la_code": ("la(code)", "lacode"),
+        "la_name": ("la(name)", "laname"),
+        "phase": ("phaseofeducation(name)", "phaseofeducation", "phase"),
+        "postcode": ("postcode",),
+        "easting": ("easting",),
+        "northing": ("northing",),
+        "latitude": ("latitude",),
+        "longitude": ("longitude",),
+        "locality": ("locality",),
+    },
+}
+
+REQUIRED: dict[str, tuple[str, ...]] = {
+    "attendance": ("upn", "urn", "date", "am", "pm"),
+    "children": ("la_child_id", "cohort", "start_date"),
+    "suspensions": ("upn", "urn", "start_date", "category"),
+    "schools": ("urn", "name", "la_code"),
+}
+
+HEADER_HELP = {
+    "attendance": "UPN, URN, Date, AM, PM",
+    "children": "LA Child ID, Cohort, Start Date (plus UPN, names, DOB, Social Worker, Team, ...)",
+    "suspensions": "UPN, URN, Start Date, Sessions, Category, Reason",
+    "schools": "URN, EstablishmentName, LA (code) (a GIAS extract)",
+}
+
+TRUE_WORDS = {"Y", "YES", "TRUE", "1"}
+FALSE_WORDS = {"N", "NO", "FALSE", "0"}
+
+
+class FeedError(Exception):
+    """A file that cannot be loaded at all; the message is one line a data manager can act on."""
+
+
+@dataclass
+class RawFeed:
+    """A file's cells as text, with the line each row came from and its original text."""
+
+    file: str
+    sha256: str
+    header: list[str]
+    frame: pl.DataFrame          # one String column per header cell, plus _line and _raw
+    short_rows: pl.DataFrame     # rows whose number of fields does not match the header
+
+
+@dataclass
+class ParsedFeed:
+    """A validated file: rows ready for the store, keyed by table, and the rejected rows."""
+
+    file: str
+    kind: str
+    sha256: str
+    rows_read: int
+    tables: dict[str, pl.DataFrame]
+    rejects: pl.DataFrame        # line, column, reason, raw, outcome
+
+
+REJECT_SCHEMA = {"line": pl.Int64, "column": pl.String, "reason": pl.String, "raw": pl.String, "outcome": pl.String}
+
+
+def normalise_header(name: str) -> str:
+    """Header names match ignoring case, spaces and underscores (feed rule)."""
+    return re.sub(r"[\s_]+", "", name).lower()
+
+
+def file_sha256(data: bytes) -> str:
+    """The content fingerprint that makes a repeated file a no-op."""
+    return hashlib.sha256(data).hexdigest()
+
+
+# ---- reading ---------------------------------------------------------------------------------
+
+def read_raw(path: Path) -> RawFeed:
+    """Read a CSV (UTF-8 or Latin-1, optionally gzipped) or XLSX file into text cells."""
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise FeedError(f"cannot open the file: {exc.strerror}") from None
+    sha = file_sha256(data)
+    if data[:2] == b"\x1f\x8b":
+        try:
+            data = gzip.decompress(data)
+        except (OSError, EOFError) as exc:
+            raise FeedError(f"the gzip file is damaged: {exc}") from None
+    if data[:4] == b"PK\x03\x04":
+        rows = _xlsx_rows(data)
+    elif b"\x00" in data[:4096]:
+        raise FeedError("this is not a CSV or XLSX file (it contains binary data)")
+    else:
+        rows = _csv_rows(data)
+    return _to_raw_feed(path.name, sha, rows)
+
+
+def _decode(data: bytes) -> str:
+    """UTF-8 first (with or without BOM); GIAS extracts come as Latin-1."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
+
+
+def _is_cp1252(data: bytes) -> bool:
+    """Windows-1252 is a superset of Latin-1 for the characters people type; check it decodes."""
+    try:
+        data.decode("cp1252")
+        return True
+    except UnicodeDecodeError:
+        return False
+
+
+def _csv_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """Rows of a CSV with the line number each ends on; blank lines are skipped."""
+    text = _decode(data)
+    try:
+        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
+        delimiter = dialect.delimiter
+    except csv.Error:
+        delimiter = ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
+    out: list[tuple[int, list[str]]] = []
+    try:
+        for row in reader:
+            if row and any(cell.strip() for cell in row):
+                out.append((reader.line_num, row))
+    except csv.Error as exc:
+        raise FeedError(f"the CSV cannot be read near line {reader.line_num}: {exc}") from None
+    return out
+
+
+def _xlsx_cell(value: object) -> str:
+    """An Excel cell as the text a CSV would hold."""
+    if value is None:
+        return ""
+    if isinstance(value, datetime):
+        return value.date().isoformat() if value.time() == datetime.min.time() else value.isoformat()
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return str(value)
+
+
+def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
+    """Rows of the first worksheet with their spreadsheet row numbers."""
+    from openpyxl import load_workbook
+
+    try:
+        workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl raises many types for a damaged file
+        raise FeedError(f"the XLSX file cannot be opened: {exc}") from None
+    sheet = workbook.worksheets[0]
+    out = []
+    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+        cells = [_xlsx_cell(v) for v in values]
+        while cells and cells[-1] == "":
+            cells.pop()
+        if cells:
+            out.append((number, cells))
+    workbook.close()
+    return out
+
+
+def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]]) -> RawFeed:
+    """Split header and body; rows with the wrong number of fields are set aside, not guessed at."""
+    if not rows:
+        raise FeedError("the file is empty")
+    header = [h.strip() for h in rows[0][1]]
+    while header and not header[-1]:
+        header.pop()
+    width = len(header)
+    good_lines, good_cells, good_raw, short = [], [], [], []
+    for line, cells in rows[1:]:
+        raw = _join(cells)
+        if len(cells) > width and not any(c.strip() for c in cells[width:]):
+            cells = cells[:width]
+        if len(cells) != width:
+            short.append({"line": line, "column": None, "outcome": "rejected", "raw": raw,
+                          "reason": f"the row has {len(cells)} fields but the header has {width}"})
+            continue
+        good_lines.append(line)
+        good_cells.append(cells)
+        good_raw.append(raw)
+    columns = {f"c{i}": [r[i] for r in good_cells] for i in range(width)}
+    frame = pl.DataFrame(
+        {**columns, "_line": good_lines, "_raw": good_raw},
+        schema={**{f"c{i}": pl.String for i in range(width)}, "_line": pl.Int64, "_raw": pl.String},
+    )
+    frame = frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
+    return RawFeed(name, sha, header, frame, pl.DataFrame(short, schema=REJECT_SCHEMA))
+
+
+def _join(cells: list[str]) -> str:
+    """The row as CSV text, to keep beside its rejection."""
+    buffer = io.StringIO()
+    csv.writer(buffer, lineterminator="").writerow(cells)
+    return buffer.getvalue()
+
+
+# ---- recognising ---------------------------------------------------------------------------
+
+def map_columns(header: list[str], kind: str) -> dict[str, str]:
+    """Canonical column -> header cell, for the columns of `kind` that the header has."""
+    normalised = {normalise_header(h): h for h in header}
+    found = {}
+    for column, spellings in COLUMNS[kind].items():
+        for spelling in spellings:
+            if spelling in normalised:
+                found[column] = normalised[spelling]
+                break
+    return found
+
+
+def detect_kind(header: list[str]) -> str:
+    """Which feed a header belongs to; a clear error when none or several fit."""
+    fits = [k for k in KINDS if all(c in map_columns(header, k) for c in REQUIRED[k])]
+    if len(fits) == 1:
+        return fits[0]
+    if not fits:
+        expected = "; ".join(f"{k}: {HEADER_HELP[k]}" for k in KINDS)
+        raise FeedError(f"no recognisable header (found {', '.join(header[:8])}); expected {expected}")
+    raise FeedError(f"the header fits several feed kinds ({', '.join(fits)}); name one with --kind")
+
+
+def parse(path: Path, cfg: Config, kind: str | None = None) -> ParsedFeed:
+    """Read and validate one feed file; raises FeedError only when nothing in it can be used."""
+    raw = read_raw(path)
+    if len(set(raw.header)) != len(raw.header):
+        dupes = sorted({h for h in raw.header if raw.header.count(h) > 1})
+        raise FeedError(f"the header repeats column(s) {', '.join(dupes)}")
+    if kind is None:
+        kind = detect_kind(raw.header)
+    elif kind not in KINDS:
+        raise FeedError(f"unknown feed kind {kind!r}; use one of {', '.join(KINDS)}")
+    mapping = map_columns(raw.header, kind)
+    missing = [c for c in REQUIRED[kind] if c not in mapping]
+    if missing:
+        raise FeedError(f"the {kind} header lacks column(s) {', '.join(missing)}; expected {HEADER_HELP[kind]}")
+    cells = raw.frame.select(
+        *[pl.col(h).str.strip_chars().alias(c) for c, h in mapping.items()],
+        *[pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS[kind] if c not in mapping],
+        "_line", "_raw",
+    ).with_columns(pl.all().exclude("_line", "_raw").replace("", None))
+    tables, rejects = VALIDATORS[kind](cells, cfg)
+    # Name the column as the file's own header does, so the data manager recognises it.
+    rejects = rejects.with_columns(pl.col("column").replace(mapping))
+    rejects = pl.concat([raw.short_rows, rejects]).sort("line", "column", nulls_last=False)
+    return ParsedFeed(raw.file, kind, raw.sha256, raw.frame.height + raw.short_rows.height, tables, rejects)
+
+
+# ---- validating ----------------------------------------------------------------------------
+# Each check is (column, expression giving the reason text, or null when the cell is fine).
+
+Check = tuple[str, pl.Expr]
+
+
+def parse_date(column: str) -> pl.Expr:
+    """Dates as YYYY-MM-DD or DD/MM/YYYY (feed rule)."""
+    text = pl.col(column)
+    return pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d/%m/%Y", strict=False))
+
+
+def _required(column: str, label: str) -> Check:
+    """Reject a row whose required cell is empty."""
+    return column, pl.when(pl.col(column).is_null()).then(pl.lit(f"{label} is empty"))
+
+
+def _date_check(column: str, label: str) -> Check:
+    """Reject a cell that is not a date in either accepted form."""
+    return column, pl.when(pl.col(column).is_not_null() & parse_date(column).is_null()).then(
+        pl.format("{} '{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", pl.lit(label), pl.col(column))
+    )
+
+
+def _pattern_check(column: str, pattern: str, message: str) -> Check:
+    """Reject a cell that does not have the expected shape; `message` may hold {} for the value."""
+    return column, pl.when(pl.col(column).is_not_null() & ~pl.col(column).str.contains(f"^(?:{pattern})$")).then(
+        pl.format(message, pl.col(column))
+    )
+
+
+def _upn_check(frame: pl.DataFrame, column: str = "upn") -> Check:
+    """UPN format and check letter, worked out once per distinct UPN."""
+    values = frame[column].drop_nulls().unique().to_list()
+    problems = {v: p for v in values if (p := upn_problem(v))}
+    return column, pl.col(column).replace_strict(problems, default=None, return_dtype=pl.String)
+
+
+def _in_set_check(column: str, allowed: set[str], label: str, hint: str) -> Check:
+    """Reject a value that the configuration does not list."""
+    return column, pl.when(pl.col(column).is_not_null() & ~pl.col(column).is_in(sorted(allowed))).then(
+        pl.format("{} '{}' {}", pl.lit(label), pl.col(column), pl.lit(hint))
+    )
+
+
+def _apply_checks(frame: pl.DataFrame, checks: list[Check], outcome: str = "rejected") -> pl.DataFrame:
+    """Evaluate the checks; one reject row per failed check, with line, column and raw text."""
+    if frame.is_empty() or not checks:
+        return pl.DataFrame(schema=REJECT_SCHEMA)
+    reasons = frame.select(
+        "_line", "_raw", *[expr.alias(f"_check{i}") for i, (_, expr) in enumerate(checks)]
+    )
+    parts = []
+    for i, (column, _) in enumerate(checks):
+        failed = reasons.filter(pl.col(f"_check{i}").is_not_null())
+        if failed.height:
+            parts.append(failed.select(
+                pl.col("_line").alias("line"), pl.lit(column).alias("column"),
+                pl.col(f"_check{i}").alias("reason"), pl.col("_raw").alias("raw"), pl.lit(outcome).alias("outcome"),
+            ))
+    return pl.concat(parts) if parts else pl.DataFrame(schema=REJECT_SCHEMA)
+
+
+def _split(frame: pl.DataFrame, rejects: pl.DataFrame) -> pl.DataFrame:
+    """The rows that no check rejected."""
+    bad = rejects.filter(pl.col("outcome") == "rejected")["line"].unique()
+    return frame.filter(~pl.col("_line").is_in(bad.implode()))
+
+
+def _keep_last(frame: pl.DataFrame, key: list[str], what: str) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """Within one file a repeated key keeps its last row; the earlier rows are rejected, naming it."""
+    last = pl.col("_line").max().over(key)
+    earlier = frame.with_columns(last.alias("_last")).filter(pl.col("_line") != pl.col("_last"))
+    rejects = earlier.select(
+        pl.col("_line").alias("line"), pl.lit(None, dtype=pl.String).alias("column"),
+        pl.format("the same {} appears again at line {}; the later row was kept", pl.lit(what), pl.col("_last")).alias("reason"),
+        pl.col("_raw").alias("raw"), pl.lit("rejected").alias("outcome"),
+    )
+    return frame.filter(pl.col("_line") == last), rejects
+
+
+def _codes_upper(*columns: str) -> list[pl.Expr]:
+    """Codes compare in upper case (a lower-case 'l' is Late)."""
+    return [pl.col(c).str.to_uppercase() for c in columns]
+
+
+def validate_attendance(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Attendance: one row per child, school and day with AM and PM codes."""
+    cells = cells.with_columns(*_codes_upper("upn", "am", "pm"))
+    codes = set(cfg.code_category)
+    hint = "is not an attendance code in the configuration"
+    checks = [
+        _required("upn", "UPN"), _upn_check(cells),
+        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("date", "Date"), _date_check("date", "Date"),
+        _in_set_check("am", codes, "AM code", hint), _in_set_check("pm", codes, "PM code", hint),
+        ("am", pl.when(pl.col("am").is_null() & pl.col("pm").is_null()).then(pl.lit("both AM and PM are empty"))),
+    ]
+    rejects = _apply_checks(cells, checks)
+    good = _split(cells, rejects).with_columns(pl.col("urn").cast(pl.Int64), parse_date("date").alias("date"))
+    good, repeats = _keep_last(good, ["upn", "date", "urn"], "child, school and date")
+    rows = good.select("upn", "date", "urn", "am", "pm", "la_child_id")
+    return {"attendance": rows}, pl.concat([rejects, repeats])
+
+
+def _bool_value(column: str) -> pl.Expr:
+    """Yes/No style cells as booleans (null when not one of the accepted words)."""
+    upper = pl.col(column).str.to_uppercase()
+    return pl.when(upper.is_in(sorted(TRUE_WORDS))).then(True).when(upper.is_in(sorted(FALSE_WORDS))).then(False)
+
+
+def validate_children(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Social-care list: one row per cohort episode; the child and allocation come from the latest episode."""
+    cells = cells.with_columns(*_codes_upper("upn", "cohort"))
+    checks = [
+        _required("la_child_id", "LA Child ID"),
+        _required("cohort", "Cohort"),
+        _in_set_check("cohort", set(cfg.cohorts), "Cohort", f"is not one of {', '.join(cfg.cohorts)}"),
+        _required("start_date", "Start Date"), _date_check("start_date", "Start Date"), _date_check("end_date", "End Date"),
+        ("end_date", pl.when(parse_date("end_date") < parse_date("start_date")).then(
+            pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date")))),
+    ]
+    rejects = _apply_checks(cells, checks)
+    # A bad UPN, date of birth, EHCP or LA number loses the value, not the child: the row still loads.
+    soft = [
+        _upn_check(cells),
+        _date_check("dob", "DOB"),
+        ("ehcp", pl.when(pl.col("ehcp").is_not_null() & _bool_value("ehcp").is_null()).then(
+            pl.format("EHCP '{}' is not Yes/No", pl.col("ehcp")))),
+        _pattern_check("responsible_la", r"\d{3}", "Responsible LA '{}' is not a 3-digit LA number"),
+    ]
+    dropped = _apply_checks(_split(cells, rejects), soft, outcome="value dropped")
+    good = _split(cells, rejects)
+    for column in dropped["column"].unique().to_list():
+        bad_lines = dropped.filter(pl.col("column") == column)["line"].implode()
+        good = good.with_columns(pl.when(pl.col("_line").is_in(bad_lines)).then(None).otherwise(pl.col(column)).alias(column))
+    good = good.with_columns(
+        parse_date("start_date").alias("start_date"), parse_date("end_date").alias("end_date"),
+        parse_date("dob").alias("dob"), _bool_value("ehcp").alias("ehcp"),
+        pl.col("responsible_la").fill_null(cfg.la_code),
+    )
+    good, repeats = _keep_last(good, ["la_child_id", "cohort", "start_date"], "child, cohort and start date")
+    latest = good.sort("start_date", "_line").unique("la_child_id", keep="last", maintain_order=True)
+    tables = {
+        "children": latest.select("la_child_id", "upn", "first_name", "last_name", "dob", "gender", "ehcp",
+                                  "responsible_la", "year_group"),
+        "allocations": latest.select("la_child_id", "social_worker", "team", "locality"),
+        "cohort_episodes": good.select("la_child_id", "cohort", "start_date", "end_date"),
+    }
+    return tables, pl.concat([rejects, dropped, repeats])
+
+
+def validate_suspensions(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Suspensions and permanent exclusions; sessions may be empty only for a permanent exclusion."""
+    cells = cells.with_columns(*_codes_upper("upn", "category", "reason", "reason_2", "reason_3"))
+    category = pl.col("category").replace_strict(cfg.suspension_category, default=None, return_dtype=pl.String)
+    reasons = set(cfg.suspension_reasons)
+    checks = [
+        _required("upn", "UPN"), _upn_check(cells),
+        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("start_date", "Start Date"), _date_check("start_date", "Start Date"), _date_check("end_date", "End Date"),
+        _required("category", "Category"),
+        ("category", pl.when(pl.col("category").is_not_null() & category.is_null()).then(
+            pl.format("Category '{}' is not suspension or permanent_exclusion (or FIXD / PERM)", pl.col("category")))),
+        _pattern_check("sessions", r"\d{1,3}", "Sessions '{}' is not a whole number of half-day sessions"),
+        ("sessions", pl.when(pl.col("sessions").is_null() & (category == "suspension")).then(
+            pl.lit("Sessions is empty; a suspension needs its number of sessions"))),
+        ("sessions", pl.when(pl.col("sessions").str.contains(r"^\d+$") & (pl.col("sessions").cast(pl.Int64, strict=False) == 0)).then(
+            pl.lit("Sessions is 0; a suspension lasts at least one session"))),
+        *[_in_set_check(c, reasons, "Reason", "is not a reason code in the configuration") for c in ("reason", "reason_2", "reason_3")],
+    ]
+    rejects = _apply_checks(cells, checks)
+    good = _split(cells, rejects).with_columns(
+        pl.col("urn").cast(pl.Int64), category.alias("category"), pl.col("sessions").cast(pl.Int64),
+        parse_date("start_date").alias("start_date"), parse_date("end_date").alias("end_date"),
+    )
+    good, repeats = _keep_last(good, ["upn", "urn", "start_date", "category"], "child, school, start date and category")
+    rows = good.select("upn", "urn", "start_date", "category", "end_date", "sessions", "reason", "reason_2", "reason_3")
+    return {"suspensions": rows}, pl.concat([rejects, repeats])
+
+
+def validate_schools(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """A GIAS-shaped extract; Easting/Northing become latitude/longitude when those are not given."""
+    number = r"-?\d+(?:\.\d+)?"
+    checks = [
+        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("name", "EstablishmentName"),
+        _required("la_code", "LA (code)"), _pattern_check("la_code", r"\d{3}", "LA (code) '{}' is not a 3-digit LA number"),
+    ]
+    rejects = _apply_checks(cells, checks)
+    soft = [_pattern_check(c, number, f"{c.title()} '{{}}' is not a number") for c in ("easting", "northing", "latitude", "longitude")]
+    good = _split(cells, rejects)
+    dropped = _apply_checks(good, soft, outcome="value dropped")
+    good = good.with_columns(
+        pl.col("urn").cast(pl.Int64),
+        *[pl.col(c).cast(pl.Float64, strict=False) for c in ("easting", "northing", "latitude", "longitude")],
+    )
+    good, repeats = _keep_last(good, ["urn"], "URN")
+    lat, lon = bng_to_latlon(good["easting"], good["northing"])
+    good = good.with_columns(
+        pl.coalesce(pl.col("latitude"), lat).alias("latitude"),
+        pl.coalesce(pl.col("longitude"), lon).alias("longitude"),
+    )
+    rows = good.select("urn", "name", "la_code", "la_name", "phase", "postcode", "easting", "northing",
+                       "latitude", "longitude", "locality")
+    return {"schools": rows}, pl.concat([rejects, dropped, repeats])
+
+
+VALIDATORS: dict[str, Callable[[pl.DataFrame, Config], tuple[dict[str, pl.DataFrame], pl.DataFrame]]] = {
+    "attendance": validate_attendance,
+    "children": validate_children,
+    "suspensions": validate_suspensions,
+    "schools": validate_schools,
+}

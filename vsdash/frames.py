@@ -1,0 +1,110 @@
+"""The frames the store hands to the metrics: their exact columns and types, in one place."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import polars as pl
+
+MARKS_SCHEMA = {
+    "upn": pl.String,
+    "urn": pl.Int64,
+    "date": pl.Date,
+    "am": pl.String,   # null when the school has not yet sent that session
+    "pm": pl.String,
+}
+
+CHILDREN_SCHEMA = {
+    "la_child_id": pl.String,
+    "upn": pl.String,             # null when social care holds no UPN
+    "first_name": pl.String,
+    "last_name": pl.String,
+    "dob": pl.Date,
+    "gender": pl.String,
+    "ehcp": pl.Boolean,
+    "responsible_la": pl.String,  # 3-digit LA number
+    "year_group": pl.String,
+    "social_worker": pl.String,
+    "team": pl.String,
+    "locality": pl.String,
+}
+
+EPISODES_SCHEMA = {
+    "la_child_id": pl.String,
+    "cohort": pl.String,
+    "start_date": pl.Date,
+    "end_date": pl.Date,          # null = open
+}
+
+SCHOOLS_SCHEMA = {
+    "urn": pl.Int64,
+    "name": pl.String,
+    "la_code": pl.String,
+    "la_name": pl.String,
+    "phase": pl.String,
+    "postcode": pl.String,
+    "easting": pl.Float64,
+    "northing": pl.Float64,
+    "latitude": pl.Float64,
+    "longitude": pl.Float64,
+    "locality": pl.String,
+}
+
+SUSPENSIONS_SCHEMA = {
+    "upn": pl.String,
+    "urn": pl.Int64,
+    "start_date": pl.Date,
+    "end_date": pl.Date,
+    "sessions": pl.Int64,         # null allowed for a permanent exclusion
+    "category": pl.String,        # suspension | permanent_exclusion | lunchtime
+    "reason": pl.String,
+    "reason_2": pl.String,
+    "reason_3": pl.String,
+}
+
+
+def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """An empty frame of the given schema, so empty stores flow through the metrics unchanged."""
+    return pl.DataFrame(schema=schema)
+
+
+@dataclass(frozen=True)
+class Frames:
+    """Everything the metrics read for one window: marks in the window, the rest whole."""
+
+    marks: pl.DataFrame
+    children: pl.DataFrame
+    episodes: pl.DataFrame
+    schools: pl.DataFrame
+    suspensions: pl.DataFrame
+
+    @classmethod
+    def build(cls, **frames: pl.DataFrame | list[dict] | None) -> "Frames":
+        """Frames from partial data (tests, samples): missing frames are empty, columns cast to the schema."""
+        schemas = {
+            "marks": MARKS_SCHEMA,
+            "children": CHILDREN_SCHEMA,
+            "episodes": EPISODES_SCHEMA,
+            "schools": SCHOOLS_SCHEMA,
+            "suspensions": SUSPENSIONS_SCHEMA,
+        }
+        unknown = set(frames) - set(schemas)
+        if unknown:
+            raise TypeError(f"unknown frame(s): {sorted(unknown)}")
+        return cls(**{name: conform(frames.get(name), schema) for name, schema in schemas.items()})
+
+
+def conform(data: pl.DataFrame | list[dict] | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """Give a frame exactly the schema's columns and types, filling absent columns with nulls."""
+    if data is None:
+        return empty(schema)
+    frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data, infer_schema_length=None)
+    columns = []
+    for name, dtype in schema.items():
+        if name in frame.columns and dtype == pl.Date and frame.schema[name] == pl.String:
+            columns.append(pl.col(name).str.to_date("%Y-%m-%d"))
+        elif name in frame.columns:
+            columns.append(pl.col(name).cast(dtype))
+        else:
+            columns.append(pl.lit(None, dtype=dtype).alias(name))
+    return frame.select(columns)

@@ -1,0 +1,433 @@
+"""The SQL store: the one place that opens connections, writes feeds and reads frames for the metrics."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from pathlib import Path
+from typing import Any, Iterator
+
+import polars as pl
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+    func,
+    select,
+)
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine
+
+from vsdash.frames import (
+    CHILDREN_SCHEMA,
+    EPISODES_SCHEMA,
+    MARKS_SCHEMA,
+    SCHOOLS_SCHEMA,
+    SUSPENSIONS_SCHEMA,
+    Frames,
+    conform,
+)
+
+metadata = MetaData()
+
+schools = Table(
+    "schools",
+    metadata,
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("la_code", String(3), nullable=False),
+    Column("la_name", Text),
+    Column("phase", Text),
+    Column("postcode", Text),
+    Column("easting", Float),
+    Column("northing", Float),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("locality", Text),
+    Column("load_id", Integer),
+)
+
+children = Table(
+    "children",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("upn", String(13), index=True),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("dob", Date),
+    Column("gender", Text),
+    Column("ehcp", Boolean),
+    Column("responsible_la", String(3)),
+    Column("year_group", Text),
+    Column("load_id", Integer),
+)
+
+# The social-care allocation as the latest children list gives it.
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("social_worker", Text),
+    Column("team", Text),
+    Column("locality", Text),
+    Column("load_id", Integer),
+)
+
+cohort_episodes = Table(
+    "cohort_episodes",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("cohort", String(10), primary_key=True),
+    Column("start_date", Date, primary_key=True),
+    Column("end_date", Date),
+    Column("load_id", Integer),
+)
+
+# One row per child, date and school; (upn, date) leads the key so a child's year reads in order.
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("am", String(2)),
+    Column("pm", String(2)),
+    Column("la_child_id", String(40)),
+    Column("load_id", Integer),
+    Index("ix_attendance_date_urn", "date", "urn"),
+    sqlite_with_rowid=False,
+)
+
+suspensions = Table(
+    "suspensions",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("start_date", Date, primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("end_date", Date),
+    Column("sessions", Integer),
+    Column("reason", String(4)),
+    Column("reason_2", String(4)),
+    Column("reason_3", String(4)),
+    Column("load_id", Integer),
+)
+
+load_log = Table(
+    "load_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file", Text, nullable=False),
+    Column("kind", String(20)),
+    Column("sha256", String(64), index=True),
+    Column("status", String(10), nullable=False),  # loaded | failed
+    Column("message", Text),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_loaded", Integer, nullable=False, default=0),
+    Column("rows_replaced", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+rejected_rows = Table(
+    "rejected_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("load_id", Integer, ForeignKey("load_log.id"), index=True, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("column", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text),
+    Column("outcome", String(20), nullable=False, default="rejected"),  # rejected | value dropped
+)
+
+
+@dataclass(frozen=True)
+class FeedTable:
+    """How one feed's rows land: the table, its key, and the key column that bounds a lookup."""
+
+    table: Table
+    key: tuple[str, ...]
+    scope: str
+
+
+FEED_TABLES: dict[str, FeedTable] = {
+    "schools": FeedTable(schools, ("urn",), "urn"),
+    "children": FeedTable(children, ("la_child_id",), "la_child_id"),
+    "allocations": FeedTable(allocations, ("la_child_id",), "la_child_id"),
+    "cohort_episodes": FeedTable(cohort_episodes, ("la_child_id", "cohort", "start_date"), "la_child_id"),
+    "attendance": FeedTable(attendance, ("upn", "date", "urn"), "date"),
+    "suspensions": FeedTable(suspensions, ("upn", "urn", "start_date", "category"), "start_date"),
+}
+
+UPSERT_BATCH = 5_000
+
+
+@dataclass
+class LoadCounts:
+    """What one file did to the store, as the load log records it."""
+
+    rows_read: int = 0
+    rows_loaded: int = 0
+    rows_replaced: int = 0
+    rows_rejected: int = 0
+
+
+def _now() -> datetime:
+    """Timestamps in UTC, so PostgreSQL and SQLite agree."""
+    return datetime.now(timezone.utc)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the dashboard read while a load writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite files get their folder and WAL mode."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine
+
+
+class Store:
+    """Owns the database: schema, feed upserts, the load log and the frames the metrics read."""
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if create:
+            self.create_schema()
+
+    def create_schema(self) -> None:
+        """Create missing tables; existing data is never touched."""
+        metadata.create_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests, CLI exit)."""
+        self.engine.dispose()
+
+    # ---- writing -----------------------------------------------------------------------
+
+    def already_loaded(self, sha256: str) -> bool:
+        """True when a file with this exact content was loaded before."""
+        query = select(func.count()).select_from(load_log).where(
+            load_log.c.sha256 == sha256, load_log.c.status == "loaded"
+        )
+        with self.engine.connect() as conn:
+            return bool(conn.execute(query).scalar())
+
+    def record_failure(self, file: str, kind: str | None, sha256: str | None, message: str) -> int:
+        """Log a file that could not be read at all, so the data-quality page can show it."""
+        now = _now()
+        with self.engine.begin() as conn:
+            result = conn.execute(
+                load_log.insert().values(
+                    file=file, kind=kind, sha256=sha256, status="failed", message=message,
+                    rows_read=0, rows_loaded=0, rows_replaced=0, rows_rejected=0,
+                    started_at=now, finished_at=now,
+                )
+            )
+            return int(result.inserted_primary_key[0])
+
+    def load_feed(
+        self,
+        file: str,
+        kind: str,
+        sha256: str,
+        rows_read: int,
+        tables: dict[str, pl.DataFrame],
+        rejects: pl.DataFrame,
+    ) -> LoadCounts:
+        """Write one validated file in a single transaction: its rows, its rejects and its log line."""
+        started = _now()
+        counts = LoadCounts(rows_read=rows_read, rows_rejected=_count_rejected_lines(rejects))
+        with self.engine.begin() as conn:
+            load_id = int(
+                conn.execute(
+                    load_log.insert().values(
+                        file=file, kind=kind, sha256=sha256, status="loaded",
+                        rows_read=rows_read, started_at=started,
+                    )
+                ).inserted_primary_key[0]
+            )
+            for name, frame in tables.items():
+                replaced = self._upsert(conn, FEED_TABLES[name], frame, load_id)
+                if name == _main_table(kind):
+                    counts.rows_loaded = frame.height
+                    counts.rows_replaced = replaced
+            if rejects.height:
+                conn.execute(
+                    rejected_rows.insert(),
+                    [dict(row, load_id=load_id, file=file) for row in rejects.iter_rows(named=True)],
+                )
+            conn.execute(
+                load_log.update().where(load_log.c.id == load_id).values(
+                    rows_loaded=counts.rows_loaded,
+                    rows_replaced=counts.rows_replaced,
+                    rows_rejected=counts.rows_rejected,
+                    finished_at=_now(),
+                )
+            )
+        return counts
+
+    def _upsert(self, conn: Connection, target: FeedTable, frame: pl.DataFrame, load_id: int) -> int:
+        """Insert or replace rows by key; returns how many keys were already present (replaced)."""
+        if frame.is_empty():
+            return 0
+        replaced = self._existing_key_count(conn, target, frame)
+        table = target.table
+        frame = frame.with_columns(pl.lit(load_id).alias("load_id"))
+        columns = [c.name for c in table.columns if c.name in frame.columns]
+        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+        stmt = insert(table)
+        stmt = stmt.on_conflict_do_update(
+            index_elements=list(target.key),
+            set_={c: stmt.excluded[c] for c in columns if c not in target.key},
+        )
+        for batch in frame.select(columns).iter_slices(UPSERT_BATCH):
+            conn.execute(stmt, batch.to_dicts())
+        return replaced
+
+    def _existing_key_count(self, conn: Connection, target: FeedTable, frame: pl.DataFrame) -> int:
+        """Count the frame's keys already stored, reading only the key range the file touches."""
+        table = target.table
+        scope = table.c[target.scope]
+        low, high = frame[target.scope].min(), frame[target.scope].max()
+        query = select(*[table.c[k] for k in target.key]).where(scope.between(low, high))
+        rows = conn.execute(query).all()
+        if not rows:
+            return 0
+        key_schema = {k: frame.schema[k] for k in target.key}
+        existing = pl.DataFrame(rows, schema=key_schema, orient="row")
+        return frame.select(target.key).join(existing, on=list(target.key), how="semi").height
+
+    # ---- reading -----------------------------------------------------------------------
+
+    def _frame(self, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+        """Run a selection and give the rows the schema the metrics expect."""
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            rows = result.all()
+            names = list(result.keys())
+        raw = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows else None
+        return conform(raw, schema)
+
+    def marks(self, start: date, as_of: date) -> pl.DataFrame:
+        """Attendance marks in the window, ordered by child and date."""
+        query = (
+            select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am, attendance.c.pm)
+            .where(attendance.c.date.between(start, as_of))
+            .order_by(attendance.c.upn, attendance.c.date)
+        )
+        return self._frame(query, MARKS_SCHEMA)
+
+    def children_frame(self) -> pl.DataFrame:
+        """Every known child with the current social-care allocation."""
+        query = select(
+            children.c.la_child_id, children.c.upn, children.c.first_name, children.c.last_name,
+            children.c.dob, children.c.gender, children.c.ehcp, children.c.responsible_la,
+            children.c.year_group, allocations.c.social_worker, allocations.c.team, allocations.c.locality,
+        ).select_from(children.outerjoin(allocations, children.c.la_child_id == allocations.c.la_child_id))
+        return self._frame(query, CHILDREN_SCHEMA)
+
+    def episodes(self) -> pl.DataFrame:
+        """Every dated cohort episode."""
+        query = select(*[cohort_episodes.c[k] for k in EPISODES_SCHEMA])
+        return self._frame(query, EPISODES_SCHEMA)
+
+    def schools_frame(self) -> pl.DataFrame:
+        """The school reference data."""
+        return self._frame(select(*[schools.c[k] for k in SCHOOLS_SCHEMA]), SCHOOLS_SCHEMA)
+
+    def suspensions_frame(self) -> pl.DataFrame:
+        """Every suspension and exclusion (few rows; the metrics pick the window)."""
+        return self._frame(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
+
+    def frames(self, start: date, as_of: date) -> Frames:
+        """Everything the metrics need for one window."""
+        return Frames(
+            marks=self.marks(start, as_of),
+            children=self.children_frame(),
+            episodes=self.episodes(),
+            schools=self.schools_frame(),
+            suspensions=self.suspensions_frame(),
+        )
+
+    def load_log_frame(self) -> pl.DataFrame:
+        """The load log, newest first."""
+        query = select(
+            load_log.c.id, load_log.c.file, load_log.c.kind, load_log.c.sha256, load_log.c.status,
+            load_log.c.message, load_log.c.rows_read, load_log.c.rows_loaded, load_log.c.rows_replaced,
+            load_log.c.rows_rejected, load_log.c.started_at, load_log.c.finished_at,
+        ).order_by(load_log.c.id.desc())
+        return self._rows(query)
+
+    def rejected_frame(self, file: str | None = None) -> pl.DataFrame:
+        """Rejected rows (optionally of one file, matched on its name), in file and line order."""
+        query = select(
+            rejected_rows.c.file, rejected_rows.c.line, rejected_rows.c.column, rejected_rows.c.reason,
+            rejected_rows.c.raw, rejected_rows.c.outcome, rejected_rows.c.load_id,
+        ).order_by(rejected_rows.c.load_id, rejected_rows.c.line)
+        if file:
+            query = query.where((rejected_rows.c.file == file) | rejected_rows.c.file.like(f"%/{file}"))
+        return self._rows(query)
+
+    def _rows(self, query: Any) -> pl.DataFrame:
+        """A selection as a frame with the column names of the query, empty-safe."""
+        with self.engine.connect() as conn:
+            result = conn.execute(query)
+            names = list(result.keys())
+            rows = result.all()
+        if not rows:
+            return pl.DataFrame(schema={n: pl.String for n in names})
+        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+    def data_version(self) -> int:
+        """The id of the latest successful load: caches are keyed on it."""
+        query = select(func.max(load_log.c.id)).where(load_log.c.status == "loaded")
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts per table (for the command line and a first look)."""
+        with self.engine.connect() as conn:
+            return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                    for t in metadata.sorted_tables}
+
+
+def _main_table(kind: str) -> str:
+    """The table whose rows a feed's counts describe."""
+    return {"children": "cohort_episodes"}.get(kind, kind)
+
+
+def _count_rejected_lines(rejects: pl.DataFrame) -> int:
+    """Rows rejected outright (a dropped value leaves the row loaded)."""
+    if rejects.is_empty():
+        return 0
+    return rejects.filter(pl.col("outcome") == "rejected")["line"].n_unique()
+
+
+def iter_tables() -> Iterator[Table]:
+    """All tables, in dependency order (for tests that wipe a PostgreSQL database)."""
+    return iter(metadata.sorted_tables)
