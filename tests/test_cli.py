@@ -76,3 +76,80 @@ def test_python_dash_m_vsdash_runs(tmp_path):
                           cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
     assert done.returncode == 0, done.stderr
     assert "schema ready" in done.stdout
+
+
+FEEDS = {
+    "schools.csv": """
+URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),Easting,Northing
+100001,Castle Primary,893,Shropshire,Primary,349300,312900
+100002,Border High,666,Powys,Secondary,318000,271000
+""",
+    "children.csv": f"""
+LA Child ID,UPN,Cohort,Start Date,End Date,Social Worker,Team,Locality
+C1,{A},CP,2025-09-01,,Jo,North 1,North
+C2,Q801200005002,CLA,2024-01-01,,Sam,South 1,South
+C3,,CIN,2025-01-01,2025-08-01,Sam,South 1,South
+""",
+    # C1: 10 possible sessions over 5 days, 1 absence (I) -> 90.0% -> persistent absence exactly;
+    # the D at the old school on day 5 is not a possible session.
+    # C2: moves to a Powys school: 4 sessions, 2 unauthorised -> 50.0% -> severe; out of area.
+    "attendance.csv": f"""
+UPN,URN,Date,AM,PM
+{A},100001,2025-09-01,/,\\
+{A},100001,2025-09-02,/,\\
+{A},100001,2025-09-03,I,\\
+{A},100001,2025-09-04,/,\\
+{A},100001,2025-09-05,L,\\
+Q801200005002,100001,2025-09-01,/,N
+Q801200005002,100001,2025-09-02,D,D
+Q801200005002,100002,2025-09-02,O,\\
+""",
+    "suspensions.csv": f"""
+UPN,URN,Start Date,Sessions,Category,Reason
+{A},100001,2025-08-01,4,FIXD,DB
+{A},100001,2025-09-04,1,FIXD,VA
+""",
+}
+
+
+def test_metrics_command_on_hand_made_feeds(capsys, write, db, tmp_path):
+    for name, text in FEEDS.items():
+        write(f"feeds/{name}", text)
+    assert run(capsys, "ingest", str(tmp_path / "feeds"), "--db", db)[0] == 0
+    code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--db", db)
+    assert code == 0
+    rows = {r["la_child_id"]: r for r in csv.DictReader(io.StringIO(out))}
+    assert list(next(iter(rows.values()))) == [
+        "upn", "la_child_id", "possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
+        "unauthorised_sessions", "attendance_pct", "persistent_absence", "severe_absence", "suspensions",
+        "suspension_sessions", "permanent_exclusions", "school_urn", "out_of_area"]
+    c1, c2, c3 = rows["C1"], rows["C2"], rows["C3"]
+    assert (c1["possible_sessions"], c1["present_sessions"], c1["authorised_sessions"]) == ("10", "9", "1")
+    assert (c1["attendance_pct"], c1["persistent_absence"], c1["severe_absence"]) == ("90.0", "true", "false")
+    # the August suspension is before the window (1 September)
+    assert (c1["suspensions"], c1["suspension_sessions"], c1["school_urn"], c1["out_of_area"]) == ("1", "1", "100001", "false")
+    assert (c2["possible_sessions"], c2["unauthorised_sessions"], c2["attendance_pct"]) == ("4", "2", "50.0")
+    assert (c2["severe_absence"], c2["school_urn"], c2["out_of_area"]) == ("true", "100002", "true")
+    assert (c3["possible_sessions"], c3["attendance_pct"], c3["persistent_absence"]) == ("0", "", "false")
+
+    code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "CLA", "--db", db)
+    assert [r["la_child_id"] for r in csv.DictReader(io.StringIO(out))] == ["C2"]
+    code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "CIN", "--db", db)
+    assert code == 0 and list(csv.DictReader(io.StringIO(out))) == []     # C3's plan ended in August
+
+    xlsx = tmp_path / "cp.xlsx"
+    code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--from", "2025-09-02", "--cohort", "CP",
+                       "--out", str(xlsx), "--db", db)
+    assert code == 0 and "wrote 1 children" in out
+    import openpyxl
+    values = list(openpyxl.load_workbook(xlsx).active.values)
+    assert "from 2025-09-02 to 2025-09-05" in values[1][0]
+    header = values[3]
+    c1_xlsx = dict(zip(header, values[4]))
+    # from 2 September: 8 possible sessions, 1 absent -> 87.5%
+    assert (c1_xlsx["possible_sessions"], c1_xlsx["attendance_pct"]) == (8, 87.5)
+
+
+def test_metrics_command_rejects_bad_arguments(capsys, db):
+    assert run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "XX", "--db", db)[0] == 2
+    assert run(capsys, "metrics", "--as-of", "2025-09-05", "--from", "2025-10-01", "--db", db)[0] == 2

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Callable
 
 import polars as pl
 
+from vsdash import metrics
 from vsdash.config import Config
+from vsdash.frames import Frames
 from vsdash.store import Store
 
 ROLES = ("admin", "officer", "manager", "forum")
@@ -25,6 +28,8 @@ class DataAccess:
     store: Store
     cfg: Config
     role: str = "admin"
+    # Where the frames come from: the dashboard passes a cache shared by sessions; default reads the store.
+    frames_source: Callable[[], Frames] | None = None
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -51,3 +56,12 @@ class DataAccess:
         """Rejected rows carry the original text (UPNs, names): child-level."""
         self.require_child_level("rejected rows")
         return self.store.rejected_frame(file)
+
+    def frames(self) -> Frames:
+        """Every mark and record, from the shared cache when there is one."""
+        return self.frames_source() if self.frames_source else self.store.frames()
+
+    def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:
+        """One row per child with the window's figures: identifiable, so child-level roles only."""
+        self.require_child_level("figures for individual children")
+        return metrics.per_child(self.frames(), window, self.cfg, cohort=cohort)

@@ -6,9 +6,14 @@ import argparse
 import sys
 from datetime import date
 from pathlib import Path
-from typing import Callable, Sequence
+from typing import Sequence
 
+import polars as pl
+
+from vsdash import metrics
+from vsdash.access import DataAccess
 from vsdash.config import Config, ConfigError, load_config
+from vsdash.export import write_table
 from vsdash.feeds import KINDS
 from vsdash.ingest import feed_files, ingest_file
 from vsdash.store import Store
@@ -71,6 +76,38 @@ def cmd_rejected(args: argparse.Namespace) -> int:
     return 0
 
 
+# The per-child export's columns, in order (issue 3).
+METRICS_COLUMNS = [
+    "upn", "la_child_id", "possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
+    "unauthorised_sessions", "attendance_pct", "persistent_absence", "severe_absence", "suspensions",
+    "suspension_sessions", "permanent_exclusions", "school_urn", "out_of_area",
+]
+
+
+def cmd_metrics(args: argparse.Namespace) -> int:
+    """Per-child figures for a window, as CSV on stdout or a CSV/XLSX file."""
+    cfg, store = _open(args)
+    if args.cohort and args.cohort not in cfg.cohorts:
+        print(f"unknown cohort {args.cohort!r}; use one of {', '.join(cfg.cohorts)}", file=sys.stderr)
+        return 2
+    if args.start and args.start > args.as_of:
+        print(f"--from {args.start} is after --as-of {args.as_of}", file=sys.stderr)
+        return 2
+    window = metrics.window_for(cfg, args.as_of, args.start)
+    access = DataAccess(store, cfg, role="admin")  # the command line is run by the data's administrator
+    table = access.per_child(window, cohort=args.cohort).select(METRICS_COLUMNS).with_columns(
+        pl.col("attendance_pct").round(1)
+    ).sort("la_child_id")
+    about = [f"{cfg.authority_name}: attendance per child",
+             f"cohort {args.cohort or 'all children'}, from {window.start} to {window.as_of}"]
+    if args.out:
+        write_table(table, Path(args.out), about)
+        print(f"wrote {table.height} children to {args.out}")
+    else:
+        sys.stdout.write(table.write_csv())
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar; every command takes --db and --config."""
     common = argparse.ArgumentParser(add_help=False)
@@ -92,13 +129,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--file", help="only the rows of this file name")
     p.set_defaults(func=cmd_rejected)
 
-    for register in EXTRA_COMMANDS:
-        register(sub, common)
+    p = sub.add_parser("metrics", parents=[common], help="per-child attendance figures as CSV or XLSX")
+    p.add_argument("--as-of", type=_date, required=True, dest="as_of", help="YYYY-MM-DD")
+    p.add_argument("--from", type=_date, dest="start", help="window start (default: 1 September before --as-of)")
+    p.add_argument("--cohort", help="only children in this cohort as at --as-of (e.g. CP)")
+    p.add_argument("--out", help="FILE.csv or FILE.xlsx (default: CSV on standard output)")
+    p.set_defaults(func=cmd_metrics)
     return parser
-
-
-# Commands defined beside the code they drive register here (metrics, sample).
-EXTRA_COMMANDS: list[Callable[[argparse._SubParsersAction, argparse.ArgumentParser], None]] = []
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -96,7 +96,7 @@ class Frames:
 
 def conform(data: pl.DataFrame | list[dict] | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """Give a frame exactly the schema's columns and types, filling absent columns with nulls."""
-    if data is None:
+    if data is None or len(data) == 0:
         return empty(schema)
     frame = data if isinstance(data, pl.DataFrame) else pl.DataFrame(data, infer_schema_length=None)
     columns = []

@@ -333,14 +333,14 @@ class Store:
         raw = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows else None
         return conform(raw, schema)
 
-    def marks(self, start: date, as_of: date) -> pl.DataFrame:
-        """Attendance marks in the window, ordered by child and date."""
-        query = (
-            select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am, attendance.c.pm)
-            .where(attendance.c.date.between(start, as_of))
-            .order_by(attendance.c.upn, attendance.c.date)
-        )
-        return self._frame(query, MARKS_SCHEMA)
+    def marks(self, start: date | None = None, as_of: date | None = None) -> pl.DataFrame:
+        """Attendance marks between two dates (either open), ordered by child and date."""
+        query = select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am, attendance.c.pm)
+        if start is not None:
+            query = query.where(attendance.c.date >= start)
+        if as_of is not None:
+            query = query.where(attendance.c.date <= as_of)
+        return self._frame(query.order_by(attendance.c.upn, attendance.c.date), MARKS_SCHEMA)
 
     def children_frame(self) -> pl.DataFrame:
         """Every known child with the current social-care allocation."""
@@ -364,8 +364,8 @@ class Store:
         """Every suspension and exclusion (few rows; the metrics pick the window)."""
         return self._frame(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
 
-    def frames(self, start: date, as_of: date) -> Frames:
-        """Everything the metrics need for one window."""
+    def frames(self, start: date | None = None, as_of: date | None = None) -> Frames:
+        """Everything the metrics need: marks between the dates (all by default), the rest whole."""
         return Frames(
             marks=self.marks(start, as_of),
             children=self.children_frame(),

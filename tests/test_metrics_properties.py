@@ -1,0 +1,103 @@
+"""Property: per-child figures, group aggregates and the headline agree, and match a plain-Python count."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from vsdash import metrics
+from vsdash.config import load_config
+from vsdash.frames import Frames
+
+CFG = load_config()
+AS_OF = date(2024, 9, 20)
+WINDOW = metrics.window_for(CFG, AS_OF)
+CODES = sorted(CFG.code_category) + [None]
+DAYS = [date(2024, 9, 2) + timedelta(days=i) for i in range(19) if (date(2024, 9, 2) + timedelta(days=i)).weekday() < 5]
+
+child_marks = st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES)),
+                       max_size=12, unique_by=lambda t: t[0])
+children_st = st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]), child_marks), min_size=0, max_size=8)
+
+
+def build(children: list) -> Frames:
+    rows, kids = [], []
+    for i, (team, marks) in enumerate(children):
+        kids.append({"la_child_id": f"C{i}", "upn": f"U{i}", "team": team})
+        rows += [{"upn": f"U{i}", "urn": 1, "date": d, "am": am, "pm": pm} for d, am, pm in marks]
+    return Frames.build(marks=rows, children=kids)
+
+
+def by_hand(marks: list) -> dict[str, int]:
+    """Count sessions the long way, straight from the config's categories."""
+    counts = {"present": 0, "approved_activity": 0, "authorised": 0, "unauthorised": 0}
+    for _, am, pm in marks:
+        for code in (am, pm):
+            category = CFG.code_category.get(code) if code else None
+            if category in counts:
+                counts[category] += 1
+    return counts
+
+
+@settings(max_examples=60, deadline=None)
+@given(children_st)
+def test_per_child_matches_a_plain_count(children):
+    out = {r["la_child_id"]: r for r in metrics.per_child(build(children), WINDOW, CFG).iter_rows(named=True)}
+    assert len(out) == len(children)
+    for i, (_, marks) in enumerate(children):
+        row, counts = out[f"C{i}"], by_hand(marks)
+        possible = sum(counts.values())
+        absence = counts["authorised"] + counts["unauthorised"]
+        assert row["possible_sessions"] == possible
+        assert row["present_sessions"] == counts["present"]
+        assert row["aea_sessions"] == counts["approved_activity"]
+        assert row["absence_sessions"] == absence
+        # DfE: PA at 10% or more, SA at 50% or more, neither without possible sessions.
+        assert row["persistent_absence"] is (possible > 0 and 10 * absence >= possible)
+        assert row["severe_absence"] is (possible > 0 and 2 * absence >= possible)
+        if possible:
+            attended = counts["present"] + counts["approved_activity"]
+            assert row["attendance_pct"] == pytest.approx(100 * attended / possible)
+        else:
+            assert row["attendance_pct"] is None
+
+
+@settings(max_examples=60, deadline=None)
+@given(children_st)
+def test_groups_add_up_to_the_headline(children):
+    pc = metrics.per_child(build(children), WINDOW, CFG)
+    headline = metrics.aggregate(pc, []).row(0, named=True)
+    groups = metrics.aggregate(pc, ["team"])
+    additive = ["children", "children_with_data", "possible_sessions", "present_sessions", "aea_sessions",
+                "authorised_sessions", "unauthorised_sessions", "absence_sessions", "persistent_absence_children",
+                "severe_absence_children"]
+    for column in additive:
+        assert groups[column].sum() == headline[column], column
+    assert groups.height == len({team for team, _ in children})
+    for row in groups.iter_rows(named=True):
+        if row["possible_sessions"]:
+            expected = 100 * (row["present_sessions"] + row["aea_sessions"]) / row["possible_sessions"]
+            assert row["attendance_pct"] == pytest.approx(expected)
+            assert row["persistent_absence_rate"] == pytest.approx(
+                100 * row["persistent_absence_children"] / row["children_with_data"])
+        else:
+            assert row["attendance_pct"] is None and row["persistent_absence_rate"] is None
+
+
+@settings(max_examples=40, deadline=None)
+@given(children_st)
+def test_weekly_trend_adds_up_to_the_window(children):
+    frames = build(children)
+    pc = metrics.per_child(frames, WINDOW, CFG)
+    trend = metrics.weekly_trend(frames, WINDOW, CFG, ["team"], per_child_df=pc)
+    headline = metrics.aggregate(pc, []).row(0, named=True)
+    assert trend["possible_sessions"].sum() == headline["possible_sessions"]
+    assert trend["absence_sessions"].sum() == headline["absence_sessions"]
+    if trend.height:
+        # The PA status at the end of the last school week is the window's.
+        last = trend.filter(trend["week_start"] == trend["week_start"].max())
+        assert last["persistent_absence_children"].sum() == headline["persistent_absence_children"]
+        assert last["children_with_data"].sum() == headline["children_with_data"]

@@ -1,0 +1,192 @@
+"""Triage signals on hand-made school calendars: runs, not being seen, drift, C2, suspensions, new cohorts."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+
+import pytest
+
+from vsdash import metrics, triage
+from vsdash.config import load_config
+from vsdash.frames import Frames
+
+CFG = load_config()
+
+
+def weekdays(n: int, first: date = date(2024, 9, 2)) -> list[date]:
+    out, day = [], first
+    while len(out) < n:
+        if day.weekday() < 5:
+            out.append(day)
+        day += timedelta(days=1)
+    return out
+
+
+def day_marks(upn: str, days: list[date], codes: list[str]) -> list[dict]:
+    """One row per day, the same code AM and PM (a present day is '/', '\\')."""
+    return [
+        {"upn": upn, "urn": 1, "date": d, "am": c, "pm": "\\" if c == "/" else c} for d, c in zip(days, codes)
+    ]
+
+
+def calendar(days: list[date]) -> list[dict]:
+    """Marks for a child the list does not know, so the authority's calendar has these school days."""
+    return day_marks("CALENDAR", days, ["/"] * len(days))
+
+
+def signals_for(marks: list[dict], as_of: date, episodes=None, suspensions=None, children=None) -> dict:
+    children = children or [{"la_child_id": "C1", "upn": "U1"}]
+    episodes = episodes if episodes is not None else [
+        {"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}
+    ]
+    frames = Frames.build(marks=marks, children=children, episodes=episodes, suspensions=suspensions)
+    out = triage.signals(frames, metrics.window_for(CFG, as_of), CFG)
+    return {row["la_child_id"]: row for row in out.iter_rows(named=True)}
+
+
+DAYS = weekdays(30)
+
+
+@pytest.mark.parametrize(
+    "codes, absence_run, unauthorised_run",
+    [
+        (["/", "N", "N", "N"], 3, 3),
+        (["N", "/", "N", "X", "N"], 2, 2),        # X (no possible session) neither breaks nor extends
+        (["N", "N", "I", "N"], 4, 1),             # illness extends absence, breaks the unauthorised run
+        (["N", "N", "N", "#"], 3, 3),             # run ends at the latest mark day, whatever its code
+        (["/", "/"], 0, 0),
+    ],
+)
+def test_consecutive_runs(codes, absence_run, unauthorised_run):
+    row = signals_for(day_marks("U1", DAYS, codes), DAYS[len(codes) - 1])["C1"]
+    assert (row["consecutive_absence_days"], row["consecutive_unauthorised_days"]) == (absence_run, unauthorised_run)
+
+
+def test_mixed_day_breaks_the_run():
+    # Last day: AM present, PM unauthorised: not all possible sessions absent, so the run is 0.
+    rows = day_marks("U1", DAYS, ["N", "N"]) + [{"upn": "U1", "urn": 1, "date": DAYS[2], "am": "/", "pm": "N"}]
+    assert signals_for(rows, DAYS[2])["C1"]["consecutive_absence_days"] == 0
+
+
+@pytest.mark.parametrize("run, flagged", [(9, False), (10, True)])
+def test_ten_consecutive_unauthorised_days(run, flagged):
+    # Schools must tell the LA at 10 consecutive school days of unauthorised absence.
+    row = signals_for(day_marks("U1", DAYS, ["/"] + ["O"] * run), DAYS[run])["C1"]
+    assert row["consecutive_unauthorised"] is flagged
+    if flagged:
+        assert f"absent without authorisation for {run} consecutive school days" in row["reasons"]
+
+
+def test_not_being_seen():
+    # Calendar: 10 school days. C1's last mark is day 3 (4 Sept): no mark for days 4-10 = 7 school days.
+    # C2 never had a mark. C3 has no cohort now, so is not chased. C4 was marked on day 7: 3 days, not yet.
+    days = DAYS[:10]
+    marks = calendar(days) + day_marks("U1", days[:3], ["/"] * 3) + day_marks("U4", days[:7], ["/"] * 7)
+    children = [{"la_child_id": c, "upn": u} for c, u in [("C1", "U1"), ("C2", "U2"), ("C3", None), ("C4", "U4")]]
+    episodes = [{"la_child_id": c, "cohort": "CLA", "start_date": "2020-01-01"} for c in ("C1", "C2", "C4")]
+    out = signals_for(marks, days[-1], episodes=episodes, children=children)
+    assert out["C1"]["not_seen"] and out["C1"]["days_since_last_mark"] == 7
+    assert "no mark received for 7 school days (last 2024-09-04)" in out["C1"]["reasons"]
+    assert out["C2"]["not_seen"] and out["C2"]["reasons"] == ["no attendance ever received"]
+    assert out["C3"]["not_seen"] is False
+    assert out["C4"]["not_seen"] is False and out["C4"]["days_since_last_mark"] == 3
+
+
+def test_half_term_days_are_not_school_days():
+    # Marks on 25 October, as-at Friday 1 November after a half-term week with no marks at all:
+    # no school day has passed since the last mark.
+    days = weekdays(5, date(2024, 10, 21))
+    row = signals_for(day_marks("U1", days, ["/"] * 5), date(2024, 11, 1))["C1"]
+    assert row["days_since_last_mark"] == 0 and row["not_seen"] is False
+
+
+def drift_marks(prior_present: int, recent_present: int) -> list[dict]:
+    """8 school weeks of 5 days (10 sessions a week) around a half-term week with no marks.
+
+    The prior 4 weeks have `prior_present` of 40 sessions present (the rest N), the last 4 `recent_present`.
+    """
+    mondays = [date(2024, 9, 23), date(2024, 9, 30), date(2024, 10, 7), date(2024, 10, 14),
+               date(2024, 10, 21), date(2024, 11, 4), date(2024, 11, 11), date(2024, 11, 18)]  # 28 Oct: half term
+    rows = []
+    for span, present in ((mondays[:4], prior_present), (mondays[4:], recent_present)):
+        sessions = ["/"] * present + ["N"] * (40 - present)
+        days = [m + timedelta(days=i) for m in span for i in range(5)]
+        for i, d in enumerate(days):
+            rows.append({"upn": "U1", "urn": 1, "date": d, "am": sessions[2 * i], "pm": sessions[2 * i + 1]})
+    return rows
+
+
+@pytest.mark.parametrize(
+    "prior, recent, flagged",
+    [
+        (38, 34, True),    # 95.0% -> 85.0%: exactly 10 points
+        (38, 35, False),   # 95.0% -> 87.5%: 7.5 points
+        (30, 40, False),   # improving
+    ],
+)
+def test_drift(prior, recent, flagged):
+    row = signals_for(drift_marks(prior, recent), date(2024, 11, 22))["C1"]
+    assert row["drift"] is flagged
+    if flagged:
+        assert "attendance fell from 95.0% to 85.0% over the last 4 school weeks" in row["reasons"]
+
+
+def test_part_time_timetable_in_the_last_four_school_weeks():
+    # C2 on 2 Sept, then present to 11 Oct (6 school weeks): the C2 is 5 school weeks ago: no signal.
+    days = [d for d in weekdays(30) if d <= date(2024, 10, 11)]
+    old = day_marks("U1", days, ["C2"] + ["/"] * (len(days) - 1))
+    assert signals_for(old, days[-1])["C1"]["part_time_timetable"] is False
+    recent = day_marks("U1", days, ["/"] * (len(days) - 1) + ["C2"])
+    row = signals_for(recent, days[-1])["C1"]
+    assert row["part_time_timetable"] is True
+    assert any("part-time timetable" in r for r in row["reasons"])
+
+
+def test_recent_suspension():
+    # 30 school days from 2 Sept to 11 Oct; the last 20 start on Monday 16 Sept (days 11-30).
+    marks = calendar(DAYS)
+    suspensions = [
+        {"upn": "U1", "urn": 1, "start_date": "2024-09-13", "sessions": 2, "category": "suspension"},  # 21 days back
+        {"upn": "U2", "urn": 1, "start_date": "2024-09-16", "sessions": 2, "category": "suspension"},
+        {"upn": "U3", "urn": 1, "start_date": "2024-10-08", "category": "permanent_exclusion"},
+    ]
+    children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (1, 2, 3)]
+    out = signals_for(marks, DAYS[-1], suspensions=suspensions, children=children, episodes=[])
+    assert [out[c]["recent_suspension"] for c in ("C1", "C2", "C3")] == [False, True, True]
+    assert "suspended on 2024-09-16" in out["C2"]["reasons"]
+    assert "permanently excluded on 2024-10-08" in out["C3"]["reasons"]
+
+
+def test_new_to_cohort():
+    marks = calendar(DAYS) + day_marks("U1", DAYS, ["/"] * 30)
+    episodes = [
+        {"la_child_id": "C1", "cohort": "CP", "start_date": "2024-10-01"},
+        {"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"},
+    ]
+    row = signals_for(marks, DAYS[-1], episodes=episodes)["C1"]
+    assert row["new_to_cohort"] is True
+    assert row["reasons"] == ["new to CP since 2024-10-01"]
+
+
+def test_urgency_orders_children():
+    # C1: severe absence (4 of 10 present = 40%); C2: persistent only (9 of 10 present = 90%); C3: nothing.
+    days = DAYS[:5]
+    marks = (day_marks("U1", days, ["N", "N", "N", "/", "/"])
+             + [{"upn": "U2", "urn": 1, "date": d, "am": "/", "pm": "I" if i == 4 else "\\"} for i, d in enumerate(days)]
+             + day_marks("U3", days, ["/"] * 5))
+    children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (3, 2, 1)]
+    frames = Frames.build(marks=marks, children=children)
+    out = triage.signals(frames, metrics.window_for(CFG, days[-1]), CFG)
+    assert out["la_child_id"].to_list() == ["C1", "C2", "C3"]
+    assert out["urgency"].to_list() == [1, 7, None]
+    assert out.row(0, named=True)["reasons"] == [
+        "severe absence: attendance 40.0% (missed 50% or more of possible sessions)"
+    ]
+    assert out.row(1, named=True)["reasons"] == [
+        "persistent absence: attendance 90.0% (missed 10% or more of possible sessions)"
+    ]
+
+
+def test_no_marks_at_all():
+    out = signals_for([], date(2024, 9, 10))
+    assert out["C1"]["not_seen"] is True and out["C1"]["drift"] is False

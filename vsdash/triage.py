@@ -1,0 +1,234 @@
+"""Triage: which children need a call today, and why, in words a virtual-school officer would use."""
+
+from __future__ import annotations
+
+from datetime import date
+
+import polars as pl
+
+from vsdash import metrics
+from vsdash.config import Config, Thresholds
+from vsdash.frames import Frames
+from vsdash.metrics import Window
+
+PART_TIME_CODE = "C2"       # DfE: authorised absence, part-time timetable
+PART_TIME_SCHOOL_WEEKS = 4  # a part-time timetable is worth a call if used in the last 4 school weeks
+
+# Signals, most urgent first: `urgency` is the position of the most urgent signal a child has.
+SIGNALS = (
+    "severe_absence",
+    "consecutive_unauthorised",
+    "not_seen",
+    "drift",
+    "recent_suspension",
+    "part_time_timetable",
+    "persistent_absence",
+    "new_to_cohort",
+)
+
+
+def signals(frames: Frames, window: Window, cfg: Config, cohort: str | None = None) -> pl.DataFrame:
+    """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent)."""
+    children = metrics.per_child(frames, window, cfg, cohort=cohort)
+    days = metrics.school_days(frames.marks, window)
+    weeks = metrics.school_weeks(days)
+    th = cfg.thresholds
+    rows = (
+        children.join(_runs_and_drift(frames.marks, window, cfg, weeks), on="upn", how="left")
+        .join(_recent_suspensions(frames.suspensions, window, _last_days_start(days, window, th.recent_suspension_school_days)),
+              on="upn", how="left")
+        .join(_new_episodes(frames.episodes, window, _last_days_start(days, window, th.new_to_cohort_school_days)),
+              on="la_child_id", how="left")
+        .with_columns(
+            pl.col("consecutive_absence_days", "consecutive_unauthorised_days").fill_null(0),
+            pl.col("part_time_timetable").fill_null(False),
+            days_since_last_mark=_school_days_after(days, pl.col("last_mark_date")),
+        )
+        .with_columns(
+            consecutive_unauthorised=pl.col("consecutive_unauthorised_days") >= th.consecutive_unauthorised_days,
+            not_seen=_not_seen(th.not_seen_school_days),
+            drift=_drift(th.drift_points),
+            recent_suspension=pl.col("_suspension_date").is_not_null(),
+            new_to_cohort=pl.col("_new_cohort").is_not_null(),
+        )
+    )
+    urgency = pl.min_horizontal(pl.when(pl.col(s)).then(rank) for rank, s in enumerate(SIGNALS, start=1))
+    return (
+        rows.with_columns(
+            reasons=pl.concat_list(_reasons(th)).list.drop_nulls(),
+            signal_count=pl.sum_horizontal(pl.col(SIGNALS).cast(pl.Int64)),
+            urgency=urgency.cast(pl.Int64),
+        )
+        .select(
+            "la_child_id", "upn", "cohorts", "school_urn", "attendance_pct", *SIGNALS, "urgency", "signal_count",
+            "reasons", "consecutive_absence_days", "consecutive_unauthorised_days", "days_since_last_mark",
+            "last_mark_date", "social_worker", "team", "locality",
+        )
+        .sort(["urgency", "signal_count", "la_child_id"], descending=[False, True, False], nulls_last=True)
+    )
+
+
+def _last_days_start(days: pl.Series, window: Window, n: int) -> date:
+    """First of the last `n` school days (the window start when there are fewer)."""
+    return days[-n] if 0 < n <= len(days) else window.start
+
+
+def _school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
+    """School days strictly after a date (null when there is no date): how long a child has gone unseen."""
+    return pl.when(last.is_not_null()).then(
+        pl.lit(len(days), dtype=pl.Int64) - pl.lit(days).search_sorted(last, side="right").cast(pl.Int64)
+    )
+
+
+def _runs_and_drift(marks: pl.DataFrame, window: Window, cfg: Config, weeks: pl.Series) -> pl.DataFrame:
+    """Per UPN: the current runs of absent days, attendance in the two drift spans, and any C2 lately."""
+    n = cfg.thresholds.drift_weeks
+    recent_from = weeks[-n] if 0 < n <= len(weeks) else None
+    prior_from = weeks[max(len(weeks) - 2 * n, 0)] if len(weeks) > n else None
+    part_time_from = weeks[-min(PART_TIME_SCHOOL_WEEKS, len(weeks))] if len(weeks) else None
+    monday = metrics.week_start()
+    possible, absence, unauthorised = pl.col("possible_sessions"), pl.col("absence_sessions"), pl.col("unauthorised_sessions")
+    attended = pl.col("present_sessions") + pl.col("aea_sessions")
+    # Domain: a day counts as absent when all its possible sessions are absences; days with no
+    # possible session (X, Y1-Y7, #, D ...) neither break nor extend the run.
+    counted = possible > 0
+
+    def span(first: date | None, last: date | None, value: pl.Expr) -> pl.Expr:
+        if first is None:
+            return pl.lit(0, dtype=pl.Int64)
+        inside = (monday >= first) & ((monday < last) if last is not None else pl.lit(True))
+        return pl.when(inside).then(value).otherwise(0)
+
+    part_time = (pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE)
+    rows = (
+        marks.lazy()
+        .filter(window.contains())
+        .with_columns(metrics.packed_sessions(cfg))
+        .with_columns(metrics.unpack_sessions())
+        .select(
+            "upn",
+            "date",
+            _absent=counted & (absence == possible),
+            _unauthorised=counted & (unauthorised == possible),
+            _attended_on=pl.when(counted & (absence < possible)).then(pl.col("date")),
+            _not_unauthorised_on=pl.when(counted & (unauthorised < possible)).then(pl.col("date")),
+            _recent_attended=span(recent_from, None, attended),
+            _recent_possible=span(recent_from, None, possible),
+            _prior_attended=span(prior_from, recent_from, attended),
+            _prior_possible=span(prior_from, recent_from, possible),
+            part_time_timetable=part_time & (monday >= part_time_from) if part_time_from else pl.lit(False),
+        )
+    )
+    summary = rows.group_by("upn").agg(
+        pl.col("_attended_on", "_not_unauthorised_on").max(),
+        pl.col("_recent_attended", "_recent_possible", "_prior_attended", "_prior_possible").sum().cast(pl.Int64),
+        pl.col("part_time_timetable").any(),
+    )
+
+    # Both from one scan of the marks; absent rows are few, so the runs are counted on them alone.
+    summary, absent_rows = pl.collect_all([
+        summary,
+        rows.filter(pl.col("_absent")).select("upn", "date", "_unauthorised"),
+    ])
+
+    def run_days(absent: pl.Expr, broken_on: str, name: str) -> pl.DataFrame:
+        """Absent days after the child's last day that broke the run."""
+        return (
+            absent_rows.filter(absent)
+            .join(summary.select("upn", broken_on), on="upn")
+            .filter(pl.col(broken_on).is_null() | (pl.col("date") > pl.col(broken_on)))
+            .group_by("upn")
+            .agg(pl.col("date").n_unique().cast(pl.Int64).alias(name))
+        )
+
+    return (
+        summary.join(run_days(pl.lit(True), "_attended_on", "consecutive_absence_days"), on="upn", how="left")
+        .join(run_days(pl.col("_unauthorised"), "_not_unauthorised_on", "consecutive_unauthorised_days"),
+              on="upn", how="left")
+    )
+
+
+def _drift(points: int) -> pl.Expr:
+    """Attendance in the recent span at least `points` below the span before, both with possible sessions.
+
+    Compared in integers (prior% - recent% >= points, cross-multiplied) so 95% -> 85% is exactly 10 points.
+    """
+    ra, rp = pl.col("_recent_attended"), pl.col("_recent_possible")
+    pa, pp = pl.col("_prior_attended"), pl.col("_prior_possible")
+    fell = (pa * rp - ra * pp) * 100 >= points * pp * rp
+    return ((rp > 0) & (pp > 0) & fell).fill_null(False)
+
+
+def _not_seen(school_days: int) -> pl.Expr:
+    """In a cohort now, and no mark for the last `school_days` school days, or never any mark."""
+    in_cohort = pl.col("cohorts").list.len() > 0
+    unseen = pl.col("last_mark_date").is_null() | (pl.col("days_since_last_mark") >= school_days)
+    return in_cohort & unseen
+
+
+def _recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
+    """Per UPN: the latest suspension or permanent exclusion starting in the recent school days."""
+    return (
+        suspensions.filter(
+            pl.col("category").is_in(["suspension", "permanent_exclusion"])
+            & pl.col("start_date").is_between(since, window.as_of)
+        )
+        .sort("start_date")
+        .group_by("upn")
+        .agg(
+            pl.col("start_date").last().alias("_suspension_date"),
+            pl.col("category").last().alias("_suspension_category"),
+            pl.len().cast(pl.Int64).alias("_recent_suspensions"),
+        )
+    )
+
+
+def _new_episodes(episodes: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
+    """Per child: the cohorts whose episodes started in the recent school days, with the latest start."""
+    return (
+        episodes.filter(pl.col("start_date").is_between(since, window.as_of))
+        .group_by("la_child_id")
+        .agg(
+            pl.col("cohort").unique().sort().str.join(", ").alias("_new_cohort"),
+            pl.col("start_date").max().alias("_new_since"),
+        )
+    )
+
+
+def _pct(column: str) -> pl.Expr:
+    """A percentage as text with one decimal place."""
+    return pl.col(column).round(1).cast(pl.String) + "%"
+
+
+def _span_pct(attended: str, possible: str) -> pl.Expr:
+    """Attendance % of a drift span as text."""
+    return (pl.col(attended) * 100.0 / pl.col(possible)).round(1).cast(pl.String) + "%"
+
+
+def _reasons(th: Thresholds) -> list[pl.Expr]:
+    """One sentence per signal held, most urgent first."""
+    text = {
+        "severe_absence": pl.lit("severe absence: attendance ") + _pct("attendance_pct")
+        + pl.lit(f" (missed {th.severe_absence_pct}% or more of possible sessions)"),
+        "consecutive_unauthorised": pl.lit("absent without authorisation for ")
+        + pl.col("consecutive_unauthorised_days").cast(pl.String) + " consecutive school days",
+        "not_seen": pl.when(pl.col("last_mark_date").is_null())
+        .then(pl.lit("no attendance ever received"))
+        .otherwise(pl.lit("no mark received for ") + pl.col("days_since_last_mark").cast(pl.String)
+                   + " school days (last " + pl.col("last_mark_date").cast(pl.String) + ")"),
+        "drift": pl.lit("attendance fell from ") + _span_pct("_prior_attended", "_prior_possible")
+        + " to " + _span_pct("_recent_attended", "_recent_possible")
+        + pl.lit(f" over the last {th.drift_weeks} school weeks"),
+        "recent_suspension": pl.when(pl.col("_suspension_category") == "permanent_exclusion")
+        .then(pl.lit("permanently excluded on "))
+        .otherwise(pl.lit("suspended on ")) + pl.col("_suspension_date").cast(pl.String),
+        "part_time_timetable": pl.lit(
+            f"on a part-time timetable ({PART_TIME_CODE}) in the last {PART_TIME_SCHOOL_WEEKS} school weeks"
+        ),
+        "persistent_absence": pl.lit("persistent absence: attendance ") + _pct("attendance_pct")
+        + pl.lit(f" (missed {th.persistent_absence_pct}% or more of possible sessions)"),
+        "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + pl.col("_new_since").cast(pl.String),
+    }
+    shown = {s: pl.col(s) for s in SIGNALS}
+    shown["persistent_absence"] = pl.col("persistent_absence") & ~pl.col("severe_absence")  # severe says it already
+    return [pl.when(shown[signal]).then(text[signal]) for signal in SIGNALS]
