@@ -2,13 +2,10 @@
 
 import streamlit as st
 
-from vsdash import ui
-
-st.set_page_config(page_title="vsdash", page_icon=":bar_chart:", layout="wide")
-cfg = ui.config()
-st.sidebar.markdown(f"**{cfg.authority_name}**")
-
-pages = [
-    st.Page("pages/data_loaded.py", title="Data loaded", icon=":material/database:", default=True),
-]
-st.navigation(pages).run()
+st.navigation([
+    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
+    st.Page("pages/triage.py", title="Triage", icon=":material/checklist:", url_path="triage"),
+    st.Page("pages/child.py", title="Child", icon=":material/person:", url_path="child"),
+    st.Page("pages/about.py", title="About these figures", icon=":material/help:", url_path="about"),
+    st.Page("pages/data_loaded.py", title="Data loaded", icon=":material/database:", url_path="data"),
+]).run()

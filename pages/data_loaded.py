@@ -4,7 +4,7 @@ import streamlit as st
 
 from vsdash import ui
 
-access = ui.access()
+access = ui.shell().access
 st.title("Data loaded")
 counts = access.table_counts()
 cols = st.columns(4)

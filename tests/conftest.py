@@ -54,3 +54,16 @@ def write(tmp_path: Path):
             path.write_text(text.lstrip("\n"), encoding="utf-8")
         return path
     return _write
+
+
+@pytest.fixture(scope="session")
+def sample_db(tmp_path_factory) -> str:
+    """The bundled sample authority loaded once into an SQLite file (copy it before writing)."""
+    from vsdash.ingest import SAMPLE_DATA, ingest_folder
+
+    path = tmp_path_factory.mktemp("sample") / "sample.db"
+    store = Store(f"sqlite:///{path}")
+    results = ingest_folder(store, SAMPLE_DATA, load_config())
+    assert results and all(r.status == "loaded" for r in results)
+    store.dispose()
+    return str(path)

@@ -18,7 +18,8 @@ from vsdash.config import PROJECT_ROOT
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-PAGES = [("", "Data loaded")]
+PAGES = [("overview", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
+         ("data", "Data loaded")]
 
 
 def _free_port() -> int:
@@ -78,6 +79,24 @@ def test_page_renders_without_an_exception(app_url, browser, path, title):
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{path or 'home'}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{path}.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
+    page.close()
+
+
+def test_triage_row_opens_the_child_page(app_url, browser):
+    """The officer's path: open the list, pick the first child, land on their page with the calendar."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/triage", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
+    grid = page.locator("[data-testid='stDataFrame']").first
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)   # the selection box of the first row
+    page.wait_for_url("**/child**", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("text=Every session", timeout=60_000)
+    assert "child=" in page.url
+    page.screenshot(path=str(SHOTS / "child_from_triage.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()

@@ -108,6 +108,19 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_sample(args: argparse.Namespace) -> int:
+    """Write the synthetic sample authority's feed files."""
+    from vsdash.sample import generate
+
+    cfg = load_config(args.config)
+    summary = generate(Path(args.out), children=args.children, seed=args.seed, start=args.start, days=args.days,
+                       compress=args.gzip, config=cfg)
+    print(f"wrote {len(summary.files)} files for {summary.children:,} children, {summary.school_days} school days "
+          f"({summary.first_day} to {summary.last_day}), {summary.attendance_rows:,} attendance rows to {args.out} "
+          f"in {summary.seconds:.1f} s")
+    return 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     """The command-line grammar; every command takes --db and --config."""
     common = argparse.ArgumentParser(add_help=False)
@@ -135,6 +148,15 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--cohort", help="only children in this cohort as at --as-of (e.g. CP)")
     p.add_argument("--out", help="FILE.csv or FILE.xlsx (default: CSV on standard output)")
     p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("sample", parents=[common], help="write the synthetic sample authority's feed files")
+    p.add_argument("--out", required=True, help="folder to write into")
+    p.add_argument("--children", type=int, default=2500)
+    p.add_argument("--seed", type=int, default=1)
+    p.add_argument("--start", type=_date, help="first school day (default 2025-09-03)")
+    p.add_argument("--days", type=int, help="school days to cover (default: to mid-February; 190 = a full year)")
+    p.add_argument("--gzip", action="store_true", help="gzip the attendance files")
+    p.set_defaults(func=cmd_sample)
     return parser
 
 

@@ -155,6 +155,22 @@ rejected_rows = Table(
 )
 
 
+# What officers did about a child. Written only by people, never by a feed load, so reloads never lose it.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("action", Text, nullable=False),
+    Column("note", Text),
+    Column("follow_up", Date),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+ACTION_KINDS = ("Contacted school", "Contacted social worker", "Contacted carer", "Note")
+
+
 @dataclass(frozen=True)
 class FeedTable:
     """How one feed's rows land: the table, its key, and the key column that bounds a lookup."""
@@ -174,6 +190,11 @@ FEED_TABLES: dict[str, FeedTable] = {
 }
 
 UPSERT_BATCH = 5_000
+
+ACTIONS_SCHEMA = {
+    "id": pl.Int64, "la_child_id": pl.String, "action": pl.String, "note": pl.String, "follow_up": pl.Date,
+    "recorded_by": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
+}
 
 
 @dataclass
@@ -402,6 +423,46 @@ class Store:
         if not rows:
             return pl.DataFrame(schema={n: pl.String for n in names})
         return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+
+    def add_action(self, la_child_id: str, action: str, recorded_by: str, note: str = "",
+                   follow_up: date | None = None) -> int:
+        """Record what an officer did; who and when are kept with it."""
+        if action not in ACTION_KINDS:
+            raise ValueError(f"action must be one of {', '.join(ACTION_KINDS)}")
+        if not recorded_by.strip():
+            raise ValueError("say who recorded the action")
+        with self.engine.begin() as conn:
+            result = conn.execute(actions.insert().values(
+                la_child_id=la_child_id, action=action, note=note.strip() or None, follow_up=follow_up,
+                recorded_by=recorded_by.strip(), recorded_at=_now(),
+            ))
+            return int(result.inserted_primary_key[0])
+
+    def actions_frame(self, la_child_id: str | None = None) -> pl.DataFrame:
+        """Recorded actions, newest first (one child's, or everyone's)."""
+        query = select(actions.c.id, actions.c.la_child_id, actions.c.action, actions.c.note, actions.c.follow_up,
+                       actions.c.recorded_by, actions.c.recorded_at).order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
+        if la_child_id is not None:
+            query = query.where(actions.c.la_child_id == la_child_id)
+        return conform(self._rows(query), ACTIONS_SCHEMA)
+
+    def feed_freshness(self) -> pl.DataFrame:
+        """Per feed kind: the last successful load and the latest date the stored data covers."""
+        latest = {
+            "attendance": select(func.max(attendance.c.date)),
+            "suspensions": select(func.max(suspensions.c.start_date)),
+            "children": select(func.max(cohort_episodes.c.start_date)),
+            "schools": None,
+        }
+        rows = []
+        with self.engine.connect() as conn:
+            for kind, query in latest.items():
+                loaded = conn.execute(select(func.max(load_log.c.finished_at), func.count()).where(
+                    load_log.c.kind == kind, load_log.c.status == "loaded")).one()
+                rows.append({"kind": kind, "last_loaded_at": loaded[0], "files": int(loaded[1]),
+                             "data_up_to": conn.execute(query).scalar() if query is not None else None})
+        return pl.DataFrame(rows, schema={"kind": pl.String, "last_loaded_at": pl.Datetime("us"), "files": pl.Int64,
+                                          "data_up_to": pl.Date})
 
     def data_version(self) -> int:
         """The id of the latest successful load: caches are keyed on it."""

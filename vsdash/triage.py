@@ -27,9 +27,14 @@ SIGNALS = (
 )
 
 
-def signals(frames: Frames, window: Window, cfg: Config, cohort: str | None = None) -> pl.DataFrame:
-    """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent)."""
-    children = metrics.per_child(frames, window, cfg, cohort=cohort)
+def signals(
+    frames: Frames, window: Window, cfg: Config, cohort: str | None = None, per_child_df: pl.DataFrame | None = None
+) -> pl.DataFrame:
+    """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent).
+
+    Pass `per_child_df` (already filtered, for the same window) to triage just those children.
+    """
+    children = per_child_df if per_child_df is not None else metrics.per_child(frames, window, cfg, cohort=cohort)
     days = metrics.school_days(frames.marks, window)
     weeks = metrics.school_weeks(days)
     th = cfg.thresholds
@@ -63,9 +68,14 @@ def signals(frames: Frames, window: Window, cfg: Config, cohort: str | None = No
             "la_child_id", "upn", "cohorts", "school_urn", "attendance_pct", *SIGNALS, "urgency", "signal_count",
             "reasons", "consecutive_absence_days", "consecutive_unauthorised_days", "days_since_last_mark",
             "last_mark_date", "social_worker", "team", "locality",
+            *[c for c in metrics.PER_CHILD_SCHEMA if c not in TRIAGE_OWN_COLUMNS],
         )
         .sort(["urgency", "signal_count", "la_child_id"], descending=[False, True, False], nulls_last=True)
     )
+
+# Per-child columns named explicitly above; the rest follow, so filters and pages find every attribute.
+TRIAGE_OWN_COLUMNS = {"la_child_id", "upn", "cohorts", "school_urn", "attendance_pct", "persistent_absence",
+                      "severe_absence", "last_mark_date", "social_worker", "team", "locality"}
 
 
 def _last_days_start(days: pl.Series, window: Window, n: int) -> date:

@@ -1,13 +1,25 @@
-"""The only module in vsdash that imports Streamlit: shared resources and widgets for the pages."""
+"""The only module in vsdash that imports Streamlit: shared resources, the filter bar and common widgets."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import date
+
+import polars as pl
 import streamlit as st
 
+from vsdash import export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
+from vsdash.filters import Filters, FilterError
+from vsdash.frames import Frames
+from vsdash.glossary import figure_help
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
+from vsdash.views import Card, FilterOptions
+
+AREA_LABELS = {"all": "All schools", "in": "In-area schools", "out": "Out-of-area schools"}
+EHCP_LABELS = {True: "With an EHCP", False: "Without an EHCP"}
 
 
 @st.cache_resource(show_spinner=False)
@@ -22,6 +34,12 @@ def _bootstrap(url: str) -> int:
     return len(load_sample_if_empty(_store(url), cached_config()))
 
 
+@st.cache_resource(max_entries=2, show_spinner="Reading the latest data...")
+def _frames(url: str, version: int) -> Frames:
+    """Every mark and record, read once per data version and shared read-only by all sessions."""
+    return _store(url).frames()
+
+
 def config() -> Config:
     """The configuration, read once per process."""
     return cached_config()
@@ -31,4 +49,131 @@ def access() -> DataAccess:
     """The viewer's door to the data (every visitor is an admin until sign-in arrives)."""
     cfg = config()
     _bootstrap(cfg.database_url)
-    return DataAccess(_store(cfg.database_url), cfg, role=st.session_state.get("role", "admin"))
+    store = _store(cfg.database_url)
+    version = store.data_version()
+    return DataAccess(store, cfg, role=st.session_state.get("role", "admin"),
+                      frames_source=lambda: _frames(cfg.database_url, version))
+
+
+# ---- the filter bar ---------------------------------------------------------------------------------
+
+def _choice(label: str, options: list, key: str, labels: dict | None = None, help: str | None = None):
+    """A selectbox that starts empty ('All': no filter) and can be cleared again, kept in the URL under `key`."""
+    return st.selectbox(
+        label, options, index=None, placeholder="All", key=key, bind="query-params", help=help,
+        format_func=lambda v: (labels or {}).get(v, str(v)),
+    )
+
+
+def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
+    """The sidebar filters shared by every page; each is a URL parameter so a view can be shared."""
+    latest = options.last_date or date.today()
+    with st.sidebar:
+        st.markdown("#### Filters")
+        as_of = st.date_input("As at", value=latest, key="as_of", bind="query-params", format="DD/MM/YYYY",
+                              min_value=options.first_date, max_value=latest,
+                              help="Figures count every session up to and including this date.")
+        start = st.date_input("From (blank: start of the academic year)", value=None, key="start",
+                              bind="query-params", format="DD/MM/YYYY", max_value=as_of)
+        cohort = _choice("Cohort", options.cohorts, "cohort", {c: f"{c}: {label}" for c, label in cfg.cohorts.items()},
+                         help="Children in the cohort as at the as-at date.")
+        school = _choice("School", list(options.schools), "school_urn",
+                         {urn: f"{name} ({urn})" for urn, name in options.schools.items()})
+        area = st.selectbox("In or out of area", list(AREA_LABELS), key="area", bind="query-params",
+                            format_func=AREA_LABELS.get)
+        school_la = _choice("School's local authority", list(options.school_las), "school_la", options.school_las)
+        locality = _choice("Locality", options.localities, "locality")
+        team = _choice("Social-care team", options.teams, "team")
+        worker = _choice("Social worker", options.social_workers, "social_worker")
+        year = _choice("Year group", options.year_groups, "year_group")
+        ehcp = st.selectbox("EHCP", [True, False], index=None, placeholder="Any", key="ehcp", bind="query-params",
+                            format_func=EHCP_LABELS.get)
+    try:
+        filters = Filters(as_of=as_of or latest, start=start, cohort=cohort, school_urn=school, area=area,
+                          school_la=school_la, locality=locality, team=team, social_worker=worker,
+                          year_group=year, ehcp=ehcp)
+    except FilterError as exc:
+        st.sidebar.error(str(exc))
+        filters = Filters(as_of=as_of or latest)
+    return filters
+
+
+@dataclass(frozen=True)
+class Shell:
+    """What every page starts from: configuration, the viewer's data access, the filters and their options."""
+
+    cfg: Config
+    access: DataAccess
+    filters: Filters
+    options: FilterOptions
+
+
+def shell() -> Shell:
+    """The frame around every page: authority, data freshness and the filter bar in the sidebar.
+
+    Each page calls this itself rather than relying on app.py: Streamlit runs a file in pages/ on its own
+    when that folder exists and no st.navigation call has happened yet in the process.
+    """
+    st.set_page_config(page_title="vsdash", page_icon=":material/school:", layout="wide")
+    cfg = config()
+    data = access()
+    st.sidebar.markdown(f"### {cfg.authority_name}")
+    freshness_panel(data)
+    options = data.filter_options()
+    return Shell(cfg, data, filter_bar(options, cfg), options)
+
+
+def describe(filters: Filters, options: FilterOptions, cfg: Config) -> str:
+    """The selection as a sentence, for captions and exports."""
+    return filters.describe(options.schools, cfg.cohorts)
+
+
+# ---- common widgets --------------------------------------------------------------------------------
+
+def freshness_panel(access: DataAccess) -> None:
+    """'Data as at' and each feed's last load, always visible in the sidebar."""
+    fresh = access.freshness()
+    attendance = fresh.filter(pl.col("kind") == "attendance").row(0, named=True)
+    with st.sidebar:
+        if attendance["data_up_to"]:
+            st.markdown(f"**Data as at {attendance['data_up_to']:%a %d %b %Y}**")
+        else:
+            st.markdown("**No attendance loaded yet**")
+        lines = []
+        for row in fresh.iter_rows(named=True):
+            when = f"{row['last_loaded_at']:%d %b %H:%M}" if row["last_loaded_at"] else "never"
+            lines.append(f"- {row['kind']}: loaded {when}" + (f", up to {row['data_up_to']:%d %b}" if row["data_up_to"] else ""))
+        st.caption("Feeds\n" + "\n".join(lines))
+
+
+def cards(items: list[Card], cfg: Config, last_month: date, national_year: str | None = None) -> None:
+    """Headline cards: value, change since last month (green when it is good news), national figure."""
+    helps = figure_help(cfg)
+    columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
+    for column, card in zip(columns, items):
+        percent = card.key.endswith(("_pct", "_rate"))
+        value = "–" if card.value is None else (f"{card.value:.1f}%" if percent else f"{card.value:,}")
+        delta = None
+        if card.change is not None:
+            delta = f"{card.change:+.1f} pts" if percent else f"{card.change:+,}"
+        colour = "normal" if card.rise_is_good is not False else "inverse"
+        if card.rise_is_good is None:
+            colour = "off"
+        extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
+        column.metric(card.label, value, delta, delta_color=colour,
+                      help=helps.get(card.key, "") + f" Change since {last_month:%d %b %Y}." + extra)
+        if card.national is not None:
+            column.caption(f"National {national_year}: {card.national:.1f}%")
+
+
+def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str) -> None:
+    """CSV and XLSX buttons for exactly the table shown, with the selection written in the file."""
+    left, right, _ = st.columns([1, 1, 4])
+    left.download_button("Download CSV", export.csv_bytes(frame, about), f"{name}.csv", "text/csv", key=f"{key}_csv")
+    right.download_button("Download XLSX", export.xlsx_bytes(frame, about, sheet=name), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
+
+
+def pct_column(label: str, help: str | None = None) -> st.column_config.ProgressColumn:
+    """A percentage as a bar with its value."""
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%", help=help)

@@ -1,0 +1,78 @@
+"""Triage for the attendance officer: who needs a call today, and why."""
+
+from datetime import date
+
+import polars as pl
+import streamlit as st
+
+from vsdash import ui
+from vsdash.glossary import figure_help
+from vsdash.store import ACTION_KINDS
+
+shell = ui.shell()
+cfg, access, filters, options = shell.cfg, shell.access, shell.filters, shell.options
+helps = figure_help(cfg)
+described = ui.describe(filters, options, cfg)
+st.title("Triage")
+st.caption(f"Children with at least one signal, most urgent first: {described}.")
+
+mine_team, mine_school = st.columns(2)
+teams = mine_team.multiselect("My teams", options.teams, key="my_teams", persist_state="session")
+schools = mine_school.multiselect("My schools", list(options.schools), key="my_schools", persist_state="session",
+                                  format_func=lambda urn: options.schools.get(urn, str(urn)))
+worklist = access.triage_list(filters, today=date.today(), teams=teams, schools=schools)
+if worklist.is_empty():
+    st.info("No children match these filters, or none has a signal. Widen the selection in the sidebar.")
+    st.stop()
+
+PRIORITY = {1: "1 Severe absence", 2: "2 10+ days absent", 3: "3 Not being seen", 4: "4 Drifting down",
+            5: "5 Suspended", 6: "6 Part-time timetable", 7: "7 Persistent absence", 8: "8 New to cohort"}
+shown = worklist.select(
+    pl.col("urgency").replace_strict(PRIORITY, default="", return_dtype=pl.String).alias("priority"),
+    "child", "la_child_id", pl.col("reasons_text").alias("why"), "attendance_pct", "school", "social_worker", "team",
+    "days_since_last_mark", "last_action", "follow_up",
+)
+counts = worklist.select([pl.col(s).sum() for s in ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")]).row(0)
+c1, c2, c3, c4, c5 = st.columns(5)
+c1.metric("Children on the list", f"{worklist.height:,}")
+c2.metric("Severe absence", f"{counts[0]:,}", help=helps["severe_absence_rate"])
+c3.metric("10+ days unauthorised", f"{counts[1]:,}", help=helps["consecutive_unauthorised"])
+c4.metric("Not being seen", f"{counts[2]:,}", help=helps["not_seen"])
+c5.metric("Drifting down", f"{counts[3]:,}", help=helps["drift"])
+
+st.caption("Select a row to open the child's page.")
+event = st.dataframe(
+    shown, hide_index=True, key="worklist", on_select="rerun", selection_mode="single-row",
+    column_config={
+        "priority": st.column_config.TextColumn("Priority", help="The most urgent signal the child has"),
+        "child": "Child", "la_child_id": "LA child ID",
+        "why": st.column_config.TextColumn("Why", width="large"),
+        "attendance_pct": ui.pct_column("Attendance", helps["attendance_pct"]),
+        "school": "School", "social_worker": "Social worker", "team": "Team",
+        "days_since_last_mark": st.column_config.NumberColumn("School days since last mark", help=helps["not_seen"]),
+        "last_action": "Action taken", "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
+    },
+)
+ui.downloads(shown, "triage", [cfg.authority_name, f"Triage list: {described}", f"Printed {date.today():%d %b %Y}"],
+             key="dl_triage")
+if event.selection.rows:
+    st.session_state["open_child"] = shown["la_child_id"][event.selection.rows[0]]
+    st.switch_page("pages/child.py")
+
+st.subheader("Record an action")
+names = dict(zip(worklist["la_child_id"].to_list(), worklist["child"].to_list()))
+with st.form("action", clear_on_submit=True):
+    child_id = st.selectbox("Child", list(names), format_func=lambda i: f"{names[i]} ({i})")
+    kind = st.selectbox("Action", ACTION_KINDS)
+    note = st.text_area("Note", placeholder="What was agreed, who to call next")
+    follow_up = st.date_input("Follow up on", value=None, format="DD/MM/YYYY",
+                              help="The action shows on the list until this date.")
+    who = st.text_input("Your name", value=st.session_state.get("officer_name", ""))
+    if st.form_submit_button("Save action"):
+        if not who.strip():
+            st.error("Say who recorded the action.")
+        else:
+            st.session_state["officer_name"] = who.strip()
+            access.record_action(child_id, kind, who, note, follow_up)
+            st.toast(f"Saved: {kind} for {names[child_id]}.")
+            st.rerun()

@@ -1,0 +1,110 @@
+"""Plotly figures for the pages; pure functions of frames, never calling Streamlit."""
+
+from __future__ import annotations
+
+import plotly.graph_objects as go
+import polars as pl
+
+from vsdash.glossary import CATEGORY_WORDS
+
+# Okabe-Ito: distinguishable with the common colour-vision deficiencies. One colour per meaning,
+# the same on every page.
+OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+COHORT_COLOURS = {
+    "CLA": "#0072B2", "CIN": "#E69F00", "CP": "#D55E00", "PLAC": "#009E73",
+    "EVER6": "#CC79A7", "CWSW": "#56B4E9", "All": "#000000",
+}
+CATEGORY_COLOURS = {
+    "present": "#009E73",
+    "approved_activity": "#56B4E9",
+    "authorised": "#E69F00",
+    "unauthorised": "#D55E00",
+    "not_possible": "#999999",
+    "no_mark": "#E8E8E8",
+}
+PA_LINE, SA_LINE = 90, 50
+
+
+def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.Figure:
+    """One look for every chart: white, compact, legend on top."""
+    fig.update_layout(
+        title=title, height=height, template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
+        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
+        yaxis_title=y_title, hovermode="x unified",
+    )
+    return fig
+
+
+def colour_for(name: str, index: int) -> str:
+    """A cohort's own colour, else the palette in order."""
+    return COHORT_COLOURS.get(name, OKABE_ITO[index % len(OKABE_ITO)])
+
+
+def trend_lines(weekly: pl.DataFrame, value: str, group: str, title: str, y_title: str) -> go.Figure:
+    """One line per group over weeks (e.g. attendance % by cohort)."""
+    fig = go.Figure()
+    for i, name in enumerate(sorted(weekly[group].drop_nulls().unique().to_list())):
+        part = weekly.filter(pl.col(group) == name).sort("week_start")
+        fig.add_trace(go.Scatter(
+            x=part["week_start"].to_list(), y=part[value].to_list(), name=str(name), mode="lines+markers",
+            line=dict(color=colour_for(str(name), i), width=2),
+        ))
+    return _layout(fig, title, y_title)
+
+
+def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, title: str, x_title: str) -> go.Figure:
+    """Horizontal bars of a rate by group, with the number of children behind each bar."""
+    table = table.filter(pl.col(value).is_not_null()).sort(value)
+    fig = go.Figure(go.Bar(
+        x=table[value].to_list(), y=[str(v) for v in table[label].to_list()], orientation="h",
+        marker_color=OKABE_ITO[0],
+        text=[f"{v:.1f}% (n={n})" for v, n in zip(table[value].to_list(), table[count].to_list())],
+        textposition="auto", hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+    ))
+    fig = _layout(fig, title, "", height=max(240, 40 + 28 * table.height))
+    fig.update_layout(xaxis_title=x_title, hovermode="closest")
+    return fig
+
+
+def weekly_attendance(weekly: pl.DataFrame, title: str = "Attendance by week") -> go.Figure:
+    """A child's attendance per week with the persistent (90%) and severe (50%) absence lines."""
+    fig = go.Figure(go.Bar(
+        x=weekly["week_start"].to_list(), y=weekly["attendance_pct"].to_list(), marker_color=OKABE_ITO[0],
+        name="Attendance %", hovertemplate="week of %{x|%d %b}: %{y:.1f}%<extra></extra>",
+    ))
+    fig.add_hline(y=PA_LINE, line_dash="dash", line_color=CATEGORY_COLOURS["authorised"],
+                  annotation_text="90%: below is persistent absence", annotation_position="bottom right")
+    fig.add_hline(y=SA_LINE, line_dash="dot", line_color=CATEGORY_COLOURS["unauthorised"],
+                  annotation_text="50%: below is severe absence", annotation_position="bottom right")
+    fig = _layout(fig, title, "Attendance %", height=320)
+    fig.update_yaxes(range=[0, 100])
+    return fig
+
+
+def session_calendar(sessions: pl.DataFrame, title: str = "Every session") -> go.Figure:
+    """A calendar heatmap: one column per school day, AM and PM rows, coloured by code category.
+
+    `sessions` has date, session ("AM"/"PM"), code and category (see metrics' session frame).
+    """
+    order = list(CATEGORY_COLOURS)
+    index = {c: i for i, c in enumerate(order)}
+    dates = sorted(sessions["date"].unique().to_list())
+    grid = {s: [None] * len(dates) for s in ("AM", "PM")}
+    text = {s: [""] * len(dates) for s in ("AM", "PM")}
+    position = {d: i for i, d in enumerate(dates)}
+    for row in sessions.iter_rows(named=True):
+        i = position[row["date"]]
+        grid[row["session"]][i] = index[row["category"] or "no_mark"]
+        text[row["session"]][i] = f"{row['date']:%a %d %b} {row['session']}: {row['code'] or 'no mark'} ({CATEGORY_WORDS[row['category'] or 'no_mark']})"
+    n = len(order)
+    scale = []
+    for i, c in enumerate(order):
+        scale += [[i / n, CATEGORY_COLOURS[c]], [(i + 1) / n, CATEGORY_COLOURS[c]]]
+    fig = go.Figure(go.Heatmap(
+        z=[grid["AM"], grid["PM"]], x=dates, y=["AM", "PM"], text=[text["AM"], text["PM"]],
+        hoverinfo="text", colorscale=scale, zmin=-0.5, zmax=n - 0.5, xgap=1, ygap=2,
+        colorbar=dict(tickvals=list(range(n)), ticktext=[CATEGORY_WORDS[c] for c in order], len=1.0),
+    ))
+    fig = _layout(fig, title, "", height=220)
+    fig.update_layout(hovermode="closest")
+    return fig

@@ -1,0 +1,328 @@
+"""What each page shows, computed without Streamlit: overview, triage list and one child's page."""
+
+from __future__ import annotations
+
+import calendar
+from dataclasses import dataclass, field
+from datetime import date
+
+import polars as pl
+
+from vsdash import cohorts as cohorts_mod
+from vsdash import metrics, triage
+from vsdash.config import Config
+from vsdash.filters import Filters
+from vsdash.frames import Frames
+from vsdash.metrics import Window
+
+# The headline cards: the aggregate column, the card's label, and whether a rise is good news.
+HEADLINE = (
+    ("children", "Children", None),
+    ("attendance_pct", "Attendance", True),
+    ("persistent_absence_rate", "Persistent absence", False),
+    ("severe_absence_rate", "Severe absence", False),
+    ("suspensions", "Suspensions", False),
+    ("permanent_exclusions", "Permanent exclusions", False),
+    ("out_of_area_children", "Out-of-area children", None),
+)
+PERCENT_FIGURES = {"attendance_pct", "persistent_absence_rate", "severe_absence_rate", "suspension_rate"}
+
+
+def month_before(day: date) -> date:
+    """The same date last month (31 March -> 28 or 29 February)."""
+    year, month = (day.year, day.month - 1) if day.month > 1 else (day.year - 1, 12)
+    return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
+
+
+def window_of(cfg: Config, filters: Filters) -> Window:
+    """The filters' window: from their start, or the academic year's, to the as-at date."""
+    return metrics.window_for(cfg, filters.as_of, filters.start)
+
+
+def selected_children(frames: Frames, cfg: Config, filters: Filters) -> pl.DataFrame:
+    """Per-child figures for the children the filters select: the base of every view."""
+    figures = metrics.per_child(frames, window_of(cfg, filters), cfg, cohort=filters.cohort)
+    return figures.filter(filters.expression())
+
+
+def _last_month_filters(filters: Filters) -> Filters:
+    """The same selection a month earlier; a custom window start is kept when it still fits."""
+    earlier = month_before(filters.as_of)
+    start = filters.start if filters.start and filters.start <= earlier else None
+    return filters.with_changes(as_of=earlier, start=start)
+
+
+@dataclass(frozen=True)
+class Card:
+    """One headline figure with its change since last month and the national figure to compare."""
+
+    key: str
+    label: str
+    value: float | int | None
+    last_month: float | int | None
+    rise_is_good: bool | None
+    national: float | None = None
+
+    @property
+    def change(self) -> float | int | None:
+        """Now minus a month ago (None when either is unknown)."""
+        if self.value is None or self.last_month is None:
+            return None
+        return self.value - self.last_month
+
+
+@dataclass(frozen=True)
+class Overview:
+    """Everything on the performance-meeting page."""
+
+    window: Window
+    last_month: date
+    cards: list[Card]
+    national_source: str | None
+    national_year: str | None
+    weekly: pl.DataFrame
+    by_locality: pl.DataFrame
+    by_team: pl.DataFrame
+    moved_teams: pl.DataFrame
+    moved_schools: pl.DataFrame
+    children: int = 0
+    notes: list[str] = field(default_factory=list)
+
+
+def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float], str | None]:
+    """The latest national attendance figures for a cohort as card keys, and their year."""
+    years = (cfg.benchmarks.get("by_cohort") or {}).get(cohort or "", {})
+    if not years:
+        return {}, None
+    year = max(years)
+    row = years[year]
+    return {
+        "attendance_pct": round(100 - row["overall_absence"], 1),  # attendance = 100 - overall absence
+        "persistent_absence_rate": row["persistent_absence"],
+        "severe_absence_rate": row["severe_absence"],
+    }, year
+
+
+def overview(frames: Frames, cfg: Config, filters: Filters) -> Overview:
+    """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
+    window = window_of(cfg, filters)
+    now_children = selected_children(frames, cfg, filters)
+    before = _last_month_filters(filters)
+    then_children = selected_children(frames, cfg, before)
+    now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
+    national, year = national_figures(cfg, filters.cohort)
+    cards = [Card(key, label, now[key], then[key], good, national.get(key)) for key, label, good in HEADLINE]
+    return Overview(
+        window=window,
+        last_month=before.as_of,
+        cards=cards,
+        national_source=cfg.benchmarks.get("source") if national else None,
+        national_year=year,
+        weekly=cohort_trend(frames, cfg, window, now_children, filters.cohort),
+        by_locality=metrics.aggregate(now_children, ["locality"]),
+        by_team=metrics.aggregate(now_children, ["team"]),
+        moved_teams=what_moved(now_children, then_children, "team"),
+        moved_schools=with_school_names(what_moved(now_children, then_children, "school_urn"), frames.schools),
+        children=now_children.height,
+    )
+
+
+def cohort_trend(frames: Frames, cfg: Config, window: Window, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
+    """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
+    every = metrics.weekly_trend(frames, window, cfg, by=[], per_child_df=children).with_columns(cohort=pl.lit("All"))
+    if cohort:
+        return every.with_columns(cohort=pl.lit(cohort))
+    by_cohort = metrics.weekly_trend(frames, window, cfg, by=["cohort"], per_child_df=children)
+    return pl.concat([every.select(by_cohort.columns), by_cohort])
+
+
+def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> pl.DataFrame:
+    """The groups whose attendance changed most since last month, with the children behind each figure."""
+    current = metrics.aggregate(now, [by]).select(by, "children", "attendance_pct", "persistent_absence_rate")
+    earlier = metrics.aggregate(then, [by]).select(
+        by, pl.col("attendance_pct").alias("attendance_pct_last_month"),
+        pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
+    )
+    return (
+        current.join(earlier, on=by, how="inner", nulls_equal=False)
+        .filter(pl.col(by).is_not_null())
+        .with_columns(
+            attendance_change=pl.col("attendance_pct") - pl.col("attendance_pct_last_month"),
+            persistent_absence_change=pl.col("persistent_absence_rate") - pl.col("persistent_absence_rate_last_month"),
+        )
+        .filter(pl.col("attendance_change").is_not_null())
+        .sort(pl.col("attendance_change").abs(), descending=True)
+        .head(top)
+    )
+
+
+def with_school_names(table: pl.DataFrame, schools: pl.DataFrame, column: str = "school_urn") -> pl.DataFrame:
+    """Add the school's name and LA beside its URN."""
+    names = schools.select(pl.col("urn").alias(column), pl.col("name").alias("school"), pl.col("la_name").alias("school_la_name"))
+    return table.join(names, on=column, how="left")
+
+
+# ---- triage --------------------------------------------------------------------------------------
+
+def current_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Per child, the latest action whose follow-up date has not passed (or that has none, for a week)."""
+    live = actions.filter(pl.col("follow_up").is_null() | (pl.col("follow_up") >= today))
+    return (
+        live.sort("recorded_at", descending=True)
+        .unique("la_child_id", keep="first")
+        .select("la_child_id", pl.col("action").alias("last_action"), pl.col("follow_up"),
+                pl.col("recorded_by").alias("action_by"))
+    )
+
+
+def triage_list(frames: Frames, cfg: Config, filters: Filters, actions: pl.DataFrame, today: date,
+                teams: list[str] | None = None, schools: list[int] | None = None) -> pl.DataFrame:
+    """The morning worklist: children with at least one signal, most urgent first, with who to call."""
+    children = selected_children(frames, cfg, filters)
+    if teams:
+        children = children.filter(pl.col("team").is_in(teams))
+    if schools:
+        children = children.filter(pl.col("school_urn").is_in(schools))
+    rows = triage.signals(frames, window_of(cfg, filters), cfg, per_child_df=children)
+    rows = rows.filter(pl.col("urgency").is_not_null())
+    names = frames.children.select("la_child_id", "first_name", "last_name")
+    return (
+        with_school_names(rows, frames.schools)
+        .join(names, on="la_child_id", how="left")
+        .join(current_actions(actions, today), on="la_child_id", how="left")
+        .with_columns(
+            child=pl.concat_str(pl.col("first_name"), pl.col("last_name"), separator=" ", ignore_nulls=True),
+            reasons_text=pl.col("reasons").list.join("; "),
+        )
+        .sort(["urgency", "signal_count", "attendance_pct"], descending=[False, True, False], nulls_last=True)
+    )
+
+
+# ---- one child -----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class ChildPage:
+    """Everything on one child's page (and its printable summary)."""
+
+    identity: dict
+    figures: dict
+    cohort_history: pl.DataFrame
+    schools: pl.DataFrame
+    sessions: pl.DataFrame
+    weekly: pl.DataFrame
+    suspensions: pl.DataFrame
+    signals: dict
+    window: Window
+
+
+def child_page(frames: Frames, cfg: Config, la_child_id: str, filters: Filters) -> ChildPage | None:
+    """One child's attendance on one page; None when the child is not known."""
+    child = frames.children.filter(pl.col("la_child_id") == la_child_id)
+    if child.is_empty():
+        return None
+    window = window_of(cfg, filters)
+    one = Frames(marks=frames.marks.filter(pl.col("upn") == child["upn"][0]) if child["upn"][0] else frames.marks.clear(),
+                 children=child, episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
+                 schools=frames.schools, suspensions=frames.suspensions.filter(pl.col("upn") == child["upn"][0]))
+    figures = metrics.per_child(one, window, cfg)
+    # Triage reads the authority's calendar (all children's marks) to count school days.
+    signal_row = triage.signals(frames, window, cfg, per_child_df=figures)
+    return ChildPage(
+        identity=child.row(0, named=True),
+        figures=figures.row(0, named=True),
+        cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
+        schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
+        sessions=session_codes(one.marks, window, cfg, metrics.school_days(frames.marks, window)),
+        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=figures),
+        suspensions=one.suspensions.sort("start_date", descending=True),
+        signals=signal_row.row(0, named=True) if signal_row.height else {},
+        window=window,
+    )
+
+
+def school_history(marks: pl.DataFrame, schools: pl.DataFrame, responsible_la: str) -> pl.DataFrame:
+    """Each school a child has marks at: first and last date, sessions attended there, out of area or not."""
+    if marks.is_empty():
+        return pl.DataFrame(schema={"urn": pl.Int64, "school": pl.String, "la_name": pl.String, "from": pl.Date,
+                                    "to": pl.Date, "days": pl.UInt32, "dual_registered_days": pl.UInt32,
+                                    "out_of_area": pl.Boolean})
+    per_school = marks.group_by("urn").agg(
+        pl.col("date").min().alias("from"), pl.col("date").max().alias("to"), pl.len().alias("days"),
+        ((pl.col("am") == "D") | (pl.col("pm") == "D")).sum().alias("dual_registered_days"),
+    )
+    return (
+        per_school.join(schools.select("urn", pl.col("name").alias("school"), "la_code", "la_name"), on="urn", how="left")
+        .with_columns(out_of_area=pl.when(pl.col("la_code").is_not_null()).then(pl.col("la_code") != responsible_la))
+        .select("urn", "school", "la_name", "from", "to", "days", "dual_registered_days", "out_of_area")
+        .sort("from")
+    )
+
+
+def session_codes(marks: pl.DataFrame, window: Window, cfg: Config, school_days: pl.Series) -> pl.DataFrame:
+    """Every session of every school day in the window as (date, session, code, category), for the calendar.
+
+    A school day with no mark for the child shows as such (a silent school is visible); on a day with marks
+    at two schools (dual registration), the code that is not D is shown.
+    """
+    in_window = marks.filter(window.contains())
+    long = in_window.unpivot(index=["date", "urn"], on=["am", "pm"], variable_name="session", value_name="code")
+    coded = (
+        long.with_columns(session=pl.col("session").str.to_uppercase(),
+                          _dual=(pl.col("code") == "D") | pl.col("code").is_null())
+        .sort("date", "session", "_dual")
+        .unique(["date", "session"], keep="first")
+        .select("date", "session", "code")
+    )
+    every = pl.DataFrame({"date": school_days}).join(pl.DataFrame({"session": ["AM", "PM"]}), how="cross")
+    return (
+        pl.concat([every, coded.select("date", "session")]).unique()
+        .join(coded, on=["date", "session"], how="left")
+        .with_columns(category=pl.col("code").replace_strict(cfg.code_category, default=None, return_dtype=pl.String))
+        .sort("date", "session")
+    )
+
+
+# ---- filter bar ----------------------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class FilterOptions:
+    """The values each filter can take, from the data loaded."""
+
+    cohorts: list[str]
+    schools: dict[int, str]
+    school_las: dict[str, str]
+    localities: list[str]
+    teams: list[str]
+    social_workers: list[str]
+    year_groups: list[str]
+    first_date: date | None
+    last_date: date | None
+
+
+def filter_options(frames: Frames, cfg: Config) -> FilterOptions:
+    """Options for the filter bar, sorted for people (year groups in school order)."""
+    def values(column: str) -> list[str]:
+        return sorted(frames.children[column].drop_nulls().unique().to_list())
+    schools = frames.schools.sort("name")
+    years = frames.children["year_group"].drop_nulls().unique().to_list()
+    dates = frames.marks["date"]
+    return FilterOptions(
+        cohorts=list(cfg.cohorts),
+        schools=dict(zip(schools["urn"].to_list(), schools["name"].to_list())),
+        school_las=dict(frames.schools.select("la_code", "la_name").unique("la_code").sort("la_name").iter_rows()),
+        localities=sorted(set(cfg.localities) | set(values("locality"))),
+        teams=values("team"),
+        social_workers=values("social_worker"),
+        year_groups=sorted(years, key=_year_order),
+        first_date=dates.min() if len(dates) else None,
+        last_date=dates.max() if len(dates) else None,
+    )
+
+
+def _year_order(year: str) -> tuple[int, str]:
+    """Nursery and reception before year 1, then by number."""
+    text = year.upper().replace("YEAR", "").replace("Y", "").strip()
+    special = {"N1": -2, "N2": -1, "N": -1, "R": 0}
+    if text in special:
+        return special[text], year
+    return (int(text), year) if text.isdigit() else (99, year)
