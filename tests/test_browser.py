@@ -19,7 +19,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 PAGES = [("overview", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
-         ("data", "Data loaded")]
+         ("data", "Data quality"), ("upload", "Upload feeds")]
 
 
 def _free_port() -> int:
@@ -99,4 +99,35 @@ def test_triage_row_opens_the_child_page(app_url, browser):
     assert "child=" in page.url
     page.screenshot(path=str(SHOTS / "child_from_triage.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_data_quality_tabs_render(app_url, browser):
+    """Each tab of the data-quality page, screenshotted: the silent school, the exceptions, the rejected rows."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/data", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("text=135060", timeout=60_000)
+    for n, tab in enumerate(["Schools sending", "Matching and exceptions", "Loads and rejected rows"]):
+        page.get_by_role("tab", name=tab).click()
+        page.wait_for_timeout(800)
+        page.screenshot(path=str(SHOTS / f"data_tab{n}.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_upload_shows_a_preview_before_loading(app_url, browser, tmp_path):
+    """The admin's path: choose a file, see what it would load and reject; nothing loads until confirmed."""
+    feed = tmp_path / "attendance_preview.csv"
+    feed.write_text("UPN,URN,Date,AM,PM\nB801200005001,135060,2026-02-16,/,\\\nX123,135060,2026-02-16,/,/\n")
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(f"{app_url}/upload", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.locator("input[type='file']").set_input_files(str(feed))
+    page.wait_for_selector("text=Rows to load", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "upload_preview.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    assert page.get_by_role("button", name="Confirm and load 1 file(s)").count() == 1
     page.close()

@@ -194,3 +194,22 @@ UPN,URN,Start Date,Sessions,Category,Reason,Reason 2
         6: "Category 'EXPELLED' is not suspension or permanent_exclusion (or FIXD / PERM)",
         7: "Sessions is 0; a suspension lasts at least one session",
     }
+
+
+def test_plain_and_quoted_csv_read_the_same(write, cfg):
+    # Plain files are split in polars; quoted ones go through the csv module. Both must agree on rows,
+    # line numbers (blank lines counted), trailing commas and short rows.
+    plain = f"UPN,URN,Date,AM,PM\n{GOOD},123456,2025-09-02,/,\\\n\n{GOOD},123456,2025-09-03,N,N,,\nshort,row\n{OTHER},123456,2025-09-03,/,/\n"
+    quoted = plain.replace(f"{GOOD},123456,2025-09-02", f'"{GOOD}","123456","2025-09-02"')
+    a, b = parse(write("plain.csv", plain), cfg), parse(write("quoted.csv", quoted), cfg)
+    assert a.tables["attendance"].rows() == b.tables["attendance"].rows()
+    assert a.tables["attendance"].height == 2
+    assert a.rejects.select("line", "column", "reason").rows() == b.rejects.select("line", "column", "reason").rows()
+    assert a.rejects.select("line", "reason").rows() == [
+        (5, "the row has 2 fields but the header has 5"), (6, "UPN 'A801200005002' has the wrong check letter (expected Q)")]
+    assert a.rejects["raw"].to_list() == ["short,row", f"{OTHER},123456,2025-09-03,/,/"]
+
+
+def test_a_quoted_field_may_hold_a_comma(write, cfg):
+    feed = parse(write("schools.csv", 'URN,EstablishmentName,LA (code)\n123456,"St Mary\'s, Ludlow",893\n'), cfg)
+    assert feed.tables["schools"]["name"].to_list() == ["St Mary's, Ludlow"]

@@ -78,11 +78,11 @@ C1,{A},CP,2025-09-01,Jo,North 1,North
     original = Store._upsert
     calls = []
 
-    def failing(self, conn, target, frame, load_id):
+    def failing(self, conn, target, frame):
         calls.append(target.table.name)
         if len(calls) == 3:      # children and allocations written, then the episodes fail
             raise RuntimeError("disk full")
-        return original(self, conn, target, frame, load_id)
+        return original(self, conn, target, frame)
 
     monkeypatch.setattr(Store, "_upsert", failing)
     with pytest.raises(RuntimeError):
@@ -137,3 +137,35 @@ UPN,URN,Start Date,Sessions,Category,Reason
     assert frames.schools.row(0, named=True)["latitude"] == pytest.approx(52.707, abs=0.005)
     assert frames.suspensions.select("category", "sessions").rows() == [("suspension", 2)]
     assert store.data_version() == store.load_log_frame()["id"].max()
+
+
+def test_a_batch_of_files_lands_as_if_loaded_one_by_one(store, write, cfg):
+    from vsdash.feeds import parse
+
+    feeds = [parse(write("day1.csv", DAY1), cfg), parse(write("day1_corrected.csv", CORRECTION), cfg)]
+    counts = store.load_feeds(feeds)
+    # the correction replaces 2 rows sent by the earlier file of the same batch, as it would loaded later
+    assert [(c.rows_loaded, c.rows_replaced, c.rows_rejected) for c in counts] == [(4, 0, 0), (3, 2, 1)]
+    assert marks(store) == [
+        (A, date(2025, 9, 2), "/", "\\"), (A, date(2025, 9, 3), "/", "\\"),
+        (B, date(2025, 9, 2), "I", "I"), (B, date(2025, 9, 3), "I", "I"), (B, date(2025, 9, 4), "/", "\\"),
+    ]
+    log = store.load_log_frame().sort("id")
+    assert log.select("file", "rows_loaded", "rows_replaced").rows() == [("day1.csv", 4, 0), ("day1_corrected.csv", 3, 2)]
+    assert store.rejected_frame("day1_corrected.csv")["line"].to_list() == [5]
+
+
+def test_many_files_batch_but_report_one_by_one_in_order(store, write, cfg):
+    from vsdash.ingest import ingest_files
+
+    day1 = write("in/a_day1.csv", DAY1)
+    same = write("in/b_day1_again.csv", DAY1)            # the same bytes under another name
+    bad = write("in/c_notes.csv", "Dear data team\n")
+    fix = write("in/d_day1_corrected.csv", CORRECTION)
+    seen = []
+    results = list(ingest_files(store, [day1, same, bad, fix], cfg, progress=lambda n, total, name: seen.append((n, total, name))))
+    assert [(r.file, r.status) for r in results] == [
+        ("a_day1.csv", "loaded"), ("b_day1_again.csv", "skipped"), ("c_notes.csv", "failed"), ("d_day1_corrected.csv", "loaded")]
+    assert (results[3].counts.rows_loaded, results[3].counts.rows_replaced) == (3, 2)
+    assert seen[-1] == (4, 4, "d_day1_corrected.csv")
+    assert marks(store)[2] == (B, date(2025, 9, 2), "I", "I")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import shutil
 from datetime import date
 from pathlib import Path
@@ -49,7 +50,7 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def expected_headline(frames, filters: Filters) -> dict:
-    return metrics.aggregate(views.selected_children(frames, load_config(), filters), []).row(0, named=True)
+    return metrics.aggregate(views.selected_children(views.Figures(frames, load_config()), filters), []).row(0, named=True)
 
 
 LAST_DAY = date(2026, 2, 13)   # the sample's last school day
@@ -100,7 +101,7 @@ def test_triage_lists_the_children_with_signals(db_url, frames):
     at = app().run()
     at.switch_page("pages/triage.py").run()
     assert not at.exception, at.exception
-    expected = views.triage_list(frames, load_config(), Filters(as_of=LAST_DAY), Store(db_url).actions_frame(), date.today())
+    expected = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), Store(db_url).actions_frame(), date.today())
     assert metric(at, "Children on the list") == f"{expected.height:,}"
     assert metric(at, "Severe absence") == f"{expected['severe_absence'].sum():,}"
     shown = at.dataframe[0].value
@@ -108,7 +109,7 @@ def test_triage_lists_the_children_with_signals(db_url, frames):
     assert shown["priority"].iloc[0].startswith("1 ")   # severe absence first
 
     at.selectbox(key="cohort").set_value("CLA").run()
-    cla = views.triage_list(frames, load_config(), Filters(as_of=LAST_DAY, cohort="CLA"), Store(db_url).actions_frame(), date.today())
+    cla = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY, cohort="CLA"), Store(db_url).actions_frame(), date.today())
     assert metric(at, "Children on the list") == f"{cla.height:,}" and cla.height < expected.height
 
 
@@ -156,9 +157,155 @@ def test_child_page_without_a_child_asks_for_one(db_url):
     assert any("Choose a child" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("page, title", [("pages/about.py", "About these figures"), ("pages/data_loaded.py", "Data loaded")])
+@pytest.mark.parametrize("page, title", [("pages/about.py", "About these figures"), ("pages/data_loaded.py", "Data quality")])
 def test_other_pages_render(db_url, page, title):
     at = app().run()
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert at.title[0].value == title
+
+
+# ---- live data (issue 5): the data-quality and upload pages ------------------------------------------------
+
+SAMPLE_TEXT = {"UPN": pl.String, "AM": pl.String, "PM": pl.String, "LA Child ID": pl.String, "LA (code)": pl.String}
+
+
+def _sample_csv(path: Path) -> pl.DataFrame:
+    import gzip
+    data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
+    return pl.read_csv(data, schema_overrides=SAMPLE_TEXT, infer_schema_length=None)
+
+
+def _valid_upn(upn: str | None) -> bool:
+    """Shape and check letter, worked out here with python-stdnum rather than vsdash's own check."""
+    from stdnum.gb.upn import calc_check_digit
+    return (upn is not None and len(upn) == 13 and upn[0].isalpha() and upn[1:12].isdigit()
+            and calc_check_digit(upn[1:]) == upn[0])
+
+
+@pytest.fixture(scope="module")
+def sample_facts() -> dict:
+    """The sample's faults counted straight from its files, independently of vsdash.quality."""
+    from vsdash.ingest import SAMPLE_DATA
+    attendance = pl.concat([_sample_csv(f) for f in sorted((SAMPLE_DATA / "attendance").iterdir())])
+    attendance = attendance.filter(pl.col("UPN").map_elements(_valid_upn, return_dtype=pl.Boolean))
+    attendance = attendance.with_columns(pl.col("Date").str.to_date())
+    children = _sample_csv(SAMPLE_DATA / "children.csv").unique("LA Child ID")
+    schools = _sample_csv(SAMPLE_DATA / "schools.csv")
+    calendar = attendance["Date"].unique()
+    last = attendance.group_by("URN").agg(pl.col("Date").max())
+    list_upns = set(children["UPN"].drop_nulls().to_list())
+    sent_upns = set(attendance["UPN"].to_list())
+    matched = {c for c, u in children.select("LA Child ID", "UPN").rows() if u in sent_upns}
+    outside = attendance.filter(~pl.col("UPN").is_in(list(list_upns)))
+    carried = outside.filter(pl.col("LA Child ID").is_in(children["LA Child ID"].to_list()))
+    suggested = set(carried["LA Child ID"].to_list()) - matched
+    silent_last = last.filter(pl.col("URN") == 135060)["Date"].item()
+    return {
+        "silent_last": silent_last,
+        "silent_days": int((calendar > silent_last).sum()),
+        "never_sent": sorted(set(schools["URN"].to_list()) - set(attendance["URN"].to_list())),
+        "listed": children.height,
+        "matched": len(matched),
+        "suggested": len(suggested),
+        "no_data": children.height - len(matched) - len(suggested),
+        "unknown": len(set(outside["UPN"].to_list()) - set(carried["UPN"].to_list())),
+        "last_day": attendance["Date"].max(),
+    }
+
+
+def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
+    at = app().run()
+    at.switch_page("pages/data_loaded.py").run()
+    assert not at.exception, at.exception
+    facts = sample_facts
+    assert facts["silent_last"] == date(2026, 1, 30) and 401690 in facts["never_sent"]   # as the sample's README says
+    silent = [w.value for w in at.warning if "135060" in w.value]
+    assert len(silent) == 1 and f"since {facts['silent_last']:%a %d %b %Y}: {facts['silent_days']} school days" in silent[0]
+    never = [e.value for e in at.error if "never sent" in e.value]
+    assert sorted(int(re.search(r"\((\d{6}),", text).group(1)) for text in never) == facts["never_sent"]
+    assert any("401690" in text and "Wrexham, out of area" in text for text in never)
+    assert metric(at, "Never sent") == str(len(facts["never_sent"]))
+    assert metric(at, "Silent schools") == "1"
+    assert metric(at, "Latest school day") == f"{facts['last_day']:%d %b %Y}"
+    assert metric(at, "Children on the list") == f"{facts['listed']:,}"
+    assert metric(at, "Matched by UPN") == f"{facts['matched']:,}"
+    assert metric(at, "Suggested matches") == f"{facts['suggested']:,}"
+    assert metric(at, "No attendance found") == f"{facts['no_data']:,}"
+    assert metric(at, "Unknown pupils") == f"{facts['unknown']:,}"
+    assert metric(at, "Match rate") == f"{100 * facts['matched'] / facts['listed']:.1f}%"
+    assert 77 <= 100 * facts["matched"] / facts["listed"] <= 90      # the field reports' range, roughly
+    headers = [h.value for h in at.subheader]
+    assert f"Unknown pupils ({facts['unknown']:,})" in headers
+    assert {b.label for b in at.get("download_button")} >= {"Exceptions report (XLSX)", "Exceptions report (CSV)"}
+
+
+def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_facts):
+    at = app().run()
+    at.switch_page("pages/data_loaded.py").run()
+    choices = at.multiselect(key="confirm_choices")
+    upn = re.search(r"= (\w{13}) at", choices.options[0]).group(1)   # options show the child; the value is the UPN
+    choices.select(upn).run()
+    at.text_input(key="confirmed_by").input("D. Manager").run()
+    at.button(key="confirm_matches").click().run()
+    assert not at.exception, at.exception
+    assert metric(at, "Confirmed matches") == "1"
+    assert metric(at, "Suggested matches") == f"{sample_facts['suggested'] - 1:,}"
+    assert any("Confirmed 1 match" in s.value for s in at.success)
+    from vsdash.aliases import aliases_frame
+    assert aliases_frame(Store(db_url))["confirmed_by"].to_list() == ["D. Manager"]
+
+
+def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, tmp_path):
+    """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared by hand."""
+    at = app().run()
+    at.switch_page("pages/data_loaded.py").run()
+    assert metric(at, "Latest school day") == "13 Feb 2026"
+    from vsdash.ingest import ingest_file
+    new_day = tmp_path / "attendance_2026-02-23.csv"
+    new_day.write_text("UPN,URN,Date,AM,PM\n" + "".join(
+        f"{upn},135060,2026-02-23,/,\\\n" for upn in Store(db_url).marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()))
+    assert ingest_file(Store(db_url), new_day, load_config()).status == "loaded"
+    at.run()
+    assert not at.exception, at.exception
+    assert metric(at, "Latest school day") == "23 Feb 2026"
+    assert metric(at, "Silent schools") == "0"            # 135060 is sending again
+    assert not [w for w in at.warning if "135060" in w.value]
+
+
+def test_upload_previews_then_loads_on_confirm(db_url):
+    at = app().run()
+    at.switch_page("pages/upload.py").run()
+    assert not at.exception, at.exception
+    assert at.title[0].value == "Upload feeds"
+    store = Store(db_url)
+    before = store.load_log_frame().height
+    upns = store.marks().filter(pl.col("date") == LAST_DAY).head(3)
+    text = "UPN,URN,Date,AM,PM\n" + "".join(f"{r['upn']},{r['urn']},2026-02-13,/,\\\n" for r in upns.iter_rows(named=True))
+    text += "BAD,123456,2026-02-16,/,/\n" + f"{upns['upn'][0]},{upns['urn'][0]},2026-02-16,L,/\n"
+    at.file_uploader[0].set_value(("attendance_fix.csv", text.encode(), "text/csv")).run()
+    assert not at.exception, at.exception
+    assert any("Recognised as a **attendance** feed" in c.value for c in at.caption)
+    assert metric(at, "Rows to load") == "4"
+    assert metric(at, "Rows rejected") == "1"
+    assert metric(at, "Stored rows replaced") == "3"
+    assert at.dataframe[0].value["column"].tolist() == ["UPN"]
+    assert store.load_log_frame().height == before                  # nothing written by the preview
+    at.button(key="confirm_upload").click().run()
+    assert not at.exception, at.exception
+    assert store.load_log_frame().height == before + 1
+    assert any("attendance_fix.csv: attendance: loaded 4, replaced 3, rejected 1" in c.value for c in at.code)
+
+
+def test_upload_is_for_the_admin_only(db_url):
+    at = app()
+    at.session_state["role"] = "officer"
+    at.run()
+    with pytest.raises(ValueError, match="Could not find a navigation page"):   # no entry, so no URL
+        at.switch_page("pages/upload.py")
+    page = AppTest.from_file(str(PROJECT_ROOT / "pages" / "upload.py"), default_timeout=90)
+    page.session_state["role"] = "officer"
+    page.run()                                                             # and the page itself refuses
+    assert not page.exception, page.exception
+    assert any("Only the data's administrator" in e.value for e in page.error)
+    assert not page.file_uploader

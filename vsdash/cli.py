@@ -15,7 +15,8 @@ from vsdash.access import DataAccess
 from vsdash.config import Config, ConfigError, load_config
 from vsdash.export import write_table
 from vsdash.feeds import KINDS
-from vsdash.ingest import feed_files, ingest_file
+from vsdash.inbox import SETTLE_SECONDS, Inbox, progress_line
+from vsdash.ingest import feed_files, ingest_files
 from vsdash.store import Store
 
 
@@ -53,11 +54,27 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """Load files; exit non-zero when any file could not be read at all."""
     cfg, store = _open(args)
     failed = 0
-    for path in expand_paths(args.files):
-        result = ingest_file(store, path, cfg, args.kind)
-        print(result.summary())
+    def progress(n: int, total: int, name: str) -> None:
+        print(progress_line(n, total, name), file=sys.stderr, flush=True)
+
+    for result in ingest_files(store, expand_paths(args.files), cfg, args.kind, progress):
+        print(result.summary(), flush=True)
         failed += result.status == "failed"
     return 1 if failed else 0
+
+
+def cmd_watch(args: argparse.Namespace) -> int:
+    """Load every file dropped into a folder as it arrives; --once empties the folder and exits."""
+    cfg, store = _open(args)
+    inbox = Inbox(Path(args.folder), store, cfg, settle=args.settle)
+    if args.once:
+        results = inbox.run_once()
+        return 1 if any(r.status == "failed" for r in results) else 0
+    try:
+        inbox.watch()
+    except KeyboardInterrupt:
+        pass
+    return 0
 
 
 def cmd_loads(args: argparse.Namespace) -> int:
@@ -135,6 +152,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("files", nargs="+")
     p.add_argument("--kind", choices=KINDS, help="the feed kind, when the header is not enough")
     p.set_defaults(func=cmd_ingest)
+
+    p = sub.add_parser("watch", parents=[common], help="load feed files dropped into an inbox folder as they arrive")
+    p.add_argument("folder", help="the inbox; files move to FOLDER/processed or FOLDER/failed (with NAME.reason.txt)")
+    p.add_argument("--once", action="store_true", help="load what is there now, then exit")
+    p.add_argument("--settle", type=float, default=SETTLE_SECONDS,
+                   help=f"seconds a file must stay unchanged before it loads (default {SETTLE_SECONDS:g})")
+    p.set_defaults(func=cmd_watch)
 
     sub.add_parser("loads", parents=[common], help="print the load log as CSV").set_defaults(func=cmd_loads)
 

@@ -21,18 +21,23 @@ def csv_bytes(frame: pl.DataFrame, about: list[str] | None = None) -> bytes:
 
 def xlsx_bytes(frame: pl.DataFrame, about: list[str] | None = None, sheet: str = "vsdash") -> bytes:
     """An XLSX workbook: the description rows, a blank row, then the table."""
+    return xlsx_sheets_bytes([(sheet, frame, about or [])])
+
+
+def xlsx_sheets_bytes(sheets: list[tuple[str, pl.DataFrame, list[str]]]) -> bytes:
+    """An XLSX workbook with one sheet per (name, table, description rows), e.g. the exceptions report."""
     buffer = io.BytesIO()
-    about = about or []
-    frame = _plain(frame)
     import xlsxwriter
 
-    with xlsxwriter.Workbook(buffer, {"in_memory": True}) as workbook:
-        worksheet = workbook.add_worksheet(sheet[:31])
+    # Excel has no time zones: timestamps (stored in UTC) are written as their UTC clock time.
+    with xlsxwriter.Workbook(buffer, {"in_memory": True, "remove_timezone": True}) as workbook:
         bold = workbook.add_format({"bold": True})
-        for row, line in enumerate(about):
-            worksheet.write_string(row, 0, line, bold if row == 0 else None)
-        frame.write_excel(workbook=workbook, worksheet=worksheet, position=(len(about) + (1 if about else 0), 0),
-                          autofit=True, table_style="Table Style Light 9")
+        for sheet, frame, about in sheets:
+            worksheet = workbook.add_worksheet(sheet[:31])
+            for row, line in enumerate(about):
+                worksheet.write_string(row, 0, line, bold if row == 0 else None)
+            _plain(frame).write_excel(workbook=workbook, worksheet=worksheet, position=(len(about) + (1 if about else 0), 0),
+                                      autofit=True, table_style="Table Style Light 9")
     return buffer.getvalue()
 
 

@@ -346,15 +346,24 @@ def weekly_trend(
     Pass `per_child_df` (from `per_child` for the same window and cohort) to skip recomputing it.
     """
     children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort)
-    attributes = _grouped_rows(children.filter(pl.col("upn").is_not_null()), list(by))
-    index = attributes.select(pl.col("upn").unique()).with_row_index("_child")
+    return trend_from_child_weeks(child_weeks(frames, window, cfg, children), children, by)
+
+
+def child_weeks(frames: Frames, window: Window, cfg: Config, children: pl.DataFrame) -> pl.DataFrame:
+    """Per child (UPN) and school week: that week's sessions, and whether the child has data and is
+    persistently absent from the window start to the week's end.
+
+    The expensive half of a weekly trend: compute it once per window for every child, then any
+    selection of children is a cheap `trend_from_child_weeks`.
+    """
+    index = children.filter(pl.col("upn").is_not_null()).select(pl.col("upn").unique()).with_row_index("_child")
     weeks = school_weeks(school_days(frames.marks, window))
     first_monday = window.start - timedelta(days=window.start.weekday())
     span = (window.as_of - first_monday).days // 7 + 1  # weeks in the window: the key's stride
     by_child_week = (
         frames.marks.lazy()
         .filter(window.contains())
-        .join(index.lazy(), on="upn")  # also drops children outside the cohort
+        .join(index.lazy(), on="upn")  # also drops children outside the selection
         .select(
             _key=pl.col("_child").cast(pl.Int64) * span + (pl.col("date") - first_monday).dt.total_days() // 7,
             _packed=packed_sessions(cfg),
@@ -364,7 +373,7 @@ def weekly_trend(
     )
     # Every child with marks in every school week, so the PA status to date exists in weeks without marks.
     week_numbers = pl.DataFrame({"_week": ((weeks - first_monday).dt.total_days() // 7).cast(pl.Int64)})
-    grid = (
+    return (
         by_child_week.select(_child=pl.col("_key") // span).unique()
         .join(week_numbers.lazy(), how="cross")
         .with_columns(_key=pl.col("_child") * span + pl.col("_week"))
@@ -372,14 +381,24 @@ def weekly_trend(
         .sort("_key")
         .with_columns(pl.col("_packed").fill_null(0))
         .with_columns(_to_date=pl.col("_packed").cum_sum().over("_child"))
-        .select("_child", "_week", *unpack_sessions(), *_pa_to_date(cfg))
+        .join(index.lazy().select(pl.col("_child").cast(pl.Int64), "upn"), on="_child")
+        .select(
+            "upn",
+            (pl.lit(first_monday) + pl.duration(weeks=pl.col("_week"))).alias("week_start"),
+            *unpack_sessions(), *_pa_to_date(cfg),
+        )
+        .collect()
     )
+
+
+def trend_from_child_weeks(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """The weekly trend of a selection of children, grouped by `by`, from their child-week rows."""
+    attributes = _grouped_rows(children.filter(pl.col("upn").is_not_null()), list(by))
     keys = ["week_start", *by]
     sessions = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]
-    groups = attributes.lazy().join(index.lazy(), on="upn").select(pl.col("_child").cast(pl.Int64), *by)
     out = (
-        grid.join(groups, on="_child")
-        .with_columns(week_start=pl.lit(first_monday) + pl.duration(weeks=pl.col("_week")))
+        weeks.lazy()
+        .join(attributes.lazy().select("upn", *by), on="upn")
         .group_by(keys)
         .agg(
             *(pl.col(c).sum().cast(pl.Int64) for c in sessions),

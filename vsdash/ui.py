@@ -8,15 +8,14 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from vsdash import export
+from vsdash import aliases, export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
 from vsdash.filters import Filters, FilterError
-from vsdash.frames import Frames
 from vsdash.glossary import figure_help
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
-from vsdash.views import Card, FilterOptions
+from vsdash.views import Card, Figures, FilterOptions
 
 AREA_LABELS = {"all": "All schools", "in": "In-area schools", "out": "Out-of-area schools"}
 EHCP_LABELS = {True: "With an EHCP", False: "Without an EHCP"}
@@ -35,9 +34,10 @@ def _bootstrap(url: str) -> int:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the latest data...")
-def _frames(url: str, version: int) -> Frames:
-    """Every mark and record, read once per data version and shared read-only by all sessions."""
-    return _store(url).frames()
+def _figures(url: str, version: tuple) -> Figures:
+    """Every mark and record, read once per data version and shared read-only by all sessions, with the
+    per-window figures every filter change starts from."""
+    return Figures(_store(url).frames(), cached_config())
 
 
 def config() -> Config:
@@ -50,9 +50,10 @@ def access() -> DataAccess:
     cfg = config()
     _bootstrap(cfg.database_url)
     store = _store(cfg.database_url)
-    version = store.data_version()
+    # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
+    version = (store.data_version(), aliases.state(store))
     return DataAccess(store, cfg, role=st.session_state.get("role", "admin"),
-                      frames_source=lambda: _frames(cfg.database_url, version))
+                      figures_source=lambda: _figures(cfg.database_url, version))
 
 
 # ---- the filter bar ---------------------------------------------------------------------------------
@@ -168,10 +169,13 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
 
 def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str) -> None:
     """CSV and XLSX buttons for exactly the table shown, with the selection written in the file."""
+    # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Download CSV", export.csv_bytes(frame, about), f"{name}.csv", "text/csv", key=f"{key}_csv")
-    right.download_button("Download XLSX", export.xlsx_bytes(frame, about, sheet=name), f"{name}.xlsx",
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx")
+    left.download_button("Download CSV", lambda: export.csv_bytes(frame, about), f"{name}.csv", "text/csv",
+                         key=f"{key}_csv", on_click="ignore")
+    right.download_button("Download XLSX", lambda: export.xlsx_bytes(frame, about, sheet=name), f"{name}.xlsx",
+                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
+                          on_click="ignore")
 
 
 def pct_column(label: str, help: str | None = None) -> st.column_config.ProgressColumn:

@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import calendar
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 
 import polars as pl
 
@@ -39,10 +42,64 @@ def window_of(cfg: Config, filters: Filters) -> Window:
     return metrics.window_for(cfg, filters.as_of, filters.start)
 
 
-def selected_children(frames: Frames, cfg: Config, filters: Filters) -> pl.DataFrame:
-    """Per-child figures for the children the filters select: the base of every view."""
-    figures = metrics.per_child(frames, window_of(cfg, filters), cfg, cohort=filters.cohort)
-    return figures.filter(filters.expression())
+class WindowFigures:
+    """Every child's figures for one window; the child-week rows and triage signals are worked out on
+    first use. Filters then only select rows, which keeps a filter change interactive (see the README)."""
+
+    def __init__(self, frames: Frames, cfg: Config, window: Window) -> None:
+        self.frames, self.cfg, self.window = frames, cfg, window
+        self.children = metrics.per_child(frames, window, cfg)
+
+    @cached_property
+    def weeks(self) -> pl.DataFrame:
+        """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
+        return metrics.child_weeks(self.frames, self.window, self.cfg, self.children)
+
+    @cached_property
+    def signals(self) -> pl.DataFrame:
+        """Triage signals of every child."""
+        return triage.signals(self.frames, self.window, self.cfg, per_child_df=self.children)
+
+    @cached_property
+    def school_days(self) -> pl.Series:
+        """The authority's calendar in the window."""
+        return metrics.school_days(self.frames.marks, self.window)
+
+
+class Figures:
+    """One data version's frames, and per window every child's figures: computed once, then shared by
+    every view (and, through the dashboard's cache, every session) until the next load."""
+
+    def __init__(self, frames: Frames, cfg: Config, windows: int = 8) -> None:
+        self.frames, self.cfg = frames, cfg
+        self._windows: OrderedDict[Window, WindowFigures] = OrderedDict()
+        self._size = windows
+        self._lock = threading.Lock()
+
+    def at(self, window: Window) -> WindowFigures:
+        """The figures for a window, the least recently used window forgotten beyond the limit."""
+        with self._lock:
+            if window in self._windows:
+                self._windows.move_to_end(window)
+                return self._windows[window]
+        figures = WindowFigures(self.frames, self.cfg, window)
+        with self._lock:
+            self._windows[window] = figures
+            while len(self._windows) > self._size:
+                self._windows.popitem(last=False)
+        return figures
+
+    def of(self, filters: Filters) -> WindowFigures:
+        """The figures for the filters' window."""
+        return self.at(window_of(self.cfg, filters))
+
+
+def selected_children(figures: Figures, filters: Filters) -> pl.DataFrame:
+    """Per-child figures for the children the filters select (cohort as at the as-at date): the base of every view."""
+    children = figures.of(filters).children
+    if filters.cohort:
+        children = children.filter(pl.col("cohorts").list.contains(filters.cohort))
+    return children.filter(filters.expression())
 
 
 def _last_month_filters(filters: Filters) -> Filters:
@@ -103,12 +160,13 @@ def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float],
     }, year
 
 
-def overview(frames: Frames, cfg: Config, filters: Filters) -> Overview:
+def overview(figures: Figures, filters: Filters) -> Overview:
     """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
+    cfg, frames = figures.cfg, figures.frames
     window = window_of(cfg, filters)
-    now_children = selected_children(frames, cfg, filters)
+    now_children = selected_children(figures, filters)
     before = _last_month_filters(filters)
-    then_children = selected_children(frames, cfg, before)
+    then_children = selected_children(figures, before)
     now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
     national, year = national_figures(cfg, filters.cohort)
     cards = [Card(key, label, now[key], then[key], good, national.get(key)) for key, label, good in HEADLINE]
@@ -118,7 +176,7 @@ def overview(frames: Frames, cfg: Config, filters: Filters) -> Overview:
         cards=cards,
         national_source=cfg.benchmarks.get("source") if national else None,
         national_year=year,
-        weekly=cohort_trend(frames, cfg, window, now_children, filters.cohort),
+        weekly=cohort_trend(figures.of(filters).weeks, now_children, filters.cohort),
         by_locality=metrics.aggregate(now_children, ["locality"]),
         by_team=metrics.aggregate(now_children, ["team"]),
         moved_teams=what_moved(now_children, then_children, "team"),
@@ -127,12 +185,12 @@ def overview(frames: Frames, cfg: Config, filters: Filters) -> Overview:
     )
 
 
-def cohort_trend(frames: Frames, cfg: Config, window: Window, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
+def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
     """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
-    every = metrics.weekly_trend(frames, window, cfg, by=[], per_child_df=children).with_columns(cohort=pl.lit("All"))
+    every = metrics.trend_from_child_weeks(weeks, children, by=[]).with_columns(cohort=pl.lit("All"))
     if cohort:
         return every.with_columns(cohort=pl.lit(cohort))
-    by_cohort = metrics.weekly_trend(frames, window, cfg, by=["cohort"], per_child_df=children)
+    by_cohort = metrics.trend_from_child_weeks(weeks, children, by=["cohort"])
     return pl.concat([every.select(by_cohort.columns), by_cohort])
 
 
@@ -175,15 +233,16 @@ def current_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
     )
 
 
-def triage_list(frames: Frames, cfg: Config, filters: Filters, actions: pl.DataFrame, today: date,
+def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today: date,
                 teams: list[str] | None = None, schools: list[int] | None = None) -> pl.DataFrame:
     """The morning worklist: children with at least one signal, most urgent first, with who to call."""
-    children = selected_children(frames, cfg, filters)
+    frames = figures.frames
+    children = selected_children(figures, filters)
     if teams:
         children = children.filter(pl.col("team").is_in(teams))
     if schools:
         children = children.filter(pl.col("school_urn").is_in(schools))
-    rows = triage.signals(frames, window_of(cfg, filters), cfg, per_child_df=children)
+    rows = figures.of(filters).signals.join(children.select("la_child_id"), on="la_child_id", how="semi")
     rows = rows.filter(pl.col("urgency").is_not_null())
     names = frames.children.select("la_child_id", "first_name", "last_name")
     return (
@@ -215,28 +274,26 @@ class ChildPage:
     window: Window
 
 
-def child_page(frames: Frames, cfg: Config, la_child_id: str, filters: Filters) -> ChildPage | None:
+def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPage | None:
     """One child's attendance on one page; None when the child is not known."""
+    frames, cfg, at = figures.frames, figures.cfg, figures.of(filters)
     child = frames.children.filter(pl.col("la_child_id") == la_child_id)
     if child.is_empty():
         return None
-    window = window_of(cfg, filters)
-    one = Frames(marks=frames.marks.filter(pl.col("upn") == child["upn"][0]) if child["upn"][0] else frames.marks.clear(),
-                 children=child, episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
-                 schools=frames.schools, suspensions=frames.suspensions.filter(pl.col("upn") == child["upn"][0]))
-    figures = metrics.per_child(one, window, cfg)
-    # Triage reads the authority's calendar (all children's marks) to count school days.
-    signal_row = triage.signals(frames, window, cfg, per_child_df=figures)
+    upn = child["upn"][0]
+    marks = frames.marks.filter(pl.col("upn") == upn) if upn else frames.marks.clear()
+    mine = at.children.filter(pl.col("la_child_id") == la_child_id)
+    signal_row = at.signals.filter(pl.col("la_child_id") == la_child_id)
     return ChildPage(
         identity=child.row(0, named=True),
-        figures=figures.row(0, named=True),
+        figures=mine.row(0, named=True),
         cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
-        schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
-        sessions=session_codes(one.marks, window, cfg, metrics.school_days(frames.marks, window)),
-        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=figures),
-        suspensions=one.suspensions.sort("start_date", descending=True),
+        schools=school_history(marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
+        sessions=session_codes(marks, at.window, cfg, at.school_days),
+        weekly=metrics.trend_from_child_weeks(at.weeks, mine, by=[]),
+        suspensions=frames.suspensions.filter(pl.col("upn") == upn).sort("start_date", descending=True),
         signals=signal_row.row(0, named=True) if signal_row.height else {},
-        window=window,
+        window=at.window,
     )
 
 
@@ -299,8 +356,9 @@ class FilterOptions:
     last_date: date | None
 
 
-def filter_options(frames: Frames, cfg: Config) -> FilterOptions:
+def filter_options(figures: Figures) -> FilterOptions:
     """Options for the filter bar, sorted for people (year groups in school order)."""
+    frames, cfg = figures.frames, figures.cfg
     def values(column: str) -> list[str]:
         return sorted(frames.children[column].drop_nulls().unique().to_list())
     schools = frames.schools.sort("name")

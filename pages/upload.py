@@ -1,0 +1,72 @@
+"""Upload feed files: see what each would load, reject and replace, then confirm to load it (admin only)."""
+
+from pathlib import Path
+
+import polars as pl
+import streamlit as st
+
+from vsdash import quality, ui
+from vsdash.access import AccessDenied
+from vsdash.ingest import ingest_order
+
+shell = ui.shell()
+access = shell.access
+st.title("Upload feeds")
+try:
+    access.require_admin("load data")
+except AccessDenied as exc:
+    st.error(f"Only the data's administrator may load files: {exc}.")
+    st.stop()
+
+if done := st.session_state.pop("upload_results", None):
+    st.success("Loaded. Every page now shows the new data.")
+    st.code("\n".join(done), language=None)
+
+round_ = st.session_state.get("upload_round", 0)
+uploads = st.file_uploader("Feed files: attendance, children, suspensions or schools (CSV, CSV.GZ or XLSX)",
+                           type=["csv", "gz", "xlsx"], accept_multiple_files=True, key=f"upload_files_{round_}")
+if not uploads:
+    st.info("Choose one or more files. Each is checked first: nothing is loaded until you confirm.")
+    st.stop()
+
+by_name = {u.name: u for u in uploads}
+order = [p.name for p in ingest_order([Path(name) for name in by_name])]
+bar = st.progress(0.0, text="Checking the files")
+previews = []
+for n, name in enumerate(order, start=1):
+    bar.progress((n - 1) / len(order), text=f"Checking {name} ({n}/{len(order)})")
+    previews.append(access.preview_upload(name, by_name[name].getvalue()))
+bar.empty()
+
+for preview in previews:
+    with st.container(border=True):
+        st.subheader(preview.file)
+        if preview.error:
+            st.error(f"This file cannot be loaded: {preview.error}")
+            continue
+        if preview.already_loaded:
+            st.info("This exact file was loaded before: loading it again changes nothing.")
+        st.caption(f"Recognised as a **{preview.kind}** feed.")
+        cols = st.columns(4)
+        cols[0].metric("Rows read", f"{preview.rows_read:,}")
+        cols[1].metric("Rows to load", f"{preview.rows_to_load:,}")
+        cols[2].metric("Rows rejected", f"{preview.rows_rejected:,}")
+        cols[3].metric("Stored rows replaced", f"{preview.rows_to_replace:,}",
+                       help="Rows already stored for the same key (a later file replaces them).")
+        if preview.rejects.height:
+            st.markdown("Rows that will be rejected, and why:")
+            st.dataframe(preview.rejects.with_columns(quality.problem_kind(pl.col("reason")).alias("problem"))
+                         .select("line", "column", "problem", "reason", "outcome", "raw"),
+                         hide_index=True, key=f"rejects_{preview.file}")
+
+loadable = [p.file for p in previews if not p.error]
+if st.button(f"Confirm and load {len(loadable)} file(s)", type="primary", key="confirm_upload", disabled=not loadable):
+    bar = st.progress(0.0, text="Loading")
+    lines = []
+    for n, name in enumerate(loadable, start=1):
+        bar.progress((n - 1) / len(loadable), text=f"Loading {name} ({n}/{len(loadable)})")
+        lines.append(access.load_upload(name, by_name[name].getvalue()).summary())
+    bar.progress(1.0, text="Done")
+    st.session_state["upload_results"] = lines
+    st.session_state["upload_round"] = round_ + 1   # a fresh, empty uploader
+    st.rerun()

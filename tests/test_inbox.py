@@ -1,0 +1,179 @@
+"""The inbox folder and the upload preview: load once settled, move, reject with a reason, never half a file."""
+
+from __future__ import annotations
+
+import threading
+import time
+from pathlib import Path
+
+import pytest
+
+from vsdash import cli
+from vsdash.access import AccessDenied, DataAccess
+from vsdash.identifiers import with_check_letter
+from vsdash.inbox import Inbox, Settling, is_temporary, preview_file
+from vsdash.ingest import ingest_file
+
+UPNS = [with_check_letter(f"8931234250{n:02d}") for n in range(1, 40)]
+HEADER = "UPN,URN,Date,AM,PM\n"
+
+
+def rows(n: int, day: str = "2025-09-08", start: int = 0) -> str:
+    """n attendance rows for different pupils on one day."""
+    return "".join(f"{UPNS[start + i]},123456,{day},/,\\\n" for i in range(n))
+
+
+def names(folder: Path) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.is_file())
+
+
+@pytest.fixture
+def inbox(store, cfg, tmp_path) -> Inbox:
+    return Inbox(tmp_path / "inbox", store, cfg, settle=0.2, report=lambda line: None)
+
+
+@pytest.mark.parametrize("name, temporary", [
+    ("attendance.csv", False), ("attendance.csv.part", True), ("attendance.tmp", True), (".~lock.children.csv#", True),
+    ("~$children.xlsx", True), (".hidden.csv", True), ("children.xlsx", False),
+])
+def test_temporary_names(name, temporary):
+    assert is_temporary(name) is temporary
+
+
+def test_a_file_is_ready_only_once_unchanged_for_the_settle_time(tmp_path):
+    now = [0.0]
+    settling = Settling(settle=2.0, clock=lambda: now[0])
+    path = tmp_path / "attendance.csv"
+    path.write_text(HEADER)
+    settling.add(path)
+    assert settling.ready() == []                   # first look starts the clock
+    now[0] = 1.5
+    with path.open("a") as f:
+        f.write(rows(1))                            # still being written
+    assert settling.ready() == []
+    now[0] = 3.0
+    assert settling.ready() == []                   # changed 1.5 s ago
+    now[0] = 3.6
+    assert settling.ready() == [path] and len(settling) == 0
+
+
+def test_loads_moves_and_rejects_with_a_reason(inbox, store):
+    folder = inbox.folder
+    (folder / "attendance_1.csv").write_text(HEADER + rows(3))
+    (folder / "broken.csv").write_text("this,is,not\na,feed,file\n")
+    (folder / "notes.txt").write_text("hello")
+    (folder / "attendance_2.csv.part").write_text(HEADER + rows(2))     # still being copied
+    results = inbox.run_once()
+    assert {r.file: r.status for r in results} == {"attendance_1.csv": "loaded", "broken.csv": "failed", "notes.txt": "failed"}
+    assert names(folder) == ["attendance_2.csv.part"]                   # temp names stay, untouched
+    assert names(folder / "processed") == ["attendance_1.csv"]
+    assert names(folder / "failed") == ["broken.csv", "broken.csv.reason.txt", "notes.txt", "notes.txt.reason.txt"]
+    assert "no recognisable header" in (folder / "failed" / "broken.csv.reason.txt").read_text()
+    assert "not a feed file" in (folder / "failed" / "notes.txt.reason.txt").read_text()
+    assert store.table_counts()["attendance"] == 3
+
+
+def test_a_file_dropped_twice_is_skipped_and_still_moved(inbox, store):
+    text = HEADER + rows(3)
+    (inbox.folder / "attendance.csv").write_text(text)
+    assert [r.status for r in inbox.run_once()] == ["loaded"]
+    (inbox.folder / "attendance.csv").write_text(text)
+    results = inbox.run_once()
+    assert [r.summary() for r in results] == ["attendance.csv: skipped (already loaded)"]
+    assert names(inbox.folder / "processed") == ["attendance (2).csv", "attendance.csv"]
+    assert store.load_log_frame().height == 1
+
+
+def test_a_file_still_being_written_is_not_loaded_until_stable(inbox, store):
+    inbox.settle = 1.0                             # a writer pausing 0.1 s between rows is never mistaken for done
+    path = inbox.folder / "attendance.csv"
+    path.write_text(HEADER + rows(1))
+
+    def keep_writing() -> None:                    # a slow copy: a row every 0.1 s for 1 s
+        for i in range(1, 11):
+            time.sleep(0.1)
+            with path.open("a") as f:
+                f.write(rows(1, start=i))
+
+    writer = threading.Thread(target=keep_writing)
+    writer.start()
+    results = inbox.run_once()
+    writer.join()
+    assert [r.counts.rows_loaded for r in results] == [11]       # the whole file, loaded once
+    assert store.table_counts()["attendance"] == 11
+
+
+def test_watch_loads_a_file_renamed_into_the_inbox(inbox, store):
+    stop = threading.Event()
+    watcher = threading.Thread(target=inbox.watch, kwargs={"stop": stop})
+    watcher.start()
+    try:
+        time.sleep(0.3)
+        part = inbox.folder / "attendance.csv.part"
+        part.write_text(HEADER + rows(4))
+        part.rename(inbox.folder / "attendance.csv")            # how copy tools finish a file
+        deadline = time.time() + 20
+        while not (inbox.folder / "processed" / "attendance.csv").exists() and time.time() < deadline:
+            time.sleep(0.1)
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+    assert (inbox.folder / "processed" / "attendance.csv").exists()
+    assert store.table_counts()["attendance"] == 4
+
+
+def test_watch_once_on_the_command_line(tmp_path, capsys):
+    folder = tmp_path / "inbox"
+    folder.mkdir()
+    (folder / "attendance.csv").write_text(HEADER + rows(2))
+    (folder / "bad.csv").write_text("nothing,useful\n1,2\n")
+    db = f"sqlite:///{tmp_path / 'cli.db'}"
+    code = cli.main(["watch", str(folder), "--once", "--settle", "0.1", "--db", db])
+    out, err = capsys.readouterr()
+    assert code == 1                                          # one file could not be read at all
+    assert "attendance.csv: attendance: loaded 2, replaced 0, rejected 0" in out
+    assert "1/2 attendance.csv" in err and "2/2 bad.csv" in err   # progress, in load order
+    assert names(folder / "processed") == ["attendance.csv"]
+
+
+def test_ingest_prints_progress_per_file(tmp_path, capsys):
+    for n in range(3):
+        (tmp_path / f"attendance_{n}.csv").write_text(HEADER + rows(1, start=n))
+    assert cli.main(["ingest", str(tmp_path), "--db", f"sqlite:///{tmp_path / 'p.db'}"]) == 0
+    err = capsys.readouterr().err
+    assert [line for line in err.splitlines() if "/3 " in line] == [f"{n + 1}/3 attendance_{n}.csv" for n in range(3)]
+
+
+# ---- the upload preview -------------------------------------------------------------------------------
+
+def test_preview_counts_what_would_load_reject_and_replace_without_writing(store, cfg, write):
+    ingest_file(store, write("first.csv", HEADER + rows(3)), cfg)
+    path = write("second.csv", HEADER + rows(4) + "X123,123456,2025-09-08,/,\\\n" + f"{UPNS[9]},123456,2025-09-08,H9,/\n")
+    before = store.load_log_frame().height
+    preview = preview_file(store, path, cfg)
+    assert (preview.kind, preview.rows_read, preview.rows_to_load, preview.rows_rejected, preview.rows_to_replace) == (
+        "attendance", 6, 4, 2, 3)
+    assert sorted(preview.rejects["column"].to_list()) == ["AM", "UPN"]
+    assert not preview.already_loaded and not preview.error
+    assert store.load_log_frame().height == before and store.table_counts()["attendance"] == 3
+    result = ingest_file(store, path, cfg)
+    assert (result.counts.rows_loaded, result.counts.rows_replaced, result.counts.rows_rejected) == (4, 3, 2)
+
+
+def test_preview_of_an_unreadable_or_repeated_file(store, cfg, write):
+    assert "no recognisable header" in preview_file(store, write("x.csv", "a,b\n1,2\n"), cfg).error
+    path = write("a.csv", HEADER + rows(1))
+    ingest_file(store, path, cfg)
+    assert preview_file(store, path, cfg).already_loaded
+
+
+def test_only_the_admin_may_upload(store, cfg):
+    data = (HEADER + rows(1)).encode()
+    for role in ("officer", "manager", "forum"):
+        with pytest.raises(AccessDenied):
+            DataAccess(store, cfg, role=role).preview_upload("a.csv", data)
+        with pytest.raises(AccessDenied):
+            DataAccess(store, cfg, role=role).load_upload("a.csv", data)
+    admin = DataAccess(store, cfg, role="admin")
+    assert admin.preview_upload("a.csv", data).rows_to_load == 1
+    assert admin.load_upload("a.csv", data).summary() == "a.csv: attendance: loaded 1, replaced 0, rejected 0"

@@ -1,0 +1,117 @@
+"""Confirmed matches: a UPN a school sends that a person has confirmed belongs to a listed child.
+
+Feeds stay as sent (ingest re-keys nothing); the link is applied when the metrics read the data, in one
+place, `apply`, so every later load and every figure follows it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import datetime, timezone
+
+import polars as pl
+from sqlalchemy import Column, DateTime, String, Table, Text, delete, func, select
+
+from vsdash.frames import Frames
+from vsdash.identifiers import upn_problem
+from vsdash.store import Store, metadata
+
+# Written only by people (the data-quality page), never by a feed load, so reloads never lose it.
+upn_aliases = Table(
+    "upn_aliases",
+    metadata,
+    Column("alias_upn", String(13), primary_key=True),   # the UPN the school sends
+    Column("upn", String(13)),                           # the list's UPN when confirmed (null: the list has none)
+    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("confirmed_by", Text, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+)
+
+ALIASES_SCHEMA = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
+                  "confirmed_at": pl.Datetime("us", "UTC")}
+
+
+def confirm(store: Store, alias_upn: str, la_child_id: str, confirmed_by: str, upn: str | None = None) -> None:
+    """Record that `alias_upn` (as a school sends it) is the listed child `la_child_id`; confirming again updates it."""
+    alias_upn = alias_upn.strip().upper()
+    if problem := upn_problem(alias_upn):
+        raise ValueError(problem)
+    if not confirmed_by.strip():
+        raise ValueError("say who confirmed the match")
+    if not la_child_id.strip():
+        raise ValueError("a confirmed match needs the child's LA Child ID")
+    row = {"alias_upn": alias_upn, "upn": (upn or "").strip().upper() or None, "la_child_id": la_child_id.strip(),
+           "confirmed_by": confirmed_by.strip(), "confirmed_at": datetime.now(timezone.utc)}
+    with store.engine.begin() as conn:
+        conn.execute(delete(upn_aliases).where(upn_aliases.c.alias_upn == alias_upn))
+        conn.execute(upn_aliases.insert().values(**row))
+
+
+def withdraw(store: Store, alias_upn: str) -> None:
+    """Undo a confirmation made in error."""
+    with store.engine.begin() as conn:
+        conn.execute(delete(upn_aliases).where(upn_aliases.c.alias_upn == alias_upn.strip().upper()))
+
+
+def state(store: Store) -> tuple[int, str]:
+    """How many matches are confirmed and the latest confirmation: figures cached under another state are stale."""
+    query = select(func.count(), func.max(upn_aliases.c.confirmed_at))
+    with store.engine.connect() as conn:
+        count, latest = conn.execute(query).one()
+    return int(count), str(latest)
+
+
+def aliases_frame(store: Store) -> pl.DataFrame:
+    """Every confirmed match, newest first."""
+    query = select(*[upn_aliases.c[k] for k in ALIASES_SCHEMA]).order_by(upn_aliases.c.confirmed_at.desc())
+    frame = store._rows(query)
+    return pl.DataFrame(schema=ALIASES_SCHEMA) if frame.is_empty() else frame.cast(ALIASES_SCHEMA)  # type: ignore[arg-type]
+
+
+def links(aliases: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
+    """alias_upn -> canonical upn: the child's UPN on the current list, else the one held when confirmed.
+
+    Resolving through LA Child ID means a list later corrected to the school's UPN needs no re-confirmation.
+    """
+    listed = children.select("la_child_id", pl.col("upn").alias("list_upn"))
+    return (aliases.join(listed, on="la_child_id", how="left")
+            .select("alias_upn", "la_child_id", pl.coalesce("list_upn", "upn").alias("canonical")))
+
+
+def _rekey(frame: pl.DataFrame, mapping: pl.DataFrame, key: list[str]) -> pl.DataFrame:
+    """Rows under an alias UPN move to the canonical UPN; where both were sent for the same key, the canonical row wins."""
+    moved = (frame.join(mapping, left_on="upn", right_on="alias_upn", how="left")
+             .with_columns(pl.col("canonical").is_not_null().alias("_alias"),
+                           pl.coalesce("canonical", "upn").alias("upn"))
+             .drop("canonical"))
+    if not moved["_alias"].any():
+        return frame
+    return (moved.sort("_alias").unique(key, keep="first", maintain_order=True)
+            .drop("_alias").sort("upn", *[k for k in key if k != "upn"]).select(frame.columns))
+
+
+def with_aliases(frames: Frames, aliases: pl.DataFrame) -> Frames:
+    """The frames with confirmed matches applied: alias UPNs become the child's UPN in marks and suspensions.
+
+    A listed child with no UPN takes the confirmed one, so their marks join without re-keying anything.
+    """
+    if aliases.is_empty():
+        return frames
+    resolved = links(aliases, frames.children)
+    mapping = resolved.filter(pl.col("canonical").is_not_null() & (pl.col("canonical") != pl.col("alias_upn")))
+    fill = (resolved.filter(pl.col("canonical").is_null())
+            .unique("la_child_id", keep="first").select("la_child_id", pl.col("alias_upn").alias("_fill")))
+    children = (frames.children.join(fill, on="la_child_id", how="left")
+                .with_columns(pl.coalesce("upn", "_fill").alias("upn")).select(frames.children.columns))
+    mapping = mapping.select("alias_upn", "canonical")
+    return replace(
+        frames,
+        children=children,
+        marks=_rekey(frames.marks, mapping, ["upn", "date", "urn"]),
+        suspensions=_rekey(frames.suspensions, mapping, ["upn", "urn", "start_date", "category"]),
+    )
+
+
+def apply(store: Store, frames: Frames) -> Frames:
+    """The store's confirmed matches applied to frames it read: the one call `Store.frames` makes."""
+    return with_aliases(frames, aliases_frame(store))
