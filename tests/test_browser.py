@@ -18,7 +18,7 @@ from vsdash.config import PROJECT_ROOT
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-PAGES = [("overview", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
+PAGES = [("", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
          ("data", "Data quality"), ("upload", "Upload feeds")]
 
 
@@ -71,15 +71,28 @@ def browser():
         b.close()
 
 
+@pytest.fixture(scope="module")
+def opened(app_url, browser):
+    """A user opens the dashboard's address first (this also ends Streamlit's start-up legacy page mode)."""
+    page = browser.new_page()
+    page.goto(app_url, timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
+    page.close()
+    return app_url
+
+
 @pytest.mark.parametrize("path, title", PAGES)
-def test_page_renders_without_an_exception(app_url, browser, path, title):
+def test_page_renders_without_an_exception(opened, browser, path, title):
+    app_url = opened
     page = browser.new_page(viewport={"width": 1400, "height": 1000})
     page.goto(f"{app_url}/{path}", timeout=60_000)
     # Wait for the script to finish (never for network idle: the websocket never idles).
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(SHOTS / f"{path}.png"), full_page=True)
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
+    assert page.get_by_text("Page not found").count() == 0
     assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
     page.close()
 

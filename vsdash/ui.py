@@ -7,6 +7,7 @@ from datetime import date
 
 import polars as pl
 import streamlit as st
+from streamlit.runtime.pages_manager import PagesManager
 
 from vsdash import aliases, export
 from vsdash.access import DataAccess
@@ -16,6 +17,11 @@ from vsdash.glossary import figure_help
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
 from vsdash.views import Card, Figures, FilterOptions
+
+# With a pages/ folder, Streamlit starts each process in its legacy multipage mode: until some run calls
+# st.navigation, a page's URL runs that file alone under a menu of file names. vsdash always navigates
+# through app.py, so the legacy mode is switched off as soon as any page has imported this module.
+PagesManager.uses_pages_directory = False
 
 AREA_LABELS = {"all": "All schools", "in": "In-area schools", "out": "Out-of-area schools"}
 EHCP_LABELS = {True: "With an EHCP", False: "Without an EHCP"}
@@ -113,7 +119,7 @@ def shell() -> Shell:
     """The frame around every page: authority, data freshness and the filter bar in the sidebar.
 
     Each page calls this itself rather than relying on app.py: Streamlit runs a file in pages/ on its own
-    when that folder exists and no st.navigation call has happened yet in the process.
+    when that folder exists and no st.navigation call has happened yet in the process (see below).
     """
     st.set_page_config(page_title="vsdash", page_icon=":material/school:", layout="wide")
     cfg = config()
