@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date
 
 import polars as pl
 import pytest
@@ -11,19 +11,11 @@ from vsdash import metrics
 from vsdash.config import load_config
 from vsdash.frames import Frames
 
+from helpers import weekdays
+
 CFG = load_config()
 AS_OF = date(2024, 10, 31)
 WINDOW = metrics.window_for(CFG, AS_OF)  # 1 September 2024 to 31 October 2024
-
-
-def weekdays(n: int, first: date = date(2024, 9, 2)) -> list[date]:
-    """The first n weekdays from `first` (a Monday)."""
-    out, day = [], first
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
 
 
 def child(la_child_id: str = "C1", upn: str | None = "U1", **extra) -> dict:

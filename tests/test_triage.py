@@ -10,16 +10,9 @@ from vsdash import metrics, triage
 from vsdash.config import load_config
 from vsdash.frames import Frames
 
+from helpers import weekdays
+
 CFG = load_config()
-
-
-def weekdays(n: int, first: date = date(2024, 9, 2)) -> list[date]:
-    out, day = [], first
-    while len(out) < n:
-        if day.weekday() < 5:
-            out.append(day)
-        day += timedelta(days=1)
-    return out
 
 
 def day_marks(upn: str, days: list[date], codes: list[str]) -> list[dict]:

@@ -12,7 +12,6 @@ from vsdash.config import Config
 SOCIAL_CARE_COHORTS = ("CIN", "CP", "CLA")
 # Children with a social worker: a CIN or CP plan now.
 SOCIAL_WORKER_COHORTS = ("CIN", "CP")
-DERIVED_COHORTS = ("CWSW", "EVER6")
 
 MEMBERSHIP_SCHEMA = {"la_child_id": pl.String, "cohort": pl.String}
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from datetime import date
 from functools import lru_cache
 from pathlib import Path
@@ -19,18 +19,6 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "vsdash.yaml"
 CODE_CATEGORIES = ("present", "approved_activity", "authorised", "unauthorised", "not_possible")
 SUSPENSION_CATEGORIES = ("suspension", "permanent_exclusion", "lunchtime")
 
-THRESHOLD_DEFAULTS: dict[str, int] = {
-    "persistent_absence_pct": 10,
-    "severe_absence_pct": 50,
-    "drift_weeks": 4,
-    "drift_points": 10,
-    "consecutive_unauthorised_days": 10,
-    "not_seen_school_days": 5,
-    "recent_suspension_school_days": 20,
-    "new_to_cohort_school_days": 20,
-    "ever6_years": 6,
-    "silent_school_days": 3,
-}
 
 
 class ConfigError(ValueError):
@@ -51,6 +39,9 @@ class Thresholds:
     new_to_cohort_school_days: int = 20
     ever6_years: int = 6
     silent_school_days: int = 3
+
+
+THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in fields(Thresholds)}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date, datetime, timezone
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
 
 import polars as pl
 from sqlalchemy import (
@@ -539,11 +539,6 @@ def _count_rejected_lines(rejects: pl.DataFrame) -> int:
     if rejects.is_empty():
         return 0
     return rejects.filter(pl.col("outcome") == "rejected")["line"].n_unique()
-
-
-def iter_tables() -> Iterator[Table]:
-    """All tables, in dependency order (for tests that wipe a PostgreSQL database)."""
-    return iter(metadata.sorted_tables)
 
 
 from vsdash import aliases as _aliases  # noqa: E402  registers upn_aliases on metadata; it builds on this module
