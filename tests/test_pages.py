@@ -309,3 +309,19 @@ def test_upload_is_for_the_admin_only(db_url):
     assert not page.exception, page.exception
     assert any("Only the data's administrator" in e.value for e in page.error)
     assert not page.file_uploader
+
+
+def test_child_page_agrees_with_the_whole_authority_figures(db_url, frames):
+    # The child page works one child out alone; its figures and signals must equal the authority-wide ones.
+    cfg = load_config()
+    figures = views.Figures(frames, cfg)
+    filters = Filters(as_of=LAST_DAY)
+    at = figures.of(filters)
+    flagged = at.signals.filter(pl.col("not_seen") | pl.col("drift") | pl.col("severe_absence")).head(5)
+    assert flagged.height == 5
+    for row in flagged.iter_rows(named=True):
+        page = views.child_page(figures, row["la_child_id"], filters)
+        whole = at.children.filter(pl.col("la_child_id") == row["la_child_id"]).row(0, named=True)
+        assert page.figures == whole
+        assert page.signals["reasons"] == row["reasons"]
+        assert page.signals["days_since_last_mark"] == row["days_since_last_mark"]

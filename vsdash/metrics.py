@@ -387,6 +387,8 @@ def child_weeks(frames: Frames, window: Window, cfg: Config, children: pl.DataFr
             (pl.lit(first_monday) + pl.duration(weeks=pl.col("_week"))).alias("week_start"),
             *unpack_sessions(), *_pa_to_date(cfg),
         )
+        # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
+        .with_columns(pl.col(["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]).cast(pl.Int32))
         .collect()
     )
 

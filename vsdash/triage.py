@@ -28,14 +28,16 @@ SIGNALS = (
 
 
 def signals(
-    frames: Frames, window: Window, cfg: Config, cohort: str | None = None, per_child_df: pl.DataFrame | None = None
+    frames: Frames, window: Window, cfg: Config, cohort: str | None = None, per_child_df: pl.DataFrame | None = None,
+    school_days: pl.Series | None = None,
 ) -> pl.DataFrame:
     """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent).
 
-    Pass `per_child_df` (already filtered, for the same window) to triage just those children.
+    Pass `per_child_df` (already filtered, for the same window) to triage just those children, and the
+    authority's `school_days` when `frames` hold only some children's marks (one child's page).
     """
     children = per_child_df if per_child_df is not None else metrics.per_child(frames, window, cfg, cohort=cohort)
-    days = metrics.school_days(frames.marks, window)
+    days = school_days if school_days is not None else metrics.school_days(frames.marks, window)
     weeks = metrics.school_weeks(days)
     th = cfg.thresholds
     rows = (

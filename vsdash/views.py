@@ -70,7 +70,7 @@ class Figures:
     """One data version's frames, and per window every child's figures: computed once, then shared by
     every view (and, through the dashboard's cache, every session) until the next load."""
 
-    def __init__(self, frames: Frames, cfg: Config, windows: int = 8) -> None:
+    def __init__(self, frames: Frames, cfg: Config, windows: int = 4) -> None:
         self.frames, self.cfg = frames, cfg
         self._windows: OrderedDict[Window, WindowFigures] = OrderedDict()
         self._size = windows
@@ -275,23 +275,33 @@ class ChildPage:
 
 
 def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPage | None:
-    """One child's attendance on one page; None when the child is not known."""
+    """One child's attendance on one page; None when the child is not known.
+
+    Worked out for this child alone (only the authority's calendar comes from everyone's marks), so
+    opening a child in a new window does not compute the whole authority's figures for it.
+    """
     frames, cfg, at = figures.frames, figures.cfg, figures.of(filters)
     child = frames.children.filter(pl.col("la_child_id") == la_child_id)
     if child.is_empty():
         return None
     upn = child["upn"][0]
-    marks = frames.marks.filter(pl.col("upn") == upn) if upn else frames.marks.clear()
-    mine = at.children.filter(pl.col("la_child_id") == la_child_id)
-    signal_row = at.signals.filter(pl.col("la_child_id") == la_child_id)
+    one = Frames(
+        marks=frames.marks.filter(pl.col("upn") == upn) if upn else frames.marks.clear(),
+        children=child,
+        episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
+        schools=frames.schools,
+        suspensions=frames.suspensions.filter(pl.col("upn") == upn) if upn else frames.suspensions.clear(),
+    )
+    mine = metrics.per_child(one, at.window, cfg)
+    signal_row = triage.signals(one, at.window, cfg, per_child_df=mine, school_days=at.school_days)
     return ChildPage(
         identity=child.row(0, named=True),
         figures=mine.row(0, named=True),
         cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
-        schools=school_history(marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
-        sessions=session_codes(marks, at.window, cfg, at.school_days),
-        weekly=metrics.trend_from_child_weeks(at.weeks, mine, by=[]),
-        suspensions=frames.suspensions.filter(pl.col("upn") == upn).sort("start_date", descending=True),
+        schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
+        sessions=session_codes(one.marks, at.window, cfg, at.school_days),
+        weekly=metrics.weekly_trend(one, at.window, cfg, by=[], per_child_df=mine),
+        suspensions=one.suspensions.sort("start_date", descending=True),
         signals=signal_row.row(0, named=True) if signal_row.height else {},
         window=at.window,
     )
