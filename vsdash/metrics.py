@@ -370,6 +370,8 @@ def child_weeks(frames: Frames, window: Window, cfg: Config, children: pl.DataFr
         )
         .group_by("_key")
         .agg(pl.col("_packed").sum())
+        .collect()  # used twice below: worked out once
+        .lazy()
     )
     # Every child with marks in every school week, so the PA status to date exists in weeks without marks.
     week_numbers = pl.DataFrame({"_week": ((weeks - first_monday).dt.total_days() // 7).cast(pl.Int64)})
