@@ -71,12 +71,18 @@ def browser():
         b.close()
 
 
+def open_page(browser, url: str):
+    """A new tab at `url`, once the script has finished (never wait for network idle: the websocket never idles)."""
+    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page.goto(url, timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    return page
+
+
 @pytest.fixture(scope="module")
 def opened(app_url, browser):
     """A user opens the dashboard's address first (this also ends Streamlit's start-up legacy page mode)."""
-    page = browser.new_page()
-    page.goto(app_url, timeout=60_000)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page = open_page(browser, app_url)
     page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
     page.close()
     return app_url
@@ -85,10 +91,7 @@ def opened(app_url, browser):
 @pytest.mark.parametrize("path, title", PAGES)
 def test_page_renders_without_an_exception(opened, browser, path, title):
     app_url = opened
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/{path}", timeout=60_000)
-    # Wait for the script to finish (never for network idle: the websocket never idles).
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page = open_page(browser, f"{app_url}/{path}")
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
@@ -99,9 +102,7 @@ def test_page_renders_without_an_exception(opened, browser, path, title):
 
 def test_triage_row_opens_the_child_page(app_url, browser):
     """The officer's path: open the list, pick the first child, land on their page with the calendar."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/triage", timeout=60_000)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page = open_page(browser, f"{app_url}/triage")
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
     grid = page.locator("[data-testid='stDataFrame']").first
     box = grid.bounding_box()
@@ -117,9 +118,7 @@ def test_triage_row_opens_the_child_page(app_url, browser):
 
 def test_data_quality_tabs_render(app_url, browser):
     """Each tab of the data-quality page, screenshotted: the silent school, the exceptions, the rejected rows."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/data", timeout=60_000)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page = open_page(browser, f"{app_url}/data")
     page.wait_for_selector("text=135060", timeout=60_000)
     for n, tab in enumerate(["Schools sending", "Matching and exceptions", "Loads and rejected rows"]):
         page.get_by_role("tab", name=tab).click()
@@ -133,9 +132,7 @@ def test_upload_shows_a_preview_before_loading(app_url, browser, tmp_path):
     """The admin's path: choose a file, see what it would load and reject; nothing loads until confirmed."""
     feed = tmp_path / "attendance_preview.csv"
     feed.write_text("UPN,URN,Date,AM,PM\nB801200005001,135060,2026-02-16,/,\\\nX123,135060,2026-02-16,/,/\n")
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
-    page.goto(f"{app_url}/upload", timeout=60_000)
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page = open_page(browser, f"{app_url}/upload")
     page.locator("input[type='file']").set_input_files(str(feed))
     page.wait_for_selector("text=Rows to load", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
