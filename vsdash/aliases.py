@@ -64,8 +64,7 @@ def state(store: Store) -> tuple[int, str]:
 def aliases_frame(store: Store) -> pl.DataFrame:
     """Every confirmed match, newest first."""
     query = select(*[upn_aliases.c[k] for k in ALIASES_SCHEMA]).order_by(upn_aliases.c.confirmed_at.desc())
-    frame = store._rows(query)
-    return pl.DataFrame(schema=ALIASES_SCHEMA) if frame.is_empty() else frame.cast(ALIASES_SCHEMA)  # type: ignore[arg-type]
+    return store.read(query, ALIASES_SCHEMA)
 
 
 def links(aliases: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:

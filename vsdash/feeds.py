@@ -175,6 +175,14 @@ def _is_cp1252(data: bytes) -> bool:
         return False
 
 
+def _header(cells: list[str]) -> list[str]:
+    """Header names trimmed; empty cells after the last name (a trailing comma) are not columns."""
+    header = [h.strip() for h in cells]
+    while header and not header[-1]:
+        header.pop()
+    return header
+
+
 def _plain_csv_feed(name: str, sha: str, text: str) -> RawFeed:
     """A comma-separated file with no quoting: one row per line, split in polars (a day's 30,000 rows in
     milliseconds); anything quoted goes through the csv module instead."""
@@ -183,9 +191,7 @@ def _plain_csv_feed(name: str, sha: str, text: str) -> RawFeed:
     lines = lines.filter(pl.col("text").str.strip_chars() != "")
     if lines.is_empty():
         raise FeedError("the file is empty")
-    header = [h.strip() for h in lines["text"][0].split(",")]
-    while header and not header[-1]:
-        header.pop()
+    header = _header(lines["text"][0].split(","))
     width = len(header)
     body = lines.slice(1).with_columns(
         # Trailing empty fields beyond the header are harmless (a trailing comma); anything else is a bad row.
@@ -261,9 +267,7 @@ def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]]) -> RawF
     """Split header and body; rows with the wrong number of fields are set aside, not guessed at."""
     if not rows:
         raise FeedError("the file is empty")
-    header = [h.strip() for h in rows[0][1]]
-    while header and not header[-1]:
-        header.pop()
+    header = _header(rows[0][1])
     width = len(header)
     good_lines, good_cells, short = [], [], []
     for line, cells in rows[1:]:

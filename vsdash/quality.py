@@ -87,16 +87,7 @@ def sent_identities(store: Store) -> pl.DataFrame:
     query = (select(c.upn, c.la_child_id, c.urn, func.count().label("rows"),
                     func.min(c.date).label("first_date"), func.max(c.date).label("last_date"))
              .group_by(c.upn, c.la_child_id, c.urn))
-    frame = store._rows(query)
-    if frame.is_empty():
-        return pl.DataFrame(schema=SENT_SCHEMA)
-    return frame.with_columns(pl.col(k).cast(t) for k, t in SENT_SCHEMA.items() if k not in ("first_date", "last_date")
-                              ).with_columns(*_dates("first_date", "last_date"))
-
-
-def _dates(*columns: str) -> list[pl.Expr]:
-    """SQLite hands dates back as text; PostgreSQL as dates."""
-    return [pl.col(c).cast(pl.String).str.to_date("%Y-%m-%d") for c in columns]
+    return store.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
 
 
 @dataclass(frozen=True)

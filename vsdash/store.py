@@ -358,15 +358,6 @@ class Store:
 
     # ---- reading -----------------------------------------------------------------------
 
-    def _frame(self, query: Any, schema: dict[str, pl.DataType]) -> pl.DataFrame:
-        """Run a selection and give the rows the schema the metrics expect."""
-        with self.engine.connect() as conn:
-            result = conn.execute(query)
-            rows = result.all()
-            names = list(result.keys())
-        raw = pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows else None
-        return conform(raw, schema)
-
     def marks(self, start: date | None = None, as_of: date | None = None) -> pl.DataFrame:
         """Attendance marks between two dates (either open), ordered by child and date.
 
@@ -382,7 +373,7 @@ class Store:
         elif self.engine.dialect.name == "postgresql":
             frame = _postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance ORDER BY upn, date, urn")
         else:
-            frame = self._rows(select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am,
+            frame = self.read(select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am,
                                       attendance.c.pm).order_by(attendance.c.upn, attendance.c.date))
         marks = conform(frame, MARKS_SCHEMA)
         if start is not None:
@@ -398,20 +389,20 @@ class Store:
             children.c.dob, children.c.gender, children.c.ehcp, children.c.responsible_la,
             children.c.year_group, allocations.c.social_worker, allocations.c.team, allocations.c.locality,
         ).select_from(children.outerjoin(allocations, children.c.la_child_id == allocations.c.la_child_id))
-        return self._frame(query, CHILDREN_SCHEMA)
+        return self.read(query, CHILDREN_SCHEMA)
 
     def episodes(self) -> pl.DataFrame:
         """Every dated cohort episode."""
         query = select(*[cohort_episodes.c[k] for k in EPISODES_SCHEMA])
-        return self._frame(query, EPISODES_SCHEMA)
+        return self.read(query, EPISODES_SCHEMA)
 
     def schools_frame(self) -> pl.DataFrame:
         """The school reference data."""
-        return self._frame(select(*[schools.c[k] for k in SCHOOLS_SCHEMA]), SCHOOLS_SCHEMA)
+        return self.read(select(*[schools.c[k] for k in SCHOOLS_SCHEMA]), SCHOOLS_SCHEMA)
 
     def suspensions_frame(self) -> pl.DataFrame:
         """Every suspension and exclusion (few rows; the metrics pick the window)."""
-        return self._frame(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
+        return self.read(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
 
     def frames(self, start: date | None = None, as_of: date | None = None) -> Frames:
         """Everything the metrics need: marks between the dates (all by default), the rest whole."""
@@ -438,7 +429,7 @@ class Store:
             load_log.c.message, load_log.c.rows_read, load_log.c.rows_loaded, load_log.c.rows_replaced,
             load_log.c.rows_rejected, load_log.c.started_at, load_log.c.finished_at,
         ).order_by(load_log.c.id.desc())
-        return self._rows(query)
+        return self.read(query)
 
     def rejected_frame(self, file: str | None = None) -> pl.DataFrame:
         """Rejected rows (optionally of one file, matched on its name), in file and line order."""
@@ -448,17 +439,18 @@ class Store:
         ).order_by(rejected_rows.c.load_id, rejected_rows.c.line)
         if file:
             query = query.where((rejected_rows.c.file == file) | rejected_rows.c.file.like(f"%/{file}"))
-        return self._rows(query)
+        return self.read(query)
 
-    def _rows(self, query: Any) -> pl.DataFrame:
-        """A selection as a frame with the column names of the query, empty-safe."""
+    def read(self, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+        """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
+        columns and types (what the metrics and pages expect)."""
         with self.engine.connect() as conn:
             result = conn.execute(query)
             names = list(result.keys())
             rows = result.all()
-        if not rows:
-            return pl.DataFrame(schema={n: pl.String for n in names})
-        return pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        frame = (pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows
+                 else pl.DataFrame(schema={n: pl.String for n in names}))
+        return conform(frame, schema) if schema else frame
 
     def add_action(self, la_child_id: str, action: str, recorded_by: str, note: str = "",
                    follow_up: date | None = None) -> int:
@@ -480,7 +472,7 @@ class Store:
                        actions.c.recorded_by, actions.c.recorded_at).order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
         if la_child_id is not None:
             query = query.where(actions.c.la_child_id == la_child_id)
-        return conform(self._rows(query), ACTIONS_SCHEMA)
+        return self.read(query, ACTIONS_SCHEMA)
 
     def feed_freshness(self) -> pl.DataFrame:
         """Per feed kind: the last successful load and the latest date the stored data covers."""
