@@ -105,7 +105,7 @@ C1,{A},Amy,CP,2025-09-01,2025-10-15,Jo,North 1,North
 C1,{A},Amy,CIN,2025-10-16,,Kim,North 2,North
 """), cfg)
     assert (result.counts.rows_loaded, result.counts.rows_replaced) == (2, 1)
-    frames = store.frames(date(2025, 9, 1), date(2025, 10, 31))
+    frames = store.frames(cfg, date(2025, 9, 1), date(2025, 10, 31))
     episodes = frames.episodes.sort("la_child_id", "start_date")
     assert episodes.select("la_child_id", "cohort", "end_date").rows() == [
         ("C1", "CP", date(2025, 10, 15)), ("C1", "CIN", None), ("C2", "CLA", None)]
@@ -130,7 +130,7 @@ UPN,URN,Start Date,Sessions,Category,Reason
 """)
     results = ingest_folder(store, path.parent, cfg)
     assert [r.kind for r in results] == ["schools", "children", "attendance", "suspensions"]
-    frames = store.frames(date(2025, 9, 1), date(2025, 9, 2))
+    frames = store.frames(cfg, date(2025, 9, 1), date(2025, 9, 2))
     assert frames.marks.height == 2                        # the window bounds the marks
     assert frames.marks.schema == pl.Schema({"upn": pl.String, "urn": pl.Int64, "date": pl.Date, "am": pl.String, "pm": pl.String})
     assert frames.children.row(0, named=True)["ehcp"] is True
@@ -143,7 +143,7 @@ def test_a_batch_of_files_lands_as_if_loaded_one_by_one(store, write, cfg):
     from vsdash.feeds import parse
 
     feeds = [parse(write("day1.csv", DAY1), cfg), parse(write("day1_corrected.csv", CORRECTION), cfg)]
-    counts = store.load_feeds(feeds)
+    counts = store.load_feeds(feeds, cfg)
     # the correction replaces 2 rows sent by the earlier file of the same batch, as it would loaded later
     assert [(c.rows_loaded, c.rows_replaced, c.rows_rejected) for c in counts] == [(4, 0, 0), (3, 2, 1)]
     assert marks(store) == [

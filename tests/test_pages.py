@@ -37,7 +37,7 @@ def db_url(sample_db, tmp_path, monkeypatch):
 @pytest.fixture
 def frames(db_url):
     store = Store(db_url)
-    yield store.frames()
+    yield store.frames(config_mod.load_config())
     store.dispose()
 
 

@@ -336,7 +336,7 @@ def test_absence_rates_match_the_field_reports(sample_db: str, cohort: str, pa_r
     from vsdash.store import Store
 
     store = Store(f"sqlite:///{sample_db}")
-    frames = store.frames()
+    frames = store.frames(CFG)
     as_of = frames.marks["date"].max()
     children = metrics.per_child(frames, metrics.window_for(CFG, as_of), CFG, cohort=cohort)
     headline = metrics.aggregate(children, []).row(0, named=True)

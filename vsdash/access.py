@@ -70,11 +70,11 @@ class DataAccess:
         if self.figures_source is not None:
             return self.figures_source()
         if self._figures is None:
-            self._figures = views.Figures(self.store.frames(), self.cfg)
+            self._figures = views.Figures(self.store.frames(self.cfg, held=False), self.cfg)
         return self._figures
 
     def frames(self) -> Frames:
-        """Every mark and record."""
+        """Every record and the week summary (day rows read on demand)."""
         return self.figures().frames
 
     def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:
@@ -144,7 +144,7 @@ class DataAccess:
 
     def school_freshness(self) -> pl.DataFrame:
         """Last mark and silence per school (school-level counts only)."""
-        return quality.school_freshness(self.frames(), self.cfg)
+        return quality.school_freshness(self.figures().day_frames, self.cfg)
 
     def rejected_explained(self) -> pl.DataFrame:
         """Rejected rows with their feed and kind of problem: child-level (they hold UPNs)."""
@@ -178,13 +178,14 @@ class DataAccess:
     def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
         """The report a data manager sends to social care (named children, so child-level); pass the matching
         already worked out to avoid doing it twice."""
-        frames = self.frames()
+        marks = self.figures().day_frames.marks
         return quality.exceptions_report(matching or self.matching(), self.rejected_explained(),
-                                         quality.school_disagreements(frames.marks), self.confirmed_matches())
+                                         quality.school_disagreements(marks), self.confirmed_matches())
 
     def as_at(self) -> date | None:
         """The latest date the attendance covers."""
-        return quality.as_at(self.frames())
+        days = self.figures().calendar
+        return days.max() if len(days) else None
 
 
 @contextmanager

@@ -7,12 +7,14 @@ place, `apply`, so every later load and every figure follows it.
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 
 import polars as pl
 from sqlalchemy import Column, DateTime, String, Table, Text, delete, func, select
 
-from vsdash.frames import Frames
+from vsdash import weeks as weeks_mod
+from vsdash.config import Config
+from vsdash.frames import DayReader, Frames
 from vsdash.identifiers import upn_problem
 from vsdash.store import Store, metadata
 
@@ -89,8 +91,9 @@ def _rekey(frame: pl.DataFrame, mapping: pl.DataFrame, key: list[str]) -> pl.Dat
             .drop("_alias").sort("upn", *[k for k in key if k != "upn"]).select(frame.columns))
 
 
-def with_aliases(frames: Frames, aliases: pl.DataFrame) -> Frames:
-    """The frames with confirmed matches applied: alias UPNs become the child's UPN in marks and suspensions.
+def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
+    """The frames with confirmed matches applied: alias UPNs become the child's UPN in marks, the week
+    summary and suspensions.
 
     A listed child with no UPN takes the confirmed one, so their marks join without re-keying anything.
     """
@@ -103,14 +106,32 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame) -> Frames:
     children = (frames.children.join(fill, on="la_child_id", how="left")
                 .with_columns(pl.coalesce("upn", "_fill").alias("upn")).select(frames.children.columns))
     mapping = mapping.select("alias_upn", "canonical")
-    return replace(
+    marks_key = ["upn", "date", "urn"]
+    day_reader = frames.day_reader
+    if day_reader is not None and not mapping.is_empty():
+        def day_reader(first: date | None, last: date | None, upn: str | None, read: DayReader = frames.day_reader) -> pl.DataFrame:
+            """Day rows re-keyed; one child's rows include those sent under their aliases."""
+            if upn is None:
+                return _rekey(read(first, last, None), mapping, marks_key)
+            alias = mapping.filter(pl.col("canonical") == upn)["alias_upn"].to_list()
+            rows = pl.concat([read(first, last, u) for u in [upn, *alias]])
+            return _rekey(rows, mapping, marks_key)
+    out = replace(
         frames,
         children=children,
-        marks=_rekey(frames.marks, mapping, ["upn", "date", "urn"]),
+        marks=_rekey(frames.marks, mapping, marks_key) if frames.marks is not None else None,
         suspensions=_rekey(frames.suspensions, mapping, ["upn", "urn", "start_date", "category"]),
+        day_reader=day_reader,
     )
+    if frames.weeks is not None and not mapping.is_empty():
+        # Rare (a few confirmed matches): the matched children's weeks are worked out again from their day rows.
+        matched = mapping["canonical"].unique().to_list()
+        redone = weeks_mod.summarise(pl.concat([out.days(upn=upn) for upn in matched]), cfg)
+        kept = frames.weeks.filter(~pl.col("upn").is_in([*matched, *mapping["alias_upn"]]))
+        out = replace(out, weeks=pl.concat([kept, redone]))
+    return out
 
 
-def apply(store: Store, frames: Frames) -> Frames:
+def apply(store: Store, frames: Frames, cfg: Config) -> Frames:
     """The store's confirmed matches applied to frames it read: the one call `Store.frames` makes."""
-    return with_aliases(frames, aliases_frame(store))
+    return with_aliases(frames, aliases_frame(store), cfg)

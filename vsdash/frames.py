@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from typing import Callable
 
 import polars as pl
 
@@ -68,15 +70,38 @@ def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     return pl.DataFrame(schema=schema)
 
 
+# Day rows between two dates (either open), of one UPN or of everyone, read from the store on demand.
+DayReader = Callable[[date | None, date | None, str | None], pl.DataFrame]
+
+
 @dataclass(frozen=True)
 class Frames:
-    """Everything the metrics read for one window: marks in the window, the rest whole."""
+    """Everything the metrics read: the marks (as day rows, or a summary per child and week), the rest whole.
 
-    marks: pl.DataFrame
+    The dashboard holds the week summary and reads day rows only when a figure needs them (`day_reader`);
+    tests and one-off reports hold every day row (`marks`) and the summary is worked out from them.
+    """
+
+    marks: pl.DataFrame | None
     children: pl.DataFrame
     episodes: pl.DataFrame
     schools: pl.DataFrame
     suspensions: pl.DataFrame
+    weeks: pl.DataFrame | None = None
+    day_reader: DayReader | None = None
+
+    def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
+        """Day rows between two dates (either open), of one UPN or everyone: held, or read on demand."""
+        if self.marks is None:
+            if self.day_reader is None:
+                raise ValueError("these frames hold no day rows and no way to read them")
+            return self.day_reader(first, last, upn)
+        rows = self.marks
+        if upn is not None:
+            rows = rows.filter(pl.col("upn") == upn)
+        if first is not None or last is not None:
+            rows = rows.filter(pl.col("date").is_between(first or date.min, last or date.max))
+        return rows
 
     @classmethod
     def build(cls, **frames: pl.DataFrame | list[dict] | None) -> "Frames":

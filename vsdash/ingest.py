@@ -55,7 +55,7 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
     seen: set[str] = set()
 
     def flush() -> list[IngestResult]:
-        counts = store.load_feeds(pending) if pending else []
+        counts = store.load_feeds(pending, cfg) if pending else []
         done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts)]
         pending.clear()
         return done

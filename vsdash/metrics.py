@@ -8,18 +8,10 @@ from datetime import date, timedelta
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
+from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import Frames
-
-# The four categories that are possible sessions, in the order their counters are packed below.
-COUNTED_CATEGORIES = ("present", "approved_activity", "authorised", "unauthorised")
-SESSION_COLUMNS = {
-    "present": "present_sessions",
-    "approved_activity": "aea_sessions",
-    "authorised": "authorised_sessions",
-    "unauthorised": "unauthorised_sessions",
-}
-_COUNTER_BITS = 16  # 65,535 sessions per category per group: far beyond any window
+from vsdash.sessions import COUNTER_BITS, SESSION_COLUMNS, counters, session_totals, unpack_sessions
 
 # Columns of the per-child frame a figure can be grouped by ("cohort" explodes `cohorts`).
 GROUPABLE = (
@@ -82,56 +74,6 @@ def window_for(cfg: Config, as_of: date, start: date | None = None) -> Window:
     return Window(start=start or cfg.year_start(as_of), as_of=as_of)
 
 
-# --- sessions -------------------------------------------------------------------------------------
-
-def _session_weights(cfg: Config) -> dict[str, int]:
-    """Code -> one counter bit for its category; codes that are not possible sessions weigh nothing."""
-    weights = {code: 0 for code in cfg.code_category}
-    for slot, category in enumerate(COUNTED_CATEGORIES):
-        for code in cfg.codes_in(category):
-            weights[code] = 1 << (_COUNTER_BITS * slot)
-    return weights
-
-
-def packed_sessions(cfg: Config) -> pl.Expr:
-    """A row's AM and PM sessions as four category counters packed in one integer, so one sum counts all four.
-
-    Codes go through an Enum (cheap) and a lookup by position, which keeps 5.7M rows interactive
-    (see shared performance notes); unknown and null codes count nowhere.
-    """
-    weights = _session_weights(cfg)
-    codes = pl.Enum(list(weights))
-    lookup = pl.Series("weight", list(weights.values()), dtype=pl.UInt64)
-
-    def weight(session: str) -> pl.Expr:
-        position = pl.col(session).cast(codes, strict=False).to_physical()
-        return pl.lit(lookup).gather(position).fill_null(0)
-
-    return (weight("am") + weight("pm")).alias("_packed")
-
-
-def _counters(packed: str) -> dict[str, pl.Expr]:
-    """Category -> its counter read back out of a packed (summed) column."""
-    return {
-        category: (pl.col(packed) // (1 << (_COUNTER_BITS * slot)) % (1 << _COUNTER_BITS)).cast(pl.Int64)
-        for slot, category in enumerate(COUNTED_CATEGORIES)
-    }
-
-
-def unpack_sessions(packed: str = "_packed") -> list[pl.Expr]:
-    """The session columns from a (summed) packed counter: possible, each category, absence."""
-    parts = _counters(packed)
-    # DfE: possible = present + approved educational activity + authorised + unauthorised.
-    possible = sum(parts.values()).alias("possible_sessions")
-    absence = (parts["authorised"] + parts["unauthorised"]).alias("absence_sessions")
-    return [possible, *(parts[c].alias(SESSION_COLUMNS[c]) for c in COUNTED_CATEGORIES), absence]
-
-
-def has_code() -> pl.Expr:
-    """A mark row carries at least one code (a row with both sessions unsent is no mark)."""
-    return pl.col("am").is_not_null() | pl.col("pm").is_not_null()
-
-
 def attendance_pct(attended: pl.Expr, possible: pl.Expr) -> pl.Expr:
     """Attendance % = attended / possible x 100, null (never NaN) when nothing was possible."""
     return pl.when(possible > 0).then(attended * 100.0 / possible).otherwise(None)
@@ -165,11 +107,12 @@ def per_child(
     cfg: Config,
     cohort: str | None = None,
     any_time_in_window: bool = False,
+    rows: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per known child (or per member of `cohort`) with the window's sessions, flags and school.
 
     Corrected marks are replaced in the store (a later file wins), so each child, school and day
-    appears here once with its latest codes.
+    counts once with its latest codes. Pass `rows` (`window_rows` for the same window) to reuse them.
     """
     members = cohorts_mod.membership(
         frames.episodes, window.as_of, cfg, start=window.start, any_time_in_window=any_time_in_window
@@ -178,10 +121,10 @@ def per_child(
     if cohort is not None:
         ids = members.filter(pl.col("cohort") == cohort).select("la_child_id")
         children = children.join(ids, on="la_child_id", how="semi")
-    marks = frames.marks.lazy()
-    if cohort is not None:  # a small cohort: drop other children's rows before the heavy work
-        marks = marks.join(children.lazy().select("upn"), on="upn", how="semi")
-    attendance = _attendance_by_upn(marks, window, cfg)
+    weeks = (rows if rows is not None else window_rows(frames, window, cfg)).lazy()
+    if cohort is not None:  # a small cohort: drop other children's rows before the sums
+        weeks = weeks.join(children.lazy().select("upn"), on="upn", how="semi")
+    attendance = _attendance_by_upn(weeks)
     suspensions = _suspensions_by_upn(frames.suspensions, window)
     counts = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions",
               "suspensions", "suspension_sessions", "permanent_exclusions"]
@@ -199,34 +142,27 @@ def per_child(
     return out.cast(PER_CHILD_SCHEMA)
 
 
-def _attendance_by_upn(marks: pl.LazyFrame, window: Window, cfg: Config) -> pl.LazyFrame:
+def window_rows(frames: Frames, window: Window, cfg: Config) -> pl.DataFrame:
+    """The week summary as the window sees it (see `weeks.for_window`): the rows every figure of it sums."""
+    return weeks_mod.for_window(frames, cfg, window.start, window.as_of)
+
+
+def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Sessions in the window, last mark and current school for every UPN with marks up to as_of."""
-    # Domain: the current school is the latest mark that is not D (dual registered elsewhere).
-    attending = _sent_not_dual("am") | _sent_not_dual("pm")
-    # Latest date first, then the larger URN on a tie, in one integer so one max finds both.
-    school_key = pl.when(attending).then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn"))
-    summed = (
-        marks.filter(pl.col("date") <= window.as_of)
-        .select(
-            "upn",
-            pl.when(window.contains()).then(packed_sessions(cfg)).otherwise(0).alias("_packed"),
-            pl.when(has_code()).then(pl.col("date")).alias("last_mark_date"),
-            school_key.alias("_school_key"),
-        )
-        .group_by("upn")
-        .agg(pl.col("_packed").sum(), pl.col("last_mark_date", "_school_key").max())
+    school_key = pl.col("school_date").cast(pl.Int64) * (1 << 32) + pl.col("school_urn")
+    summed = rows.group_by("upn").agg(
+        pl.col(list(SESSION_COLUMNS.values())).sum().cast(pl.Int64),
+        weeks_mod.last_mark_date().max().alias("last_mark_date"),
+        school_key.max().alias("_school_key"),
     )
     return summed.select(
         "upn",
-        *unpack_sessions(),
+        *session_totals(),
+        *SESSION_COLUMNS.values(),
         "last_mark_date",
+        # Domain: the current school is the latest mark that is not D (dual registered elsewhere).
         school_urn=(pl.col("_school_key") % (1 << 32)).cast(pl.Int64),
     )
-
-
-def _sent_not_dual(session: str) -> pl.Expr:
-    """The session has a code, and it is not D (attending the other school of a dual registration)."""
-    return pl.col(session).is_not_null() & (pl.col(session) != "D")
 
 
 def _suspensions_by_upn(suspensions: pl.DataFrame, window: Window) -> pl.LazyFrame:
@@ -310,15 +246,10 @@ def aggregate(per_child_df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 # --- the authority's calendar --------------------------------------------------------------------
 
-def school_days(marks: pl.DataFrame, window: Window) -> pl.Series:
+def school_days(frames: Frames, window: Window, cfg: Config) -> pl.Series:
     """The authority's school days: dates in the window on which any child has any mark, sorted."""
-    return (
-        marks.lazy()
-        .filter(window.contains() & has_code())
-        .select(pl.col("date").unique().sort())
-        .collect()
-        .to_series()
-    )
+    days = weeks_mod.calendar(weeks_mod.of(frames, cfg))
+    return days.filter(days.is_between(window.start, window.as_of))
 
 
 def week_start(column: str = "date") -> pl.Expr:
@@ -345,36 +276,37 @@ def weekly_trend(
 
     Pass `per_child_df` (from `per_child` for the same window and cohort) to skip recomputing it.
     """
-    children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort)
-    return trend_from_child_weeks(child_weeks(frames, window, cfg, children), children, by)
+    rows = window_rows(frames, window, cfg)
+    children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort, rows=rows)
+    weeks = child_weeks(rows, school_days(frames, window, cfg), window, cfg, children)
+    return trend_from_child_weeks(weeks, children, by)
 
 
-def child_weeks(frames: Frames, window: Window, cfg: Config, children: pl.DataFrame) -> pl.DataFrame:
-    """Per child (UPN) and school week: that week's sessions, and whether the child has data and is
-    persistently absent from the window start to the week's end.
+def child_weeks(rows: pl.DataFrame, days: pl.Series, window: Window, cfg: Config,
+                children: pl.DataFrame) -> pl.DataFrame:
+    """Per child (UPN) and school week of the window: that week's sessions, and whether the child has data
+    and is persistently absent from the window start to the week's end.
 
-    The expensive half of a weekly trend: compute it once per window for every child, then any
-    selection of children is a cheap `trend_from_child_weeks`.
+    The expensive half of a weekly trend: compute it once per window for every child (from `window_rows`
+    and the window's `school_days`), then any selection of children is a cheap `trend_from_child_weeks`.
     """
     index = children.filter(pl.col("upn").is_not_null()).select(pl.col("upn").unique()).with_row_index("_child")
-    weeks = school_weeks(school_days(frames.marks, window))
-    first_monday = window.start - timedelta(days=window.start.weekday())
+    first_monday = weeks_mod.monday(window.start)
     span = (window.as_of - first_monday).days // 7 + 1  # weeks in the window: the key's stride
+    sessions = list(SESSION_COLUMNS.values())
     by_child_week = (
-        frames.marks.lazy()
-        .filter(window.contains())
+        rows.lazy()
+        .filter(pl.col("in_window"))
         .join(index.lazy(), on="upn")  # also drops children outside the selection
         .select(
-            _key=pl.col("_child").cast(pl.Int64) * span + (pl.col("date") - first_monday).dt.total_days() // 7,
-            _packed=packed_sessions(cfg),
+            _key=pl.col("_child").cast(pl.Int64) * span + (pl.col("week_start") - first_monday).dt.total_days() // 7,
+            _packed=_pack(sessions),
         )
-        .group_by("_key")
-        .agg(pl.col("_packed").sum())
         .collect()  # used twice below: worked out once
         .lazy()
     )
     # Every child with marks in every school week, so the PA status to date exists in weeks without marks.
-    week_numbers = pl.DataFrame({"_week": ((weeks - first_monday).dt.total_days() // 7).cast(pl.Int64)})
+    week_numbers = pl.DataFrame({"_week": ((school_weeks(days) - first_monday).dt.total_days() // 7).cast(pl.Int64)})
     return (
         by_child_week.select(_child=pl.col("_key") // span).unique()
         .join(week_numbers.lazy(), how="cross")
@@ -390,9 +322,14 @@ def child_weeks(frames: Frames, window: Window, cfg: Config, children: pl.DataFr
             *unpack_sessions(), *_pa_to_date(cfg),
         )
         # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
-        .with_columns(pl.col(["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]).cast(pl.Int32))
+        .with_columns(pl.col(["possible_sessions", *sessions, "absence_sessions"]).cast(pl.Int32))
         .collect()
     )
+
+
+def _pack(columns: list[str]) -> pl.Expr:
+    """Four session counts in one integer, so a running sum over weeks is one cumulative sum."""
+    return sum(pl.col(c).cast(pl.Int64) * (1 << (COUNTER_BITS * slot)) for slot, c in enumerate(columns))
 
 
 def trend_from_child_weeks(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -423,9 +360,9 @@ def trend_from_child_weeks(weeks: pl.DataFrame, children: pl.DataFrame, by: list
 
 def _pa_to_date(cfg: Config) -> list[pl.Expr]:
     """Whether a child has data and is persistently absent over the window so far (cumulative counters)."""
-    counters = _counters("_to_date")
-    possible = sum(counters.values())
-    absence = counters["authorised"] + counters["unauthorised"]
+    parts = counters("_to_date")
+    possible = sum(parts.values())
+    absence = parts["authorised"] + parts["unauthorised"]
     return [
         (possible > 0).alias("_with_data"),
         # DfE: 10% or more of possible sessions, counted from the window start to the end of the week.

@@ -17,6 +17,7 @@ from vsdash import export, metrics
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
 from vsdash.frames import Frames
+from vsdash.sessions import has_code
 from vsdash.store import Store, attendance
 
 # ---- freshness by school ------------------------------------------------------------------------
@@ -27,14 +28,14 @@ SENDING, SILENT, NEVER_SENT = "sending", "silent", "never sent"
 def school_freshness(frames: Frames, cfg: Config) -> pl.DataFrame:
     """One row per school: last mark received, school days silent by the authority calendar, and status.
 
-    The calendar is the dates on which any school sent any mark (metrics.school_days); a school silent for
+    The calendar is the dates on which any school sent any mark (as metrics.school_days); a school silent for
     `thresholds.silent_school_days` of them or more is flagged. The children list names no expected school,
     so "never sent" means a listed school with no marks at all.
     """
     marks = frames.marks
     last_day = marks["date"].max() if marks.height else None
-    calendar = metrics.school_days(marks, metrics.Window(date.min, last_day)) if last_day else pl.Series("date", [], pl.Date)
-    sent = (marks.lazy().filter(metrics.has_code()).group_by("urn")
+    calendar = marks.filter(has_code()).select(pl.col("date").unique().sort()).to_series()
+    sent = (marks.lazy().filter(has_code()).group_by("urn")
             .agg(first_mark=pl.col("date").min(), last_mark=pl.col("date").max(),
                  days_sent=pl.col("date").n_unique(), pupils=pl.col("upn").n_unique())
             .collect())
@@ -285,7 +286,4 @@ def report_csv(sections: list[Section], cfg: Config, as_at: date | None) -> byte
     return b"\n".join(export.csv_bytes(s.frame, report_about(cfg, as_at, s)) for s in sections)
 
 
-def as_at(frames: Frames) -> date | None:
-    """The latest date with marks: what 'as at' means for this report."""
-    return frames.marks["date"].max() if frames.marks.height else None
 

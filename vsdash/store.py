@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
@@ -18,6 +20,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -25,11 +28,14 @@ from sqlalchemy import (
     event,
     func,
     select,
+    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
 
-from vsdash import sqlite_reader
+from vsdash import pg_bulk, sqlite_reader
+from vsdash import weeks as weeks_mod
+from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import (
     CHILDREN_SCHEMA,
@@ -107,8 +113,35 @@ attendance = Table(
     Column("pm", String(2)),
     Column("la_child_id", String(40)),
     Column("load_id", Integer),
-    Index("ix_attendance_date_urn", "date", "urn"),
+    # Covers a read of whole days (a window's cut weeks, the summary's refresh) without visiting the table.
+    Index("ix_attendance_date_codes", "date", "urn", "am", "pm"),
     sqlite_with_rowid=False,
+)
+
+# The per-child-week summary of `attendance` (see vsdash/weeks.py), refreshed for the weeks each load touches.
+attendance_weeks = Table(
+    "attendance_weeks",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("week_start", Date, primary_key=True),
+    *[Column(c, SmallInteger, nullable=False) for c in weeks_mod.COUNTS],
+    Column("days", SmallInteger, nullable=False),
+    Column("school_date", Date),
+    Column("school_urn", Integer),
+    Column("last_attended", Date),
+    Column("absent_days_after", SmallInteger, nullable=False),
+    Column("last_not_unauthorised", Date),
+    Column("unauthorised_days_after", SmallInteger, nullable=False),
+    Column("part_time", Boolean, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# Facts about the store itself, e.g. which code categories the week summary was worked out with.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
 )
 
 suspensions = Table(
@@ -192,6 +225,9 @@ FEED_TABLES: dict[str, FeedTable] = {
 }
 
 UPSERT_BATCH = 5_000
+COPY_FROM_ROWS = 50_000  # PostgreSQL: larger writes go through COPY (a backfill; a day's feed stays a plain upsert)
+REBUILD_WEEKS = 8     # weeks of marks summarised at a time when the week summary is made anew
+FEW_CHILDREN = 2_000  # a load touching fewer children re-reads just their rows to refresh the summary
 
 ACTIONS_SCHEMA = {
     "id": pl.Int64, "la_child_id": pl.String, "action": pl.String, "note": pl.String, "follow_up": pl.Date,
@@ -251,6 +287,8 @@ class Store:
     def create_schema(self) -> None:
         """Create missing tables; existing data is never touched."""
         metadata.create_all(self.engine)
+        with self.engine.begin() as conn:  # replaced by ix_attendance_date_codes, which also covers the codes
+            conn.execute(text("DROP INDEX IF EXISTS ix_attendance_date_urn"))
 
     def dispose(self) -> None:
         """Close pooled connections (tests, CLI exit)."""
@@ -279,8 +317,9 @@ class Store:
             )
             return int(result.inserted_primary_key[0])
 
-    def load_feeds(self, feeds: list[ParsedFeed]) -> list[LoadCounts]:
-        """Write validated files in one transaction: their rows, rejects and a log line each.
+    def load_feeds(self, feeds: list[ParsedFeed], cfg: Config) -> list[LoadCounts]:
+        """Write validated files in one transaction: their rows, rejects, a log line each, and the week
+        summary of the children and weeks their marks touch.
 
         A batch of daily files lands much faster than one file at a time: its rows reach the table
         once, in key order, instead of 30,000 scattered inserts per day (see the README's benchmark).
@@ -295,7 +334,10 @@ class Store:
             for name in dict.fromkeys(name for f in feeds for name in f.tables):
                 parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
                          for i, (f, load_id) in enumerate(zip(feeds, ids)) if name in f.tables]
-                replaced = self._upsert(conn, FEED_TABLES[name], pl.concat(parts, how="vertical_relaxed"))
+                rows = pl.concat(parts, how="vertical_relaxed")
+                replaced = self._upsert(conn, FEED_TABLES[name], rows)
+                if name == "attendance" and not self._ensure_weeks(conn, cfg):
+                    self._refresh_weeks(conn, rows.select("upn", "date"), cfg)
                 for i, f in enumerate(feeds):
                     if name == _main_table(f.kind) and name in f.tables:
                         counts[i].rows_loaded = f.tables[name].height
@@ -325,25 +367,7 @@ class Store:
             .group_by("_order").len()
         )
         latest = frame.sort("_order").unique(key, keep="last").sort(key).drop("_order")
-        table = target.table
-        columns = [c.name for c in table.columns if c.name in latest.columns]
-        insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
-        stmt = insert(table)
-        stmt = stmt.on_conflict_do_update(
-            index_elements=key,
-            set_={c: stmt.excluded[c] for c in columns if c not in target.key},
-        )
-        # Compiled once and sent through the driver: SQLAlchemy's per-row parameter handling cost more
-        # than the database's own work for a day's 30,000 marks (measured; see the README's benchmark).
-        compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
-        rows = _driver_values(latest.select(columns), conn.dialect.name)
-        if conn.dialect.positional:
-            rows = rows.select(compiled.positiontup)
-            for batch in rows.iter_slices(UPSERT_BATCH):
-                conn.exec_driver_sql(compiled.string, batch.rows())
-        else:
-            for batch in rows.iter_slices(UPSERT_BATCH):
-                conn.exec_driver_sql(compiled.string, batch.to_dicts())
+        _write(conn, target.table, key, latest)
         return dict(replaced.iter_rows())
 
     def _existing_keys(self, conn: Connection, target: FeedTable, frame: pl.DataFrame) -> pl.DataFrame:
@@ -382,6 +406,57 @@ class Store:
             marks = marks.filter(pl.col("date") <= as_of)
         return marks
 
+    def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
+        """Day rows between two dates (either open), of one UPN or everyone: the reads a window's cut
+        weeks and a child's page make (narrow, so through the ordinary connection)."""
+        with self.engine.connect() as conn:
+            return _days(conn, first, last, [upn] if upn else None)
+
+    def weeks_frame(self) -> pl.DataFrame:
+        """The whole week summary: what the dashboard holds in memory (fast route, as `marks`)."""
+        columns = ", ".join(weeks_mod.WEEKS_SCHEMA)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance_weeks")
+        elif self.engine.dialect.name == "postgresql":
+            frame = _postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance_weeks ORDER BY upn, week_start")
+        else:
+            frame = self.read(select(*[attendance_weeks.c[c] for c in weeks_mod.WEEKS_SCHEMA]))
+        return conform(frame, weeks_mod.WEEKS_SCHEMA)
+
+    def ensure_weeks(self, cfg: Config) -> bool:
+        """Work the week summary out again if it was made under other code categories (or before it
+        existed); True when it was."""
+        with self.engine.begin() as conn:
+            return self._ensure_weeks(conn, cfg)
+
+    def _ensure_weeks(self, conn: Connection, cfg: Config) -> bool:
+        """The summary made anew, in this transaction, when its fingerprint is not the configuration's."""
+        fingerprint = _weeks_fingerprint(cfg)
+        stored = conn.execute(select(store_meta.c.value).where(store_meta.c.key == "weeks")).scalar()
+        if stored == fingerprint:
+            return False
+        conn.execute(attendance_weeks.delete())
+        first, last = conn.execute(select(func.min(attendance.c.date), func.max(attendance.c.date))).one()
+        week = weeks_mod.monday(first) if first else None
+        while week is not None and week <= last:
+            end = week + timedelta(weeks=REBUILD_WEEKS) - timedelta(days=1)
+            _write(conn, attendance_weeks, ["upn", "week_start"], weeks_mod.summarise(_days(conn, week, end), cfg))
+            week = end + timedelta(days=1)
+        conn.execute(store_meta.delete().where(store_meta.c.key == "weeks"))
+        conn.execute(store_meta.insert().values(key="weeks", value=fingerprint))
+        return True
+
+    def _refresh_weeks(self, conn: Connection, touched: pl.DataFrame, cfg: Config) -> None:
+        """Work out again the summary rows of the children and weeks a load's marks touched."""
+        keys = touched.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
+        upns = keys["upn"].unique()
+        first, last = keys["week_start"].min(), keys["week_start"].max() + timedelta(days=6)
+        # A day's feed touches everyone in one week: read the week. A school's corrected term touches
+        # few children over many weeks: read just them.
+        days = _days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
+        summary = weeks_mod.summarise(days.join(upns.to_frame(), on="upn", how="semi"), cfg)
+        _write(conn, attendance_weeks, ["upn", "week_start"], summary.join(keys, on=["upn", "week_start"], how="semi"))
+
     def children_frame(self) -> pl.DataFrame:
         """Every known child with the current social-care allocation."""
         query = select(
@@ -404,15 +479,19 @@ class Store:
         """Every suspension and exclusion (few rows; the metrics pick the window)."""
         return self.read(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
 
-    def frames(self, start: date | None = None, as_of: date | None = None) -> Frames:
-        """Everything the metrics need: marks between the dates (all by default), the rest whole."""
+    def frames(self, cfg: Config, start: date | None = None, as_of: date | None = None, held: bool = True) -> Frames:
+        """Everything the metrics need. Held: every day row between the dates (all by default) in memory.
+        Not held (the dashboard): the week summary in memory, day rows read when a figure needs them."""
+        self.ensure_weeks(cfg)
         return _aliases.apply(self, Frames(  # confirmed UPN matches (issue 5) apply to every figure
-            marks=self.marks(start, as_of),
+            marks=self.marks(start, as_of) if held else None,
             children=self.children_frame(),
             episodes=self.episodes(),
             schools=self.schools_frame(),
             suspensions=self.suspensions_frame(),
-        ))
+            weeks=None if held else self.weeks_frame(),
+            day_reader=None if held else self.days,
+        ), cfg)
 
     def rows_to_replace(self, kind: str, tables: dict[str, pl.DataFrame]) -> int:
         """How many stored rows a parsed file would replace (the upload preview), writing nothing."""
@@ -503,6 +582,57 @@ class Store:
         with self.engine.connect() as conn:
             return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                     for t in metadata.sorted_tables}
+
+
+def _write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -> None:
+    """Insert rows, replacing any stored under the same key (the frame holds each key once)."""
+    if frame.is_empty():
+        return
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    if conn.dialect.name == "postgresql" and frame.height >= COPY_FROM_ROWS and conn.dialect.driver == "psycopg":
+        pg_bulk.copy_upsert(conn, table, list(key), columns, frame.select(columns))
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=key,
+        set_={c: stmt.excluded[c] for c in columns if c not in key},
+    )
+    # Compiled once and sent through the driver: SQLAlchemy's per-row parameter handling cost more
+    # than the database's own work for a day's 30,000 marks (measured; see the README's benchmark).
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    rows = _driver_values(frame.select(columns), conn.dialect.name)
+    if conn.dialect.positional:
+        rows = rows.select(compiled.positiontup)
+        for batch in rows.iter_slices(UPSERT_BATCH):
+            conn.exec_driver_sql(compiled.string, batch.rows())
+    else:
+        for batch in rows.iter_slices(UPSERT_BATCH):
+            conn.exec_driver_sql(compiled.string, batch.to_dicts())
+
+
+def _days(conn: Connection, first: date | None, last: date | None, upns: list[str] | None = None) -> pl.DataFrame:
+    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date."""
+    columns = [attendance.c[c] for c in MARKS_SCHEMA]
+    conditions = []
+    if first is not None:
+        conditions.append(attendance.c.date >= first)
+    if last is not None:
+        conditions.append(attendance.c.date <= last)
+    if upns is None:
+        rows = conn.execute(select(*columns).where(*conditions).order_by(attendance.c.upn, attendance.c.date)).all()
+    else:
+        rows = [row for part in range(0, len(upns), 500) for row in conn.execute(
+            select(*columns).where(attendance.c.upn.in_(upns[part:part + 500]), *conditions)
+            .order_by(attendance.c.upn, attendance.c.date)).all()]
+    return pl.DataFrame(rows, schema=MARKS_SCHEMA, orient="row")
+
+
+def _weeks_fingerprint(cfg: Config) -> str:
+    """What the week summary depends on: each code's category, the part-time code and the summary's shape."""
+    facts = {"codes": sorted(cfg.code_category.items()), "part_time": weeks_mod.PART_TIME_CODE,
+             "columns": list(weeks_mod.WEEKS_SCHEMA)}
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
 
 
 def _postgres_arrow_read(url: Any, query: str) -> pl.DataFrame:

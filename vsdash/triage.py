@@ -10,8 +10,8 @@ from vsdash import metrics
 from vsdash.config import Config, Thresholds
 from vsdash.frames import Frames
 from vsdash.metrics import Window
+from vsdash.weeks import PART_TIME_CODE
 
-PART_TIME_CODE = "C2"       # DfE: authorised absence, part-time timetable
 PART_TIME_SCHOOL_WEEKS = 4  # a part-time timetable is worth a call if used in the last 4 school weeks
 
 # Signals, most urgent first: `urgency` is the position of the most urgent signal a child has.
@@ -29,19 +29,21 @@ SIGNALS = (
 
 def signals(
     frames: Frames, window: Window, cfg: Config, cohort: str | None = None, per_child_df: pl.DataFrame | None = None,
-    school_days: pl.Series | None = None,
+    school_days: pl.Series | None = None, rows: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent).
 
-    Pass `per_child_df` (already filtered, for the same window) to triage just those children, and the
-    authority's `school_days` when `frames` hold only some children's marks (one child's page).
+    Pass `per_child_df` (already filtered, for the same window) to triage just those children, the
+    authority's `school_days` when `frames` hold only some children's marks (one child's page), and the
+    window's `rows` (`metrics.window_rows`) to reuse them.
     """
-    children = per_child_df if per_child_df is not None else metrics.per_child(frames, window, cfg, cohort=cohort)
-    days = school_days if school_days is not None else metrics.school_days(frames.marks, window)
+    rows = rows if rows is not None else metrics.window_rows(frames, window, cfg)
+    children = per_child_df if per_child_df is not None else metrics.per_child(frames, window, cfg, cohort=cohort, rows=rows)
+    days = school_days if school_days is not None else metrics.school_days(frames, window, cfg)
     weeks = metrics.school_weeks(days)
     th = cfg.thresholds
     rows = (
-        children.join(_runs_and_drift(frames.marks, window, cfg, weeks), on="upn", how="left")
+        children.join(_runs_and_drift(rows, cfg, weeks), on="upn", how="left")
         .join(_recent_suspensions(frames.suspensions, window, _last_days_start(days, window, th.recent_suspension_school_days)),
               on="upn", how="left")
         .join(_new_episodes(frames.episodes, window, _last_days_start(days, window, th.new_to_cohort_school_days)),
@@ -92,71 +94,44 @@ def _school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
     )
 
 
-def _runs_and_drift(marks: pl.DataFrame, window: Window, cfg: Config, weeks: pl.Series) -> pl.DataFrame:
-    """Per UPN: the current runs of absent days, attendance in the two drift spans, and any C2 lately."""
+def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.DataFrame:
+    """Per UPN: the current runs of absent days, attendance in the two drift spans, and any C2 lately,
+    from the window's week rows (`metrics.window_rows`)."""
     n = cfg.thresholds.drift_weeks
     recent_from = weeks[-n] if 0 < n <= len(weeks) else None
     prior_from = weeks[max(len(weeks) - 2 * n, 0)] if len(weeks) > n else None
     part_time_from = weeks[-min(PART_TIME_SCHOOL_WEEKS, len(weeks))] if len(weeks) else None
-    monday = metrics.week_start()
-    possible, absence, unauthorised = pl.col("possible_sessions"), pl.col("absence_sessions"), pl.col("unauthorised_sessions")
+    monday = pl.col("week_start")
     attended = pl.col("present_sessions") + pl.col("aea_sessions")
-    # Domain: a day counts as absent when all its possible sessions are absences; days with no
-    # possible session (X, Y1-Y7, #, D ...) neither break nor extend the run.
-    counted = possible > 0
+    possible = attended + pl.col("authorised_sessions") + pl.col("unauthorised_sessions")
 
     def span(first: date | None, last: date | None, value: pl.Expr) -> pl.Expr:
         if first is None:
             return pl.lit(0, dtype=pl.Int64)
         inside = (monday >= first) & ((monday < last) if last is not None else pl.lit(True))
-        return pl.when(inside).then(value).otherwise(0)
+        return value.filter(inside).sum().cast(pl.Int64)
 
-    part_time = (pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE)
-    rows = (
-        marks.lazy()
-        .filter(window.contains())
-        .with_columns(metrics.packed_sessions(cfg))
-        .with_columns(metrics.unpack_sessions())
-        .select(
-            "upn",
-            "date",
-            _absent=counted & (absence == possible),
-            _unauthorised=counted & (unauthorised == possible),
-            _attended_on=pl.when(counted & (absence < possible)).then(pl.col("date")),
-            _not_unauthorised_on=pl.when(counted & (unauthorised < possible)).then(pl.col("date")),
+    def run_days(days_after: str, broken_on: str) -> pl.Expr:
+        """Days after the child's last day that broke the run: in that day's week, and every later week."""
+        last = pl.col(broken_on).max()
+        from_week = last.dt.truncate("1w").fill_null(pl.lit(date(1, 1, 1)))
+        return pl.col(days_after).filter(monday >= from_week).sum().cast(pl.Int64)
+
+    return (
+        rows.lazy()
+        .filter(pl.col("in_window"))
+        .group_by("upn")
+        .agg(
+            consecutive_absence_days=run_days("absent_days_after", "last_attended"),
+            consecutive_unauthorised_days=run_days("unauthorised_days_after", "last_not_unauthorised"),
             _recent_attended=span(recent_from, None, attended),
             _recent_possible=span(recent_from, None, possible),
             _prior_attended=span(prior_from, recent_from, attended),
             _prior_possible=span(prior_from, recent_from, possible),
-            part_time_timetable=part_time & (monday >= part_time_from) if part_time_from else pl.lit(False),
+            part_time_timetable=(pl.col("part_time") & (monday >= part_time_from)).any()
+            if part_time_from else pl.lit(False),
         )
-    )
-    summary = rows.group_by("upn").agg(
-        pl.col("_attended_on", "_not_unauthorised_on").max(),
-        pl.col("_recent_attended", "_recent_possible", "_prior_attended", "_prior_possible").sum().cast(pl.Int64),
-        pl.col("part_time_timetable").any(),
-    )
-
-    # Both from one scan of the marks; absent rows are few, so the runs are counted on them alone.
-    summary, absent_rows = pl.collect_all([
-        summary,
-        rows.filter(pl.col("_absent")).select("upn", "date", "_unauthorised"),
-    ])
-
-    def run_days(absent: pl.Expr, broken_on: str, name: str) -> pl.DataFrame:
-        """Absent days after the child's last day that broke the run."""
-        return (
-            absent_rows.filter(absent)
-            .join(summary.select("upn", broken_on), on="upn")
-            .filter(pl.col(broken_on).is_null() | (pl.col("date") > pl.col(broken_on)))
-            .group_by("upn")
-            .agg(pl.col("date").n_unique().cast(pl.Int64).alias(name))
-        )
-
-    return (
-        summary.join(run_days(pl.lit(True), "_attended_on", "consecutive_absence_days"), on="upn", how="left")
-        .join(run_days(pl.col("_unauthorised"), "_not_unauthorised_on", "consecutive_unauthorised_days"),
-              on="upn", how="left")
+        .collect()
     )
 
 

@@ -43,7 +43,7 @@ def _bootstrap(url: str) -> int:
 def _figures(url: str, version: tuple) -> Figures:
     """Every mark and record, read once per data version and shared read-only by all sessions, with the
     per-window figures every filter change starts from."""
-    return Figures(_store(url).frames(), cached_config())
+    return Figures(_store(url).frames(cached_config(), held=False), cached_config())
 
 
 def config() -> Config:

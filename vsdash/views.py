@@ -5,7 +5,7 @@ from __future__ import annotations
 import calendar
 import threading
 from collections import OrderedDict
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 
@@ -13,9 +13,10 @@ import polars as pl
 
 from vsdash import cohorts as cohorts_mod
 from vsdash import metrics, triage
+from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
-from vsdash.frames import Frames
+from vsdash.frames import MARKS_SCHEMA, Frames, conform
 from vsdash.metrics import Window
 
 # The headline cards: the aggregate column, the card's label, and whether a rise is good news.
@@ -46,24 +47,23 @@ class WindowFigures:
     """Every child's figures for one window; the child-week rows and triage signals are worked out on
     first use. Filters then only select rows, which keeps a filter change interactive (see the README)."""
 
-    def __init__(self, frames: Frames, cfg: Config, window: Window) -> None:
+    def __init__(self, frames: Frames, cfg: Config, window: Window, calendar: pl.Series) -> None:
         self.frames, self.cfg, self.window = frames, cfg, window
-        self.children = metrics.per_child(frames, window, cfg)
+        self.school_days = calendar.filter(calendar.is_between(window.start, window.as_of))
+        rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, frames.weeks, calendar)
+        self.children = metrics.per_child(frames, window, cfg, rows=rows)
+        self._rows = rows.filter(pl.col("in_window"))  # what the trends and triage read
 
     @cached_property
     def weeks(self) -> pl.DataFrame:
         """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
-        return metrics.child_weeks(self.frames, self.window, self.cfg, self.children)
+        return metrics.child_weeks(self._rows, self.school_days, self.window, self.cfg, self.children)
 
     @cached_property
     def signals(self) -> pl.DataFrame:
         """Triage signals of every child."""
-        return triage.signals(self.frames, self.window, self.cfg, per_child_df=self.children)
-
-    @cached_property
-    def school_days(self) -> pl.Series:
-        """The authority's calendar in the window."""
-        return metrics.school_days(self.frames.marks, self.window)
+        return triage.signals(self.frames, self.window, self.cfg, per_child_df=self.children,
+                              school_days=self.school_days, rows=self._rows)
 
 
 class Figures:
@@ -71,7 +71,9 @@ class Figures:
     every view (and, through the dashboard's cache, every session) until the next load."""
 
     def __init__(self, frames: Frames, cfg: Config, windows: int = 4) -> None:
-        self.frames, self.cfg = frames, cfg
+        self.frames = replace(frames, weeks=weeks_mod.of(frames, cfg))  # the summary, worked out once if need be
+        self.cfg = cfg
+        self.calendar = weeks_mod.calendar(self.frames.weeks)
         self._windows: OrderedDict[Window, WindowFigures] = OrderedDict()
         self._size = windows
         self._lock = threading.Lock()
@@ -82,7 +84,7 @@ class Figures:
             if window in self._windows:
                 self._windows.move_to_end(window)
                 return self._windows[window]
-        figures = WindowFigures(self.frames, self.cfg, window)
+        figures = WindowFigures(self.frames, self.cfg, window, self.calendar)
         with self._lock:
             self._windows[window] = figures
             while len(self._windows) > self._size:
@@ -92,6 +94,13 @@ class Figures:
     def of(self, filters: Filters) -> WindowFigures:
         """The figures for the filters' window."""
         return self.at(window_of(self.cfg, filters))
+
+    @cached_property
+    def day_frames(self) -> Frames:
+        """The frames with every day row held: only the data-quality checks need them, so read on first use."""
+        if self.frames.marks is not None:
+            return self.frames
+        return replace(self.frames, marks=self.frames.days())
 
 
 def selected_children(figures: Figures, filters: Filters) -> pl.DataFrame:
@@ -286,7 +295,7 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
         return None
     upn = child["upn"][0]
     one = Frames(
-        marks=frames.marks.filter(pl.col("upn") == upn) if upn else frames.marks.clear(),
+        marks=frames.days(upn=upn) if upn else conform(None, MARKS_SCHEMA),
         children=child,
         episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
         schools=frames.schools,
@@ -373,7 +382,7 @@ def filter_options(figures: Figures) -> FilterOptions:
         return sorted(frames.children[column].drop_nulls().unique().to_list())
     schools = frames.schools.sort("name")
     years = frames.children["year_group"].drop_nulls().unique().to_list()
-    dates = frames.marks["date"]
+    dates = figures.calendar
     return FilterOptions(
         cohorts=list(cfg.cohorts),
         schools=dict(zip(schools["urn"].to_list(), schools["name"].to_list())),
