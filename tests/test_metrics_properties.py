@@ -18,7 +18,8 @@ WINDOW = metrics.window_for(CFG, AS_OF)
 CODES = sorted(CFG.code_category) + [None]
 DAYS = [date(2024, 9, 2) + timedelta(days=i) for i in range(19) if (date(2024, 9, 2) + timedelta(days=i)).weekday() < 5]
 
-child_marks = st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES)),
+child_marks = st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES),
+                                 st.sampled_from([100001, 100002])),  # a school move on any day
                        max_size=12, unique_by=lambda t: t[0])
 children_st = st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]), child_marks), min_size=0, max_size=8)
 
@@ -27,14 +28,14 @@ def build(children: list) -> Frames:
     rows, kids = [], []
     for i, (team, marks) in enumerate(children):
         kids.append({"la_child_id": f"C{i}", "upn": f"U{i}", "team": team})
-        rows += [{"upn": f"U{i}", "urn": 1, "date": d, "am": am, "pm": pm} for d, am, pm in marks]
+        rows += [{"upn": f"U{i}", "urn": urn, "date": d, "am": am, "pm": pm} for d, am, pm, urn in marks]
     return Frames.build(marks=rows, children=kids)
 
 
 def by_hand(marks: list) -> dict[str, int]:
     """Count sessions the long way, straight from the config's categories."""
     counts = {"present": 0, "approved_activity": 0, "authorised": 0, "unauthorised": 0}
-    for _, am, pm in marks:
+    for _, am, pm, _ in marks:
         for code in (am, pm):
             category = CFG.code_category.get(code) if code else None
             if category in counts:
@@ -106,7 +107,7 @@ def test_weekly_trend_adds_up_to_the_window(children):
 def by_hand_runs(marks: list) -> tuple[int, int]:
     """The current runs of wholly absent and wholly unauthorised days, walking the days in order."""
     absent = unauthorised = 0
-    for _, am, pm in sorted(marks, key=lambda m: m[0]):
+    for _, am, pm, _ in sorted(marks, key=lambda m: m[0]):
         categories = [CFG.code_category.get(c) for c in (am, pm) if c]
         possible = [c for c in categories if c in ("present", "approved_activity", "authorised", "unauthorised")]
         if not possible:
@@ -134,9 +135,9 @@ def test_any_window_matches_a_plain_count(children, bounds):
         assert row["authorised_sessions"] == counts["authorised"]
         # The last mark and the school look back before the window start, never past its as-at date.
         upto = [m for m in marks if m[0] <= window.as_of]
-        assert row["last_mark_date"] == max((d for d, am, pm in upto if am or pm), default=None)
-        attending = any(c and c != "D" for _, am, pm in upto for c in (am, pm))
-        assert row["school_urn"] == (1 if attending else None)
+        assert row["last_mark_date"] == max((d for d, am, pm, _ in upto if am or pm), default=None)
+        attending = sorted((d, urn) for d, am, pm, urn in upto if any(c and c != "D" for c in (am, pm)))
+        assert row["school_urn"] == (attending[-1][1] if attending else None)
         runs = by_hand_runs(inside)
         assert (signal["consecutive_absence_days"], signal["consecutive_unauthorised_days"]) == runs
-        assert signal["part_time_timetable"] is any("C2" in (am, pm) for _, am, pm in inside)
+        assert signal["part_time_timetable"] is any("C2" in (am, pm) for _, am, pm, _ in inside)

@@ -43,7 +43,7 @@ def test_a_week_by_hand():
     assert (row["last_attended"], row["absent_days_after"]) == (day(0), 3)
     # Unauthorised: Wed (illness) broke that run; Fri alone follows it.
     assert (row["last_not_unauthorised"], row["unauthorised_days_after"]) == (day(2), 1)
-    assert row["part_time"] is False
+    assert row["part_time_days"] == 0
 
 
 def test_a_week_cut_by_a_window():

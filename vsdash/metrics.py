@@ -121,7 +121,8 @@ def per_child(
     if cohort is not None:
         ids = members.filter(pl.col("cohort") == cohort).select("la_child_id")
         children = children.join(ids, on="la_child_id", how="semi")
-    weeks = (rows if rows is not None else window_rows(frames, window, cfg)).lazy()
+    rows = rows if rows is not None else window_rows(frames, window, cfg)
+    weeks = rows.lazy()
     if cohort is not None:  # a small cohort: drop other children's rows before the sums
         weeks = weeks.join(children.lazy().select("upn"), on="upn", how="semi")
     attendance = _attendance_by_upn(weeks)

@@ -28,7 +28,6 @@ from sqlalchemy import (
     event,
     func,
     select,
-    text,
 )
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Connection, Engine
@@ -113,8 +112,7 @@ attendance = Table(
     Column("pm", String(2)),
     Column("la_child_id", String(40)),
     Column("load_id", Integer),
-    # Covers a read of whole days (a window's cut weeks, the summary's refresh) without visiting the table.
-    Index("ix_attendance_date_codes", "date", "urn", "am", "pm"),
+    Index("ix_attendance_date_urn", "date", "urn"),
     sqlite_with_rowid=False,
 )
 
@@ -124,15 +122,8 @@ attendance_weeks = Table(
     metadata,
     Column("upn", String(13), primary_key=True),
     Column("week_start", Date, primary_key=True),
-    *[Column(c, SmallInteger, nullable=False) for c in weeks_mod.COUNTS],
-    Column("days", SmallInteger, nullable=False),
-    Column("school_date", Date),
-    Column("school_urn", Integer),
-    Column("last_attended", Date),
-    Column("absent_days_after", SmallInteger, nullable=False),
-    Column("last_not_unauthorised", Date),
-    Column("unauthorised_days_after", SmallInteger, nullable=False),
-    Column("part_time", Boolean, nullable=False),
+    *[Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
+      for name, dtype in weeks_mod.WEEKS_SCHEMA.items() if name not in ("upn", "week_start")],
     sqlite_with_rowid=False,
 )
 
@@ -287,8 +278,6 @@ class Store:
     def create_schema(self) -> None:
         """Create missing tables; existing data is never touched."""
         metadata.create_all(self.engine)
-        with self.engine.begin() as conn:  # replaced by ix_attendance_date_codes, which also covers the codes
-            conn.execute(text("DROP INDEX IF EXISTS ix_attendance_date_urn"))
 
     def dispose(self) -> None:
         """Close pooled connections (tests, CLI exit)."""
@@ -335,9 +324,12 @@ class Store:
                 parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
                          for i, (f, load_id) in enumerate(zip(feeds, ids)) if name in f.tables]
                 rows = pl.concat(parts, how="vertical_relaxed")
+                if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
+                    self._ensure_weeks(conn, cfg)
+                    summary = self._weeks_with(conn, _latest(rows, FEED_TABLES[name].key), cfg)
                 replaced = self._upsert(conn, FEED_TABLES[name], rows)
-                if name == "attendance" and not self._ensure_weeks(conn, cfg):
-                    self._refresh_weeks(conn, rows.select("upn", "date"), cfg)
+                if name == "attendance":
+                    _write(conn, attendance_weeks, ["upn", "week_start"], summary)
                 for i, f in enumerate(feeds):
                     if name == _main_table(f.kind) and name in f.tables:
                         counts[i].rows_loaded = f.tables[name].height
@@ -366,8 +358,7 @@ class Store:
             .filter(pl.col("_stored").fill_null(False) | (pl.col("_order") > pl.col("_order").min().over(key)))
             .group_by("_order").len()
         )
-        latest = frame.sort("_order").unique(key, keep="last").sort(key).drop("_order")
-        _write(conn, target.table, key, latest)
+        _write(conn, target.table, key, _latest(frame, target.key).sort(key).drop("_order"))
         return dict(replaced.iter_rows())
 
     def _existing_keys(self, conn: Connection, target: FeedTable, frame: pl.DataFrame) -> pl.DataFrame:
@@ -408,7 +399,9 @@ class Store:
 
     def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
         """Day rows between two dates (either open), of one UPN or everyone: the reads a window's cut
-        weeks and a child's page make (narrow, so through the ordinary connection)."""
+        weeks and a child's page make; all of them (the data-quality checks) take the fast route of `marks`."""
+        if first is None and last is None and upn is None:
+            return self.marks()
         with self.engine.connect() as conn:
             return _days(conn, first, last, [upn] if upn else None)
 
@@ -435,7 +428,8 @@ class Store:
         stored = conn.execute(select(store_meta.c.value).where(store_meta.c.key == "weeks")).scalar()
         if stored == fingerprint:
             return False
-        conn.execute(attendance_weeks.delete())
+        attendance_weeks.drop(conn, checkfirst=True)  # derived data: made anew, in its current shape
+        attendance_weeks.create(conn)
         first, last = conn.execute(select(func.min(attendance.c.date), func.max(attendance.c.date))).one()
         week = weeks_mod.monday(first) if first else None
         while week is not None and week <= last:
@@ -446,16 +440,21 @@ class Store:
         conn.execute(store_meta.insert().values(key="weeks", value=fingerprint))
         return True
 
-    def _refresh_weeks(self, conn: Connection, touched: pl.DataFrame, cfg: Config) -> None:
-        """Work out again the summary rows of the children and weeks a load's marks touched."""
-        keys = touched.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
+    def _weeks_with(self, conn: Connection, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+        """The summary rows of the children and weeks a batch of marks touches, as they will be once it is
+        written: the stored rows of those weeks, the batch replacing any it corrects."""
+        if batch.is_empty():
+            return conform(None, weeks_mod.WEEKS_SCHEMA)
+        keys = batch.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
         upns = keys["upn"].unique()
         first, last = keys["week_start"].min(), keys["week_start"].max() + timedelta(days=6)
         # A day's feed touches everyone in one week: read the week. A school's corrected term touches
-        # few children over many weeks: read just them.
-        days = _days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
-        summary = weeks_mod.summarise(days.join(upns.to_frame(), on="upn", how="semi"), cfg)
-        _write(conn, attendance_weeks, ["upn", "week_start"], summary.join(keys, on=["upn", "week_start"], how="semi"))
+        # few children over many weeks: read just them. A backfill finds little stored.
+        stored = _days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
+        key = list(FEED_TABLES["attendance"].key)
+        marks = pl.concat([stored.join(upns.to_frame(), on="upn", how="semi").join(batch, on=key, how="anti"),
+                           batch.select(list(MARKS_SCHEMA))])
+        return weeks_mod.summarise(marks, cfg).join(keys, on=["upn", "week_start"], how="semi")
 
     def children_frame(self) -> pl.DataFrame:
         """Every known child with the current social-care allocation."""
@@ -612,20 +611,30 @@ def _write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) 
 
 
 def _days(conn: Connection, first: date | None, last: date | None, upns: list[str] | None = None) -> pl.DataFrame:
-    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date."""
-    columns = [attendance.c[c] for c in MARKS_SCHEMA]
+    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date.
+
+    Sent through the driver: SQLAlchemy's per-row result handling cost more than the read itself.
+    """
     conditions = []
     if first is not None:
         conditions.append(attendance.c.date >= first)
     if last is not None:
         conditions.append(attendance.c.date <= last)
-    if upns is None:
-        rows = conn.execute(select(*columns).where(*conditions).order_by(attendance.c.upn, attendance.c.date)).all()
-    else:
-        rows = [row for part in range(0, len(upns), 500) for row in conn.execute(
-            select(*columns).where(attendance.c.upn.in_(upns[part:part + 500]), *conditions)
-            .order_by(attendance.c.upn, attendance.c.date)).all()]
-    return pl.DataFrame(rows, schema=MARKS_SCHEMA, orient="row")
+    query = select(*[attendance.c[c] for c in MARKS_SCHEMA]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
+    parts = [None] if upns is None else [upns[i:i + 500] for i in range(0, len(upns), 500)]
+    rows = []
+    for part in parts:
+        chosen = query if part is None else query.where(attendance.c.upn.in_(part))
+        sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
+        rows += conn.exec_driver_sql(sql).fetchall()
+    # SQLite hands dates back as ISO text; `conform` reads them as dates.
+    frame = pl.DataFrame(rows, schema=list(MARKS_SCHEMA), orient="row", infer_schema_length=None) if rows else None
+    return conform(frame, MARKS_SCHEMA)
+
+
+def _latest(rows: pl.DataFrame, key: tuple[str, ...]) -> pl.DataFrame:
+    """Each key once, the batch's later file (`_order`) winning."""
+    return rows.sort("_order").unique(list(key), keep="last")
 
 
 def _weeks_fingerprint(cfg: Config) -> str:

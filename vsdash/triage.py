@@ -128,7 +128,7 @@ def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.Dat
             _recent_possible=span(recent_from, None, possible),
             _prior_attended=span(prior_from, recent_from, attended),
             _prior_possible=span(prior_from, recent_from, possible),
-            part_time_timetable=(pl.col("part_time") & (monday >= part_time_from)).any()
+            part_time_timetable=((pl.col("part_time_days") > 0) & (monday >= part_time_from)).any()
             if part_time_from else pl.lit(False),
         )
         .collect()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import calendar
 import threading
 from collections import OrderedDict
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
@@ -173,9 +174,14 @@ def overview(figures: Figures, filters: Filters) -> Overview:
     """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
     cfg, frames = figures.cfg, figures.frames
     window = window_of(cfg, filters)
-    now_children = selected_children(figures, filters)
     before = _last_month_filters(filters)
-    then_children = selected_children(figures, before)
+    # Last month's window is worked out beside this one (polars releases the GIL): a new as-at date
+    # needs both, and two cores halve the wait.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        earlier = pool.submit(selected_children, figures, before)
+        now_children = selected_children(figures, filters)
+        weekly = cohort_trend(figures.of(filters).weeks, now_children, filters.cohort)
+        then_children = earlier.result()
     now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
     national, year = national_figures(cfg, filters.cohort)
     cards = [Card(key, label, now[key], then[key], good, national.get(key)) for key, label, good in HEADLINE]
@@ -185,7 +191,7 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         cards=cards,
         national_source=cfg.benchmarks.get("source") if national else None,
         national_year=year,
-        weekly=cohort_trend(figures.of(filters).weeks, now_children, filters.cohort),
+        weekly=weekly,
         by_locality=metrics.aggregate(now_children, ["locality"]),
         by_team=metrics.aggregate(now_children, ["team"]),
         moved_teams=what_moved(now_children, then_children, "team"),

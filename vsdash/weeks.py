@@ -1,8 +1,8 @@
 """The per-child-week summary: a child's marks in one week as one row, kept by the store as it loads.
 
-A window's figures read the summary for the weeks wholly inside it and work out again, from day rows,
-only the weeks the window cuts: a year is 1.2M summary rows at 30,000 children instead of 5.6M day rows
-(see the README's Speed section).
+A window's figures read the summary: weeks wholly inside the window as they are, and the weeks it cuts
+worked out again from the row's day-by-day fields, so no window reads day rows (a year is 1.2M summary
+rows at 30,000 children instead of 5.6M day rows; see the README's Speed section).
 """
 
 from __future__ import annotations
@@ -18,23 +18,30 @@ from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS, counters, has_c
 PART_TIME_CODE = "C2"  # DfE: authorised absence, part-time timetable
 
 COUNTS = list(SESSION_COLUMNS.values())
+# Per category, its sessions on each day of the week: 3 bits a day, Monday lowest (0-7 sessions a day).
+BY_DAY = {c: c.replace("_sessions", "_by_day") for c in COUNTS}
+_DAY_BITS = 3
+_DAY_MAX = (1 << _DAY_BITS) - 1
+
 WEEKS_SCHEMA: dict[str, pl.DataType] = {
     "upn": pl.String,
     "week_start": pl.Date,                 # Monday
-    **{c: pl.Int32 for c in COUNTS},       # sessions of each category
+    **{c: pl.Int32 for c in COUNTS},       # sessions of each category in the week
+    **{c: pl.Int32 for c in BY_DAY.values()},
     "days": pl.Int32,                      # bit d set: a code on Monday + d days (the calendar, the last mark)
+    "attending_days": pl.Int32,            # bit d set: a code that is not D that day
+    "part_time_days": pl.Int32,            # bit d set: a part-time timetable code (C2) that day
     "school_date": pl.Date,                # latest day attending a school (a code that is not D) ...
     "school_urn": pl.Int64,                # ... and that school (the larger URN on a tie)
+    "schools": pl.Int32,                   # schools attended in the week (more than one: a move or a dual place)
     "last_attended": pl.Date,              # latest day not wholly absent, with a possible session
     "absent_days_after": pl.Int32,         # wholly absent days after it in the week (all of them if none)
     "last_not_unauthorised": pl.Date,      # the same for unauthorised absence
     "unauthorised_days_after": pl.Int32,
-    "part_time": pl.Boolean,               # a part-time timetable code (C2) in the week
 }
 # What a week before the window keeps: only where the child was and when they were last marked.
-_HISTORY = ("upn", "week_start", "days", "school_date", "school_urn")
+_HISTORY = ("upn", "week_start", "days", "attending_days", "school_date", "school_urn", "schools")
 _WEEKDAY_BIT = {day: 1 << (day - 1) for day in range(1, 8)}  # polars numbers Monday 1
-_LONG_AGO = date(1, 1, 1)
 
 
 def monday(day: date) -> date:
@@ -42,65 +49,137 @@ def monday(day: date) -> date:
     return day - timedelta(days=day.weekday())
 
 
+# ---- from day rows to summary rows ---------------------------------------------------------------
+
 def summarise(days: pl.DataFrame | pl.LazyFrame, cfg: Config, start: date | None = None,
               as_of: date | None = None) -> pl.DataFrame:
-    """One summary row per UPN and week of the day rows given.
-
-    With a window, sessions, absence runs and the part-time timetable count only days from `start`, and
-    nothing after `as_of` counts at all: the rows of a week the window cuts.
-    """
-    rows = days.lazy()
+    """One summary row per UPN and week of the day rows given; with a window, the rows it leaves of the
+    weeks it cuts (see `cut`)."""
     if as_of is not None:
-        rows = rows.filter(pl.col("date") <= as_of)
-    inside = pl.col("date") >= start if start is not None else pl.lit(True)
+        days = days.lazy().filter(pl.col("date") <= as_of)
+    return cut(_packed(days, cfg), start or date.min, as_of or date.max)
+
+
+def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
+    """Per UPN and week, the day-by-day fields: sessions of each category each day, and day bits."""
+    weekday = pl.col("date").dt.weekday()
+    bit = weekday.replace_strict(_WEEKDAY_BIT, return_dtype=pl.Int32)
+    place = (pl.lit(1 << _DAY_BITS, dtype=pl.Int64).pow(weekday - 1)).cast(pl.Int64)
     parts = counters("_packed")
-    possible = sum(parts.values())
-    absence = parts["authorised"] + parts["unauthorised"]
-    # Domain: a day counts as absent when all its possible sessions are absences; days with no possible
-    # session (X, Y1-Y7, #, D ...) neither break nor extend a run of absence.
-    counted = possible > 0
-    per_row = rows.with_columns(pl.when(inside).then(packed_sessions(cfg)).otherwise(0).alias("_packed")).select(
-        "upn", "date",
+    attending = sent_not_dual("am") | sent_not_dual("pm")
+    per_row = days.lazy().with_columns(packed_sessions(cfg)).select(
+        "upn",
         pl.col("date").dt.truncate("1w").alias("week_start"),
-        *(parts[c].alias(SESSION_COLUMNS[c]) for c in COUNTED_CATEGORIES),
-        _day=pl.when(has_code()).then(pl.col("date").dt.weekday().replace_strict(_WEEKDAY_BIT, return_dtype=pl.Int32))
-        .otherwise(0),
+        *((parts[c] * place).alias(BY_DAY[SESSION_COLUMNS[c]]) for c in COUNTED_CATEGORIES),
+        _day=pl.when(has_code()).then(bit).otherwise(0),
+        _attending=pl.when(attending).then(bit).otherwise(0),
+        _part_time=pl.when((pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE)).then(bit).otherwise(0),
         # Domain: the current school is the latest mark that is not D; latest date, then larger URN, in one integer.
-        _school=pl.when(sent_not_dual("am") | sent_not_dual("pm"))
-        .then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn")),
-        _attended_on=pl.when(counted & (absence < possible)).then(pl.col("date")),
-        _absent=counted & (absence == possible),
-        _not_unauthorised_on=pl.when(counted & (parts["unauthorised"] < possible)).then(pl.col("date")),
-        _unauthorised=counted & (parts["unauthorised"] == possible),
-        part_time=inside & ((pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE)),
+        _school=pl.when(attending).then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn")),
+        _school_urn=pl.when(attending).then(pl.col("urn")),
     )
-    out = (
+    return (
         per_row.group_by("upn", "week_start")
         .agg(
-            pl.col(COUNTS).sum(),
+            # Sums stay exact while a day holds at most 7 sessions of a category (two schools' codes at most 4).
+            pl.col(list(BY_DAY.values())).sum(),
             pl.col("_day").bitwise_or().alias("days"),
+            pl.col("_attending").bitwise_or().alias("attending_days"),
+            pl.col("_part_time").bitwise_or().alias("part_time_days"),
             pl.col("_school").max(),
-            pl.col("_attended_on").max().alias("last_attended"),
-            _days_after("_absent", "_attended_on").alias("absent_days_after"),
-            pl.col("_not_unauthorised_on").max().alias("last_not_unauthorised"),
-            _days_after("_unauthorised", "_not_unauthorised_on").alias("unauthorised_days_after"),
-            pl.col("part_time").any(),
+            pl.col("_school_urn").drop_nulls().n_unique().alias("schools"),
         )
         .with_columns(
             school_date=(pl.col("_school") // (1 << 32)).cast(pl.Int32).cast(pl.Date),
             school_urn=pl.col("_school") % (1 << 32),
         )
-        .select(list(WEEKS_SCHEMA))
+        .drop("_school")
         .collect()
     )
-    return out.cast(WEEKS_SCHEMA)
 
 
-def _days_after(flag: str, broken_on: str) -> pl.Expr:
-    """Distinct flagged days after the week's last day that broke the run (all of them when none did)."""
-    last = pl.col(broken_on).max().fill_null(pl.lit(_LONG_AGO))
-    return pl.col("date").filter(pl.col(flag) & (pl.col("date") > last)).n_unique().cast(pl.Int32)
+def _day_mask(first: date, last: date) -> pl.Expr:
+    """Per row, the bits of its week's days that fall between two dates."""
+    return sum(
+        pl.when((pl.col("week_start") + pl.duration(days=d)).is_between(first, last)).then(1 << d).otherwise(0)
+        for d in range(7)
+    ).cast(pl.Int32)
 
+
+def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
+    """The summary columns from the day-by-day fields, counting only days between `start` and `as_of`
+    (the last mark and school: only days up to `as_of`): the rows a window leaves of the weeks it cuts.
+
+    Only the school cannot always be worked out from the row: when the week's last attending day is after
+    `as_of` and the child attended two schools that week, the day rows decide (see `_redo`).
+    """
+    days = range(7)
+    # Each step names its columns, so the next refers to them instead of repeating their expressions.
+    on_day = [
+        {c: pl.when((pl.col("_inside") // (1 << d)) % 2 == 1)
+         .then((pl.col(BY_DAY[c]) // (1 << (_DAY_BITS * d))) % (1 << _DAY_BITS)).otherwise(0).alias(f"_{c}{d}")
+         for c in COUNTS}
+        for d in days
+    ]
+    totals = [
+        expr
+        for d in days
+        for expr in (
+            sum(pl.col(f"_{c}{d}") for c in COUNTS).alias(f"_possible{d}"),
+            (pl.col(f"_authorised_sessions{d}") + pl.col(f"_unauthorised_sessions{d}")).alias(f"_absence{d}"),
+        )
+    ]
+
+    def possible(d: int) -> pl.Expr:
+        return pl.col(f"_possible{d}") > 0
+
+    # Domain: a day counts as absent when all its possible sessions are absences; days with no possible
+    # session (X, Y1-Y7, #, D ...) neither break nor extend a run of absence.
+    absence = [pl.col(f"_absence{d}") for d in days]
+    unauthorised = [pl.col(f"_unauthorised_sessions{d}") for d in days]
+    total = [pl.col(f"_possible{d}") for d in days]
+    attending = pl.col("attending_days") & pl.col("_upto")
+    return (
+        rows.lazy()
+        .with_columns(_inside=_day_mask(start, as_of), _upto=_day_mask(date.min, as_of))
+        .with_columns(*(e for d in days for e in on_day[d].values()))
+        .with_columns(totals)
+        .with_columns(
+            *(sum(pl.col(f"_{c}{d}") for d in days).cast(pl.Int32).alias(c) for c in COUNTS),
+            *_last_and_after([possible(d) & (absence[d] < total[d]) for d in days],
+                             [possible(d) & (absence[d] == total[d]) for d in days],
+                             "last_attended", "absent_days_after"),
+            *_last_and_after([possible(d) & (unauthorised[d] < total[d]) for d in days],
+                             [possible(d) & (unauthorised[d] == total[d]) for d in days],
+                             "last_not_unauthorised", "unauthorised_days_after"),
+            days=pl.col("days") & pl.col("_upto"),
+            attending_days=attending,
+            part_time_days=pl.col("part_time_days") & pl.col("_inside"),
+            # The school as at `as_of`: its day moves back when the week's last attending day is later.
+            school_date=pl.when(pl.col("school_date") <= as_of).then(pl.col("school_date")).otherwise(_last_day(attending)),
+            school_urn=pl.when(attending > 0).then(pl.col("school_urn")),
+        )
+        .select(list(WEEKS_SCHEMA))
+        .collect()
+        .cast(WEEKS_SCHEMA)
+    )
+
+
+def _last_and_after(breaks: list[pl.Expr], flagged: list[pl.Expr], last: str, after: str) -> list[pl.Expr]:
+    """The latest day that broke a run, and the flagged days after it (all of them when none broke it)."""
+    last_day = pl.max_horizontal(pl.when(breaks[d]).then(d) for d in range(7))
+    after_days = sum((flagged[d] & (last_day.is_null() | (last_day < d))).cast(pl.Int32) for d in range(7))
+    return [(pl.col("week_start") + pl.duration(days=last_day)).alias(last), after_days.alias(after)]
+
+
+def _last_day(bits: pl.Expr) -> pl.Expr:
+    """The date of the highest day bit (null when none)."""
+    return pl.when(bits > 0).then(
+        pl.col("week_start") + pl.duration(days=31 - bits.bitwise_leading_zeros().cast(pl.Int64))
+    )
+
+
+# ---- the summary as a window sees it ---------------------------------------------------------------
 
 def of(frames: Frames, cfg: Config) -> pl.DataFrame:
     """The frames' summary: the store's, or worked out from the marks held in memory."""
@@ -123,14 +202,12 @@ def calendar(summary: pl.DataFrame) -> pl.Series:
 
 def last_mark_date() -> pl.Expr:
     """The latest day of a summary row with a code (null when none): its highest day bit."""
-    return pl.when(pl.col("days") > 0).then(
-        pl.col("week_start") + pl.duration(days=31 - pl.col("days").bitwise_leading_zeros().cast(pl.Int64))
-    )
+    return _last_day(pl.col("days"))
 
 
 def cut_weeks(days: pl.Series, start: date, as_of: date) -> list[date]:
     """The weeks a window cuts: its first week when school days fall before `start`, its last when they
-    fall after `as_of`. Only these need working out again from day rows."""
+    fall after `as_of`. Only these are worked out again."""
     first, last = monday(start), monday(as_of)
     cut = set()
     if days.is_between(first, start - timedelta(days=1)).any():
@@ -146,18 +223,30 @@ def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: p
 
     Weeks wholly inside the window are taken as kept; earlier weeks keep only the school and the last
     mark (figures count from the window start, the current school does not); later weeks drop out; the
-    weeks the window cuts are worked out again from their day rows.
+    weeks the window cuts are worked out again (`cut`).
     """
     summary = of(frames, cfg) if summary is None else summary
     days = calendar(summary) if days is None else days
-    cut = cut_weeks(days, start, as_of)
+    weeks = cut_weeks(days, start, as_of)
     first, last = monday(start), monday(as_of)
-    kept = summary.filter((pl.col("week_start") <= last) & ~pl.col("week_start").is_in(cut))
-    inside = kept.filter(pl.col("week_start") >= first).with_columns(in_window=pl.lit(True))
+    kept = summary.filter((pl.col("week_start") <= last) & ~pl.col("week_start").is_in(weeks))
+    inside = kept.filter(pl.col("week_start") >= first)
     before = kept.filter(pl.col("week_start") < first).select(_HISTORY)
-    redone = [summarise(frames.days(week, week + timedelta(days=6)), cfg, start, as_of) for week in cut]
+    redone = _redo(summary.filter(pl.col("week_start").is_in(weeks)), frames, cfg, start, as_of)
     return pl.concat(
-        [inside, *(r.with_columns(in_window=pl.lit(True)) for r in redone), before.with_columns(in_window=pl.lit(False))],
+        [inside.with_columns(in_window=pl.lit(True)),
+         redone.with_columns(in_window=pl.lit(True)),
+         before.with_columns(in_window=pl.lit(False))],
         how="diagonal",
-    ).with_columns(pl.col(COUNTS + ["absent_days_after", "unauthorised_days_after"]).fill_null(0),
-                   pl.col("part_time").fill_null(False))
+    ).with_columns(pl.col([*COUNTS, "absent_days_after", "unauthorised_days_after", "part_time_days"]).fill_null(0))
+
+
+def _redo(rows: pl.DataFrame, frames: Frames, cfg: Config, start: date, as_of: date) -> pl.DataFrame:
+    """The weeks a window cuts, from their rows; where a child attended two schools that week and the
+    later days are cut off, from that child's day rows (a handful, when a window ends mid-move)."""
+    unsure = rows.filter((pl.col("schools") > 1) & (pl.col("school_date") > as_of)).select("upn", "week_start")
+    redone = cut(rows, start, as_of)
+    if unsure.is_empty():
+        return redone
+    days = pl.concat([frames.days(week, week + timedelta(days=6), upn) for upn, week in unsure.iter_rows()])
+    return pl.concat([redone.join(unsure, on=["upn", "week_start"], how="anti"), summarise(days, cfg, start, as_of)])
