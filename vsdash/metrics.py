@@ -291,40 +291,32 @@ def child_weeks(rows: pl.DataFrame, days: pl.Series, window: Window, cfg: Config
     The expensive half of a weekly trend: compute it once per window for every child (from `window_rows`
     and the window's `school_days`), then any selection of children is a cheap `trend_from_child_weeks`.
     """
-    index = children.filter(pl.col("upn").is_not_null()).select(pl.col("upn").unique()).with_row_index("_child")
-    first_monday = weeks_mod.monday(window.start)
-    span = (window.as_of - first_monday).days // 7 + 1  # weeks in the window: the key's stride
+    upns = children.filter(pl.col("upn").is_not_null())["upn"].unique().sort()
+    weeks = school_weeks(days)
+    width = len(weeks)
     sessions = list(SESSION_COLUMNS.values())
-    by_child_week = (
+    # Every child x every school week of the window as one flat grid (child-major), so a running total
+    # per child is one cumulative sum, and weeks without marks still carry the PA status to date.
+    cells = (
         rows.lazy()
         .filter(pl.col("in_window"))
-        .join(index.lazy(), on="upn")  # also drops children outside the selection
-        .select(
-            _key=pl.col("_child").cast(pl.Int64) * span + (pl.col("week_start") - first_monday).dt.total_days() // 7,
-            _packed=_pack(sessions),
-        )
-        .collect()  # used twice below: worked out once
-        .lazy()
+        .join(upns.to_frame().with_row_index("_child").lazy(), on="upn")  # also drops children outside the selection
+        .join(weeks.to_frame().with_row_index("_week").lazy(), on="week_start")
+        .select(_cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=_pack(sessions))
+        .collect()
     )
-    # Every child with marks in every school week, so the PA status to date exists in weeks without marks.
-    week_numbers = pl.DataFrame({"_week": ((school_weeks(days) - first_monday).dt.total_days() // 7).cast(pl.Int64)})
+    grid = pl.zeros(len(upns) * width, dtype=pl.Int64, eager=True).scatter(cells["_cell"], cells["_packed"])
     return (
-        by_child_week.select(_child=pl.col("_key") // span).unique()
-        .join(week_numbers.lazy(), how="cross")
-        .with_columns(_key=pl.col("_child") * span + pl.col("_week"))
-        .join(by_child_week, on="_key", how="left")
-        .sort("_key")
-        .with_columns(pl.col("_packed").fill_null(0))
-        .with_columns(_to_date=pl.col("_packed").cum_sum().over("_child"))
-        .join(index.lazy().select(pl.col("_child").cast(pl.Int64), "upn"), on="_child")
+        pl.DataFrame({"_packed": grid}).with_row_index("_cell")
+        .with_columns(_total=pl.col("_packed").cum_sum())
+        .with_columns(_to_date=pl.col("_total") - (pl.col("_total") - pl.col("_packed")).gather(pl.col("_cell") // width * width))
         .select(
-            "upn",
-            (pl.lit(first_monday) + pl.duration(weeks=pl.col("_week"))).alias("week_start"),
+            pl.lit(upns).gather(pl.col("_cell") // width).alias("upn"),
+            pl.lit(weeks).gather(pl.col("_cell") % width).alias("week_start"),
             *unpack_sessions(), *_pa_to_date(cfg),
         )
         # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
         .with_columns(pl.col(["possible_sessions", *sessions, "absence_sessions"]).cast(pl.Int32))
-        .collect()
     )
 
 
@@ -335,21 +327,48 @@ def _pack(columns: list[str]) -> pl.Expr:
 
 def trend_from_child_weeks(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """The weekly trend of a selection of children, grouped by `by`, from their child-week rows."""
-    attributes = _grouped_rows(children.filter(pl.col("upn").is_not_null()), list(by))
-    keys = ["week_start", *by]
+    return trend_from_sums(week_sums(weeks, children, by), by)
+
+
+_COHORT_SET = "_cohort_set"
+
+
+def week_sums(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Child-week rows of the selected children summed per week and group, the cohorts a child holds
+    kept as one set: the large join and sum happen once, whatever cohorts are then shown."""
+    unknown = [b for b in by if b not in GROUPABLE and b not in children.columns]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(GROUPABLE)}")
+    groups = [b for b in by if b != "cohort"]
+    attributes = children.filter(pl.col("upn").is_not_null()).select(
+        "upn", *groups, pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET),
+    )
+    keys = ["week_start", *groups, _COHORT_SET]
     sessions = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]
-    out = (
+    return (
         weeks.lazy()
-        .join(attributes.lazy().select("upn", *by), on="upn")
+        .join(attributes.lazy(), on="upn")
         .group_by(keys)
         .agg(
             *(pl.col(c).sum().cast(pl.Int64) for c in sessions),
             pl.col("_with_data").sum().cast(pl.Int64).alias("children_with_data"),
             pl.col("_pa").sum().cast(pl.Int64).alias("persistent_absence_children"),
         )
-        .sort(keys, nulls_last=True)
         .collect()
     )
+
+
+def trend_from_sums(sums: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """The weekly trend grouped by `by` from `week_sums`: each cohort set's sums count once in every cohort
+    in it (a child with no cohort drops out of a cohort trend, as in `aggregate`)."""
+    keys = ["week_start", *by]
+    rows = sums
+    if "cohort" in by:
+        rows = (rows.with_columns(cohort=pl.col(_COHORT_SET).str.split("|")).explode("cohort")
+                .filter(pl.col("cohort") != ""))
+    counts = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions", "children_with_data",
+              "persistent_absence_children"]
+    out = rows.group_by(keys).agg(pl.col(counts).sum()).sort(keys, nulls_last=True)
     if out.is_empty():
         out = out.cast({"week_start": pl.Date})
     return out.with_columns(

@@ -202,10 +202,11 @@ def overview(figures: Figures, filters: Filters) -> Overview:
 
 def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
     """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
-    every = metrics.trend_from_child_weeks(weeks, children, by=[]).with_columns(cohort=pl.lit("All"))
+    sums = metrics.week_sums(weeks, children, by=["cohort"])
+    every = metrics.trend_from_sums(sums, by=[]).with_columns(cohort=pl.lit(cohort or "All"))
     if cohort:
-        return every.with_columns(cohort=pl.lit(cohort))
-    by_cohort = metrics.trend_from_child_weeks(weeks, children, by=["cohort"])
+        return every
+    by_cohort = metrics.trend_from_sums(sums, by=["cohort"])
     return pl.concat([every.select(by_cohort.columns), by_cohort])
 
 

@@ -41,6 +41,7 @@ WEEKS_SCHEMA: dict[str, pl.DataType] = {
 }
 # What a week before the window keeps: only where the child was and when they were last marked.
 _HISTORY = ("upn", "week_start", "days", "attending_days", "school_date", "school_urn", "schools")
+_COUNTED_ONLY = [c for c, t in WEEKS_SCHEMA.items() if c not in _HISTORY and t != pl.Date]
 _WEEKDAY_BIT = {day: 1 << (day - 1) for day in range(1, 8)}  # polars numbers Monday 1
 
 
@@ -182,8 +183,10 @@ def _last_day(bits: pl.Expr) -> pl.Expr:
 # ---- the summary as a window sees it ---------------------------------------------------------------
 
 def of(frames: Frames, cfg: Config) -> pl.DataFrame:
-    """The frames' summary: the store's, or worked out from the marks held in memory."""
-    return frames.weeks if frames.weeks is not None else summarise(frames.days(), cfg)
+    """The frames' summary (the store's, or worked out from the marks held in memory), sorted by week so a
+    window's weeks are a slice of it."""
+    summary = frames.weeks if frames.weeks is not None else summarise(frames.days(), cfg)
+    return summary if summary["week_start"].flags["SORTED_ASC"] else summary.sort("week_start")
 
 
 def calendar(summary: pl.DataFrame) -> pl.Series:
@@ -227,18 +230,28 @@ def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: p
     """
     summary = of(frames, cfg) if summary is None else summary
     days = calendar(summary) if days is None else days
-    weeks = cut_weeks(days, start, as_of)
+    cut = cut_weeks(days, start, as_of)
     first, last = monday(start), monday(as_of)
-    kept = summary.filter((pl.col("week_start") <= last) & ~pl.col("week_start").is_in(weeks))
-    inside = kept.filter(pl.col("week_start") >= first)
-    before = kept.filter(pl.col("week_start") < first).select(_HISTORY)
-    redone = _redo(summary.filter(pl.col("week_start").is_in(weeks)), frames, cfg, start, as_of)
+    week = timedelta(weeks=1)
+    inside = _weeks(summary, first + week if first in cut else first, last - week if last in cut else last)
+    before = _weeks(summary, date.min, first - week).select(_HISTORY).with_columns(
+        *(pl.lit(0, dtype=WEEKS_SCHEMA[c]).alias(c) for c in _COUNTED_ONLY),
+        last_attended=pl.lit(None, dtype=pl.Date), last_not_unauthorised=pl.lit(None, dtype=pl.Date),
+    )
+    redone = _redo(pl.concat([_weeks(summary, w, w) for w in cut]), frames, cfg, start, as_of) if cut else None
     return pl.concat(
-        [inside.with_columns(in_window=pl.lit(True)),
-         redone.with_columns(in_window=pl.lit(True)),
-         before.with_columns(in_window=pl.lit(False))],
-        how="diagonal",
-    ).with_columns(pl.col([*COUNTS, "absent_days_after", "unauthorised_days_after", "part_time_days"]).fill_null(0))
+        [part.select(list(WEEKS_SCHEMA)).with_columns(in_window=pl.lit(flag))
+         for part, flag in ((inside, True), (redone, True), (before, False)) if part is not None],
+    )
+
+
+def _weeks(summary: pl.DataFrame, first: date, last: date) -> pl.DataFrame:
+    """The rows of the weeks starting from `first` to `last`: a slice of a summary sorted by week (see `of`)."""
+    column = summary["week_start"]
+    if column.flags["SORTED_ASC"]:
+        low, high = column.search_sorted(first, "left"), column.search_sorted(last, "right")
+        return summary.slice(low, max(high - low, 0))
+    return summary.filter(column.is_between(first, last))
 
 
 def _redo(rows: pl.DataFrame, frames: Frames, cfg: Config, start: date, as_of: date) -> pl.DataFrame:
