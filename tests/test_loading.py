@@ -78,11 +78,11 @@ C1,{A},CP,2025-09-01,Jo,North 1,North
     original = Store._upsert
     calls = []
 
-    def failing(self, conn, target, frame):
+    def failing(self, conn, target, frame, latest):
         calls.append(target.table.name)
         if len(calls) == 3:      # children and allocations written, then the episodes fail
             raise RuntimeError("disk full")
-        return original(self, conn, target, frame)
+        return original(self, conn, target, frame, latest)
 
     monkeypatch.setattr(Store, "_upsert", failing)
     with pytest.raises(RuntimeError):
@@ -169,3 +169,17 @@ def test_many_files_batch_but_report_one_by_one_in_order(store, write, cfg):
     assert (results[3].counts.rows_loaded, results[3].counts.rows_replaced) == (3, 2)
     assert seen[-1] == (4, 4, "d_day1_corrected.csv")
     assert marks(store)[2] == (B, date(2025, 9, 2), "I", "I")
+
+
+def test_a_full_batch_takes_the_rest_of_its_school_week(write, cfg, monkeypatch):
+    from vsdash import ingest
+    from vsdash.feeds import parse
+
+    def day(d: str) -> object:
+        return parse(write(f"attendance_{d}.csv", f"UPN,URN,Date,AM,PM\n{A},123456,{d},/,\\\n{B},123456,{d},/,\\\n"), cfg)
+
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 2)
+    monday, tuesday, wednesday, next_monday = (day(d) for d in ("2025-09-08", "2025-09-09", "2025-09-10", "2025-09-15"))
+    assert not ingest._starts_batch([monday], tuesday)            # 4 rows: over 2, but the same week
+    assert ingest._starts_batch([monday, tuesday], wednesday)     # 6 rows: over twice the batch
+    assert ingest._starts_batch([monday], next_monday)            # a new week once full

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections import deque
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
@@ -60,31 +63,76 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
         pending.clear()
         return done
 
-    for number, path in enumerate(map(Path, paths), start=1):
+    for number, (path, sha, feed) in enumerate(_read_ahead(list(map(Path, paths)), cfg, kind), start=1):
         if progress:
             progress(number, len(paths), path.name)
-        try:
-            sha = file_sha256(path.read_bytes())
-        except OSError as exc:
+        if isinstance(sha, OSError):
             yield from flush()
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {exc.strerror}")
+            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {sha.strerror}")
             continue
         if sha in seen or store.already_loaded(sha):
             yield from flush()
             yield IngestResult(path.name, kind, "skipped", LoadCounts())
             continue
-        try:
-            feed = parse(path, cfg, kind)
-        except FeedError as exc:
+        if isinstance(feed, FeedError):
             yield from flush()
-            store.record_failure(path.name, kind, sha, str(exc))
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), str(exc))
+            store.record_failure(path.name, kind, sha, str(feed))
+            yield IngestResult(path.name, kind, "failed", LoadCounts(), str(feed))
             continue
-        if pending and (pending[0].kind != feed.kind or sum(f.rows_read for f in pending) + feed.rows_read > BATCH_ROWS):
+        if pending and _starts_batch(pending, feed):
             yield from flush()
         seen.add(sha)
         pending.append(feed)
     yield from flush()
+
+
+def _starts_batch(pending: list[ParsedFeed], feed: ParsedFeed) -> bool:
+    """A file starts a new batch when its kind differs or the batch is full; a full batch of attendance
+    still takes the rest of its school week (up to twice the size), so each week's summary is worked out
+    once, from rows in memory."""
+    if pending[0].kind != feed.kind:
+        return True
+    rows = sum(f.rows_read for f in pending) + feed.rows_read
+    if rows <= BATCH_ROWS:
+        return False
+    return rows > 2 * BATCH_ROWS or _week(pending[-1]) is None or _week(pending[-1]) != _week(feed)
+
+
+def _week(feed: ParsedFeed) -> date | None:
+    """Monday of the latest day an attendance file covers (None for other kinds, or no rows)."""
+    marks = feed.tables.get("attendance")
+    if marks is None or marks.is_empty():
+        return None
+    latest = marks["date"].max()
+    return latest - timedelta(days=latest.weekday())
+
+
+READ_AHEAD = 2  # files parsed ahead while the store writes: parsing (polars) and writing (SQLite) overlap
+
+
+def _read_ahead(paths: list[Path], cfg: Config, kind: str | None) -> Iterator[tuple[Path, str | OSError, ParsedFeed | FeedError | None]]:
+    """Each path with its fingerprint (or why it cannot be opened) and its parsed rows (or why not),
+    parsed a few files ahead in a thread of its own."""
+    def prepare(path: Path) -> tuple[str | OSError, ParsedFeed | FeedError | None]:
+        try:
+            sha = file_sha256(path.read_bytes())
+        except OSError as exc:
+            return exc, None
+        try:
+            return sha, parse(path, cfg, kind)
+        except FeedError as exc:
+            return sha, exc
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        ahead: deque = deque()
+        for path in paths:
+            ahead.append((path, pool.submit(prepare, path)))
+            if len(ahead) > READ_AHEAD:
+                done, future = ahead.popleft()
+                yield done, *future.result()
+        while ahead:
+            done, future = ahead.popleft()
+            yield done, *future.result()
 
 
 def ingest_order(paths: list[Path]) -> list[Path]:

@@ -82,3 +82,20 @@ def _upsert_from(table: Table, temp: str, key: list[str], columns: list[str]) ->
     if not updates:
         return stmt.on_conflict_do_nothing(index_elements=key)
     return stmt.on_conflict_do_update(index_elements=key, set_=updates)
+
+
+def copy_out(conn: Connection, query: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+    """A selection (SQL text, columns in `schema`'s order) read through COPY TO as CSV in the caller's
+    transaction: a large read without a Python object per value."""
+    raw = conn.connection.driver_connection
+    buffer = io.BytesIO()
+    with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
+        for block in copy:
+            buffer.write(block)
+    if not buffer.tell():
+        return pl.DataFrame(schema=schema)
+    buffer.seek(0)
+    # PostgreSQL writes booleans as t / f: read them as text, then as booleans.
+    flags = [name for name, dtype in schema.items() if dtype == pl.Boolean]
+    frame = pl.read_csv(buffer, has_header=False, schema={n: pl.String if n in flags else t for n, t in schema.items()})
+    return frame.with_columns(pl.col(flags) == "t") if flags else frame

@@ -324,10 +324,11 @@ class Store:
                 parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
                          for i, (f, load_id) in enumerate(zip(feeds, ids)) if name in f.tables]
                 rows = pl.concat(parts, how="vertical_relaxed")
+                latest = _latest(rows, FEED_TABLES[name].key)
                 if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
                     self._ensure_weeks(conn, cfg)
-                    summary = self._weeks_with(conn, _latest(rows, FEED_TABLES[name].key), cfg)
-                replaced = self._upsert(conn, FEED_TABLES[name], rows)
+                    summary = self._weeks_with(conn, latest, cfg)
+                replaced = self._upsert(conn, FEED_TABLES[name], rows, latest)
                 if name == "attendance":
                     _write(conn, attendance_weeks, ["upn", "week_start"], summary)
                 for i, f in enumerate(feeds):
@@ -345,9 +346,9 @@ class Store:
                 ))
         return counts
 
-    def _upsert(self, conn: Connection, target: FeedTable, frame: pl.DataFrame) -> dict[int, int]:
-        """Insert or replace rows by key, the batch's later files winning; per file (`_order`), how many of
-        its rows replaced a stored row or one from an earlier file of the batch."""
+    def _upsert(self, conn: Connection, target: FeedTable, frame: pl.DataFrame, latest: pl.DataFrame) -> dict[int, int]:
+        """Insert or replace rows by key, the batch's later files winning (`latest`: `_latest` of the frame);
+        per file (`_order`), how many of its rows replaced a stored row or one from an earlier file of the batch."""
         if frame.is_empty():
             return {}
         key = list(target.key)
@@ -358,7 +359,7 @@ class Store:
             .filter(pl.col("_stored").fill_null(False) | (pl.col("_order") > pl.col("_order").min().over(key)))
             .group_by("_order").len()
         )
-        _write(conn, target.table, key, _latest(frame, target.key).sort(key).drop("_order"))
+        _write(conn, target.table, key, latest.sort(key).drop("_order"))
         return dict(replaced.iter_rows())
 
     def _existing_keys(self, conn: Connection, target: FeedTable, frame: pl.DataFrame) -> pl.DataFrame:
@@ -622,11 +623,16 @@ def _days(conn: Connection, first: date | None, last: date | None, upns: list[st
         conditions.append(attendance.c.date <= last)
     query = select(*[attendance.c[c] for c in MARKS_SCHEMA]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
     parts = [None] if upns is None else [upns[i:i + 500] for i in range(0, len(upns), 500)]
-    rows = []
+    rows, frames = [], []
     for part in parts:
         chosen = query if part is None else query.where(attendance.c.upn.in_(part))
         sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
-        rows += conn.exec_driver_sql(sql).fetchall()
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            frames.append(pg_bulk.copy_out(conn, sql, MARKS_SCHEMA))
+        else:
+            rows += conn.exec_driver_sql(sql).fetchall()
+    if frames:
+        return pl.concat(frames)
     # SQLite hands dates back as ISO text; `conform` reads them as dates.
     frame = pl.DataFrame(rows, schema=list(MARKS_SCHEMA), orient="row", infer_schema_length=None) if rows else None
     return conform(frame, MARKS_SCHEMA)

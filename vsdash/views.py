@@ -44,6 +44,9 @@ def window_of(cfg: Config, filters: Filters) -> Window:
     return metrics.window_for(cfg, filters.as_of, filters.start)
 
 
+CHILDREN_KEPT = 200  # children whose frames the cache keeps (a few hundred rows each)
+
+
 class WindowFigures:
     """Every child's figures for one window; the child-week rows and triage signals are worked out on
     first use. Filters then only select rows, which keeps a filter change interactive (see the README)."""
@@ -53,7 +56,8 @@ class WindowFigures:
         self.school_days = calendar.filter(calendar.is_between(window.start, window.as_of))
         rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, frames.weeks, calendar)
         self.children = metrics.per_child(frames, window, cfg, rows=rows)
-        self._rows = rows.filter(pl.col("in_window"))  # what the trends and triage read
+        # What the trends and triage read: the window's own rows come first, so a slice (no copy) holds them.
+        self._rows = rows.head(int(rows["in_window"].sum()))
 
     @cached_property
     def weeks(self) -> pl.DataFrame:
@@ -76,6 +80,7 @@ class Figures:
         self.cfg = cfg
         self.calendar = weeks_mod.calendar(self.frames.weeks)
         self._windows: OrderedDict[Window, WindowFigures] = OrderedDict()
+        self._children: OrderedDict[str, Frames] = OrderedDict()
         self._size = windows
         self._lock = threading.Lock()
 
@@ -95,6 +100,33 @@ class Figures:
     def of(self, filters: Filters) -> WindowFigures:
         """The figures for the filters' window."""
         return self.at(window_of(self.cfg, filters))
+
+    def child_frames(self, la_child_id: str) -> Frames | None:
+        """One child's frames with their day rows and week summary (the child page's), worked out once per
+        data version for recently opened children; None when the child is not listed."""
+        with self._lock:
+            if la_child_id in self._children:
+                self._children.move_to_end(la_child_id)
+                return self._children[la_child_id]
+        frames = self.frames
+        child = frames.children.filter(pl.col("la_child_id") == la_child_id)
+        if child.is_empty():
+            return None
+        upn = child["upn"][0]
+        marks = frames.days(upn=upn) if upn else conform(None, MARKS_SCHEMA)
+        one = Frames(
+            marks=marks,
+            children=child,
+            episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
+            schools=frames.schools,
+            suspensions=frames.suspensions.filter(pl.col("upn") == upn) if upn else frames.suspensions.clear(),
+            weeks=weeks_mod.of(Frames.build(marks=marks), self.cfg),
+        )
+        with self._lock:
+            self._children[la_child_id] = one
+            while len(self._children) > CHILDREN_KEPT:
+                self._children.popitem(last=False)
+        return one
 
     @cached_property
     def day_frames(self) -> Frames:
@@ -296,30 +328,28 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
     Worked out for this child alone (only the authority's calendar comes from everyone's marks), so
     opening a child in a new window does not compute the whole authority's figures for it.
     """
-    frames, cfg, at = figures.frames, figures.cfg, figures.of(filters)
-    child = frames.children.filter(pl.col("la_child_id") == la_child_id)
-    if child.is_empty():
+    frames, cfg = figures.frames, figures.cfg
+    window = window_of(cfg, filters)
+    one = figures.child_frames(la_child_id)
+    if one is None:
         return None
-    upn = child["upn"][0]
-    one = Frames(
-        marks=frames.days(upn=upn) if upn else conform(None, MARKS_SCHEMA),
-        children=child,
-        episodes=frames.episodes.filter(pl.col("la_child_id") == la_child_id),
-        schools=frames.schools,
-        suspensions=frames.suspensions.filter(pl.col("upn") == upn) if upn else frames.suspensions.clear(),
-    )
-    mine = metrics.per_child(one, at.window, cfg)
-    signal_row = triage.signals(one, at.window, cfg, per_child_df=mine, school_days=at.school_days)
+    child = one.children
+    authority_days = figures.calendar.filter(figures.calendar.is_between(window.start, window.as_of))
+    rows = metrics.window_rows(one, window, cfg)
+    mine = metrics.per_child(one, window, cfg, rows=rows)
+    in_window = rows.filter(pl.col("in_window"))
+    signal_row = triage.signals(one, window, cfg, per_child_df=mine, school_days=authority_days, rows=in_window)
+    weeks = metrics.child_weeks(in_window, metrics.school_days(one, window, cfg), window, cfg, mine)
     return ChildPage(
         identity=child.row(0, named=True),
         figures=mine.row(0, named=True),
         cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
         schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
-        sessions=session_codes(one.marks, at.window, cfg, at.school_days),
-        weekly=metrics.weekly_trend(one, at.window, cfg, by=[], per_child_df=mine),
+        sessions=session_codes(one.marks, window, cfg, authority_days),
+        weekly=metrics.trend_from_child_weeks(weeks, mine, by=[]),
         suspensions=one.suspensions.sort("start_date", descending=True),
         signals=signal_row.row(0, named=True) if signal_row.height else {},
-        window=at.window,
+        window=window,
     )
 
 

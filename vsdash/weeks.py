@@ -222,7 +222,7 @@ def cut_weeks(days: pl.Series, start: date, as_of: date) -> list[date]:
 
 def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: pl.DataFrame | None = None,
                days: pl.Series | None = None) -> pl.DataFrame:
-    """The summary as a window sees it, with `in_window` on each row.
+    """The summary as a window sees it, with `in_window` on each row (those rows first).
 
     Weeks wholly inside the window are taken as kept; earlier weeks keep only the school and the last
     mark (figures count from the window start, the current school does not); later weeks drop out; the
