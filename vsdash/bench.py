@@ -739,7 +739,7 @@ def _dashboard_session(child_id: str, visits: list) -> None:
                 _run(at)
             _set(at, widget, key, value(reset))
             _run(at)
-    print(process_peak_mb())
+    print(_peak_rss_mb())  # VmHWM: this process's own peak (ru_maxrss keeps the parent's from before the fork)
 
 
 # ---- the table and the file ----------------------------------------------------------------------
