@@ -93,6 +93,9 @@ def test_page_renders_without_an_exception(opened, browser, path, title):
     app_url = opened
     page = open_page(browser, f"{app_url}/{path}")
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
+    # The first run may still be drawing: wait until no placeholder is left, as a user would before reading.
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
     assert page.get_by_text("Page not found").count() == 0

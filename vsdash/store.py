@@ -412,7 +412,7 @@ class Store:
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance_weeks")
         elif self.engine.dialect.name == "postgresql":
-            frame = _postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance_weeks ORDER BY upn, week_start")
+            frame = _postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance_weeks")  # sorted by week in polars
         else:
             frame = self.read(select(*[attendance_weeks.c[c] for c in weeks_mod.WEEKS_SCHEMA]))
         return conform(frame, weeks_mod.WEEKS_SCHEMA)
