@@ -230,15 +230,15 @@ def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: p
     """
     summary = of(frames, cfg) if summary is None else summary
     days = calendar(summary) if days is None else days
-    cut = cut_weeks(days, start, as_of)
+    redo = cut_weeks(days, start, as_of)
     first, last = monday(start), monday(as_of)
     week = timedelta(weeks=1)
-    inside = _weeks(summary, first + week if first in cut else first, last - week if last in cut else last)
+    inside = _weeks(summary, first + week if first in redo else first, last - week if last in redo else last)
     before = _weeks(summary, date.min, first - week).select(_HISTORY).with_columns(
         *(pl.lit(0, dtype=WEEKS_SCHEMA[c]).alias(c) for c in _COUNTED_ONLY),
         last_attended=pl.lit(None, dtype=pl.Date), last_not_unauthorised=pl.lit(None, dtype=pl.Date),
     )
-    redone = _redo(pl.concat([_weeks(summary, w, w) for w in cut]), frames, cfg, start, as_of) if cut else None
+    redone = _redo(pl.concat([_weeks(summary, w, w) for w in redo]), frames, cfg, start, as_of) if redo else None
     return pl.concat(
         [part.select(list(WEEKS_SCHEMA)).with_columns(in_window=pl.lit(flag))
          for part, flag in ((inside, True), (redone, True), (before, False)) if part is not None],
