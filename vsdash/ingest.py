@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections import deque
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
@@ -63,21 +61,25 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
         pending.clear()
         return done
 
-    for number, (path, sha, feed) in enumerate(_read_ahead(list(map(Path, paths)), cfg, kind), start=1):
+    for number, path in enumerate(map(Path, paths), start=1):
         if progress:
             progress(number, len(paths), path.name)
-        if isinstance(sha, OSError):
+        try:
+            sha = file_sha256(path.read_bytes())
+        except OSError as exc:
             yield from flush()
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {sha.strerror}")
+            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {exc.strerror}")
             continue
         if sha in seen or store.already_loaded(sha):
             yield from flush()
             yield IngestResult(path.name, kind, "skipped", LoadCounts())
             continue
-        if isinstance(feed, FeedError):
+        try:
+            feed = parse(path, cfg, kind)
+        except FeedError as exc:
             yield from flush()
-            store.record_failure(path.name, kind, sha, str(feed))
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), str(feed))
+            store.record_failure(path.name, kind, sha, str(exc))
+            yield IngestResult(path.name, kind, "failed", LoadCounts(), str(exc))
             continue
         if pending and _starts_batch(pending, feed):
             yield from flush()
@@ -105,34 +107,6 @@ def _week(feed: ParsedFeed) -> date | None:
         return None
     latest = marks["date"].max()
     return latest - timedelta(days=latest.weekday())
-
-
-READ_AHEAD = 2  # files parsed ahead while the store writes: parsing (polars) and writing (SQLite) overlap
-
-
-def _read_ahead(paths: list[Path], cfg: Config, kind: str | None) -> Iterator[tuple[Path, str | OSError, ParsedFeed | FeedError | None]]:
-    """Each path with its fingerprint (or why it cannot be opened) and its parsed rows (or why not),
-    parsed a few files ahead in a thread of its own."""
-    def prepare(path: Path) -> tuple[str | OSError, ParsedFeed | FeedError | None]:
-        try:
-            sha = file_sha256(path.read_bytes())
-        except OSError as exc:
-            return exc, None
-        try:
-            return sha, parse(path, cfg, kind)
-        except FeedError as exc:
-            return sha, exc
-
-    with ThreadPoolExecutor(max_workers=1) as pool:
-        ahead: deque = deque()
-        for path in paths:
-            ahead.append((path, pool.submit(prepare, path)))
-            if len(ahead) > READ_AHEAD:
-                done, future = ahead.popleft()
-                yield done, *future.result()
-        while ahead:
-            done, future = ahead.popleft()
-            yield done, *future.result()
 
 
 def ingest_order(paths: list[Path]) -> list[Path]:
