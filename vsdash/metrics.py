@@ -272,12 +272,14 @@ def weekly_trend(
     by: list[str],
     cohort: str | None = None,
     per_child_df: pl.DataFrame | None = None,
+    rows: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per school week and group: that week's sessions and %, and the PA rate from window start to week end.
 
-    Pass `per_child_df` (from `per_child` for the same window and cohort) to skip recomputing it.
+    Pass `per_child_df` (from `per_child` for the same window and cohort) and `rows` (`window_rows`) to
+    skip recomputing them.
     """
-    rows = window_rows(frames, window, cfg)
+    rows = rows if rows is not None else window_rows(frames, window, cfg)
     children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort, rows=rows)
     weeks = child_weeks(rows, school_days(frames, window, cfg), window, cfg, children)
     return trend_from_child_weeks(weeks, children, by)

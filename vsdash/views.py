@@ -337,16 +337,15 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
     authority_days = figures.calendar.filter(figures.calendar.is_between(window.start, window.as_of))
     rows = metrics.window_rows(one, window, cfg)
     mine = metrics.per_child(one, window, cfg, rows=rows)
-    in_window = rows.filter(pl.col("in_window"))
-    signal_row = triage.signals(one, window, cfg, per_child_df=mine, school_days=authority_days, rows=in_window)
-    weeks = metrics.child_weeks(in_window, metrics.school_days(one, window, cfg), window, cfg, mine)
+    signal_row = triage.signals(one, window, cfg, per_child_df=mine, school_days=authority_days,
+                                rows=rows.filter(pl.col("in_window")))
     return ChildPage(
         identity=child.row(0, named=True),
         figures=mine.row(0, named=True),
         cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
         schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
         sessions=session_codes(one.marks, window, cfg, authority_days),
-        weekly=metrics.trend_from_child_weeks(weeks, mine, by=[]),
+        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine, rows=rows),
         suspensions=one.suspensions.sort("start_date", descending=True),
         signals=signal_row.row(0, named=True) if signal_row.height else {},
         window=window,
