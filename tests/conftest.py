@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from vsdash.config import load_config
-from vsdash.store import Store, metadata
+from vsdash.store import Store
 
 POSTGRES_URL = os.environ.get("VSDASH_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
@@ -36,7 +36,7 @@ def store(request, tmp_path: Path):
         s = Store(f"sqlite:///{tmp_path / 'vsdash.db'}")
     else:
         s = Store(postgres_url_or_skip(), create=False)
-        metadata.drop_all(s.engine)
+        s.drop_schema()
         s.create_schema()
     yield s
     s.dispose()

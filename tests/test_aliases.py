@@ -45,7 +45,7 @@ def test_an_alias_applies_to_later_loads_and_to_the_metrics(store, cfg, write):
     ingest_file(store, write("a1.csv", attendance(SCHOOL_UPN, ["2025-09-08", "2025-09-09"], "C1")), cfg)
     assert sessions(store, cfg, "C1") == 0                      # under another UPN: not found
 
-    aliases.confirm(store, SCHOOL_UPN, "C1", "D. Manager", upn=LIST_UPN)
+    store.save_alias(**aliases.confirmation(SCHOOL_UPN, "C1", "D. Manager", upn=LIST_UPN))
     assert sessions(store, cfg, "C1") == 4
 
     ingest_file(store, write("a2.csv", attendance(SCHOOL_UPN, ["2025-09-10"])), cfg)   # a later load
@@ -53,7 +53,7 @@ def test_an_alias_applies_to_later_loads_and_to_the_metrics(store, cfg, write):
     # The feed stays as sent: the raw rows keep the school's UPN.
     assert set(store.marks()["upn"].to_list()) == {SCHOOL_UPN}
     assert set(store.frames(cfg).marks["upn"].to_list()) == {LIST_UPN}
-    assert aliases.aliases_frame(store).select("alias_upn", "upn", "la_child_id", "confirmed_by").rows() == [
+    assert store.aliases_frame().select("alias_upn", "upn", "la_child_id", "confirmed_by").rows() == [
         (SCHOOL_UPN, LIST_UPN, "C1", "D. Manager")]
 
 
@@ -61,9 +61,9 @@ def test_a_child_without_a_upn_takes_the_confirmed_one(store, cfg, write):
     ingest_file(store, write("children.csv", CHILDREN), cfg)
     ingest_file(store, write("a1.csv", attendance(OTHER_UPN, ["2025-09-08"], "C2")), cfg)
     assert sessions(store, cfg, "C2") == 0
-    aliases.confirm(store, OTHER_UPN, "C2", "D. Manager")
+    store.save_alias(**aliases.confirmation(OTHER_UPN, "C2", "D. Manager"))
     assert sessions(store, cfg, "C2") == 2
-    aliases.withdraw(store, OTHER_UPN)
+    store.withdraw_alias(OTHER_UPN)
     assert sessions(store, cfg, "C2") == 0
 
 
@@ -94,9 +94,9 @@ def test_where_both_upns_were_sent_for_a_day_the_listed_upn_wins():
     (SCHOOL_UPN, " ", "C1", "who confirmed"),
     (SCHOOL_UPN, "D. Manager", "", "LA Child ID"),
 ])
-def test_a_confirmation_is_refused_when_incomplete(store, alias, who, child, message):
+def test_a_confirmation_is_refused_when_incomplete(alias, who, child, message):
     with pytest.raises(ValueError, match=message):
-        aliases.confirm(store, alias, child, who)
+        aliases.confirmation(alias, child, who)
 
 
 def test_only_child_level_roles_confirm_and_only_listed_children(store, cfg, write):
@@ -106,4 +106,4 @@ def test_only_child_level_roles_confirm_and_only_listed_children(store, cfg, wri
     with pytest.raises(ValueError, match="no child"):
         DataAccess(store, cfg, role="officer").confirm_match(SCHOOL_UPN, "C9", "A. Officer")
     DataAccess(store, cfg, role="officer").confirm_match(SCHOOL_UPN, "C1", "A. Officer")
-    assert aliases.aliases_frame(store)["upn"].to_list() == [LIST_UPN]
+    assert store.aliases_frame()["upn"].to_list() == [LIST_UPN]

@@ -6,7 +6,7 @@ import polars as pl
 import pytest
 
 from vsdash.ingest import ingest_file, ingest_folder
-from vsdash.store import Store
+from vsdash.store import Store, loading
 
 A = "B801200005001"
 B = "Q801200005002"
@@ -75,21 +75,21 @@ def test_a_file_is_never_half_committed(store, write, cfg, monkeypatch):
 LA Child ID,UPN,Cohort,Start Date,Social Worker,Team,Locality
 C1,{A},CP,2025-09-01,Jo,North 1,North
 """)
-    original = Store._upsert
+    original = loading._upsert
     calls = []
 
-    def failing(self, conn, target, frame, latest):
+    def failing(conn, target, frame, latest):
         calls.append(target.table.name)
         if len(calls) == 3:      # children and allocations written, then the episodes fail
             raise RuntimeError("disk full")
-        return original(self, conn, target, frame, latest)
+        return original(conn, target, frame, latest)
 
-    monkeypatch.setattr(Store, "_upsert", failing)
+    monkeypatch.setattr(loading, "_upsert", failing)
     with pytest.raises(RuntimeError):
         ingest_file(store, path, cfg)
     counts = store.table_counts()
     assert counts["children"] == counts["allocations"] == counts["cohort_episodes"] == counts["load_log"] == 0
-    monkeypatch.setattr(Store, "_upsert", original)
+    monkeypatch.setattr(loading, "_upsert", original)
     assert ingest_file(store, path, cfg).status == "loaded"   # not mistaken for "already loaded"
 
 

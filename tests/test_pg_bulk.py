@@ -12,7 +12,7 @@ from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, 
 from sqlalchemy.engine import Engine
 
 from conftest import postgres_url_or_skip
-from vsdash.pg_bulk import copy_out, copy_upsert
+from vsdash.store.pg_bulk import copy_out, copy_upsert
 from vsdash.store import attendance, make_engine
 
 KEY = ["date", "key"]
@@ -123,7 +123,7 @@ def test_an_empty_frame_changes_nothing(engine, marks):
 
 
 def test_more_rows_than_one_copy_block(engine, marks, monkeypatch):
-    monkeypatch.setattr("vsdash.pg_bulk.COPY_BLOCK_ROWS", 7)
+    monkeypatch.setattr("vsdash.store.pg_bulk.COPY_BLOCK_ROWS", 7)
     rows = [(date(2025, 9, 1 + i % 20), f"k{i:03d}", TRICKY[i % len(TRICKY)], i % 3 == 0, i, i * 0.1)
             for i in range(100)]
     upsert(engine, marks, frame(rows))

@@ -10,7 +10,7 @@ import pytest
 from openpyxl import load_workbook
 
 from vsdash import quality
-from vsdash.aliases import ALIASES_SCHEMA
+from vsdash.frames import ALIASES_SCHEMA, SENT_SCHEMA
 from vsdash.frames import CHILDREN_SCHEMA, Frames, conform
 from vsdash.identifiers import with_check_letter
 
@@ -28,7 +28,7 @@ CHILDREN = conform([
 def sent(*rows: tuple) -> pl.DataFrame:
     """Attendance as sent: (upn, la_child_id carried, urn, rows)."""
     return pl.DataFrame([{"upn": u, "la_child_id": c, "urn": s, "rows": n, "first_date": date(2025, 9, 3),
-                          "last_date": date(2025, 9, 30)} for u, c, s, n in rows], schema=quality.SENT_SCHEMA)
+                          "last_date": date(2025, 9, 30)} for u, c, s, n in rows], schema=SENT_SCHEMA)
 
 
 SENT = sent((U[1], None, 111111, 20),      # C1 by UPN

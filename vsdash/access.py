@@ -154,13 +154,13 @@ class DataAccess:
     def matching(self) -> quality.Matching:
         """The list as sent against the attendance as sent, with confirmed matches: child-level."""
         self.require_child_level("matching of named children")
-        return quality.match_children(self.store.children_frame(), quality.sent_identities(self.store),
-                                      aliases.aliases_frame(self.store))
+        return quality.match_children(self.store.children_frame(), self.store.sent_identities(),
+                                      self.store.aliases_frame())
 
     def confirmed_matches(self) -> pl.DataFrame:
         """UPN aliases people have confirmed: child-level."""
         self.require_child_level("confirmed matches")
-        return aliases.aliases_frame(self.store)
+        return self.store.aliases_frame()
 
     def confirm_match(self, alias_upn: str, la_child_id: str, confirmed_by: str) -> None:
         """A person confirms that a UPN a school sends is this listed child; every later figure follows it."""
@@ -168,12 +168,12 @@ class DataAccess:
         listed = self.store.children_frame().filter(pl.col("la_child_id") == la_child_id)
         if listed.is_empty():
             raise ValueError(f"no child with LA Child ID {la_child_id!r} is on the list")
-        aliases.confirm(self.store, alias_upn, la_child_id, confirmed_by, upn=listed["upn"][0])
+        self.store.save_alias(**aliases.confirmation(alias_upn, la_child_id, confirmed_by, upn=listed["upn"][0]))
 
     def withdraw_match(self, alias_upn: str) -> None:
         """Undo a confirmation made in error."""
         self.require_child_level("confirmed matches")
-        aliases.withdraw(self.store, alias_upn)
+        self.store.withdraw_alias(alias_upn)
 
     def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
         """The report a data manager sends to social care (named children, so child-level); pass the matching

@@ -1,40 +1,24 @@
 """Confirmed matches: a UPN a school sends that a person has confirmed belongs to a listed child.
 
-Feeds stay as sent (ingest re-keys nothing); the link is applied when the metrics read the data, in one
-place, `apply`, so every later load and every figure follows it.
+Feeds stay as sent (ingest re-keys nothing); the link is applied when the store hands out frames, in one
+place, `with_aliases`, so every later load and every figure follows it.
 """
 
 from __future__ import annotations
 
 from dataclasses import replace
-from datetime import date, datetime, timezone
+from datetime import date
 
 import polars as pl
-from sqlalchemy import Column, DateTime, String, Table, Text, delete, func, select
 
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import DayReader, Frames
 from vsdash.identifiers import upn_problem
-from vsdash.store import Store, metadata
 
-# Written only by people (the data-quality page), never by a feed load, so reloads never lose it.
-upn_aliases = Table(
-    "upn_aliases",
-    metadata,
-    Column("alias_upn", String(13), primary_key=True),   # the UPN the school sends
-    Column("upn", String(13)),                           # the list's UPN when confirmed (null: the list has none)
-    Column("la_child_id", String(40), nullable=False, index=True),
-    Column("confirmed_by", Text, nullable=False),
-    Column("confirmed_at", DateTime(timezone=True), nullable=False),
-)
-
-ALIASES_SCHEMA = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
-                  "confirmed_at": pl.Datetime("us", "UTC")}
-
-
-def confirm(store: Store, alias_upn: str, la_child_id: str, confirmed_by: str, upn: str | None = None) -> None:
-    """Record that `alias_upn` (as a school sends it) is the listed child `la_child_id`; confirming again updates it."""
+def confirmation(alias_upn: str, la_child_id: str, confirmed_by: str, upn: str | None = None) -> dict[str, str | None]:
+    """A confirmed match as the store keeps it, checked: `alias_upn` (as a school sends it) is the listed
+    child `la_child_id`, whose UPN on the list is `upn`."""
     alias_upn = alias_upn.strip().upper()
     if problem := upn_problem(alias_upn):
         raise ValueError(problem)
@@ -42,31 +26,8 @@ def confirm(store: Store, alias_upn: str, la_child_id: str, confirmed_by: str, u
         raise ValueError("say who confirmed the match")
     if not la_child_id.strip():
         raise ValueError("a confirmed match needs the child's LA Child ID")
-    row = {"alias_upn": alias_upn, "upn": (upn or "").strip().upper() or None, "la_child_id": la_child_id.strip(),
-           "confirmed_by": confirmed_by.strip(), "confirmed_at": datetime.now(timezone.utc)}
-    with store.engine.begin() as conn:
-        conn.execute(delete(upn_aliases).where(upn_aliases.c.alias_upn == alias_upn))
-        conn.execute(upn_aliases.insert().values(**row))
-
-
-def withdraw(store: Store, alias_upn: str) -> None:
-    """Undo a confirmation made in error."""
-    with store.engine.begin() as conn:
-        conn.execute(delete(upn_aliases).where(upn_aliases.c.alias_upn == alias_upn.strip().upper()))
-
-
-def state(store: Store) -> tuple[int, str]:
-    """How many matches are confirmed and the latest confirmation: figures cached under another state are stale."""
-    query = select(func.count(), func.max(upn_aliases.c.confirmed_at))
-    with store.engine.connect() as conn:
-        count, latest = conn.execute(query).one()
-    return int(count), str(latest)
-
-
-def aliases_frame(store: Store) -> pl.DataFrame:
-    """Every confirmed match, newest first."""
-    query = select(*[upn_aliases.c[k] for k in ALIASES_SCHEMA]).order_by(upn_aliases.c.confirmed_at.desc())
-    return store.read(query, ALIASES_SCHEMA)
+    return {"alias_upn": alias_upn, "upn": (upn or "").strip().upper() or None, "la_child_id": la_child_id.strip(),
+            "confirmed_by": confirmed_by.strip()}
 
 
 def links(aliases: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
@@ -130,8 +91,3 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
         kept = frames.weeks.filter(~pl.col("upn").is_in([*matched, *mapping["alias_upn"]]))
         out = replace(out, weeks=pl.concat([kept, redone]))
     return out
-
-
-def apply(store: Store, frames: Frames, cfg: Config) -> Frames:
-    """The store's confirmed matches applied to frames it read: the one call `Store.frames` makes."""
-    return with_aliases(frames, aliases_frame(store), cfg)

@@ -64,6 +64,18 @@ SUSPENSIONS_SCHEMA = {
     "reason_3": pl.String,
 }
 
+# What people recorded (the store's `records`): officers' actions and confirmed UPN matches.
+ACTIONS_SCHEMA = {
+    "id": pl.Int64, "la_child_id": pl.String, "action": pl.String, "note": pl.String, "follow_up": pl.Date,
+    "recorded_by": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
+}
+ALIASES_SCHEMA = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
+                  "confirmed_at": pl.Datetime("us", "UTC")}
+
+# Attendance as schools sent it, per UPN, carried LA Child ID and school (the data-quality page's matching).
+SENT_SCHEMA = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
+               "first_date": pl.Date, "last_date": pl.Date}
+
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """An empty frame of the given schema, so empty stores flow through the metrics unchanged."""

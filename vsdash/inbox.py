@@ -21,7 +21,7 @@ import polars as pl
 from vsdash.config import Config
 from vsdash.feeds import FeedError, file_sha256, parse
 from vsdash.ingest import FEED_SUFFIXES, IngestResult, ingest_file, ingest_order
-from vsdash.store import LoadCounts, Store, _main_table
+from vsdash.store import LoadCounts, Store, main_table
 
 PROCESSED, FAILED = "processed", "failed"
 # Names editors and copy tools give a file while it is still being written.
@@ -214,5 +214,5 @@ def preview_file(store: Store, path: Path, cfg: Config) -> Preview:
         feed = parse(path, cfg)
     except (FeedError, OSError) as exc:
         return Preview(path.name, None, False, 0, 0, 0, empty, str(exc))
-    return Preview(feed.file, feed.kind, store.already_loaded(sha), feed.rows_read, feed.tables[_main_table(feed.kind)].height,
+    return Preview(feed.file, feed.kind, store.already_loaded(sha), feed.rows_read, feed.tables[main_table(feed.kind)].height,
                    store.rows_to_replace(feed.kind, feed.tables), feed.rejects)

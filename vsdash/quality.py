@@ -1,8 +1,8 @@
 """Data quality: which schools are sending, how well the social-care list matches the attendance, and the
 exceptions report a data manager sends back to social care for correction.
 
-Pure functions over frames, except `sent_identities`, which reads the one thing the metrics' frames do not
-carry: the LA Child ID some schools send beside the UPN.
+Pure functions over frames the store reads (the attendance as sent, per UPN, carries the LA Child ID some
+schools send beside the UPN: the metrics' frames do not).
 """
 
 from __future__ import annotations
@@ -11,14 +11,12 @@ from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
-from sqlalchemy import func, select
 
 from vsdash import export, metrics
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
 from vsdash.frames import Frames
 from vsdash.sessions import has_code
-from vsdash.store import Store, attendance
 
 # ---- freshness by school ------------------------------------------------------------------------
 
@@ -77,19 +75,6 @@ def _listed_children_by_school(frames: Frames, cfg: Config, last_day: date | Non
 
 MATCHED_UPN, CONFIRMED, SUGGESTED, NO_DATA = "matched by UPN", "confirmed match", "suggested match", "no attendance found"
 BY_CHILD_ID, BY_NAME_DOB = "LA Child ID sent with the attendance", "name and date of birth"
-
-SENT_SCHEMA = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
-               "first_date": pl.Date, "last_date": pl.Date}
-
-
-def sent_identities(store: Store) -> pl.DataFrame:
-    """Attendance as sent, per UPN, carried LA Child ID and school: rows and dates (raw UPNs, no aliases)."""
-    c = attendance.c
-    query = (select(c.upn, c.la_child_id, c.urn, func.count().label("rows"),
-                    func.min(c.date).label("first_date"), func.max(c.date).label("last_date"))
-             .group_by(c.upn, c.la_child_id, c.urn))
-    return store.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
-
 
 @dataclass(frozen=True)
 class Matching:

@@ -9,7 +9,7 @@ import polars as pl
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from vsdash import aliases, export
+from vsdash import export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
 from vsdash.filters import Filters, FilterError
@@ -57,7 +57,7 @@ def access() -> DataAccess:
     _bootstrap(cfg.database_url)
     store = _store(cfg.database_url)
     # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
-    version = (store.data_version(), aliases.state(store))
+    version = (store.data_version(), store.alias_state())
     return DataAccess(store, cfg, role=st.session_state.get("role", "admin"),
                       figures_source=lambda: _figures(cfg.database_url, version))
 

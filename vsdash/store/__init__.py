@@ -1,0 +1,41 @@
+"""The SQL store: the one package that opens connections and writes SQL.
+
+- `schema`: the tables and the engine;
+- `loading`: feed files written by key, with rejects and the load log;
+- `weekly`: the week summary kept true to the marks;
+- `reading`: the frames the metrics and pages work on;
+- `records`: what people write (actions, confirmed matches);
+- `rows`, `pg_bulk`, `sqlite_reader`: rows in and out through the drivers, fast.
+"""
+
+from __future__ import annotations
+
+from vsdash.store.loading import LoadCounts, Loading
+from vsdash.store.reading import Reading
+from vsdash.store.records import ACTION_KINDS
+from vsdash.store.schema import attendance, main_table, make_engine, metadata, store_meta
+
+__all__ = ["ACTION_KINDS", "LoadCounts", "Store", "attendance", "main_table",
+           "make_engine", "metadata", "store_meta"]
+
+
+class Store(Loading, Reading):
+    """Owns the database: schema, feed writes, the week summary, people's records and every read."""
+
+    def __init__(self, url: str, create: bool = True) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+        if create:
+            self.create_schema()
+
+    def create_schema(self) -> None:
+        """Create missing tables; existing data is never touched."""
+        metadata.create_all(self.engine)
+
+    def drop_schema(self) -> None:
+        """Remove every vsdash table (a test's fresh start on a shared server)."""
+        metadata.drop_all(self.engine)
+
+    def dispose(self) -> None:
+        """Close pooled connections (tests, CLI exit)."""
+        self.engine.dispose()

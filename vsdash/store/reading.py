@@ -1,0 +1,185 @@
+"""Reading: the frames the metrics and pages work on, the load log, freshness and what schools sent."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.engine import Engine
+
+from vsdash import aliases
+from vsdash import weeks as weeks_mod
+from vsdash.config import Config
+from vsdash.frames import (
+    CHILDREN_SCHEMA,
+    EPISODES_SCHEMA,
+    MARKS_SCHEMA,
+    SCHOOLS_SCHEMA,
+    SENT_SCHEMA,
+    SUSPENSIONS_SCHEMA,
+    Frames,
+    conform,
+)
+from vsdash.store import rows, sqlite_reader
+from vsdash.store.records import Records
+from vsdash.store.rows import days, postgres_arrow_read
+from vsdash.store.weekly import WeekUpkeep
+from vsdash.store.schema import (
+    allocations,
+    attendance,
+    attendance_weeks,
+    children,
+    cohort_episodes,
+    load_log,
+    metadata,
+    rejected_rows,
+    schools,
+    suspensions,
+)
+
+class Reading(WeekUpkeep, Records):
+    """The store's reads (mixed into `Store`)."""
+
+    engine: Engine
+
+    def marks(self, start: date | None = None, as_of: date | None = None) -> pl.DataFrame:
+        """Attendance marks between two dates (either open), ordered by child and date.
+
+        This read feeds every page's cache, so it takes the fastest route the database offers: Arrow
+        (ADBC) instead of Python rows; for SQLite in a child process, two connections reading halves of
+        the table at once (see `sqlite_reader` and the README's benchmark). The dates narrow the rows in
+        polars: whole years are read.
+        """
+        columns = "upn, urn, date, am, pm"
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            # A WITHOUT ROWID table scans in primary-key order: (upn, date, urn), already sorted.
+            frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance")
+        elif self.engine.dialect.name == "postgresql":
+            frame = postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance ORDER BY upn, date, urn")
+        else:
+            frame = self.read(select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am,
+                                      attendance.c.pm).order_by(attendance.c.upn, attendance.c.date))
+        marks = conform(frame, MARKS_SCHEMA)
+        if start is not None:
+            marks = marks.filter(pl.col("date") >= start)
+        if as_of is not None:
+            marks = marks.filter(pl.col("date") <= as_of)
+        return marks
+
+    def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
+        """Day rows between two dates (either open), of one UPN or everyone: the reads a window's cut
+        weeks and a child's page make; all of them (the data-quality checks) take the fast route of `marks`."""
+        if first is None and last is None and upn is None:
+            return self.marks()
+        with self.engine.connect() as conn:
+            return days(conn, first, last, [upn] if upn else None)
+
+    def weeks_frame(self) -> pl.DataFrame:
+        """The whole week summary: what the dashboard holds in memory (fast route, as `marks`)."""
+        columns = ", ".join(weeks_mod.WEEKS_SCHEMA)
+        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
+            frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance_weeks")
+        elif self.engine.dialect.name == "postgresql":
+            frame = postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance_weeks")  # sorted by week in polars
+        else:
+            frame = self.read(select(*[attendance_weeks.c[c] for c in weeks_mod.WEEKS_SCHEMA]))
+        return conform(frame, weeks_mod.WEEKS_SCHEMA)
+
+    def children_frame(self) -> pl.DataFrame:
+        """Every known child with the current social-care allocation."""
+        query = select(
+            children.c.la_child_id, children.c.upn, children.c.first_name, children.c.last_name,
+            children.c.dob, children.c.gender, children.c.ehcp, children.c.responsible_la,
+            children.c.year_group, allocations.c.social_worker, allocations.c.team, allocations.c.locality,
+        ).select_from(children.outerjoin(allocations, children.c.la_child_id == allocations.c.la_child_id))
+        return self.read(query, CHILDREN_SCHEMA)
+
+    def episodes(self) -> pl.DataFrame:
+        """Every dated cohort episode."""
+        query = select(*[cohort_episodes.c[k] for k in EPISODES_SCHEMA])
+        return self.read(query, EPISODES_SCHEMA)
+
+    def schools_frame(self) -> pl.DataFrame:
+        """The school reference data."""
+        return self.read(select(*[schools.c[k] for k in SCHOOLS_SCHEMA]), SCHOOLS_SCHEMA)
+
+    def suspensions_frame(self) -> pl.DataFrame:
+        """Every suspension and exclusion (few rows; the metrics pick the window)."""
+        return self.read(select(*[suspensions.c[k] for k in SUSPENSIONS_SCHEMA]), SUSPENSIONS_SCHEMA)
+
+    def frames(self, cfg: Config, start: date | None = None, as_of: date | None = None, held: bool = True) -> Frames:
+        """Everything the metrics need. Held: every day row between the dates (all by default) in memory.
+        Not held (the dashboard): the week summary in memory, day rows read when a figure needs them."""
+        self.ensure_weeks(cfg)
+        return aliases.with_aliases(Frames(  # confirmed UPN matches apply to every figure
+            marks=self.marks(start, as_of) if held else None,
+            children=self.children_frame(),
+            episodes=self.episodes(),
+            schools=self.schools_frame(),
+            suspensions=self.suspensions_frame(),
+            weeks=None if held else self.weeks_frame(),
+            day_reader=None if held else self.days,
+        ), self.aliases_frame(), cfg)
+
+    def load_log_frame(self) -> pl.DataFrame:
+        """The load log, newest first."""
+        query = select(
+            load_log.c.id, load_log.c.file, load_log.c.kind, load_log.c.sha256, load_log.c.status,
+            load_log.c.message, load_log.c.rows_read, load_log.c.rows_loaded, load_log.c.rows_replaced,
+            load_log.c.rows_rejected, load_log.c.started_at, load_log.c.finished_at,
+        ).order_by(load_log.c.id.desc())
+        return self.read(query)
+
+    def rejected_frame(self, file: str | None = None) -> pl.DataFrame:
+        """Rejected rows (optionally of one file, matched on its name), in file and line order."""
+        query = select(
+            rejected_rows.c.file, rejected_rows.c.line, rejected_rows.c.column, rejected_rows.c.reason,
+            rejected_rows.c.raw, rejected_rows.c.outcome, rejected_rows.c.load_id,
+        ).order_by(rejected_rows.c.load_id, rejected_rows.c.line)
+        if file:
+            query = query.where((rejected_rows.c.file == file) | rejected_rows.c.file.like(f"%/{file}"))
+        return self.read(query)
+
+    def feed_freshness(self) -> pl.DataFrame:
+        """Per feed kind: the last successful load and the latest date the stored data covers."""
+        latest = {
+            "attendance": select(func.max(attendance.c.date)),
+            "suspensions": select(func.max(suspensions.c.start_date)),
+            "children": select(func.max(cohort_episodes.c.start_date)),
+            "schools": None,
+        }
+        rows = []
+        with self.engine.connect() as conn:
+            for kind, query in latest.items():
+                loaded = conn.execute(select(func.max(load_log.c.finished_at), func.count()).where(
+                    load_log.c.kind == kind, load_log.c.status == "loaded")).one()
+                rows.append({"kind": kind, "last_loaded_at": loaded[0], "files": int(loaded[1]),
+                             "data_up_to": conn.execute(query).scalar() if query is not None else None})
+        return pl.DataFrame(rows, schema={"kind": pl.String, "last_loaded_at": pl.Datetime("us"), "files": pl.Int64,
+                                          "data_up_to": pl.Date})
+
+    def data_version(self) -> int:
+        """The id of the latest successful load: caches are keyed on it."""
+        query = select(func.max(load_log.c.id)).where(load_log.c.status == "loaded")
+        with self.engine.connect() as conn:
+            return int(conn.execute(query).scalar() or 0)
+
+    def table_counts(self) -> dict[str, int]:
+        """Row counts per table (for the command line and a first look)."""
+        with self.engine.connect() as conn:
+            return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                    for t in metadata.sorted_tables}
+
+    def sent_identities(self) -> pl.DataFrame:
+        """Attendance as sent, per UPN, carried LA Child ID and school: rows and dates (raw UPNs, no aliases)."""
+        c = attendance.c
+        query = (select(c.upn, c.la_child_id, c.urn, func.count().label("rows"),
+                        func.min(c.date).label("first_date"), func.max(c.date).label("last_date"))
+                 .group_by(c.upn, c.la_child_id, c.urn))
+        return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
+
+    def read(self, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+        """A selection as a frame (see `rows.read`)."""
+        return rows.read(self.engine, query, schema)

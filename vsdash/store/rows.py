@@ -1,0 +1,104 @@
+"""Rows in and out through the driver: the upsert compiled once, day rows by date and child, large reads as Arrow.
+
+SQLAlchemy's per-row handling cost more than the database's own work for a day's 30,000 marks, so
+the bulk paths go to the driver directly (measured; see the README's benchmark).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, timezone
+from typing import Any
+
+import polars as pl
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Connection, Engine, URL
+
+from vsdash.frames import MARKS_SCHEMA, conform
+from vsdash.store import pg_bulk
+from vsdash.store.schema import attendance
+
+UPSERT_BATCH = 5_000
+COPY_FROM_ROWS = 50_000  # PostgreSQL: larger writes go through COPY (a backfill; a day's feed stays a plain upsert)
+
+
+def now() -> datetime:
+    """Timestamps in UTC, so PostgreSQL and SQLite agree."""
+    return datetime.now(timezone.utc)
+
+
+def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -> None:
+    """Insert rows, replacing any stored under the same key (the frame holds each key once)."""
+    if frame.is_empty():
+        return
+    columns = [c.name for c in table.columns if c.name in frame.columns]
+    if conn.dialect.name == "postgresql" and frame.height >= COPY_FROM_ROWS and conn.dialect.driver == "psycopg":
+        pg_bulk.copy_upsert(conn, table, list(key), columns, frame.select(columns))
+        return
+    insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
+    stmt = insert(table)
+    stmt = stmt.on_conflict_do_update(
+        index_elements=key,
+        set_={c: stmt.excluded[c] for c in columns if c not in key},
+    )
+    compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
+    rows = driver_values(frame.select(columns), conn.dialect.name)
+    if conn.dialect.positional:
+        rows = rows.select(compiled.positiontup)
+        for batch in rows.iter_slices(UPSERT_BATCH):
+            conn.exec_driver_sql(compiled.string, batch.rows())
+    else:
+        for batch in rows.iter_slices(UPSERT_BATCH):
+            conn.exec_driver_sql(compiled.string, batch.to_dicts())
+
+
+def driver_values(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
+    """Values as the driver stores them: SQLite keeps dates as ISO text, as SQLAlchemy's Date type does."""
+    if dialect != "sqlite":
+        return frame
+    return frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"), pl.col(pl.Boolean).cast(pl.Int64))
+
+
+def days(conn: Connection, first: date | None, last: date | None, upns: list[str] | None = None) -> pl.DataFrame:
+    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date."""
+    conditions = []
+    if first is not None:
+        conditions.append(attendance.c.date >= first)
+    if last is not None:
+        conditions.append(attendance.c.date <= last)
+    query = select(*[attendance.c[c] for c in MARKS_SCHEMA]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
+    parts = [None] if upns is None else [upns[i:i + 500] for i in range(0, len(upns), 500)]
+    rows, frames = [], []
+    for part in parts:
+        chosen = query if part is None else query.where(attendance.c.upn.in_(part))
+        sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
+        if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
+            frames.append(pg_bulk.copy_out(conn, sql, MARKS_SCHEMA))
+        else:
+            rows += conn.exec_driver_sql(sql).fetchall()
+    if frames:
+        return pl.concat(frames)
+    # SQLite hands dates back as ISO text; `conform` reads them as dates.
+    frame = pl.DataFrame(rows, schema=list(MARKS_SCHEMA), orient="row", infer_schema_length=None) if rows else None
+    return conform(frame, MARKS_SCHEMA)
+
+
+def postgres_arrow_read(url: URL, query: str) -> pl.DataFrame:
+    """Read a large PostgreSQL selection as Arrow through ADBC (binary COPY underneath)."""
+    import adbc_driver_postgresql.dbapi as adbc_postgres
+
+    uri = url.set(drivername="postgresql").render_as_string(hide_password=False)
+    with adbc_postgres.connect(uri) as conn:
+        return pl.read_database(query, conn)
+
+
+def read(engine: Engine, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
+    columns and types (what the metrics and pages expect)."""
+    with engine.connect() as conn:
+        result = conn.execute(query)
+        names = list(result.keys())
+        rows = result.all()
+    frame = (pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows
+             else pl.DataFrame(schema={n: pl.String for n in names}))
+    return conform(frame, schema) if schema else frame

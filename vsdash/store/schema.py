@@ -1,0 +1,236 @@
+"""The store's tables and how to connect: what vsdash keeps, in which types, keyed how."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import polars as pl
+from sqlalchemy import (
+    Boolean,
+    Column,
+    Date,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    create_engine,
+    event,
+)
+from sqlalchemy.engine import Engine
+
+from vsdash import weeks as weeks_mod
+
+metadata = MetaData()
+
+schools = Table(
+    "schools",
+    metadata,
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("name", Text, nullable=False),
+    Column("la_code", String(3), nullable=False),
+    Column("la_name", Text),
+    Column("phase", Text),
+    Column("postcode", Text),
+    Column("easting", Float),
+    Column("northing", Float),
+    Column("latitude", Float),
+    Column("longitude", Float),
+    Column("locality", Text),
+    Column("load_id", Integer),
+)
+
+children = Table(
+    "children",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("upn", String(13), index=True),
+    Column("first_name", Text),
+    Column("last_name", Text),
+    Column("dob", Date),
+    Column("gender", Text),
+    Column("ehcp", Boolean),
+    Column("responsible_la", String(3)),
+    Column("year_group", Text),
+    Column("load_id", Integer),
+)
+
+# The social-care allocation as the latest children list gives it.
+allocations = Table(
+    "allocations",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("social_worker", Text),
+    Column("team", Text),
+    Column("locality", Text),
+    Column("load_id", Integer),
+)
+
+cohort_episodes = Table(
+    "cohort_episodes",
+    metadata,
+    Column("la_child_id", String(40), primary_key=True),
+    Column("cohort", String(10), primary_key=True),
+    Column("start_date", Date, primary_key=True),
+    Column("end_date", Date),
+    Column("load_id", Integer),
+)
+
+# One row per child, date and school; (upn, date) leads the key so a child's year reads in order.
+attendance = Table(
+    "attendance",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("date", Date, primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("am", String(2)),
+    Column("pm", String(2)),
+    Column("la_child_id", String(40)),
+    Column("load_id", Integer),
+    Index("ix_attendance_date_urn", "date", "urn"),
+    sqlite_with_rowid=False,
+)
+
+# The per-child-week summary of `attendance` (see vsdash/weeks.py), refreshed for the weeks each load touches.
+attendance_weeks = Table(
+    "attendance_weeks",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("week_start", Date, primary_key=True),
+    *[Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
+      for name, dtype in weeks_mod.WEEKS_SCHEMA.items() if name not in ("upn", "week_start")],
+    sqlite_with_rowid=False,
+)
+
+# Facts about the store itself, e.g. which code categories the week summary was worked out with.
+store_meta = Table(
+    "store_meta",
+    metadata,
+    Column("key", String(40), primary_key=True),
+    Column("value", Text, nullable=False),
+)
+
+suspensions = Table(
+    "suspensions",
+    metadata,
+    Column("upn", String(13), primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("start_date", Date, primary_key=True),
+    Column("category", String(20), primary_key=True),
+    Column("end_date", Date),
+    Column("sessions", Integer),
+    Column("reason", String(4)),
+    Column("reason_2", String(4)),
+    Column("reason_3", String(4)),
+    Column("load_id", Integer),
+)
+
+load_log = Table(
+    "load_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("file", Text, nullable=False),
+    Column("kind", String(20)),
+    Column("sha256", String(64), index=True),
+    Column("status", String(10), nullable=False),  # loaded | failed
+    Column("message", Text),
+    Column("rows_read", Integer, nullable=False, default=0),
+    Column("rows_loaded", Integer, nullable=False, default=0),
+    Column("rows_replaced", Integer, nullable=False, default=0),
+    Column("rows_rejected", Integer, nullable=False, default=0),
+    Column("started_at", DateTime(timezone=True), nullable=False),
+    Column("finished_at", DateTime(timezone=True)),
+)
+
+rejected_rows = Table(
+    "rejected_rows",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("load_id", Integer, ForeignKey("load_log.id"), index=True, nullable=False),
+    Column("file", Text, nullable=False),
+    Column("line", Integer, nullable=False),
+    Column("column", Text),
+    Column("reason", Text, nullable=False),
+    Column("raw", Text),
+    Column("outcome", String(20), nullable=False, default="rejected"),  # rejected | value dropped
+)
+
+# What officers did about a child. Written only by people, never by a feed load, so reloads never lose it.
+actions = Table(
+    "actions",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("action", Text, nullable=False),
+    Column("note", Text),
+    Column("follow_up", Date),
+    Column("recorded_by", Text, nullable=False),
+    Column("recorded_at", DateTime(timezone=True), nullable=False),
+)
+
+# Confirmed matches (vsdash/aliases.py): a UPN a school sends that a person confirmed is a listed child.
+# Written only by people (the data-quality page), never by a feed load, so reloads never lose it.
+upn_aliases = Table(
+    "upn_aliases",
+    metadata,
+    Column("alias_upn", String(13), primary_key=True),   # the UPN the school sends
+    Column("upn", String(13)),                           # the list's UPN when confirmed (null: the list has none)
+    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("confirmed_by", Text, nullable=False),
+    Column("confirmed_at", DateTime(timezone=True), nullable=False),
+)
+
+
+@dataclass(frozen=True)
+class FeedTable:
+    """How one feed's rows land: the table, its key, and the key column that bounds a lookup."""
+
+    table: Table
+    key: tuple[str, ...]
+    scope: str
+
+
+FEED_TABLES: dict[str, FeedTable] = {
+    "schools": FeedTable(schools, ("urn",), "urn"),
+    "children": FeedTable(children, ("la_child_id",), "la_child_id"),
+    "allocations": FeedTable(allocations, ("la_child_id",), "la_child_id"),
+    "cohort_episodes": FeedTable(cohort_episodes, ("la_child_id", "cohort", "start_date"), "la_child_id"),
+    "attendance": FeedTable(attendance, ("upn", "date", "urn"), "date"),
+    "suspensions": FeedTable(suspensions, ("upn", "urn", "start_date", "category"), "start_date"),
+}
+
+
+def main_table(kind: str) -> str:
+    """The table whose rows a feed's counts describe."""
+    return {"children": "cohort_episodes"}.get(kind, kind)
+
+
+def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+    """WAL lets the dashboard read while a load writes."""
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.execute("PRAGMA foreign_keys=ON")
+    # A year of marks is a few hundred MB: a larger page cache and memory-mapped reads keep the
+    # per-child key order cheap to insert into and fast to scan.
+    cursor.execute("PRAGMA cache_size=-262144")
+    cursor.execute("PRAGMA mmap_size=1073741824")
+    cursor.execute("PRAGMA temp_store=MEMORY")
+    cursor.execute("PRAGMA wal_autocheckpoint=10000")
+    cursor.close()
+
+
+def make_engine(url: str) -> Engine:
+    """An engine for any SQLAlchemy URL; SQLite files get their folder and WAL mode."""
+    if url.startswith("sqlite:///") and ":memory:" not in url:
+        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url)
+    if engine.dialect.name == "sqlite":
+        event.listen(engine, "connect", _sqlite_pragmas)
+    return engine

@@ -1,0 +1,73 @@
+"""The week summary's upkeep: made anew when the code table changes, refreshed for the weeks a load touches."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import timedelta
+
+import polars as pl
+from sqlalchemy import func, select
+from sqlalchemy.engine import Connection, Engine
+
+from vsdash import weeks as weeks_mod
+from vsdash.config import Config
+from vsdash.frames import MARKS_SCHEMA, conform
+from vsdash.store.rows import days, write
+from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
+
+REBUILD_WEEKS = 8     # weeks of marks summarised at a time when the week summary is made anew
+FEW_CHILDREN = 2_000  # a load touching fewer children re-reads just their rows to refresh the summary
+
+
+class WeekUpkeep:
+    """Keeps `attendance_weeks` true to `attendance` (mixed into `Store`)."""
+
+    engine: Engine
+
+    def ensure_weeks(self, cfg: Config) -> bool:
+        """Work the week summary out again if it was made under other code categories (or before it
+        existed); True when it was."""
+        with self.engine.begin() as conn:
+            return self._ensure_weeks(conn, cfg)
+
+    def _ensure_weeks(self, conn: Connection, cfg: Config) -> bool:
+        """The summary made anew, in this transaction, when its fingerprint is not the configuration's."""
+        fingerprint = _weeks_fingerprint(cfg)
+        stored = conn.execute(select(store_meta.c.value).where(store_meta.c.key == "weeks")).scalar()
+        if stored == fingerprint:
+            return False
+        attendance_weeks.drop(conn, checkfirst=True)  # derived data: made anew, in its current shape
+        attendance_weeks.create(conn)
+        first, last = conn.execute(select(func.min(attendance.c.date), func.max(attendance.c.date))).one()
+        week = weeks_mod.monday(first) if first else None
+        while week is not None and week <= last:
+            end = week + timedelta(weeks=REBUILD_WEEKS) - timedelta(days=1)
+            write(conn, attendance_weeks, ["upn", "week_start"], weeks_mod.summarise(days(conn, week, end), cfg))
+            week = end + timedelta(days=1)
+        conn.execute(store_meta.delete().where(store_meta.c.key == "weeks"))
+        conn.execute(store_meta.insert().values(key="weeks", value=fingerprint))
+        return True
+
+    def _weeks_with(self, conn: Connection, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+        """The summary rows of the children and weeks a batch of marks touches, as they will be once it is
+        written: the stored rows of those weeks, the batch replacing any it corrects."""
+        if batch.is_empty():
+            return conform(None, weeks_mod.WEEKS_SCHEMA)
+        keys = batch.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
+        upns = keys["upn"].unique()
+        first, last = keys["week_start"].min(), keys["week_start"].max() + timedelta(days=6)
+        # A day's feed touches everyone in one week: read the week. A school's corrected term touches
+        # few children over many weeks: read just them. A backfill finds little stored.
+        stored = days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
+        key = list(FEED_TABLES["attendance"].key)
+        marks = pl.concat([stored.join(upns.to_frame(), on="upn", how="semi").join(batch, on=key, how="anti"),
+                           batch.select(list(MARKS_SCHEMA))])
+        return weeks_mod.summarise(marks, cfg).join(keys, on=["upn", "week_start"], how="semi")
+
+
+def _weeks_fingerprint(cfg: Config) -> str:
+    """What the week summary depends on: each code's category, the part-time code and the summary's shape."""
+    facts = {"codes": sorted(cfg.code_category.items()), "part_time": weeks_mod.PART_TIME_CODE,
+             "columns": list(weeks_mod.WEEKS_SCHEMA)}
+    return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
