@@ -252,8 +252,7 @@ def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_facts)
     assert metric(at, "Confirmed matches") == "1"
     assert metric(at, "Suggested matches") == f"{sample_facts['suggested'] - 1:,}"
     assert any("Confirmed 1 match" in s.value for s in at.success)
-    from vsdash.aliases import aliases_frame
-    assert aliases_frame(Store(db_url))["confirmed_by"].to_list() == ["D. Manager"]
+    assert Store(db_url).aliases_frame()["confirmed_by"].to_list() == ["D. Manager"]
 
 
 def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, tmp_path):

@@ -150,7 +150,7 @@ def test_the_report_has_a_headed_sheet_per_exception_type(cfg, matching):
     sections = quality.exceptions_report(matching, quality.explain_rejects(pl.DataFrame(), pl.DataFrame()),
                                          pl.DataFrame(schema={"upn": pl.String}), CONFIRMED)
     book = load_workbook(io.BytesIO(quality.report_xlsx(sections, cfg, date(2026, 2, 13))))
-    assert book.sheetnames == ["Suggested matches", "No attendance found", "Unknown pupils", "UPN format errors",
+    assert book.sheetnames == ["Suggested matches", "No attendance found", "Unknown pupils", "UPN format errors", "Identity conflicts",
                                "School disagreements", "Confirmed matches"]
     sheet = book["Unknown pupils"]
     assert sheet["A1"].value.endswith("exceptions report for social care")

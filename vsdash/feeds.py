@@ -504,7 +504,7 @@ def validate_children(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.Da
     latest = good.sort("start_date", "_line").unique("la_child_id", keep="last", maintain_order=True)
     tables = {
         "children": latest.select("la_child_id", "upn", "first_name", "last_name", "dob", "gender", "ehcp",
-                                  "responsible_la", "year_group"),
+                                  "responsible_la", "year_group", "_line"),  # the line: for identity conflicts
         "allocations": latest.select("la_child_id", "social_worker", "team", "locality"),
         "cohort_episodes": good.select("la_child_id", "cohort", "start_date", "end_date"),
     }

@@ -32,7 +32,10 @@ class IngestResult:
         if self.status == "failed":
             return f"{self.file}: failed: {self.message}"
         c = self.counts
-        return f"{self.file}: {self.kind}: loaded {c.rows_loaded}, replaced {c.rows_replaced}, rejected {c.rows_rejected}"
+        line = f"{self.file}: {self.kind}: loaded {c.rows_loaded}, replaced {c.rows_replaced}, rejected {c.rows_rejected}"
+        if c.rows_flagged:
+            line += f"; {c.rows_flagged} with an identity conflict to check (see the data-quality page)"
+        return line
 
 
 def ingest_file(store: Store, path: Path, cfg: Config, kind: str | None = None) -> IngestResult:

@@ -12,7 +12,7 @@ from datetime import date
 
 import polars as pl
 
-from vsdash import export, metrics
+from vsdash import export, identity, metrics
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
 from vsdash.frames import Frames
@@ -161,6 +161,7 @@ def _child_status(children: pl.DataFrame, per_upn: pl.DataFrame, confirmed: pl.D
 
 # First matching pattern names the problem; the full reason stays beside it.
 PROBLEMS: list[tuple[str, str]] = [
+    (rf"^{identity.CONFLICT}", "Identity conflict"),
     (r"^UPN .*(characters|check letter|is not a letter)", "UPN format error"),
     (r"is not an attendance code", "Unknown attendance code"),
     (r"is not a date", "Date not understood"),
@@ -246,6 +247,10 @@ def exceptions_report(matching: Matching, explained_rejects: pl.DataFrame, disag
                 "these children missing from the list, or is a UPN wrong?", matching.unknown_pupils),
         Section("UPN format errors", "UPNs that are not valid (wrong length or check letter), as sent in the feeds.",
                 upn_format_errors(explained_rejects)),
+        Section("Identity conflicts", "Children whose UPN, name or date of birth changed between lists, or who "
+                "share a UPN with another child: please check which record is right.",
+                explained_rejects.filter(pl.col("outcome") == identity.FLAGGED)
+                .select("file", "line", "column", "reason", "raw")),
         Section("School disagreements", "Pupils marked at two schools on the same day with no dual registration (D).",
                 disagreements),
         Section("Confirmed matches", "UPNs confirmed by the virtual school as the same child: please update the "

@@ -7,10 +7,20 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
 
+from vsdash import identity
 from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
+from vsdash.frames import CHILDREN_SCHEMA, conform
 from vsdash.store.rows import now, write
-from vsdash.store.schema import FEED_TABLES, FeedTable, attendance_weeks, load_log, main_table, rejected_rows
+from vsdash.store.schema import (
+    FEED_TABLES,
+    FeedTable,
+    attendance_weeks,
+    children,
+    load_log,
+    main_table,
+    rejected_rows,
+)
 from vsdash.store.weekly import WeekUpkeep
 
 
@@ -22,6 +32,7 @@ class LoadCounts:
     rows_loaded: int = 0
     rows_replaced: int = 0
     rows_rejected: int = 0
+    rows_flagged: int = 0        # loaded, with an identity conflict for a person to check
 
 
 class Loading(WeekUpkeep):
@@ -61,6 +72,9 @@ class Loading(WeekUpkeep):
         started = now()
         counts = [LoadCounts(rows_read=f.rows_read, rows_rejected=_count_rejected_lines(f.rejects)) for f in feeds]
         with self.engine.begin() as conn:
+            all_rejects = _with_identity_conflicts(conn, feeds)
+            for c, r in zip(counts, all_rejects):
+                c.rows_flagged = r.filter(pl.col("outcome") == identity.FLAGGED)["line"].n_unique()
             ids = [int(conn.execute(load_log.insert().values(
                 file=f.file, kind=f.kind, sha256=f.sha256, status="loaded", rows_read=f.rows_read, started_at=started,
             )).inserted_primary_key[0]) for f in feeds]
@@ -80,7 +94,7 @@ class Loading(WeekUpkeep):
                         counts[i].rows_loaded = f.tables[name].height
                         counts[i].rows_replaced = replaced.get(i, 0)
             rejects = [r.with_columns(load_id=pl.lit(load_id), file=pl.lit(f.file))
-                       for f, load_id in zip(feeds, ids) if (r := f.rejects).height]
+                       for f, r, load_id in zip(feeds, all_rejects, ids) if r.height]
             if rejects:
                 conn.execute(rejected_rows.insert(), pl.concat(rejects).to_dicts())
             for load_id, c in zip(ids, counts):
@@ -97,6 +111,22 @@ class Loading(WeekUpkeep):
             return 0
         with self.engine.connect() as conn:
             return _existing_keys(conn, FEED_TABLES[main_table(kind)], main).height
+
+
+def _with_identity_conflicts(conn: Connection, feeds: list[ParsedFeed]) -> list[pl.DataFrame]:
+    """Each file's rejects, a children list's with its identity conflicts against the stored children."""
+    if not any("children" in f.tables for f in feeds):
+        return [f.rejects for f in feeds]
+    stored = read_children_identity(conn)
+    return [pl.concat([f.rejects, identity.conflicts(f.tables["children"], stored)]) if "children" in f.tables
+            else f.rejects for f in feeds]
+
+
+def read_children_identity(conn: Connection) -> pl.DataFrame:
+    """Who each stored child is: the identity a new list is checked against."""
+    rows = conn.execute(select(*[children.c[k] for k in identity.IDENTITY])).all()
+    frame = pl.DataFrame(rows, schema=list(identity.IDENTITY), orient="row", infer_schema_length=None) if rows else None
+    return conform(frame, {k: CHILDREN_SCHEMA[k] for k in identity.IDENTITY})
 
 
 def _upsert(conn: Connection, target: FeedTable, frame: pl.DataFrame, latest: pl.DataFrame) -> dict[int, int]:
