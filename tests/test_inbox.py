@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from vsdash import cli
+from vsdash import cli, ingest
 from vsdash.access import AccessDenied, DataAccess
 from vsdash.identifiers import with_check_letter
 from vsdash.inbox import Inbox, Settling, is_temporary, preview_file
@@ -177,3 +177,51 @@ def test_only_the_admin_may_upload(store, cfg):
     admin = DataAccess(store, cfg, role="admin")
     assert admin.preview_upload("a.csv", data).rows_to_load == 1
     assert admin.load_upload("a.csv", data).summary() == "a.csv: attendance: loaded 1, replaced 0, rejected 0"
+
+
+# ---- bad input never costs a good file ---------------------------------------------------------------
+
+def parse_failing_for(monkeypatch, name: str, exc: Exception) -> None:
+    """vsdash.ingest.parse raises `exc` for one file name (as a strict cast did on non-ASCII digits)."""
+    real = ingest.parse
+
+    def parse(path, cfg, kind=None):
+        if Path(path).name == name:
+            raise exc
+        return real(path, cfg, kind)
+
+    monkeypatch.setattr(ingest, "parse", parse)
+
+
+def test_a_file_whose_parse_raises_fails_alone_and_its_batch_still_loads(store, cfg, write, monkeypatch):
+    paths = [write(f"attendance_{n}.csv", HEADER + rows(2, start=2 * n)) for n in range(3)]
+    parse_failing_for(monkeypatch, "attendance_1.csv", ValueError("could not convert '١٢٣٤٥٦' to int"))
+    results = list(ingest.ingest_files(store, paths, cfg))
+    assert [r.status for r in results] == ["loaded", "failed", "loaded"]
+    assert results[1].message.startswith("an unexpected problem (ValueError: could not convert")
+    assert store.table_counts()["attendance"] == 4
+    log = store.load_log_frame().sort("id")
+    assert log.select("file", "status").rows() == [("attendance_0.csv", "loaded"), ("attendance_1.csv", "failed"),
+                                                    ("attendance_2.csv", "loaded")]
+    assert log["message"][1] == results[1].message
+
+
+def test_a_batch_whose_write_fails_fails_its_files_and_the_next_batch_loads(store, cfg, write, monkeypatch):
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 1)                   # each 3-row file is a batch of its own
+    paths = [write(f"attendance_{n}.csv", HEADER + rows(3, start=3 * n)) for n in range(2)]
+    real, calls = store.load_feeds, []
+
+    def load_feeds(feeds, cfg):
+        calls.append([f.file for f in feeds])
+        if len(calls) == 1:
+            raise RuntimeError("the connection dropped mid-write")
+        return real(feeds, cfg)
+
+    monkeypatch.setattr(store, "load_feeds", load_feeds)
+    results = list(ingest.ingest_files(store, paths, cfg))
+    assert calls == [["attendance_0.csv"], ["attendance_1.csv"]]
+    assert [r.status for r in results] == ["failed", "loaded"]
+    assert results[0].message.startswith("an unexpected problem (RuntimeError: the connection dropped mid-write)")
+    assert store.table_counts()["attendance"] == 3
+    assert store.load_log_frame().sort("id").select("file", "status").rows() == [
+        ("attendance_0.csv", "failed"), ("attendance_1.csv", "loaded")]
