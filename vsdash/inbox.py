@@ -23,7 +23,7 @@ import polars as pl
 from vsdash.config import Config
 from vsdash.failures import explain
 from vsdash.feeds import FeedError, file_sha256, parse
-from vsdash.ingest import FEED_SUFFIXES, IngestResult, ingest_file, ingest_order
+from vsdash.ingest import FEED_SUFFIXES, IngestResult, ingest_file, ingest_order, load_rank
 from vsdash.store import LoadCounts, Store, _main_table
 
 log = logging.getLogger(__name__)
@@ -356,18 +356,18 @@ def preview_file(store: Store, path: Path, cfg: Config) -> Preview:
 UNSAFE_NAME = re.compile(r'[\x00-\x1f/\\:*?"<>|]')
 
 
-def upload_names(names: list[str]) -> list[str]:
-    """A safe, distinct file name for each upload, in the same order.
+def upload_names(names: list[str]) -> dict[str, int]:
+    """A safe, distinct file name for each upload, with the upload's position, in the order they must load.
 
     The name becomes a temporary file and the load log's entry: a separator or a leading dot could point
     outside the temporary folder, and two uploads called `attendance.csv` must both load (the second as
-    `attendance (2).csv`), not one silently replace the other.
+    `attendance (2).csv`, and after the first, as chosen), not one silently replace the other.
     """
-    out: list[str] = []
-    for name in names:
-        safe = UNSAFE_NAME.sub("_", name).strip().lstrip(".")[-200:] or "upload.csv"
+    out: dict[str, int] = {}
+    for i in sorted(range(len(names)), key=lambda i: load_rank(names[i])):
+        safe = UNSAFE_NAME.sub("_", names[i]).strip().lstrip(".")[-200:] or "upload.csv"
         n, unique = 2, safe
         while unique.lower() in {o.lower() for o in out}:
             unique, n = _numbered(safe, n), n + 1
-        out.append(unique)
+        out[unique] = i
     return out

@@ -143,13 +143,16 @@ def _week(feed: ParsedFeed) -> date | None:
     return latest - timedelta(days=latest.weekday())
 
 
+def load_rank(name: str) -> tuple[int, str]:
+    """Where a file comes in the load order: reference data, children, marks, suspensions; then by name."""
+    rank = {"schools": 0, "children": 1, "suspensions": 3}
+    name = name.lower()
+    return next((r for word, r in rank.items() if word in name), 2), name
+
+
 def ingest_order(paths: list[Path]) -> list[Path]:
     """Reference data first, then the children, then marks and suspensions, each in name order."""
-    rank = {"schools": 0, "children": 1, "suspensions": 3}
-    def key(p: Path) -> tuple[int, str]:
-        stem = p.name.lower()
-        return next((r for word, r in rank.items() if word in stem), 2), stem
-    return sorted(paths, key=key)
+    return sorted(paths, key=lambda p: load_rank(p.name))
 
 
 def feed_files(folder: Path) -> list[Path]:
