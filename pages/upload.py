@@ -1,13 +1,11 @@
 """Upload feed files: see what each would load, reject and replace, then confirm to load it (admin only)."""
 
-from pathlib import Path
-
 import polars as pl
 import streamlit as st
 
 from vsdash import quality, ui
 from vsdash.access import AccessDenied
-from vsdash.ingest import ingest_order
+from vsdash.inbox import upload_names
 
 shell = ui.shell()
 access = shell.access
@@ -19,8 +17,13 @@ except AccessDenied as exc:
     st.stop()
 
 if done := st.session_state.pop("upload_results", None):
-    st.success("Loaded. Every page now shows the new data.")
-    st.code("\n".join(done), language=None)
+    failed = [line for line, status in done if status == "failed"]
+    if failed:
+        st.warning(f"{len(failed)} of {len(done)} file(s) could not be loaded; the reasons are below. "
+                   "The others loaded, and every page now shows their data.")
+    else:
+        st.success("Loaded. Every page now shows the new data.")
+    st.code("\n".join(line for line, _ in done), language=None)
 
 round_ = st.session_state.get("upload_round", 0)
 uploads = st.file_uploader("Feed files: attendance, children, suspensions or schools (CSV, CSV.GZ or XLSX)",
@@ -29,18 +32,21 @@ if not uploads:
     st.info("Choose one or more files. Each is checked first: nothing is loaded until you confirm.")
     st.stop()
 
-by_name = {u.name: u for u in uploads}
-order = [p.name for p in ingest_order([Path(name) for name in by_name])]
+# Each upload is its own entry, under a name that is safe for a file and distinct from the others'.
+files = {name: uploads[i] for name, i in upload_names([u.name for u in uploads]).items()}   # in load order
 bar = st.progress(0.0, text="Checking the files")
 previews = []
-for n, name in enumerate(order, start=1):
-    bar.progress((n - 1) / len(order), text=f"Checking {name} ({n}/{len(order)})")
-    previews.append(access.preview_upload(name, by_name[name].getvalue()))
+for n, name in enumerate(files, start=1):
+    bar.progress((n - 1) / len(files), text=f"Checking {name} ({n}/{len(files)})")
+    previews.append(access.preview_upload(name, files[name].getvalue()))
 bar.empty()
 
 for preview in previews:
     with st.container(border=True):
         st.subheader(preview.file)
+        if (sent := files[preview.file].name) != preview.file:
+            st.caption(f"Uploaded as “{sent}”: renamed because another file had the same name or the name "
+                       "held characters a file name cannot have.")
         if preview.error:
             st.error(f"This file cannot be loaded: {preview.error}")
             continue
@@ -62,11 +68,12 @@ for preview in previews:
 loadable = [p.file for p in previews if not p.error]
 if st.button(f"Confirm and load {len(loadable)} file(s)", type="primary", key="confirm_upload", disabled=not loadable):
     bar = st.progress(0.0, text="Loading")
-    lines = []
+    results = []
     for n, name in enumerate(loadable, start=1):
         bar.progress((n - 1) / len(loadable), text=f"Loading {name} ({n}/{len(loadable)})")
-        lines.append(access.load_upload(name, by_name[name].getvalue()).summary())
+        result = access.load_upload(name, files[name].getvalue())
+        results.append((result.summary(), result.status))
     bar.progress(1.0, text="Done")
-    st.session_state["upload_results"] = lines
+    st.session_state["upload_results"] = results
     st.session_state["upload_round"] = round_ + 1   # a fresh, empty uploader
     st.rerun()

@@ -2,17 +2,21 @@
 
 from __future__ import annotations
 
+import gzip
+import sqlite3
 import threading
 import time
 from pathlib import Path
 
 import pytest
 
-from vsdash import cli
+from vsdash import cli, ingest
+from vsdash import inbox as inbox_module
 from vsdash.access import AccessDenied, DataAccess
 from vsdash.identifiers import with_check_letter
 from vsdash.inbox import Inbox, Settling, is_temporary, preview_file
 from vsdash.ingest import ingest_file
+from vsdash.store import Store
 
 UPNS = [with_check_letter(f"8931234250{n:02d}") for n in range(1, 40)]
 HEADER = "UPN,URN,Date,AM,PM\n"
@@ -177,3 +181,166 @@ def test_only_the_admin_may_upload(store, cfg):
     admin = DataAccess(store, cfg, role="admin")
     assert admin.preview_upload("a.csv", data).rows_to_load == 1
     assert admin.load_upload("a.csv", data).summary() == "a.csv: attendance: loaded 1, replaced 0, rejected 0"
+
+
+# ---- bad input never costs a good file ---------------------------------------------------------------
+
+def parse_failing_for(monkeypatch, name: str, exc: Exception) -> None:
+    """vsdash.ingest.parse raises `exc` for one file name (as a strict cast did on non-ASCII digits)."""
+    real = ingest.parse
+
+    def parse(path, cfg, kind=None):
+        if Path(path).name == name:
+            raise exc
+        return real(path, cfg, kind)
+
+    monkeypatch.setattr(ingest, "parse", parse)
+
+
+def test_a_file_whose_parse_raises_fails_alone_and_its_batch_still_loads(store, cfg, write, monkeypatch):
+    paths = [write(f"attendance_{n}.csv", HEADER + rows(2, start=2 * n)) for n in range(3)]
+    parse_failing_for(monkeypatch, "attendance_1.csv", ValueError("could not convert '١٢٣٤٥٦' to int"))
+    results = list(ingest.ingest_files(store, paths, cfg))
+    assert [r.status for r in results] == ["loaded", "failed", "loaded"]
+    assert results[1].message.startswith("an unexpected problem (ValueError: could not convert")
+    assert store.table_counts()["attendance"] == 4
+    log = store.load_log_frame().sort("id")
+    assert log.select("file", "status").rows() == [("attendance_0.csv", "loaded"), ("attendance_1.csv", "failed"),
+                                                    ("attendance_2.csv", "loaded")]
+    assert log["message"][1] == results[1].message
+
+
+def test_a_batch_whose_write_fails_fails_its_files_and_the_next_batch_loads(store, cfg, write, monkeypatch):
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 1)                   # each 3-row file is a batch of its own
+    paths = [write(f"attendance_{n}.csv", HEADER + rows(3, start=3 * n)) for n in range(2)]
+    real, calls = store.load_feeds, []
+
+    def load_feeds(feeds, cfg):
+        calls.append([f.file for f in feeds])
+        if len(calls) == 1:
+            raise RuntimeError("the connection dropped mid-write")
+        return real(feeds, cfg)
+
+    monkeypatch.setattr(store, "load_feeds", load_feeds)
+    results = list(ingest.ingest_files(store, paths, cfg))
+    assert calls == [["attendance_0.csv"], ["attendance_1.csv"]]
+    assert [r.status for r in results] == ["failed", "loaded"]
+    assert results[0].message.startswith("an unexpected problem (RuntimeError: the connection dropped mid-write)")
+    assert store.table_counts()["attendance"] == 3
+    assert store.load_log_frame().sort("id").select("file", "status").rows() == [
+        ("attendance_0.csv", "failed"), ("attendance_1.csv", "loaded")]
+
+
+# ---- the watcher keeps going --------------------------------------------------------------------------
+
+def wait_for(condition, seconds: float = 20) -> bool:
+    """Poll until `condition()` holds or the time is up."""
+    deadline = time.time() + seconds
+    while not condition() and time.time() < deadline:
+        time.sleep(0.05)
+    return condition()
+
+
+def test_a_file_that_raises_goes_to_failed_and_the_next_file_loads(inbox, store, monkeypatch):
+    parse_failing_for(monkeypatch, "attendance_1.csv", ValueError("invalid literal for int() with base 10: '١٢'"))
+    (inbox.folder / "attendance_1.csv").write_text(HEADER + rows(2))
+    (inbox.folder / "attendance_2.csv").write_text(HEADER + rows(3, start=2))
+    results = inbox.run_once()
+    assert [r.status for r in results] == ["failed", "loaded"]
+    assert names(inbox.folder / "failed") == ["attendance_1.csv", "attendance_1.csv.reason.txt"]
+    reason = (inbox.folder / "failed" / "attendance_1.csv.reason.txt").read_text(encoding="utf-8")
+    assert reason.startswith("an unexpected problem (ValueError: invalid literal") and reason.count("\n") == 1
+    assert names(inbox.folder / "processed") == ["attendance_2.csv"]
+    assert store.table_counts()["attendance"] == 3
+
+
+def test_a_locked_database_does_not_stop_the_watcher_and_the_file_loads_once_released(cfg, tmp_path):
+    db = tmp_path / "locked.db"
+    store = Store(f"sqlite:///{db}?timeout=0.1")                   # a short busy wait keeps the test quick
+    lines: list[str] = []
+    inbox = Inbox(tmp_path / "inbox", store, cfg, settle=0.1, report=lines.append, retry_delays=(0.2,) * 50)
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")                               # another program is writing
+    stop = threading.Event()
+    watcher = threading.Thread(target=inbox.watch, kwargs={"stop": stop})
+    watcher.start()
+    try:
+        (inbox.folder / "attendance.csv").write_text(HEADER + rows(4))
+        assert wait_for(lambda: any("not loaded yet: the database is busy" in line for line in lines))
+        assert (inbox.folder / "attendance.csv").exists() and watcher.is_alive()
+        holder.execute("ROLLBACK")
+        assert wait_for(lambda: (inbox.folder / "processed" / "attendance.csv").exists())
+    finally:
+        stop.set()
+        watcher.join(timeout=10)
+        holder.close()
+    assert store.table_counts()["attendance"] == 4
+    assert store.load_log_frame().select("file", "status").rows() == [("attendance.csv", "loaded")]
+    assert "attendance.csv: attendance: loaded 4, replaced 0, rejected 0" in lines
+    store.dispose()
+
+
+def test_a_database_that_stays_locked_fails_the_file_after_its_retries(cfg, tmp_path):
+    db = tmp_path / "locked.db"
+    store = Store(f"sqlite:///{db}?timeout=0.05")
+    inbox = Inbox(tmp_path / "inbox", store, cfg, settle=0.05, report=lambda line: None, retry_delays=(0.05, 0.1))
+    (inbox.folder / "attendance.csv").write_text(HEADER + rows(1))
+    holder = sqlite3.connect(db, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")
+    try:
+        results = inbox.run_once()
+    finally:
+        holder.close()
+    assert [r.status for r in results] == ["failed"]
+    reason = (inbox.folder / "failed" / "attendance.csv.reason.txt").read_text()
+    assert reason.startswith("the database is busy") and "move the file back into the inbox" in reason
+    store.dispose()
+
+
+def test_a_truncated_gzip_is_still_being_written_and_loads_once_complete(inbox, store):
+    data = gzip.compress((HEADER + rows(5)).encode())
+    path = inbox.folder / "attendance.csv.gz"
+    path.write_bytes(data[: len(data) // 2])                     # the copy has paused half way
+    lines: list[str] = []
+    inbox.report, inbox.retry_delays = lines.append, (0.2,) * 50
+    runner = threading.Thread(target=lambda: lines.extend(r.summary() for r in inbox.run_once()))
+    runner.start()
+    assert wait_for(lambda: any("the gzip file ends early" in line for line in lines))
+    path.write_bytes(data)                                       # the copy finishes
+    runner.join(timeout=30)
+    assert "attendance.csv.gz: attendance: loaded 5, replaced 0, rejected 0" in lines
+    assert store.load_log_frame().select("file", "status").rows() == [("attendance.csv.gz", "loaded")]
+
+
+def test_a_file_held_shut_by_its_writer_is_taken_once_it_opens(inbox, store, monkeypatch):
+    path = inbox.folder / "attendance.csv"
+    path.write_text(HEADER + rows(2))
+    held = [3]                                                   # a Windows writer on a share: the open fails
+    real = inbox_module.readable_whole
+
+    def readable_whole(p):
+        if held[0]:
+            held[0] -= 1
+            raise PermissionError(13, "Permission denied", str(p))
+        return real(p)
+
+    monkeypatch.setattr(inbox_module, "readable_whole", readable_whole)
+    inbox.retry_delays = (0.05,) * 10
+    assert [r.status for r in inbox.run_once()] == ["loaded"] and held == [0]
+    assert store.table_counts()["attendance"] == 2
+
+
+def test_a_file_that_grows_while_it_is_read_is_not_whole(tmp_path, monkeypatch):
+    path = tmp_path / "attendance.csv"
+    path.write_text(HEADER + rows(3))
+    assert inbox_module.readable_whole(path)
+    real_open = Path.open
+
+    def open_and_grow(self, *args, **kwargs):
+        handle = real_open(self, *args, **kwargs)
+        with real_open(self, "a") as writer:                      # the writer adds a row as we read
+            writer.write(rows(1, start=5))
+        return handle
+
+    monkeypatch.setattr(Path, "open", open_and_grow)
+    assert not inbox_module.readable_whole(path)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import argparse
+import logging
+import os
 import sys
 from datetime import date
 from pathlib import Path
@@ -10,14 +12,20 @@ from typing import Sequence
 
 import polars as pl
 
-from vsdash import metrics
+from vsdash import export, failures, metrics
 from vsdash.access import DataAccess
 from vsdash.config import Config, ConfigError, load_config
-from vsdash.export import write_table
 from vsdash.feeds import KINDS
+from vsdash.filters import Filters
 from vsdash.inbox import SETTLE_SECONDS, Inbox, progress_line
 from vsdash.ingest import feed_files, ingest_files
 from vsdash.store import Store
+
+log = logging.getLogger(__name__)
+
+
+class UsageError(Exception):
+    """A command given something it cannot use (an argument, a path): one line, exit 2."""
 
 
 def _date(text: str) -> date:
@@ -28,9 +36,9 @@ def _date(text: str) -> date:
         raise argparse.ArgumentTypeError(f"{text!r} is not a date in the form YYYY-MM-DD") from None
 
 
-def _open(args: argparse.Namespace) -> tuple[Config, Store]:
+def _open(args: argparse.Namespace, cfg: Config | None = None) -> tuple[Config, Store]:
     """Configuration and store for a command; --db wins over the configuration."""
-    cfg = load_config(args.config)
+    cfg = cfg or load_config(args.config)
     return cfg, Store(args.db or cfg.database_url)
 
 
@@ -80,8 +88,7 @@ def cmd_watch(args: argparse.Namespace) -> int:
 def cmd_loads(args: argparse.Namespace) -> int:
     """Print the load log as CSV."""
     _cfg, store = _open(args)
-    frame = store.load_log_frame().drop("id")
-    sys.stdout.write(frame.write_csv())
+    sys.stdout.write(export.csv_text(store.load_log_frame().drop("id")))
     return 0
 
 
@@ -89,7 +96,7 @@ def cmd_rejected(args: argparse.Namespace) -> int:
     """Print rejected rows as CSV."""
     _cfg, store = _open(args)
     frame = store.rejected_frame(args.file).select("file", "line", "column", "reason", "raw", "outcome")
-    sys.stdout.write(frame.write_csv())
+    sys.stdout.write(export.csv_text(frame))
     return 0
 
 
@@ -101,27 +108,41 @@ METRICS_COLUMNS = [
 ]
 
 
+def output_path(out: str, default_name: str) -> Path:
+    """Where --out writes: a .csv or .xlsx file in a folder that exists, or an existing folder (the file is
+    then named by the selection and as-at date). Checked before any work, so a typo costs nothing."""
+    path = Path(out)
+    if path.is_dir():
+        return path / default_name
+    if path.suffix.lower() not in export.SUFFIXES:
+        raise UsageError(f"--out {out}: name a .csv or .xlsx file, or an existing folder")
+    if not path.parent.is_dir():
+        raise UsageError(f"--out {out}: the folder {path.parent} does not exist; create it first or choose another")
+    return path
+
+
 def cmd_metrics(args: argparse.Namespace) -> int:
     """Per-child figures for a window, as CSV on stdout or a CSV/XLSX file."""
-    cfg, store = _open(args)
-    if args.cohort and args.cohort not in cfg.cohorts:
-        print(f"unknown cohort {args.cohort!r}; use one of {', '.join(cfg.cohorts)}", file=sys.stderr)
-        return 2
     if args.start and args.start > args.as_of:
-        print(f"--from {args.start} is after --as-of {args.as_of}", file=sys.stderr)
-        return 2
+        raise UsageError(f"--from {args.start} is after --as-of {args.as_of}")
+    cfg = load_config(args.config)
+    if args.cohort and args.cohort not in cfg.cohorts:
+        raise UsageError(f"unknown cohort {args.cohort!r}; use one of {', '.join(cfg.cohorts)}")
     window = metrics.window_for(cfg, args.as_of, args.start)
+    selection = export.selection_parts(Filters(as_of=window.as_of, start=window.start, cohort=args.cohort))
+    out = output_path(args.out, export.file_name("attendance_per_child", selection, ".csv")) if args.out else None
+    _, store = _open(args, cfg)
     access = DataAccess(store, cfg, role="admin")  # the command line is run by the data's administrator
     table = access.per_child(window, cohort=args.cohort).select(METRICS_COLUMNS).with_columns(
         pl.col("attendance_pct").round(1)
     ).sort("la_child_id")
     about = [f"{cfg.authority_name}: attendance per child",
              f"cohort {args.cohort or 'all children'}, from {window.start} to {window.as_of}"]
-    if args.out:
-        write_table(table, Path(args.out), about)
-        print(f"wrote {table.height} children to {args.out}")
+    if out:
+        export.write_table(table, out, about)
+        print(f"wrote {table.height} children to {out}")
     else:
-        sys.stdout.write(table.write_csv())
+        sys.stdout.write(export.csv_text(table))
     return 0
 
 
@@ -170,7 +191,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, dest="as_of", help="YYYY-MM-DD")
     p.add_argument("--from", type=_date, dest="start", help="window start (default: 1 September before --as-of)")
     p.add_argument("--cohort", help="only children in this cohort as at --as-of (e.g. CP)")
-    p.add_argument("--out", help="FILE.csv or FILE.xlsx (default: CSV on standard output)")
+    p.add_argument("--out", help="FILE.csv or FILE.xlsx, or a folder to write a CSV named by the cohort and dates "
+                                 "(default: CSV on standard output)")
     p.set_defaults(func=cmd_metrics)
 
     p = sub.add_parser("sample", parents=[common], help="write the synthetic sample authority's feed files")
@@ -185,10 +207,22 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Run one command; configuration mistakes print one clear line and exit 2."""
+    """Run one command. Whatever goes wrong is one line on standard error, never a traceback (that goes to
+    the log): exit 2 for a mistake in the command or the configuration, 1 for a failed operation, 130 for Ctrl+C."""
     args = build_parser().parse_args(argv)
+    log_file = failures.start_log()
     try:
         return int(args.func(args) or 0)
-    except ConfigError as exc:
-        print(f"configuration error: {exc}", file=sys.stderr)
+    except KeyboardInterrupt:
+        return 130
+    except (ConfigError, UsageError) as exc:
+        print(f"{'configuration error: ' if isinstance(exc, ConfigError) else ''}{exc}", file=sys.stderr)
         return 2
+    except BrokenPipeError:          # `vsdash loads | head`: the reader has all it wanted
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 1
+    except Exception as exc:
+        log.exception("vsdash %s stopped", args.command)
+        where = f"details in {log_file}" if log_file else "details could not be logged"
+        print(f"vsdash {args.command} stopped: {failures.explain(exc)} ({where})", file=sys.stderr)
+        return 2 if failures.is_setup_error(exc) else 1

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
+import logging
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
 from typing import Callable, Iterator
 
 from vsdash.config import PROJECT_ROOT, Config
+from vsdash.failures import explain, is_transient
 from vsdash.feeds import FeedError, ParsedFeed, file_sha256, parse
 from vsdash.store import LoadCounts, Store
+
+log = logging.getLogger(__name__)
 
 FEED_SUFFIXES = (".csv", ".csv.gz", ".xlsx")
 SAMPLE_DATA = PROJECT_ROOT / "sample_data"
@@ -24,6 +28,7 @@ class IngestResult:
     status: str                  # loaded | skipped | failed
     counts: LoadCounts
     message: str = ""
+    transient: bool = False      # failed for a reason that may pass (a busy database): worth trying again
 
     def summary(self) -> str:
         """One line per file: `loaded N, replaced N, rejected N`, or why nothing was loaded."""
@@ -38,29 +43,58 @@ class IngestResult:
         return line
 
 
-def ingest_file(store: Store, path: Path, cfg: Config, kind: str | None = None) -> IngestResult:
+def ingest_file(store: Store, path: Path, cfg: Config, kind: str | None = None, retrying: bool = False) -> IngestResult:
     """Load one file; a repeated file changes nothing and an unreadable one loads nothing."""
-    return next(ingest_files(store, [path], cfg, kind))
+    return next(ingest_files(store, [path], cfg, kind, retrying=retrying))
 
 
 # Rows held for one transaction when many files load together (about 20 days of a large authority).
 BATCH_ROWS = 600_000
 
 
+def _failed(store: Store, file: str, kind: str | None, sha: str | None, exc: Exception, retrying: bool = False,
+            note: str = "") -> IngestResult:
+    """A file that loads nothing: one sentence for people, the traceback in the log, a failed load-log line.
+
+    A failure that may pass by itself (a busy database) is not logged as failed while the caller will try
+    the file again (`retrying`, the inbox); its last attempt is.
+    """
+    message, transient = explain(exc) + note, is_transient(exc)
+    if isinstance(exc, FeedError):
+        log.warning("%s not loaded: %s", file, message)
+    else:
+        log.error("%s not loaded: %s", file, message, exc_info=exc)
+    if not (transient and retrying):
+        try:
+            store.record_failure(file, kind, sha, message)
+        except Exception:   # the database itself is the problem: the log and the caller still have the reason
+            log.exception("the failure of %s could not be written to the load log", file)
+    return IngestResult(file, kind, "failed", LoadCounts(), message, transient)
+
+
 def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None = None,
-                 progress: Callable[[int, int, str], None] | None = None) -> Iterator[IngestResult]:
+                 progress: Callable[[int, int, str], None] | None = None, retrying: bool = False) -> Iterator[IngestResult]:
     """Load files in order, one result per file in the same order.
 
     Consecutive readable files of one kind are written together, up to BATCH_ROWS rows per transaction:
     a year's backfill then costs a few large sorted writes instead of 190 scattered ones. Each file
     still gets its own load-log line, counts and rejects, and later files replace earlier ones.
+    Bad input never costs a good file: a file that cannot be parsed fails alone, and a batch whose write
+    fails fails its own files while the next batches still load.
     """
     pending: list[ParsedFeed] = []
     seen: set[str] = set()
 
     def flush() -> list[IngestResult]:
-        counts = store.load_feeds(pending, cfg) if pending else []
-        done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts)]
+        if not pending:
+            return []
+        try:
+            counts = store.load_feeds(pending, cfg)
+            done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts)]
+        except Exception as exc:
+            others = f" (written together with {len(pending) - 1} other file(s); none of them loaded)" if len(pending) > 1 else ""
+            seen.difference_update(f.sha256 for f in pending)
+            done = [_failed(store, f.file, f.kind, f.sha256, exc, retrying, others) for f in pending]
         pending.clear()
         return done
 
@@ -71,18 +105,18 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
             sha = file_sha256(path.read_bytes())
         except OSError as exc:
             yield from flush()
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {exc.strerror}")
-            continue
-        if sha in seen or store.already_loaded(sha):
-            yield from flush()
-            yield IngestResult(path.name, kind, "skipped", LoadCounts())
+            yield IngestResult(path.name, kind, "failed", LoadCounts(), f"cannot open the file: {explain(exc)}")
             continue
         try:
-            feed = parse(path, cfg, kind)
-        except FeedError as exc:
+            repeated = sha in seen or store.already_loaded(sha)
+            feed = None if repeated else parse(path, cfg, kind)
+        except Exception as exc:   # anything, not only FeedError: one file's surprise must not stop the others
             yield from flush()
-            store.record_failure(path.name, kind, sha, str(exc))
-            yield IngestResult(path.name, kind, "failed", LoadCounts(), str(exc))
+            yield _failed(store, path.name, kind, sha, exc, retrying)
+            continue
+        if feed is None:
+            yield from flush()
+            yield IngestResult(path.name, kind, "skipped", LoadCounts())
             continue
         if pending and _starts_batch(pending, feed):
             yield from flush()
@@ -112,13 +146,16 @@ def _week(feed: ParsedFeed) -> date | None:
     return latest - timedelta(days=latest.weekday())
 
 
+def load_rank(name: str) -> tuple[int, str]:
+    """Where a file comes in the load order: reference data, children, marks, suspensions; then by name."""
+    rank = {"schools": 0, "children": 1, "suspensions": 3}
+    name = name.lower()
+    return next((r for word, r in rank.items() if word in name), 2), name
+
+
 def ingest_order(paths: list[Path]) -> list[Path]:
     """Reference data first, then the children, then marks and suspensions, each in name order."""
-    rank = {"schools": 0, "children": 1, "suspensions": 3}
-    def key(p: Path) -> tuple[int, str]:
-        stem = p.name.lower()
-        return next((r for word, r in rank.items() if word in stem), 2), stem
-    return sorted(paths, key=key)
+    return sorted(paths, key=lambda p: load_rank(p.name))
 
 
 def feed_files(folder: Path) -> list[Path]:

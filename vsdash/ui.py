@@ -173,13 +173,23 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
             column.caption(f"National {national_year}: {card.national:.1f}%")
 
 
-def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str) -> None:
-    """CSV and XLSX buttons for exactly the table shown, with the selection written in the file."""
+def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str, selection: bool = True) -> None:
+    """CSV and XLSX buttons for exactly the table shown, the files named by the filter bar's selection and
+    as-at date (`selection=False` for a table the filters do not apply to); the XLSX has `about` above its table."""
+    # The filter bar's widgets are keyed by the Filters fields: its selection as this run drew it.
+    state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
+    parts: list[str] = []
+    if selection and state.get("as_of"):
+        try:
+            parts = export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
+        except FilterError:
+            pass        # a selection the filter bar itself refuses (and says so): the plain name will do
     # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Download CSV", lambda: export.csv_bytes(frame, about), f"{name}.csv", "text/csv",
-                         key=f"{key}_csv", on_click="ignore")
-    right.download_button("Download XLSX", lambda: export.xlsx_bytes(frame, about, sheet=name), f"{name}.xlsx",
+    left.download_button("Download CSV", lambda: export.csv_bytes(frame), export.file_name(name, parts, ".csv"),
+                         "text/csv", key=f"{key}_csv", on_click="ignore")
+    right.download_button("Download XLSX", lambda: export.xlsx_bytes(frame, about, sheet=name),
+                          export.file_name(name, parts, ".xlsx"),
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                           on_click="ignore")
 
