@@ -85,10 +85,11 @@ C1,{A},CP,2025-09-01,Jo,North 1,North
         return original(conn, target, frame, latest)
 
     monkeypatch.setattr(loading, "_upsert", failing)
-    with pytest.raises(RuntimeError):
-        ingest_file(store, path, cfg)
+    failed = ingest_file(store, path, cfg)
+    assert failed.status == "failed" and "disk full" in failed.message
     counts = store.table_counts()
-    assert counts["children"] == counts["allocations"] == counts["cohort_episodes"] == counts["load_log"] == 0
+    assert counts["children"] == counts["allocations"] == counts["cohort_episodes"] == 0
+    assert store.load_log_frame()["status"].to_list() == ["failed"]   # the failure is logged; nothing else was kept
     monkeypatch.setattr(loading, "_upsert", original)
     assert ingest_file(store, path, cfg).status == "loaded"   # not mistaken for "already loaded"
 
