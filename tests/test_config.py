@@ -9,7 +9,14 @@ import yaml
 
 from vsdash import views
 from vsdash.config import (
-    DEFAULT_CONFIG, PROJECT_ROOT, THRESHOLD_DEFAULTS, ConfigError, FeedRules, Thresholds, load_config, parse_config,
+    DEFAULT_CONFIG,
+    PROJECT_ROOT,
+    THRESHOLD_DEFAULTS,
+    ConfigError,
+    FeedRules,
+    Thresholds,
+    load_config,
+    parse_config,
 )
 
 

@@ -422,7 +422,8 @@ def parse_config(raw: Any, source: Path | None = None) -> Config:
         file = _READ_FILE.validate_python(raw)
     except ValidationError as exc:
         errors = exc.errors()
-        more = f" (and {len(errors) - 1} more {'mistake' if len(errors) == 2 else 'mistakes'})" if len(errors) > 1 else ""
+        others = len(errors) - 1
+        more = f" (and {others} more mistake{'s' if others > 1 else ''})" if others else ""
         raise ConfigError(_message(errors[0]) + more) from None
     url = _environment_url() or file.database.url
     month, day = file.academic_year_start
