@@ -1,5 +1,7 @@
 """About these figures: definitions, the codes table, national sources and caveats."""
 
+from dataclasses import asdict
+
 import polars as pl
 import streamlit as st
 
@@ -34,11 +36,11 @@ codes = pl.DataFrame({
 })
 st.dataframe(codes, hide_index=True, key="codes")
 st.subheader("National figures")
-bench = cfg.benchmarks.get("by_cohort") or {}
-rows = [{"cohort": cohort, "year": year, **values} for cohort, years in bench.items() for year, values in years.items()]
+rows = [{"cohort": cohort, "year": year, **asdict(values)}
+        for cohort, years in cfg.benchmarks.by_cohort.items() for year, values in years.items()]
 if rows:
     st.dataframe(pl.DataFrame(rows), hide_index=True, key="national")
-st.caption(f"Source: {cfg.benchmarks.get('source', 'not configured')}. National figures cover whole academic years; "
+st.caption(f"Source: {cfg.benchmarks.source}. National figures cover whole academic years; "
            "figures here are year to date, so early in the year they are not directly comparable.")
 st.subheader("Caveats")
 st.markdown("""

@@ -1,16 +1,26 @@
-"""Configuration: one YAML file, loaded once, validated with messages a data manager understands."""
+"""Configuration: one YAML file, loaded once, validated with messages a data manager understands.
+
+Each section of the file is a frozen pydantic dataclass that refuses keys it does not know, so every mistake
+comes back as one line naming its key path. `parse_config` turns a valid file into `Config`, the shape the
+rest of vsdash reads (codes looked up by code, suspension categories by spelling, the database URL resolved).
+"""
 
 from __future__ import annotations
 
+import dataclasses
 import os
 import re
-from dataclasses import dataclass, field, fields
-from datetime import date
+from dataclasses import dataclass
+from datetime import date, datetime
+from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
-from typing import Any
+from typing import Annotated, Any, Callable
 
 import yaml
+from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, model_validator
+from pydantic.dataclasses import dataclass as section
+from pydantic_core import ArgsKwargs
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "vsdash.yaml"
@@ -18,30 +28,316 @@ DEFAULT_CONFIG = PROJECT_ROOT / "config" / "vsdash.yaml"
 # The attendance-code categories, in the order that makes "possible" and "present" range tests.
 CODE_CATEGORIES = ("present", "approved_activity", "authorised", "unauthorised", "not_possible")
 SUSPENSION_CATEGORIES = ("suspension", "permanent_exclusion", "lunchtime")
-
+DEFAULT_DATABASE_URL = "sqlite:///var/vsdash.db"
+# SQLAlchemy's URL rule, "dialect[+driver]://...", checked here because only the store imports SQLAlchemy.
+DATABASE_URL_PATTERN = re.compile(r"[a-z][a-z0-9_+]*://")
+SECTION = ConfigDict(extra="forbid")  # every section refuses a key it does not know
 
 
 class ConfigError(ValueError):
     """A configuration mistake, worded for the person who edits the YAML file."""
 
+    def __init__(self, message: str, *, in_file: bool = True):
+        super().__init__(message)
+        self.in_file = in_file  # False: the mistake is in the environment, so the file is not named
 
-@dataclass(frozen=True)
-class Thresholds:
+
+class _Mistake(ValueError):
+    """A mistake found by one of the checks below: what is wrong, and where below the value checked."""
+
+    def __init__(self, what: str, *path: str):
+        super().__init__(what)
+        self.what, self.path = what, path
+
+
+def _found(value: Any) -> str:
+    """A value as the message quotes it: short, and a date as the file writes it."""
+    text = value.isoformat() if isinstance(value, date) else repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
+def _unknown(word: str, key: Any, known: list[str]) -> str:
+    """`unknown key 'x' (did you mean y?)`, or the keys there are when nothing is close."""
+    close = get_close_matches(str(key), known, n=1)
+    words = word[:-1] + "ies" if word.endswith("y") else word + "s"
+    hint = f" (did you mean {close[0]}?)" if close else f"; the {words} are {', '.join(known)}"
+    return f"unknown {word} {_found(key)}{hint}"
+
+
+# ---- the kinds of value a file holds, each with the words its mistake is reported in ----------------------
+
+def _kind(check: Callable[[Any], Any], expected: str) -> Any:
+    """A value type checked by `check` (None when the value is wrong), reported as `expected ..., found ...`."""
+    def validate(value: Any) -> Any:
+        out = check(value)
+        if out is None:
+            raise _Mistake(f"expected {expected}, found {_found(value)}")
+        return out
+    return PlainValidator(validate)
+
+
+def _whole_number(low: int, high: int | None = None) -> Any:
+    """A whole number from `low` (to `high`); YAML's true/false are not numbers."""
+    words = f"a whole number between {low} and {high}" if high else f"a whole number of {low} or more"
+    def check(v: Any) -> int | None:
+        ok = isinstance(v, int) and not isinstance(v, bool) and low <= v and (high is None or v <= high)
+        return v if ok else None
+    return Annotated[int, _kind(check, words)]
+
+
+def _matching(pattern: str, expected: str, numbers: bool = False) -> Any:
+    """Text matching `pattern` in full (a whole number too when `numbers`: YAML reads 893 as a number)."""
+    def check(v: Any) -> str | None:
+        if numbers and isinstance(v, int) and not isinstance(v, bool):
+            v = str(v)
+        return v if isinstance(v, str) and re.fullmatch(pattern, v) else None
+    return Annotated[str, _kind(check, expected)]
+
+
+def _month_day(v: Any) -> tuple[int, int] | None:
+    """MM-DD as (month, day), when it is a day of the year."""
+    m = isinstance(v, str) and re.fullmatch(r"([0-9]{2})-([0-9]{2})", v)
+    if not m:
+        return None
+    try:
+        date(2001, int(m[1]), int(m[2]))  # 2001: a year start of 29 February is refused
+    except ValueError:
+        return None
+    return int(m[1]), int(m[2])
+
+
+def _calendar_date(v: Any) -> date | None:
+    """A YYYY-MM-DD date, quoted (text) or not (YAML reads it as a date)."""
+    if isinstance(v, date) and not isinstance(v, datetime):
+        return v
+    try:
+        return date.fromisoformat(v) if isinstance(v, str) and re.fullmatch(r"[0-9]{4}-[0-9]{2}-[0-9]{2}", v) else None
+    except ValueError:
+        return None
+
+
+def _academic_year(v: Any) -> str | None:
+    """2023/24: two consecutive years, as DfE publications write them."""
+    m = isinstance(v, str) and re.fullmatch(r"([0-9]{4})/([0-9]{2})", v)
+    return v if m and (int(m[1]) + 1) % 100 == int(m[2]) else None
+
+
+def _percentage(v: Any) -> float | None:
+    """A percentage figure, 0 to 100."""
+    ok = isinstance(v, (int, float)) and not isinstance(v, bool) and 0 <= v <= 100
+    return float(v) if ok else None
+
+
+Count = _whole_number(0)
+Positive = _whole_number(1)
+Percent = _whole_number(1, 100)
+Text = Annotated[str, _kind(lambda v: v.strip() if isinstance(v, str) and v.strip() else None, "text")]
+# DfE register codes are one or two characters (C1, Y7, /); YAML may read a digit code as a number.
+Code = _matching(r"\S{1,2}", "a code of one or two characters", numbers=True)
+LaCode = _matching(r"[0-9]{3}", "the 3-digit DfE LA number such as 886", numbers=True)
+DATABASE_URL_WORDS = "a database URL such as sqlite:///var/vsdash.db or postgresql+psycopg://user@host/vsdash"
+DatabaseUrl = _matching(DATABASE_URL_PATTERN.pattern + r".*", DATABASE_URL_WORDS)
+MonthDay = Annotated[tuple[int, int], _kind(_month_day, "MM-DD such as 09-01")]
+CalendarDate = Annotated[date, _kind(_calendar_date, "a date written YYYY-MM-DD such as 2025-12-22")]
+AcademicYear = Annotated[str, _kind(_academic_year, "an academic year written like 2023/24")]
+Percentage = Annotated[float, _kind(_percentage, "a percentage between 0 and 100 such as 8.3")]
+
+
+def _empty_by_default(f: dataclasses.Field) -> bool:
+    """A section or list that is empty unless the file fills it, so `localities:` with nothing after it is
+    the same as leaving it out (a single value left empty is still a mistake)."""
+    return f.default_factory is not dataclasses.MISSING or isinstance(f.default, _KnownKeys) or f.default == ()
+
+
+class _KnownKeys:
+    """Refuses, before anything else, a key the section does not have (naming the closest one), and a single
+    value where a section of keys belongs. An empty section (`thresholds:` and nothing under it) keeps its
+    defaults."""
+
+    KEY_WORD = "key"
+
+    @model_validator(mode="before")
+    @classmethod
+    def _known_keys(cls, data: Any) -> Any:
+        fields = {f.name: f for f in dataclasses.fields(cls)}  # type: ignore[arg-type]
+        if data is None:
+            return {}
+        if isinstance(data, dict):
+            for key in data:
+                if key not in fields:
+                    raise _Mistake(_unknown(cls.KEY_WORD, key, list(fields)))
+            return {k: v for k, v in data.items() if v is not None or not _empty_by_default(fields[k])}
+        if isinstance(data, (cls, ArgsKwargs)):  # built in code (Thresholds(...)), not read from the file
+            return data
+        keys = [name + ":" for name in fields]
+        listed = ", ".join(keys[:4]) + (", ..." if len(keys) > 4 else "")
+        hint = f"; write {keys[0]} {_found(data)} on the next line, indented" if len(keys) == 1 else ""
+        raise _Mistake(f"expected a section of keys ({listed}), found {_found(data)}{hint}")
+
+
+# ---- sections the rest of vsdash reads as they are -------------------------------------------------------
+
+@section(frozen=True, config=SECTION)
+class Thresholds(_KnownKeys):
     """Triage and flag thresholds; defaults follow DfE guidance."""
 
-    persistent_absence_pct: int = 10
-    severe_absence_pct: int = 50
-    drift_weeks: int = 4
-    drift_points: int = 10
-    consecutive_unauthorised_days: int = 10
-    not_seen_school_days: int = 5
-    recent_suspension_school_days: int = 20
-    new_to_cohort_school_days: int = 20
-    ever6_years: int = 6
-    silent_school_days: int = 3
+    persistent_absence_pct: Percent = 10
+    severe_absence_pct: Percent = 50
+    drift_weeks: Count = 4
+    drift_points: Count = 10
+    consecutive_unauthorised_days: Count = 10
+    not_seen_school_days: Count = 5
+    recent_suspension_school_days: Count = 20
+    new_to_cohort_school_days: Count = 20
+    ever6_years: Count = 6
+    silent_school_days: Count = 3
 
 
-THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in fields(Thresholds)}
+THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in dataclasses.fields(Thresholds)}
+
+
+@section(frozen=True, config=SECTION)
+class FeedRules(_KnownKeys):
+    """What a feed row may plausibly hold."""
+
+    earliest_academic_years: Count = 10   # attendance before the academic year this many years back is rejected
+    suspension_future_days: Count = 30    # a suspension may start at most this many days ahead
+    max_field_chars: Positive = 10_000    # a longer cell rejects its row
+    max_uncompressed_mb: Positive = 2048  # a gzip file unpacking to more is refused
+    closure_dates: tuple[CalendarDate, ...] = ()  # authority-wide closure days
+
+
+@section(frozen=True, config=SECTION)
+class CohortFigures(_KnownKeys):
+    """One cohort's national figures for one year, in %."""
+
+    KEY_WORD = "figure"
+    overall_absence: Percentage
+    persistent_absence: Percentage
+    severe_absence: Percentage
+
+
+@section(frozen=True, config=SECTION)
+class AllPupilFigures(_KnownKeys):
+    """National figures for all pupils for one year, in %."""
+
+    KEY_WORD = "figure"
+    overall_absence: Percentage
+    severe_absence: Percentage
+    one_or_more_suspension: Percentage
+    permanent_exclusion: Percentage
+
+
+@section(frozen=True, config=SECTION)
+class Benchmarks(_KnownKeys):
+    """Published national figures: by cohort and academic year, and for all pupils by academic year."""
+
+    source: Text
+    by_cohort: dict[Text, dict[AcademicYear, CohortFigures]] = dataclasses.field(default_factory=dict)
+    all_pupils: dict[AcademicYear, AllPupilFigures] = dataclasses.field(default_factory=dict)
+
+
+NO_BENCHMARKS = Benchmarks(source="not configured")
+
+
+# ---- sections only the file has: parse_config turns them into Config's lookups ---------------------------
+
+@section(frozen=True, config=SECTION)
+class _Authority(_KnownKeys):
+    name: Text
+    la_code: LaCode
+
+
+@section(frozen=True, config=SECTION)
+class _Database(_KnownKeys):
+    url: DatabaseUrl = DEFAULT_DATABASE_URL
+
+
+@section(frozen=True, config=SECTION)
+class _AttendanceCodes(_KnownKeys):
+    KEY_WORD = "category"
+    present: tuple[Code, ...]
+    approved_activity: tuple[Code, ...]
+    authorised: tuple[Code, ...]
+    unauthorised: tuple[Code, ...]
+    not_possible: tuple[Code, ...]
+
+    @model_validator(mode="after")
+    def _one_category_each(self) -> _AttendanceCodes:
+        self.by_code()
+        return self
+
+    def by_code(self) -> dict[str, str]:
+        """Code -> category, in the order the file lists them; a code in two categories is refused."""
+        out: dict[str, str] = {}
+        for category in CODE_CATEGORIES:
+            for code in getattr(self, category):
+                if code in out:
+                    raise _Mistake(f"code {code!r} is already listed under {out[code]}; "
+                                   "each code belongs to exactly one category", category)
+                out[code] = category
+        return out
+
+
+@section(frozen=True, config=SECTION)
+class _SuspensionCategories(_KnownKeys):
+    KEY_WORD = "category"
+    suspension: tuple[Text, ...] | None = None
+    permanent_exclusion: tuple[Text, ...] | None = None
+    lunchtime: tuple[Text, ...] | None = None
+
+    @model_validator(mode="after")
+    def _one_category_each(self) -> _SuspensionCategories:
+        self.by_spelling()
+        return self
+
+    def by_spelling(self) -> dict[str, str]:
+        """Every accepted spelling (upper case) of a listed category, its own name included -> the category;
+        a spelling under two categories is refused."""
+        out: dict[str, str] = {}
+        for category in SUSPENSION_CATEGORIES:
+            spellings = getattr(self, category)
+            for spelling in [category, *spellings] if spellings is not None else []:
+                if out.setdefault(spelling.upper(), category) != category:
+                    raise _Mistake(f"{spelling!r} is already a spelling of {out[spelling.upper()]}; "
+                                   "each spelling belongs to one category", category)
+        return out
+
+
+@section(frozen=True, config=SECTION, kw_only=True)
+class _File(_KnownKeys):
+    """The configuration file as written, section by section in the file's order (its mistakes come in it)."""
+
+    KEY_WORD = "section"
+    authority: _Authority
+    database: _Database = _Database()
+    academic_year_start: MonthDay = (9, 1)
+    thresholds: Thresholds = Thresholds()
+    localities: tuple[Text, ...] = ()
+    cohorts: dict[Text, Text]
+    attendance_codes: _AttendanceCodes
+    attendance_code_meanings: dict[Code, Text] = dataclasses.field(default_factory=dict)
+    suspension_categories: _SuspensionCategories
+    suspension_reasons: dict[Text, Text] = dataclasses.field(default_factory=dict)
+    national_benchmarks: Benchmarks = NO_BENCHMARKS
+    feeds: FeedRules = FeedRules()
+
+    @model_validator(mode="after")
+    def _sections_agree(self) -> _File:
+        """What one section says about another: every code has a meaning, every benchmark cohort is a cohort."""
+        missing = [c for c in self.attendance_codes.by_code() if c not in self.attendance_code_meanings]
+        if missing:
+            listed = ", ".join(repr(c) for c in missing)
+            raise _Mistake(f"no meaning given for code{'s' if len(missing) > 1 else ''} {listed}; "
+                           f"add a line for each, such as {missing[0]}: \"what the code means\"",
+                           "attendance_code_meanings")
+        for cohort in self.national_benchmarks.by_cohort:
+            if cohort not in self.cohorts:
+                raise _Mistake(_unknown("cohort", cohort, list(self.cohorts)), "national_benchmarks", "by_cohort")
+        return self
+
+
+_READ_FILE = TypeAdapter(_File)
 
 
 @dataclass(frozen=True)
@@ -60,7 +356,8 @@ class Config:
     code_meaning: dict[str, str]
     suspension_category: dict[str, str]    # accepted spelling (upper case) -> category
     suspension_reasons: dict[str, str]
-    benchmarks: dict[str, Any] = field(default_factory=dict)
+    benchmarks: Benchmarks = NO_BENCHMARKS
+    feeds: FeedRules = FeedRules()
     source: Path | None = None
 
     def codes_in(self, category: str) -> list[str]:
@@ -73,90 +370,36 @@ class Config:
         return start if start <= as_of else date(as_of.year - 1, self.year_start_month, self.year_start_day)
 
 
-def _require(raw: dict, key: str, kind: type, where: str) -> Any:
-    """Fetch a required key, naming it in full when it is missing or of the wrong kind."""
-    if not isinstance(raw, dict) or key not in raw or raw[key] is None:
-        raise ConfigError(f"{where}{key}: missing; it is required")
-    value = raw[key]
-    if not isinstance(value, kind):
-        raise ConfigError(f"{where}{key}: expected {_kind_name(kind)}, found {value!r}")
-    return value
+def _message(error: dict[str, Any]) -> str:
+    """One validation error as `key.path: what is wrong`."""
+    mistake = (error.get("ctx") or {}).get("error")
+    path: list[str] = []
+    for part in error["loc"]:
+        if part == "[key]":      # a dict key that is wrong: the message quotes it, so the path stops above it
+            path.pop()
+        elif not isinstance(part, int):  # a list position: the message quotes the value found there
+            path.append(str(part))
+    if isinstance(mistake, _Mistake):
+        path += mistake.path
+        what = mistake.what
+    elif error["type"] == "missing":
+        what = "missing; it is required"
+    elif error["type"] in ("list_type", "tuple_type"):
+        what = f"expected a list, found {_found(error['input'])}"
+    elif error["type"] == "dict_type":
+        what = f"expected a section of keys, found {_found(error['input'])}"
+    else:  # not expected: every value above has its own words
+        what = f"{error['msg'][0].lower()}{error['msg'][1:]}, found {_found(error['input'])}"
+    return f"{'.'.join(path)}: {what}" if path else what
 
 
-def _kind_name(kind: type) -> str:
-    """Plain words for a YAML type."""
-    return {str: "text", dict: "a section of keys", list: "a list", int: "a whole number"}.get(kind, str(kind))
-
-
-def _parse_codes(raw: dict) -> dict[str, str]:
-    """Turn the category -> codes lists into code -> category, refusing overlaps and gaps."""
-    section = _require(raw, "attendance_codes", dict, "")
-    unknown = set(section) - set(CODE_CATEGORIES)
-    if unknown:
-        raise ConfigError(
-            f"attendance_codes: unknown categor{'y' if len(unknown) == 1 else 'ies'} {sorted(unknown)}; "
-            f"use {', '.join(CODE_CATEGORIES)}"
-        )
-    out: dict[str, str] = {}
-    for category in CODE_CATEGORIES:
-        codes = _require(section, category, list, "attendance_codes.")
-        for code in codes:
-            code = str(code)
-            if not re.fullmatch(r"\S{1,2}", code):
-                raise ConfigError(f"attendance_codes.{category}: {code!r} is not a code of one or two characters")
-            if code in out:
-                raise ConfigError(
-                    f"attendance_codes.{category}: code {code!r} is already listed under {out[code]}; "
-                    "each code belongs to exactly one category"
-                )
-            out[code] = category
-    return out
-
-
-def _parse_thresholds(raw: dict) -> Thresholds:
-    """Read thresholds, keeping defaults for keys left out."""
-    section = raw.get("thresholds") or {}
-    if not isinstance(section, dict):
-        raise ConfigError(f"thresholds: expected a section of keys, found {section!r}")
-    unknown = set(section) - set(THRESHOLD_DEFAULTS)
-    if unknown:
-        raise ConfigError(f"thresholds: unknown key(s) {sorted(unknown)}; known keys are {sorted(THRESHOLD_DEFAULTS)}")
-    values = {**THRESHOLD_DEFAULTS}
-    for key, value in section.items():
-        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
-            raise ConfigError(f"thresholds.{key}: expected a whole number of 0 or more, found {value!r}")
-        values[key] = value
-    for key in ("persistent_absence_pct", "severe_absence_pct"):
-        if not 0 < values[key] <= 100:
-            raise ConfigError(f"thresholds.{key}: must be between 1 and 100, found {values[key]}")
-    return Thresholds(**values)
-
-
-def _parse_year_start(raw: dict) -> tuple[int, int]:
-    """Read academic_year_start as MM-DD."""
-    text = str(raw.get("academic_year_start", "09-01"))
-    m = re.fullmatch(r"(\d{2})-(\d{2})", text)
-    try:
-        if not m:
-            raise ValueError
-        date(2001, int(m[1]), int(m[2]))
-    except ValueError:
-        raise ConfigError(f"academic_year_start: expected MM-DD such as 09-01, found {text!r}") from None
-    return int(m[1]), int(m[2])
-
-
-def _parse_suspension_categories(raw: dict) -> dict[str, str]:
-    """Map every accepted spelling of a suspension category to its canonical name."""
-    section = _require(raw, "suspension_categories", dict, "")
-    out: dict[str, str] = {}
-    for category, spellings in section.items():
-        if category not in SUSPENSION_CATEGORIES:
-            raise ConfigError(f"suspension_categories: unknown category {category!r}; use {', '.join(SUSPENSION_CATEGORIES)}")
-        if not isinstance(spellings, list):
-            raise ConfigError(f"suspension_categories.{category}: expected a list of accepted spellings")
-        for s in [category, *spellings]:
-            out[str(s).strip().upper()] = category
-    return out
+def _environment_url() -> str | None:
+    """VSDASH_DATABASE_URL, which overrides the file's database.url, checked the same way."""
+    url = os.environ.get("VSDASH_DATABASE_URL")
+    if url and not DATABASE_URL_PATTERN.match(url):
+        raise ConfigError(f"VSDASH_DATABASE_URL (environment variable): expected {DATABASE_URL_WORDS}, "
+                          f"found {_found(url)}", in_file=False)
+    return url or None
 
 
 def resolve_database_url(url: str) -> str:
@@ -170,44 +413,46 @@ def resolve_database_url(url: str) -> str:
 
 def parse_config(raw: Any, source: Path | None = None) -> Config:
     """Validate a parsed YAML document and build the Config."""
+    if raw is None:
+        raise ConfigError("the file is empty; it needs at least authority:, cohorts:, attendance_codes: and "
+                          "suspension_categories:")
     if not isinstance(raw, dict):
-        raise ConfigError("the configuration file must be a section of keys (authority:, database:, ...)")
-    authority = _require(raw, "authority", dict, "")
-    name = _require(authority, "name", str, "authority.")
-    la_code = str(authority.get("la_code", ""))
-    if not re.fullmatch(r"\d{3}", la_code):
-        raise ConfigError(f"authority.la_code: expected the 3-digit DfE LA number such as 886, found {la_code!r}")
-    database = raw.get("database") or {}
-    url = os.environ.get("VSDASH_DATABASE_URL") or database.get("url") or "sqlite:///var/vsdash.db"
-    year_month, year_day = _parse_year_start(raw)
-    localities = raw.get("localities") or []
-    if not isinstance(localities, list):
-        raise ConfigError("localities: expected a list of locality names")
-    cohorts = _require(raw, "cohorts", dict, "")
-    codes = _parse_codes(raw)
-    meanings = {str(k): str(v) for k, v in (raw.get("attendance_code_meanings") or {}).items()}
-    missing_meaning = [c for c in codes if c not in meanings]
-    if missing_meaning:
-        raise ConfigError(f"attendance_code_meanings: no meaning given for code(s) {missing_meaning}")
-    reasons = raw.get("suspension_reasons") or {}
-    if not isinstance(reasons, dict):
-        raise ConfigError("suspension_reasons: expected code: description pairs")
+        raise ConfigError(f"expected sections of keys (authority:, database:, ...), found {_found(raw)}")
+    try:
+        file = _READ_FILE.validate_python(raw)
+    except ValidationError as exc:
+        errors = exc.errors()
+        others = len(errors) - 1
+        more = f" (and {others} more mistake{'s' if others > 1 else ''})" if others else ""
+        raise ConfigError(_message(errors[0]) + more) from None
+    url = _environment_url() or file.database.url
+    month, day = file.academic_year_start
     return Config(
-        authority_name=name,
-        la_code=la_code,
-        database_url=resolve_database_url(str(url)),
-        year_start_month=year_month,
-        year_start_day=year_day,
-        thresholds=_parse_thresholds(raw),
-        localities=tuple(str(x) for x in localities),
-        cohorts={str(k): str(v) for k, v in cohorts.items()},
-        code_category=codes,
-        code_meaning=meanings,
-        suspension_category=_parse_suspension_categories(raw),
-        suspension_reasons={str(k).upper(): str(v) for k, v in reasons.items()},
-        benchmarks=raw.get("national_benchmarks") or {},
+        authority_name=file.authority.name,
+        la_code=file.authority.la_code,
+        database_url=resolve_database_url(url),
+        year_start_month=month,
+        year_start_day=day,
+        thresholds=file.thresholds,
+        localities=file.localities,
+        cohorts=dict(file.cohorts),
+        code_category=file.attendance_codes.by_code(),
+        code_meaning=dict(file.attendance_code_meanings),
+        suspension_category=file.suspension_categories.by_spelling(),
+        suspension_reasons={k.upper(): v for k, v in file.suspension_reasons.items()},
+        benchmarks=file.national_benchmarks,
+        feeds=file.feeds,
         source=source,
     )
+
+
+def _shown(path: Path) -> str:
+    """A file's name as the person typed it or, for the default, from the project folder."""
+    if path.is_absolute():
+        for base in (Path.cwd(), PROJECT_ROOT):
+            if path.is_relative_to(base):
+                return str(path.relative_to(base))
+    return str(path)
 
 
 def load_config(path: str | Path | None = None) -> Config:
@@ -216,15 +461,20 @@ def load_config(path: str | Path | None = None) -> Config:
     try:
         text = chosen.read_text(encoding="utf-8")
     except OSError as exc:
-        raise ConfigError(f"cannot read the configuration file {chosen}: {exc.strerror}") from None
+        raise ConfigError(f"cannot read the configuration file {_shown(chosen)}: {exc.strerror}") from None
     try:
         raw = yaml.safe_load(text)
     except yaml.YAMLError as exc:
-        raise ConfigError(f"{chosen} is not valid YAML: {exc}") from None
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        problem = getattr(exc, "problem", None) or str(exc).splitlines()[0]
+        raise ConfigError(f"{_shown(chosen)} is not valid YAML: {where}{problem}") from None
     try:
         return parse_config(raw, chosen)
     except ConfigError as exc:
-        raise ConfigError(f"{chosen}: {exc}") from None
+        if not exc.in_file:
+            raise
+        raise ConfigError(f"{_shown(chosen)}: {exc}") from None
 
 
 @lru_cache(maxsize=8)

@@ -190,15 +190,15 @@ class Overview:
 
 def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float], str | None]:
     """The latest national attendance figures for a cohort as card keys, and their year."""
-    years = (cfg.benchmarks.get("by_cohort") or {}).get(cohort or "", {})
+    years = cfg.benchmarks.by_cohort.get(cohort or "", {})
     if not years:
         return {}, None
-    year = max(years)
+    year = max(years)  # 2024/25 after 2023/24: the configuration refuses any other way of writing a year
     row = years[year]
     return {
-        "attendance_pct": round(100 - row["overall_absence"], 1),  # attendance = 100 - overall absence
-        "persistent_absence_rate": row["persistent_absence"],
-        "severe_absence_rate": row["severe_absence"],
+        "attendance_pct": round(100 - row.overall_absence, 1),  # attendance = 100 - overall absence
+        "persistent_absence_rate": row.persistent_absence,
+        "severe_absence_rate": row.severe_absence,
     }, year
 
 
@@ -221,7 +221,7 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         window=window,
         last_month=before.as_of,
         cards=cards,
-        national_source=cfg.benchmarks.get("source") if national else None,
+        national_source=cfg.benchmarks.source if national else None,
         national_year=year,
         weekly=weekly,
         by_locality=metrics.aggregate(now_children, ["locality"]),
