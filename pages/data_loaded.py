@@ -93,7 +93,7 @@ with schools_tab:
     st.caption("Out-of-area schools are shaded: their data is the hardest to get.")
     ui.downloads(shown, "school_freshness", [f"{cfg.authority_name}: freshness by school",
                                              f"data as at {as_at}", f"silent = no marks for {silent_days}+ school days"],
-                 key="dl_freshness")
+                 key="dl_freshness", selection=False)
 
 # ---- matching and the exceptions report -------------------------------------------------------------------
 with matching_tab:
@@ -163,7 +163,7 @@ with loads_tab:
         st.info("No files have been loaded yet. Load feeds on the Upload page or with `python -m vsdash ingest FILE...`.")
     else:
         st.dataframe(log.drop("sha256"), hide_index=True, key="load_log")
-        ui.downloads(log.drop("sha256"), "load_log", [f"{cfg.authority_name}: load log"], key="dl_load_log")
+        ui.downloads(log.drop("sha256"), "load_log", [f"{cfg.authority_name}: load log"], key="dl_load_log", selection=False)
 
     st.subheader("Rejected rows")
     try:
@@ -184,8 +184,9 @@ with loads_tab:
         chosen = rejected.filter(pl.col("file").is_in(files) if files else pl.lit(True),
                                  pl.col("problem").is_in(problems) if problems else pl.lit(True))
         st.caption(f"{chosen.height:,} of {rejected.height:,} rejected values. 'value dropped' means the row loaded "
-                   "without that value (for example a child without a usable UPN).")
+                   "without that value (for example a child without a usable UPN); 'flagged' means it loaded and a person "
+                   "should check it (an identity conflict).")
         st.dataframe(chosen, hide_index=True, key="rejected_rows", column_config=columns(chosen))
         ui.downloads(chosen, "rejected_rows", [f"{cfg.authority_name}: rejected rows",
                                                f"files: {', '.join(files) or 'all'}; problems: {', '.join(problems) or 'all'}"],
-                     key="dl_rejected")
+                     key="dl_rejected", selection=False)

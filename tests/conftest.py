@@ -14,6 +14,15 @@ POSTGRES_URL = os.environ.get("VSDASH_TEST_POSTGRES_URL")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
+@pytest.fixture(scope="session", autouse=True)
+def page_errors_raise():
+    """Pages show a one-line error box to users; in tests a page's exception must reach AppTest, as
+    `--client.showErrorDetails=full` makes it for a developer, so `at.exception` still catches a crash."""
+    from streamlit import config as st_config
+
+    st_config.set_option("client.showErrorDetails", "full")
+
+
 @pytest.fixture(scope="session")
 def cfg():
     """The project's own configuration file, as a user runs it."""

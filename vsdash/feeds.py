@@ -7,16 +7,20 @@ import gzip
 import hashlib
 import io
 import re
+import sys
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Callable
 
 import polars as pl
 
-from vsdash.config import Config
+from vsdash.config import Config, FeedRules
 from vsdash.geo import bng_to_latlon
-from vsdash.identifiers import upn_problem
+from vsdash.frames import MAX_LENGTH
+from vsdash.identifiers import LA_PATTERN, URN_PATTERN, upn_problem
+
+csv.field_size_limit(sys.maxsize)  # cells are capped by the configuration, per row
 
 KINDS = ("attendance", "children", "suspensions", "schools")
 
@@ -134,36 +138,79 @@ def file_sha256(data: bytes) -> str:
 
 # ---- reading ---------------------------------------------------------------------------------
 
-def read_raw(path: Path) -> RawFeed:
-    """Read a CSV (UTF-8 or Latin-1, optionally gzipped) or XLSX file into text cells."""
+def read_raw(path: Path, rules: FeedRules | None = None) -> RawFeed:
+    """Read a CSV (UTF-8, UTF-16 or Latin-1, optionally gzipped) or XLSX file into text cells; lines that cannot
+    be read (bad bytes, broken quoting, an overlong cell) are set aside as rejected rows, not the whole file."""
+    rules = rules or FeedRules()
     try:
         data = path.read_bytes()
     except OSError as exc:
         raise FeedError(f"cannot open the file: {exc.strerror}") from None
     sha = file_sha256(data)
     if data[:2] == b"\x1f\x8b":
-        try:
-            data = gzip.decompress(data)
-        except (OSError, EOFError) as exc:
-            raise FeedError(f"the gzip file is damaged: {exc}") from None
+        data = _gunzip(data, rules.max_uncompressed_mb)
     if data[:4] == b"PK\x03\x04":
-        rows = _xlsx_rows(data)
-    elif b"\x00" in data[:4096]:
+        return _to_raw_feed(path.name, sha, _xlsx_rows(data), [], pad=True)
+    text, bad_lines = _decode(data)
+    if "\x00" in text[:4096]:
         raise FeedError("this is not a CSV or XLSX file (it contains binary data)")
-    else:
-        text = _decode(data)
-        if '"' not in text and "," in text.split("\n", 1)[0]:
-            return _plain_csv_feed(path.name, sha, text)
-        rows = _csv_rows(text)
-    return _to_raw_feed(path.name, sha, rows)
+    unreadable = [_reject(line, f"line {line} holds bytes that are not UTF-8 text; save the file as UTF-8 "
+                                "(CSV UTF-8 in Excel) and send it again") for line in bad_lines]
+    if '"' not in text and "," in text.split("\n", 1)[0] and not _too_long(text, rules.max_field_chars):
+        return _plain_csv_feed(path.name, sha, text, unreadable)
+    rows, broken = _csv_rows(text, rules.max_field_chars)
+    return _to_raw_feed(path.name, sha, rows, unreadable + broken)
 
 
-def _decode(data: bytes) -> str:
-    """UTF-8 first (with or without BOM); GIAS extracts come as Latin-1."""
+def _gunzip(data: bytes, cap_mb: int) -> bytes:
+    """Unpack a gzip file in pieces, refusing one that unpacks to more than the cap (a 'gzip bomb')."""
+    cap = cap_mb * 1024 * 1024
+    out = io.BytesIO()
     try:
-        return data.decode("utf-8-sig")
+        with gzip.GzipFile(fileobj=io.BytesIO(data)) as stream:
+            while block := stream.read(1024 * 1024):
+                out.write(block)
+                if out.tell() > cap:
+                    raise FeedError(f"the gzip file unpacks to more than {cap_mb:,} MB; split it into smaller files")
+    except (OSError, EOFError) as exc:
+        raise FeedError(f"the gzip file is damaged or incomplete: {exc}") from None
+    return out.getvalue()
+
+
+def _reject(line: int, reason: str, raw: str | None = None) -> dict:
+    """One rejected row, in the shape the store keeps."""
+    return {"line": line, "column": None, "reason": reason, "raw": raw, "outcome": "rejected"}
+
+
+def _decode(data: bytes) -> tuple[str, list[int]]:
+    """The text and the lines whose bytes cannot be read. UTF-8 (with or without BOM) and UTF-16 (with BOM)
+    first; a file that is UTF-8 but for a few lines keeps its UTF-8 names and loses only those lines; a
+    file with no UTF-8 at all is Windows-1252 or Latin-1, as GIAS extracts come."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):
+        try:
+            return data.decode("utf-16"), []
+        except UnicodeDecodeError:
+            raise FeedError("the file says it is UTF-16 but is not; save it again as CSV UTF-8") from None
+    try:
+        return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
-        return data.decode("cp1252", errors="strict") if _is_cp1252(data) else data.decode("latin-1")
+        pass
+    lines = data.split(b"\n")
+    decoded, bad = [], []
+    for number, raw in enumerate(lines, start=1):
+        try:
+            decoded.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+        except UnicodeDecodeError:
+            decoded.append("")
+            bad.append(number)
+    if any(not raw.isascii() for number, raw in enumerate(lines, start=1) if number not in set(bad)):
+        return "\n".join(decoded), bad   # real UTF-8 text elsewhere: only the bad lines are lost
+    return (data.decode("cp1252") if _is_cp1252(data) else data.decode("latin-1")), []
+
+
+def _too_long(text: str, limit: int) -> bool:
+    """True when some line is longer than a cell may be (so the careful reader judges it)."""
+    return any(len(line) > limit for line in text.splitlines())
 
 
 def _is_cp1252(data: bytes) -> bool:
@@ -183,7 +230,7 @@ def _header(cells: list[str]) -> list[str]:
     return header
 
 
-def _plain_csv_feed(name: str, sha: str, text: str) -> RawFeed:
+def _plain_csv_feed(name: str, sha: str, text: str, unreadable: list[dict]) -> RawFeed:
     """A comma-separated file with no quoting: one row per line, split in polars (a day's 30,000 rows in
     milliseconds); anything quoted goes through the csv module instead."""
     lines = pl.DataFrame({"text": text.splitlines()}).with_row_index("_line", offset=1)
@@ -204,6 +251,7 @@ def _plain_csv_feed(name: str, sha: str, text: str) -> RawFeed:
         pl.format("the row has {} fields but the header has {}", pl.col("_fields"), pl.lit(width)).alias("reason"),
         pl.col("text").alias("raw"), pl.lit("rejected").alias("outcome"),
     ).rename({"_line": "line"})
+    short = pl.concat([short, pl.DataFrame(unreadable, schema=REJECT_SCHEMA)])
     good = body.filter(fits)
     names = header if len(set(header)) == width else [f"c{i}" for i in range(width)]
     frame = good.select(pl.col("text").str.split(",").list.to_struct(names).struct.unnest(), "_line")
@@ -212,22 +260,65 @@ def _plain_csv_feed(name: str, sha: str, text: str) -> RawFeed:
         source.filter(pl.col("_line").is_in(wanted)).iter_rows()))
 
 
-def _csv_rows(text: str) -> list[tuple[int, list[str]]]:
-    """Rows of a CSV with the line number each ends on; blank lines are skipped."""
+MAX_RECORD_LINES = 20  # a quoted cell may hold line breaks, but no real feed's cell runs to 20 lines
+
+
+def _csv_rows(text: str, max_chars: int) -> tuple[list[tuple[int, list[str]]], list[dict]]:
+    """Rows of a CSV with the line each starts on, and the lines that cannot be read as a row.
+
+    Strict parsing, one record at a time: a record with a stray or unclosed quote, or a cell longer than
+    `max_chars`, loses that line only and reading resumes at the next line, so one bad cell can never
+    swallow the rest of the file (Python's default reader silently does).
+    """
+    delimiter = _delimiter(text)
+    lines = text.splitlines(keepends=True)
+    rows: list[tuple[int, list[str]]] = []
+    rejects: list[dict] = []
+    width: int | None = None
+    i = 0
+    while i < len(lines):
+        start, chunk = i, lines[i]
+        i += 1
+        if not chunk.strip():
+            continue
+        while chunk.count('"') % 2 and i < len(lines) and i - start < MAX_RECORD_LINES and len(chunk) <= max_chars:
+            chunk += lines[i]
+            i += 1
+        cells, problem = _one_record(chunk, delimiter, max_chars)
+        if problem is None and i - start > 1 and width is not None and len(cells) != width:
+            problem = "a quote in this line is not closed, so the row runs into the next lines"
+        if problem is not None:
+            rejects.append(_reject(start + 1, problem, lines[start].rstrip("\r\n")[:1000]))
+            i = start + 1                 # judge the following lines on their own
+            continue
+        if width is None:
+            width = len(_header(cells))
+        rows.append((start + 1, cells))
+    return rows, rejects
+
+
+def _one_record(chunk: str, delimiter: str, max_chars: int) -> tuple[list[str], str | None]:
+    """One record's cells, or why it cannot be read."""
+    if '"' in chunk and chunk.count('"') % 2:
+        return [], "a quote (\") in this line is not closed; remove it or close it"
     try:
-        dialect = csv.Sniffer().sniff(text[:4096], delimiters=",;\t|")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    out: list[tuple[int, list[str]]] = []
-    try:
-        for row in reader:
-            if row and any(cell.strip() for cell in row):
-                out.append((reader.line_num, row))
+        records = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:
-        raise FeedError(f"the CSV cannot be read near line {reader.line_num}: {exc}") from None
-    return out
+        return [], f"the line cannot be read as CSV ({exc}); check its quotes"
+    if len(records) != 1:
+        return [], "the line cannot be read as one CSV row; check its quotes"
+    cells = records[0]
+    if any(len(cell) > max_chars for cell in cells):
+        return [], f"a cell is longer than {max_chars:,} characters; no feed column holds that much"
+    return cells, None
+
+
+def _delimiter(text: str) -> str:
+    """Comma, or the separator a spreadsheet set to another locale wrote."""
+    try:
+        return csv.Sniffer().sniff(text[:4096], delimiters=",;\t|").delimiter
+    except csv.Error:
+        return ","
 
 
 def _xlsx_cell(value: object) -> str:
@@ -244,38 +335,57 @@ def _xlsx_cell(value: object) -> str:
 
 
 def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """Rows of the first worksheet with their spreadsheet row numbers."""
+    """The rows of the worksheet that holds a feed, from its header row on, with spreadsheet row numbers:
+    a cover sheet or title rows above the header are passed over."""
     from openpyxl import load_workbook
 
     try:
         workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FeedError(f"the XLSX file cannot be opened: {exc}") from None
-    sheet = workbook.worksheets[0]
-    out = []
-    for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
-        cells = [_xlsx_cell(v) for v in values]
-        while cells and cells[-1] == "":
-            cells.pop()
-        if cells:
-            out.append((number, cells))
-    workbook.close()
-    return out
+    try:
+        for sheet in workbook.worksheets:
+            rows = []
+            for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
+                cells = [_xlsx_cell(v) for v in values]
+                while cells and cells[-1] == "":
+                    cells.pop()
+                if cells:
+                    rows.append((number, cells))
+            start = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(cells)), None)
+            if start is not None:
+                return rows[start:]
+    finally:
+        workbook.close()
+    raise FeedError("no sheet of this workbook has a recognisable header row; "
+                    f"expected {'; '.join(f'{k}: {HEADER_HELP[k]}' for k in KINDS)}")
 
 
-def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]]) -> RawFeed:
-    """Split header and body; rows with the wrong number of fields are set aside, not guessed at."""
+HEADER_SEARCH_ROWS = 20  # title rows a spreadsheet may carry above its header
+
+
+def _is_header(cells: list[str]) -> bool:
+    """A row that names every required column of some feed kind."""
+    header = _header(cells)
+    return any(all(c in map_columns(header, k) for c in REQUIRED[k]) for k in KINDS)
+
+
+def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]], unreadable: list[dict],
+                 pad: bool = False) -> RawFeed:
+    """Split header and body; rows with the wrong number of fields are set aside, not guessed at. A
+    spreadsheet leaves blank trailing cells out of a row (`pad`): those rows are filled out, not lost."""
     if not rows:
         raise FeedError("the file is empty")
     header = _header(rows[0][1])
     width = len(header)
-    good_lines, good_cells, short = [], [], []
+    good_lines, good_cells, short = [], [], list(unreadable)
     for line, cells in rows[1:]:
         if len(cells) > width and not any(c.strip() for c in cells[width:]):
             cells = cells[:width]
+        if pad and len(cells) < width:
+            cells = cells + [""] * (width - len(cells))
         if len(cells) != width:
-            short.append({"line": line, "column": None, "outcome": "rejected", "raw": _join(cells),
-                          "reason": f"the row has {len(cells)} fields but the header has {width}"})
+            short.append(_reject(line, f"the row has {len(cells)} fields but the header has {width}", _join(cells)))
             continue
         good_lines.append(line)
         good_cells.append(cells)
@@ -287,7 +397,7 @@ def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]]) -> RawF
     frame = frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
     cells = dict(zip(good_lines, good_cells))
     return RawFeed(name, sha, header, frame, pl.DataFrame(short, schema=REJECT_SCHEMA),
-                   lambda wanted: {line: _join(cells[line]) for line in wanted})
+                   lambda wanted: {line: _join(cells[line]) for line in wanted if line in cells})
 
 
 def _join(cells: list[str]) -> str:
@@ -322,9 +432,10 @@ def detect_kind(header: list[str]) -> str:
     raise FeedError(f"the header fits several feed kinds ({', '.join(fits)}); name one with --kind")
 
 
-def parse(path: Path, cfg: Config, kind: str | None = None) -> ParsedFeed:
-    """Read and validate one feed file; raises FeedError only when nothing in it can be used."""
-    raw = read_raw(path)
+def parse(path: Path, cfg: Config, kind: str | None = None, today: date | None = None) -> ParsedFeed:
+    """Read and validate one feed file; raises FeedError only when nothing in it can be used. `today` is the
+    date plausibility is judged against (a mark cannot be dated after it)."""
+    raw = read_raw(path, cfg.feeds)
     if len(set(raw.header)) != len(raw.header):
         dupes = sorted({h for h in raw.header if raw.header.count(h) > 1})
         raise FeedError(f"the header repeats column(s) {', '.join(dupes)}")
@@ -341,7 +452,9 @@ def parse(path: Path, cfg: Config, kind: str | None = None) -> ParsedFeed:
         *[pl.lit(None, dtype=pl.String).alias(c) for c in COLUMNS[kind] if c not in mapping],
         "_line",
     ).with_columns(pl.all().exclude("_line").replace("", None))
-    tables, rejects = VALIDATORS[kind](cells, cfg)
+    too_long = _apply_checks(cells, [_length_check(c, LABELS.get(c, c)) for c in mapping if c in MAX_LENGTH])
+    tables, rejects = VALIDATORS[kind](_split(cells, too_long), Rules(cfg, today or date.today()))
+    rejects = pl.concat([too_long, rejects])
     # Name the column as the file's own header does, so the data manager recognises it.
     quoted = raw.quote(rejects["line"].unique().to_list())
     rejects = rejects.with_columns(pl.col("column").replace(mapping),
@@ -355,11 +468,48 @@ def parse(path: Path, cfg: Config, kind: str | None = None) -> ParsedFeed:
 
 Check = tuple[str, pl.Expr]
 
+# Column names as a data manager reads them in a reason.
+LABELS = {"la_child_id": "LA Child ID", "upn": "UPN", "urn": "URN", "am": "AM", "pm": "PM", "cohort": "Cohort",
+          "first_name": "First Name", "last_name": "Last Name", "social_worker": "Social Worker", "team": "Team",
+          "locality": "Locality", "year_group": "Year Group", "gender": "Gender", "la_code": "LA (code)",
+          "la_name": "LA (name)", "name": "EstablishmentName", "phase": "PhaseOfEducation", "postcode": "Postcode",
+          "responsible_la": "Responsible LA", "category": "Category", "reason": "Reason", "reason_2": "Reason 2",
+          "reason_3": "Reason 3", "ehcp": "EHCP"}
+
+OLDEST_DOB_YEARS = 25   # a child on a virtual school's list is under 25 (care leavers' support ends at 25)
+
+
+@dataclass(frozen=True)
+class Rules:
+    """What the validators judge a row against: the configuration and the day it is."""
+
+    cfg: Config
+    today: date
+
+    @property
+    def earliest(self) -> date:
+        """The first day of the academic year `earliest_academic_years` before this one."""
+        start = self.cfg.year_start(self.today)
+        return start.replace(year=start.year - self.cfg.feeds.earliest_academic_years)
+
+
+def _length_check(column: str, label: str) -> Check:
+    """Reject a value longer than the store keeps (the store's columns are built from the same table)."""
+    limit = MAX_LENGTH[column]
+    return column, pl.when(pl.col(column).str.len_chars() > limit).then(
+        pl.format("{} has {} characters; at most {} are kept", pl.lit(label), pl.col(column).str.len_chars(),
+                  pl.lit(limit)))
+
+
+# Dates are YYYY-MM-DD or DD/MM/YYYY (feed rule), with a four-digit year: '17/09/25' is not the year 25.
+DATE_SHAPE = r"^(?:[0-9]{4}-[0-9]{2}-[0-9]{2}|[0-9]{1,2}/[0-9]{1,2}/[0-9]{4})$"
+
 
 def parse_date(column: str) -> pl.Expr:
-    """Dates as YYYY-MM-DD or DD/MM/YYYY (feed rule)."""
+    """Dates as YYYY-MM-DD or DD/MM/YYYY (feed rule); anything else is null."""
     text = pl.col(column)
-    return pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d/%m/%Y", strict=False))
+    day = pl.coalesce(text.str.to_date("%Y-%m-%d", strict=False), text.str.to_date("%d/%m/%Y", strict=False))
+    return pl.when(text.str.contains(DATE_SHAPE)).then(day)
 
 
 def _required(column: str, label: str) -> Check:
@@ -368,9 +518,39 @@ def _required(column: str, label: str) -> Check:
 
 
 def _date_check(column: str, label: str) -> Check:
-    """Reject a cell that is not a date in either accepted form."""
-    return column, pl.when(pl.col(column).is_not_null() & parse_date(column).is_null()).then(
-        pl.format("{} '{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", pl.lit(label), pl.col(column))
+    """Reject a cell that is not a date in either accepted form; a two-digit year is named as such."""
+    two_digit_year = pl.col(column).str.contains(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$")
+    return column, (
+        pl.when(pl.col(column).is_not_null() & two_digit_year).then(
+            pl.format("{} '{}' has a two-digit year; write the year in full (DD/MM/YYYY)", pl.lit(label), pl.col(column)))
+        .when(pl.col(column).is_not_null() & parse_date(column).is_null()).then(
+            pl.format("{} '{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", pl.lit(label), pl.col(column)))
+    )
+
+
+def _between_check(column: str, label: str, first: date, last: date, why: str) -> Check:
+    """Reject a date that cannot be true: after `last` or before `first` (`why` says what the bounds are)."""
+    day = parse_date(column)
+    return column, (
+        pl.when(day > last).then(pl.format("{} {} is after {}; {}", pl.lit(label), day.dt.strftime("%d/%m/%Y"),
+                                           pl.lit(f"{last:%d/%m/%Y}"), pl.lit(why)))
+        .when(day < first).then(pl.format("{} {} is before {}; {}", pl.lit(label), day.dt.strftime("%d/%m/%Y"),
+                                          pl.lit(f"{first:%d/%m/%Y}"), pl.lit(why)))
+    )
+
+
+def _school_day_check(rules: Rules) -> Check:
+    """Reject a mark on a weekend, or on a configured closure day with a code that counts as a session."""
+    day = parse_date("date")
+    possible = set(rules.cfg.code_category) - set(rules.cfg.codes_in("not_possible"))
+    counts = pl.col("am").is_in(sorted(possible)) | pl.col("pm").is_in(sorted(possible))
+    closures = [d.isoformat() for d in rules.cfg.feeds.closure_dates]
+    return "date", (
+        pl.when(day.dt.weekday() >= 6).then(
+            pl.format("Date {} is a {}, not a school day", day.dt.strftime("%d/%m/%Y"), day.dt.strftime("%A")))
+        .when(day.dt.strftime("%Y-%m-%d").is_in(closures) & counts).then(
+            pl.format("Date {} is a closure day in the configuration, but the row records a session",
+                      day.dt.strftime("%d/%m/%Y")))
     )
 
 
@@ -395,6 +575,21 @@ def _upn_check(frame: pl.DataFrame, column: str = "upn") -> Check:
     _UPNS_CHECKED.update(new)
     problems = {v: _UPN_PROBLEMS[v] for v in values.filter(values.is_in(pl.Series(list(_UPN_PROBLEMS), dtype=pl.String).implode())).to_list()}
     return column, pl.col(column).replace_strict(problems, default=None, return_dtype=pl.String)
+
+
+def _urn_check() -> Check:
+    """A school's URN: six ASCII digits (GIAS)."""
+    return _pattern_check("urn", URN_PATTERN, "URN '{}' is not a 6-digit school reference number")
+
+
+# NC year groups as social care writes them: nursery (N1, N2), reception (R) and years 0 to 14.
+YEAR_GROUP = r"R|N1|N2|[0-9]|1[0-4]"
+
+
+def _year_group() -> pl.Expr:
+    """'Year 7', 'Y7' and 'Reception' in the form the filter lists: '7', 'R'."""
+    text = pl.col("year_group").str.to_uppercase().str.replace(r"^(?:YEAR|YR|Y)\s*", "")
+    return pl.when(text == "RECEPTION").then(pl.lit("R")).otherwise(text).alias("year_group")
 
 
 def _in_set_check(column: str, allowed: set[str], label: str, hint: str) -> Check:
@@ -445,15 +640,19 @@ def _codes_upper(*columns: str) -> list[pl.Expr]:
     return [pl.col(c).str.to_uppercase() for c in columns]
 
 
-def validate_attendance(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
-    """Attendance: one row per child, school and day with AM and PM codes."""
+def validate_attendance(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Attendance: one row per child, school and day with AM and PM codes, on a school day that can be true."""
+    cfg = rules.cfg
     cells = cells.with_columns(*_codes_upper("upn", "am", "pm"))
     codes = set(cfg.code_category)
     hint = "is not an attendance code in the configuration"
     checks = [
         _required("upn", "UPN"), _upn_check(cells),
-        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("urn", "URN"), _urn_check(),
         _required("date", "Date"), _date_check("date", "Date"),
+        _between_check("date", "Date", rules.earliest, rules.today,
+                       f"attendance is taken from {cfg.feeds.earliest_academic_years} academic years ago up to today"),
+        _school_day_check(rules),
         _in_set_check("am", codes, "AM code", hint), _in_set_check("pm", codes, "PM code", hint),
         ("am", pl.when(pl.col("am").is_null() & pl.col("pm").is_null()).then(pl.lit("both AM and PM are empty"))),
     ]
@@ -470,9 +669,10 @@ def _bool_value(column: str) -> pl.Expr:
     return pl.when(upper.is_in(sorted(TRUE_WORDS))).then(True).when(upper.is_in(sorted(FALSE_WORDS))).then(False)
 
 
-def validate_children(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate_children(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Social-care list: one row per cohort episode; the child and allocation come from the latest episode."""
-    cells = cells.with_columns(*_codes_upper("upn", "cohort"))
+    cfg = rules.cfg
+    cells = cells.with_columns(*_codes_upper("upn", "cohort"), _year_group())
     checks = [
         _required("la_child_id", "LA Child ID"),
         _required("cohort", "Cohort"),
@@ -486,9 +686,12 @@ def validate_children(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.Da
     soft = [
         _upn_check(cells),
         _date_check("dob", "DOB"),
+        _between_check("dob", "DOB", rules.today.replace(year=rules.today.year - OLDEST_DOB_YEARS), rules.today,
+                       f"a child on the list is born in the last {OLDEST_DOB_YEARS} years"),
+        _pattern_check("year_group", YEAR_GROUP, "Year Group '{}' is not R, N1, N2 or a year from 0 to 14"),
         ("ehcp", pl.when(pl.col("ehcp").is_not_null() & _bool_value("ehcp").is_null()).then(
             pl.format("EHCP '{}' is not Yes/No", pl.col("ehcp")))),
-        _pattern_check("responsible_la", r"\d{3}", "Responsible LA '{}' is not a 3-digit LA number"),
+        _pattern_check("responsible_la", LA_PATTERN, "Responsible LA '{}' is not a 3-digit LA number"),
     ]
     dropped = _apply_checks(_split(cells, rejects), soft, outcome="value dropped")
     good = _split(cells, rejects)
@@ -511,22 +714,28 @@ def validate_children(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.Da
     return tables, pl.concat([rejects, dropped, repeats])
 
 
-def validate_suspensions(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate_suspensions(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """Suspensions and permanent exclusions; sessions may be empty only for a permanent exclusion."""
+    cfg = rules.cfg
     cells = cells.with_columns(*_codes_upper("upn", "category", "reason", "reason_2", "reason_3"))
     category = pl.col("category").replace_strict(cfg.suspension_category, default=None, return_dtype=pl.String)
     reasons = set(cfg.suspension_reasons)
     checks = [
         _required("upn", "UPN"), _upn_check(cells),
-        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("urn", "URN"), _urn_check(),
         _required("start_date", "Start Date"), _date_check("start_date", "Start Date"), _date_check("end_date", "End Date"),
+        _between_check("start_date", "Start Date", rules.earliest,
+                       rules.today + timedelta(days=cfg.feeds.suspension_future_days),
+                       f"a suspension is recorded at most {cfg.feeds.suspension_future_days} days ahead"),
+        ("end_date", pl.when(parse_date("end_date") < parse_date("start_date")).then(
+            pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date")))),
         _required("category", "Category"),
         ("category", pl.when(pl.col("category").is_not_null() & category.is_null()).then(
             pl.format("Category '{}' is not suspension or permanent_exclusion (or FIXD / PERM)", pl.col("category")))),
-        _pattern_check("sessions", r"\d{1,3}", "Sessions '{}' is not a whole number of half-day sessions"),
+        _pattern_check("sessions", r"[0-9]{1,3}", "Sessions '{}' is not a whole number of half-day sessions"),
         ("sessions", pl.when(pl.col("sessions").is_null() & (category == "suspension")).then(
             pl.lit("Sessions is empty; a suspension needs its number of sessions"))),
-        ("sessions", pl.when(pl.col("sessions").str.contains(r"^\d+$") & (pl.col("sessions").cast(pl.Int64, strict=False) == 0)).then(
+        ("sessions", pl.when(pl.col("sessions").str.contains(r"^[0-9]+$") & (pl.col("sessions").cast(pl.Int64, strict=False) == 0)).then(
             pl.lit("Sessions is 0; a suspension lasts at least one session"))),
         *[_in_set_check(c, reasons, "Reason", "is not a reason code in the configuration") for c in ("reason", "reason_2", "reason_3")],
     ]
@@ -540,13 +749,13 @@ def validate_suspensions(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl
     return {"suspensions": rows}, pl.concat([rejects, repeats])
 
 
-def validate_schools(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+def validate_schools(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
     """A GIAS-shaped extract; Easting/Northing become latitude/longitude when those are not given."""
-    number = r"-?\d+(?:\.\d+)?"
+    number = r"-?[0-9]+(?:\.[0-9]+)?"
     checks = [
-        _required("urn", "URN"), _pattern_check("urn", r"\d{6}", "URN '{}' is not a 6-digit school reference number"),
+        _required("urn", "URN"), _urn_check(),
         _required("name", "EstablishmentName"),
-        _required("la_code", "LA (code)"), _pattern_check("la_code", r"\d{3}", "LA (code) '{}' is not a 3-digit LA number"),
+        _required("la_code", "LA (code)"), _pattern_check("la_code", LA_PATTERN, "LA (code) '{}' is not a 3-digit LA number"),
     ]
     rejects = _apply_checks(cells, checks)
     soft = [_pattern_check(c, number, f"{c.title()} '{{}}' is not a number") for c in ("easting", "northing", "latitude", "longitude")]
@@ -567,7 +776,7 @@ def validate_schools(cells: pl.DataFrame, cfg: Config) -> tuple[dict[str, pl.Dat
     return {"schools": rows}, pl.concat([rejects, dropped, repeats])
 
 
-VALIDATORS: dict[str, Callable[[pl.DataFrame, Config], tuple[dict[str, pl.DataFrame], pl.DataFrame]]] = {
+VALIDATORS: dict[str, Callable[[pl.DataFrame, Rules], tuple[dict[str, pl.DataFrame], pl.DataFrame]]] = {
     "attendance": validate_attendance,
     "children": validate_children,
     "suspensions": validate_suspensions,

@@ -76,6 +76,16 @@ ALIASES_SCHEMA = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.St
 SENT_SCHEMA = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
                "first_date": pl.Date, "last_date": pl.Date}
 
+# The longest value each text column may hold. The store's String(n) columns are built from this table and
+# the feeds check it before writing, so a 60-character LA Child ID is one rejected row, not a failed batch.
+FREE_TEXT = 200
+MAX_LENGTH: dict[str, int] = {
+    "upn": 13, "la_child_id": 40, "la_code": 3, "responsible_la": 3, "cohort": 10, "am": 2, "pm": 2,
+    "category": 20, "reason": 4, "reason_2": 4, "reason_3": 4, "year_group": 10, "gender": 20, "postcode": 10,
+    **{c: FREE_TEXT for c in ("first_name", "last_name", "social_worker", "team", "locality", "name", "la_name",
+                              "phase", "ehcp")},
+}
+
 
 def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
     """An empty frame of the given schema, so empty stores flow through the metrics unchanged."""

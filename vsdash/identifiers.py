@@ -6,9 +6,13 @@ import re
 
 from stdnum.gb import upn as stdnum_upn
 
-_UPN_SHAPE = re.compile(r"[A-Z]\d{11}[0-9A-Z]")
-_URN_SHAPE = re.compile(r"\d{6}")
-_LA_SHAPE = re.compile(r"\d{3}")
+# ASCII digits only: \\d would also take '１２３' and '²', which pass the pattern and then break a cast.
+UPN_PATTERN = r"[A-Z][0-9]{11}[0-9A-Z]"
+URN_PATTERN = r"[0-9]{6}"
+LA_PATTERN = r"[0-9]{3}"
+_UPN_SHAPE = re.compile(UPN_PATTERN)
+_URN_SHAPE = re.compile(URN_PATTERN)
+_LA_SHAPE = re.compile(LA_PATTERN)
 
 
 def upn_problem(value: str) -> str | None:

@@ -171,7 +171,10 @@ PROBLEMS: list[tuple[str, str]] = [
     (r"is not a 6-digit school reference number", "School URN malformed"),
     (r"is not a 3-digit LA number", "LA number malformed"),
     (r"is not one of|is not a reason code|is not suspension", "Value not in the configured list"),
-    (r"is before", "Dates out of order"),
+    (r"is before Start Date", "Dates out of order"),
+    (r"is after|is before|two-digit year|not a school day|closure day", "Date not plausible"),
+    (r"not UTF-8|quote|cannot be read as|longer than", "Row could not be read"),
+    (r"characters; at most", "Value too long"),
 ]
 
 

@@ -438,4 +438,5 @@ def _year_order(year: str) -> tuple[int, str]:
     special = {"N1": -2, "N2": -1, "N": -1, "R": 0}
     if text in special:
         return special[text], year
-    return (int(text), year) if text.isdigit() else (99, year)
+    # isdigit() is true for superscripts such as '²', which int() refuses: only ASCII digits count.
+    return (int(text), year) if text.isascii() and text.isdigit() else (99, year)

@@ -26,6 +26,7 @@ from sqlalchemy import (
 from sqlalchemy.engine import Engine
 
 from vsdash import weeks as weeks_mod
+from vsdash.frames import MAX_LENGTH
 
 metadata = MetaData()
 
@@ -34,7 +35,7 @@ schools = Table(
     metadata,
     Column("urn", Integer, primary_key=True, autoincrement=False),
     Column("name", Text, nullable=False),
-    Column("la_code", String(3), nullable=False),
+    Column("la_code", String(MAX_LENGTH["la_code"]), nullable=False),
     Column("la_name", Text),
     Column("phase", Text),
     Column("postcode", Text),
@@ -49,14 +50,14 @@ schools = Table(
 children = Table(
     "children",
     metadata,
-    Column("la_child_id", String(40), primary_key=True),
-    Column("upn", String(13), index=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), primary_key=True),
+    Column("upn", String(MAX_LENGTH["upn"]), index=True),
     Column("first_name", Text),
     Column("last_name", Text),
     Column("dob", Date),
     Column("gender", Text),
     Column("ehcp", Boolean),
-    Column("responsible_la", String(3)),
+    Column("responsible_la", String(MAX_LENGTH["responsible_la"])),
     Column("year_group", Text),
     Column("load_id", Integer),
 )
@@ -65,7 +66,7 @@ children = Table(
 allocations = Table(
     "allocations",
     metadata,
-    Column("la_child_id", String(40), primary_key=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), primary_key=True),
     Column("social_worker", Text),
     Column("team", Text),
     Column("locality", Text),
@@ -75,8 +76,8 @@ allocations = Table(
 cohort_episodes = Table(
     "cohort_episodes",
     metadata,
-    Column("la_child_id", String(40), primary_key=True),
-    Column("cohort", String(10), primary_key=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), primary_key=True),
+    Column("cohort", String(MAX_LENGTH["cohort"]), primary_key=True),
     Column("start_date", Date, primary_key=True),
     Column("end_date", Date),
     Column("load_id", Integer),
@@ -86,12 +87,12 @@ cohort_episodes = Table(
 attendance = Table(
     "attendance",
     metadata,
-    Column("upn", String(13), primary_key=True),
+    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
     Column("date", Date, primary_key=True),
     Column("urn", Integer, primary_key=True, autoincrement=False),
-    Column("am", String(2)),
-    Column("pm", String(2)),
-    Column("la_child_id", String(40)),
+    Column("am", String(MAX_LENGTH["am"])),
+    Column("pm", String(MAX_LENGTH["pm"])),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"])),
     Column("load_id", Integer),
     Index("ix_attendance_date_urn", "date", "urn"),
     sqlite_with_rowid=False,
@@ -101,7 +102,7 @@ attendance = Table(
 attendance_weeks = Table(
     "attendance_weeks",
     metadata,
-    Column("upn", String(13), primary_key=True),
+    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
     Column("week_start", Date, primary_key=True),
     *[Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
       for name, dtype in weeks_mod.WEEKS_SCHEMA.items() if name not in ("upn", "week_start")],
@@ -119,15 +120,15 @@ store_meta = Table(
 suspensions = Table(
     "suspensions",
     metadata,
-    Column("upn", String(13), primary_key=True),
+    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
     Column("urn", Integer, primary_key=True, autoincrement=False),
     Column("start_date", Date, primary_key=True),
-    Column("category", String(20), primary_key=True),
+    Column("category", String(MAX_LENGTH["category"]), primary_key=True),
     Column("end_date", Date),
     Column("sessions", Integer),
-    Column("reason", String(4)),
-    Column("reason_2", String(4)),
-    Column("reason_3", String(4)),
+    Column("reason", String(MAX_LENGTH["reason"])),
+    Column("reason_2", String(MAX_LENGTH["reason_2"])),
+    Column("reason_3", String(MAX_LENGTH["reason_3"])),
     Column("load_id", Integer),
 )
 
@@ -166,7 +167,7 @@ actions = Table(
     "actions",
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
-    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), nullable=False, index=True),
     Column("action", Text, nullable=False),
     Column("note", Text),
     Column("follow_up", Date),
@@ -179,9 +180,9 @@ actions = Table(
 upn_aliases = Table(
     "upn_aliases",
     metadata,
-    Column("alias_upn", String(13), primary_key=True),   # the UPN the school sends
-    Column("upn", String(13)),                           # the list's UPN when confirmed (null: the list has none)
-    Column("la_child_id", String(40), nullable=False, index=True),
+    Column("alias_upn", String(MAX_LENGTH["upn"]), primary_key=True),  # the UPN the school sends
+    Column("upn", String(MAX_LENGTH["upn"])),             # the list's UPN when confirmed (null: the list has none)
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), nullable=False, index=True),
     Column("confirmed_by", Text, nullable=False),
     Column("confirmed_at", DateTime(timezone=True), nullable=False),
 )
