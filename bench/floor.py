@@ -210,7 +210,7 @@ def headline(children: pl.DataFrame, figures: pl.DataFrame) -> dict[str, Any]:
 
 
 def weekly(d: FloorData, window: Window, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
-    """The weekly trend: per school week and cohort (all selected: the cohort filter or 'All'), as `views.cohort_trend`."""
+    """The weekly trend per school week and cohort ('All' or the filter's: every child), as `views.cohort_trend`."""
     weeks = metrics.school_weeks(d.school_days(window)).to_frame()
     upns = children.select("upn").drop_nulls().unique()
     sums = (window_rows(d, window, upns_of(d, children))
@@ -291,7 +291,8 @@ def triage_list(d: FloorData, filters: Filters) -> pl.DataFrame:
     days = d.school_days(window)
     last_mark = (d.marks.lazy().filter((pl.col("date") <= window.as_of) & has_code())
                  .group_by("upn").agg(last_mark_date=pl.col("date").max()))
-    suspended = recent_suspensions(d.suspensions, window, last_days_start(days, window, th.recent_suspension_school_days))
+    suspended = recent_suspensions(d.suspensions, window,
+                                   last_days_start(days, window, th.recent_suspension_school_days))
     joined = new_episodes(d.episodes, window, last_days_start(days, window, th.new_to_cohort_school_days))
     return (
         children.lazy()

@@ -43,7 +43,8 @@ def format_table(rows: list[Row]) -> str:
     widths = [max(len(x) for x in column) for column in zip(HEAD, *body)]
 
     def line(cells: tuple[str, ...]) -> str:
-        return "  ".join(c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths))).rstrip()
+        padded = (c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        return "  ".join(padded).rstrip()
 
     return "\n".join([line(HEAD), line(tuple("-" * w for w in widths)), *map(line, body)])
 
