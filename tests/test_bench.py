@@ -1,22 +1,28 @@
 """The benchmark: a tiny run reports every measure, verdicts and ratios on hand-made rows, the results file
-round-trips, and `python -m bench` starts from the project folder."""
+round-trips, `python -m bench` starts from the project folder, and the floor counts what the product shows."""
 
 from __future__ import annotations
 
 import math
 import subprocess
 import sys
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
+from datetime import date
 from pathlib import Path
 
+import polars as pl
 import pytest
+from polars.testing import assert_frame_equal
 
+from bench import floor
 from bench.__main__ import build_parser
 from bench.measure import FAILED, Row, Target
 from bench.report import changed_files, format_table, machine_facts, read_json, write_json
 from bench.run import Params, expected_measures, run
-from bench.scenario import FILTER_NAMES, PAGES
+from bench.scenario import FILTER_NAMES, PAGES, Scenario, choose_scenario, selections
+from vsdash import triage, views
 from vsdash.config import PROJECT_ROOT
+from vsdash.store import Store
 
 # Five school weeks: enough for every triage signal to be held by someone (see the last test).
 TINY = Params(children=300, days=25, repeat=1)
@@ -153,3 +159,116 @@ def test_the_command_line_takes_the_flags_it_always_took():
     assert (a.children, a.days, a.db, a.repeat, a.cold_repeat, a.seed, a.work, a.wipe, a.reuse_store, a.skip_pages,
             a.out) == (30000, 190, "sqlite:///x.db", 3, 2, 4, Path("w"), True, True, True, Path("o.json"))
     assert set(FAILED) == {"MISS", "ERROR"}
+
+
+# ---- the floor against the product, on the tiny authority the run loaded -----------------------
+
+# Thresholds other than the configured ones: the floor must follow the configuration, not restate it.
+TIGHT = {"persistent_absence_pct": 20, "severe_absence_pct": 40, "drift_weeks": 2, "drift_points": 5,
+         "consecutive_unauthorised_days": 3, "not_seen_school_days": 2, "recent_suspension_school_days": 10,
+         "new_to_cohort_school_days": 10}
+CARDS = ("children", "attendance_pct", "persistent_absence_rate", "severe_absence_rate")
+FLAGS = ("attendance_pct", "persistent_absence", "severe_absence")
+
+
+@dataclass(frozen=True)
+class Authority:
+    """The tiny authority as the product and the floor each see it, and the benchmark's selections."""
+
+    store: Store
+    figures: views.Figures
+    floor_data: floor.FloorData
+    scenario: Scenario
+
+    def filters(self, name: str):
+        """The filters of one selection the benchmark measures."""
+        return dict(selections(self.scenario))[name]
+
+
+@pytest.fixture(scope="module")
+def loaded(tiny_run, cfg):
+    """The tiny run's store and its frames as the dashboard reads them."""
+    store = Store(f"sqlite:///{tiny_run.work / 'vsdash.db'}")
+    yield store, store.frames(cfg, held=False)
+    store.dispose()
+
+
+@pytest.fixture(scope="module", params=["configured", "tight"])
+def authority(request, tiny_run, loaded, cfg):
+    """The tiny authority under the configured thresholds, and under tighter ones; the floor reads the
+    copy the run wrote (it depends on the code categories only)."""
+    store, frames = loaded
+    rules = cfg if request.param == "configured" else replace(cfg, thresholds=replace(cfg.thresholds, **TIGHT))
+    figures = views.Figures(frames, rules)
+    return Authority(store, figures, floor.read_floor(tiny_run.work / "floor", rules), choose_scenario(figures))
+
+
+def sessions_as_floor() -> list[pl.Expr]:
+    """The product's session columns under the floor's names."""
+    return [pl.col("possible_sessions").alias("possible"),
+            (pl.col("present_sessions") + pl.col("aea_sessions")).alias("attended")]
+
+
+def same(product: pl.DataFrame, counted: pl.DataFrame, keys: list[str]) -> None:
+    """The two frames hold the same rows and values (types as the product's, rows in key order)."""
+    assert_frame_equal(product.sort(keys), counted.select(product.columns).cast(product.schema).sort(keys),
+                       check_exact=True)
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_the_floor_counts_the_overview_the_product_shows(authority, name):
+    filters = authority.filters(name)
+    shown = views.overview(authority.figures, filters)
+    counted = floor.overview(authority.floor_data, filters)
+    cards = {c.key: c for c in shown.cards}
+    assert {k: (cards[k].value, cards[k].last_month) for k in CARDS} == {
+        k: (counted["now"][k], counted["then"][k]) for k in CARDS}
+    weekly = shown.weekly.select(
+        "cohort", "week_start", *sessions_as_floor(), pl.col("children_with_data").alias("with_data"),
+        pl.col("persistent_absence_children").alias("persistent_absence"), "attendance_pct", "persistent_absence_rate")
+    same(weekly, counted["weekly"], ["cohort", "week_start"])
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_the_floor_lists_the_children_triage_lists(authority, name):
+    filters = authority.filters(name)
+    listed = views.triage_list(authority.figures, filters, authority.store.actions_frame(), date.today())
+    counted = floor.triage_list(authority.floor_data, filters)
+    columns = ["la_child_id", *triage.SIGNALS, "attendance_pct", "consecutive_unauthorised_days", "days_since_last_mark"]
+    assert listed.height > 0
+    same(listed.select(columns), counted, ["la_child_id"])
+
+
+def children_to_open(a: Authority) -> list[str]:
+    """The benchmark's child, and the child with marks at the most schools (a move or a dual registration)."""
+    schools = (a.floor_data.marks.group_by("upn").agg(schools=pl.col("urn").n_unique())
+               .join(a.floor_data.children.select("upn", "la_child_id"), on="upn"))
+    return [a.scenario.child_id, schools.sort("schools", "la_child_id", descending=[True, False])["la_child_id"][0]]
+
+
+@pytest.mark.parametrize("name", SELECTIONS)
+def test_the_floor_draws_the_child_page_the_product_draws(authority, name):
+    filters = authority.filters(name)
+    for child_id in children_to_open(authority):
+        page = views.child_page(authority.figures, child_id, filters)
+        counted = floor.child_page(authority.floor_data, filters, page.identity["upn"])
+        shown = page.figures
+        assert {**{k: shown[k] for k in FLAGS}, "possible": shown["possible_sessions"],
+                "attended": shown["present_sessions"] + shown["aea_sessions"]} == counted["figures"]
+        weekly = page.weekly.select("week_start", *sessions_as_floor(),
+                                    (pl.col("children_with_data") > 0).alias("with_data"),
+                                    (pl.col("persistent_absence_children") > 0).alias("persistent_absence"))
+        same(weekly, counted["weekly"], ["week_start"])
+        schools = page.schools.select("urn", pl.col("from").alias("first"), pl.col("to").alias("last"), "days")
+        same(schools, counted["schools"], ["urn"])
+        assert page.sessions["date"].unique().sort().to_list() == counted["school_days"].to_list()
+
+
+def test_the_comparison_meets_every_signal_and_a_move(authority):
+    # Each signal is held by someone and a child moved school, so the equalities above compare something.
+    counted = floor.triage_list(authority.floor_data, authority.scenario.base)
+    assert all(counted.select(pl.col(triage.SIGNALS).sum()).row(0))
+    moved = views.child_page(authority.figures, children_to_open(authority)[1], authority.scenario.base)
+    assert moved.schools.height > 1
+    # The floor's copy holds only the listed children's marks: the figures count no one else.
+    assert authority.floor_data.marks.join(authority.floor_data.children, on="upn", how="anti").is_empty()
