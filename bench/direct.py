@@ -1,0 +1,89 @@
+"""The read and views phase: the store read, then each page's figures per filter through `DataAccess`
+(what the page calls, without Streamlit), with the floor beside each."""
+
+from __future__ import annotations
+
+import statistics
+from datetime import date
+from pathlib import Path
+from typing import Any, Callable
+
+from bench import floor
+from bench.measure import Results, Row, runs_of, timed
+from bench.scenario import PAGES, Scenario, choose_scenario, selections
+from vsdash import views
+from vsdash.access import DataAccess
+from vsdash.config import Config
+from vsdash.filters import Filters
+from vsdash.frames import Frames
+from vsdash.store import Store
+
+# Floor medians per (page, filter name or 'cold'): worked out here, set beside the pages' figures later.
+Floors = dict[tuple[str, str], float]
+
+
+def door(store: Store, figures: views.Figures) -> DataAccess:
+    """The pages' door to the data, over figures already in memory (as the dashboard's shared cache)."""
+    return DataAccess(store, figures.cfg, figures_source=lambda: figures)
+
+
+def page_call(page: str, access: DataAccess, filters: Filters, scenario: Scenario) -> Callable[[], Any]:
+    """What the page asks the door for, as a call to time."""
+    if page == "overview":
+        return lambda: access.overview(filters)
+    if page == "triage":
+        return lambda: access.triage_list(filters, today=date.today())
+    return lambda: access.child_page(scenario.child_id, filters)
+
+
+def time_page_call(page: str, store: Store, frames: Frames, cfg: Config, filters: Filters, scenario: Scenario,
+                   repeat: int) -> list[float]:
+    """A filter change as the page meets it: the first visit drawn already, the new selection not."""
+    # For the first visit itself ('no filter') this times a redraw of the same selection.
+    runs = []
+    for _ in range(repeat):
+        access = door(store, views.Figures(frames, cfg))
+        page_call(page, access, scenario.base, scenario)()
+        runs.append(timed(page_call(page, access, filters, scenario))[0])
+    return runs
+
+
+def median_run(fn: Callable[[], Any], repeat: int) -> float:
+    """The median seconds of `repeat` calls."""
+    return statistics.median(runs_of(fn, repeat))
+
+
+def read_store(store: Store, cfg: Config, folder: Path, cold_repeat: int, repeat: int, results: Results) -> Frames:
+    """Time the dashboard's read of the store; write the floor's copy and time the floor reading it."""
+    def read() -> Frames:
+        return store.frames(cfg, held=False)
+    first, frames = timed(read)
+    runs = [first, *runs_of(read, cold_repeat - 1)]
+    floor.write_floor_parquet(frames, cfg, folder)
+    marks = floor.read_floor(folder, cfg).marks.height
+    results.add(Row("read", "store.frames(): the week summary and every record into polars", statistics.median(runs),
+                    floor=median_run(lambda: floor.read_floor(folder, cfg), repeat), runs=runs,
+                    note=f"{frames.weeks.height:,} child-weeks; floor: the listed children's {marks:,} marks "
+                         "from parquet"))
+    return frames
+
+
+def measure_direct(store: Store, cfg: Config, folder: Path, repeat: int, cold_repeat: int,
+                   results: Results) -> tuple[Scenario, Floors]:
+    """Time the store read, each page's call per filter with frames in memory, and the floor beside each."""
+    frames = read_store(store, cfg, folder, cold_repeat, repeat, results)
+    figures = views.Figures(frames, cfg)
+    scenario = choose_scenario(figures)
+    access = door(store, figures)
+    results.add(Row("views", "filter_options (runs on every page rerun)", median_run(access.filter_options, repeat)))
+    d = floor.read_floor(folder, cfg)
+    floors: Floors = {}
+    for page in PAGES:
+        cold = floor.cold_call(page, folder, cfg, scenario.base, scenario.child_upn)
+        floors[(page, "cold")] = median_run(cold, repeat)
+        for name, filters in selections(scenario):
+            runs = time_page_call(page, store, frames, cfg, filters, scenario, repeat)
+            floors[(page, name)] = median_run(floor.call(page, d, filters, scenario.child_upn), repeat)
+            results.add(Row("views", f"{page}: views call, {name}", statistics.median(runs), floor=floors[(page, name)],
+                            runs=runs, note="through DataAccess, as the page calls it"))
+    return scenario, floors
