@@ -33,7 +33,7 @@ def signals_for(marks: list[dict], as_of: date, episodes=None, suspensions=None,
         {"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}
     ]
     frames = Frames.build(marks=marks, children=children, episodes=episodes, suspensions=suspensions)
-    out = triage.signals(frames, metrics.window_for(CFG, as_of), CFG)
+    out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, as_of)))
     return {row["la_child_id"]: row for row in out.iter_rows(named=True)}
 
 
@@ -169,7 +169,7 @@ def test_urgency_orders_children():
              + day_marks("U3", days, ["/"] * 5))
     children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (3, 2, 1)]
     frames = Frames.build(marks=marks, children=children)
-    out = triage.signals(frames, metrics.window_for(CFG, days[-1]), CFG)
+    out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, days[-1])))
     assert out["la_child_id"].to_list() == ["C1", "C2", "C3"]
     assert out["urgency"].to_list() == [1, 7, None]
     assert out.row(0, named=True)["reasons"] == [

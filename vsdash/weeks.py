@@ -202,6 +202,16 @@ def calendar(summary: pl.DataFrame) -> pl.Series:
     )
 
 
+def school_days(days: pl.Series, start: date, as_of: date) -> pl.Series:
+    """The school days from `start` to `as_of`, out of a sorted calendar (see `calendar`)."""
+    return days.filter(days.is_between(start, as_of))
+
+
+def school_weeks(days: pl.Series) -> pl.Series:
+    """Mondays of the ISO weeks that contain school days (half-term weeks drop out), sorted."""
+    return days.to_frame("date").select(pl.col("date").dt.truncate("1w").unique().sort()).to_series().alias("week_start")
+
+
 def last_mark_date() -> pl.Expr:
     """The latest day of a summary row with a code (null when none): its highest day bit."""
     return _last_day(pl.col("days"))
