@@ -35,24 +35,23 @@ if page is None:
     st.stop()
 
 who, fig = page.identity, page.figures
-st.header(f"{who['first_name'] or ''} {who['last_name'] or ''}".strip() or child_id)
-st.caption(f"LA child ID {child_id} · UPN {who['upn'] or 'not known'} · born {who['dob']:%d %b %Y} · year {who['year_group'] or '?'}"
-           f" · EHCP {'yes' if who['ehcp'] else 'no'} · responsible LA {who['responsible_la']}"
-           if who["dob"] else f"LA child ID {child_id} · UPN {who['upn'] or 'not known'}")
-st.markdown(f"**Social worker:** {who['social_worker'] or 'none allocated'} · **Team:** {who['team'] or '—'} · "
-            f"**Locality:** {who['locality'] or '—'} · **Cohorts now:** {', '.join(fig['cohorts']) or 'none'}")
+st.header(who.name)
+st.caption(f"LA child ID {child_id} · UPN {who.upn or 'not known'} · born {who.dob:%d %b %Y} · year {who.year_group or '?'}"
+           f" · EHCP {'yes' if who.ehcp else 'no'} · responsible LA {who.responsible_la}"
+           if who.dob else f"LA child ID {child_id} · UPN {who.upn or 'not known'}")
+st.markdown(f"**Social worker:** {who.social_worker or 'none allocated'} · **Team:** {who.team or '—'} · "
+            f"**Locality:** {who.locality or '—'} · **Cohorts now:** {', '.join(fig.cohorts) or 'none'}")
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Attendance", "no data" if fig["attendance_pct"] is None else f"{fig['attendance_pct']:.1f}%",
+c1.metric("Attendance", "no data" if fig.attendance_pct is None else f"{fig.attendance_pct:.1f}%",
           help=helps["attendance_pct"])
-c2.metric("Possible sessions", fig["possible_sessions"], help=helps["possible_sessions"])
-c3.metric("Absent sessions", fig["absence_sessions"],
-          help=f"{fig['authorised_sessions']} authorised, {fig['unauthorised_sessions']} unauthorised")
-c4.metric("Suspensions", fig["suspensions"], help=f"{fig['suspension_sessions']} sessions lost; "
-          f"{fig['permanent_exclusions']} permanent exclusions")
-reasons = page.signals.get("reasons") or []
-if reasons:
-    st.warning("**Signals:** " + "; ".join(reasons))
+c2.metric("Possible sessions", fig.possible_sessions, help=helps["possible_sessions"])
+c3.metric("Absent sessions", fig.absence_sessions,
+          help=f"{fig.authorised_sessions} authorised, {fig.unauthorised_sessions} unauthorised")
+c4.metric("Suspensions", fig.suspensions, help=f"{fig.suspension_sessions} sessions lost; "
+          f"{fig.permanent_exclusions} permanent exclusions")
+if page.signals.reasons:
+    st.warning("**Signals:** " + "; ".join(page.signals.reasons))
 
 st.plotly_chart(charts.session_calendar(page.sessions, f"Every session, {page.window.start:%d %b} to {page.window.as_of:%d %b %Y}"),
                 key="calendar")

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 import polars as pl
@@ -174,6 +175,14 @@ def test_child_with_no_marks():
 def test_output_types():
     out = metrics.per_child(Frames.build(children=[child()]), WINDOW, CFG)
     assert out.schema == pl.Schema(metrics.PER_CHILD_SCHEMA)
+
+
+def test_a_child_s_figures_by_name_hold_every_per_child_column():
+    # The child page reads ChildFigures: a column added to the per-child frame must reach it too.
+    assert [f.name for f in fields(metrics.ChildFigures)] == list(metrics.PER_CHILD_SCHEMA)
+    frames = Frames.build(marks=marks_from_sessions(["/", "N", "/", "\\"]), children=[child(), child("C2", "U2")])
+    mine = metrics.child_row(metrics.ChildFigures, metrics.per_child(frames, WINDOW, CFG), "C1")
+    assert (mine.la_child_id, mine.possible_sessions, mine.unauthorised_sessions, mine.attendance_pct) == ("C1", 4, 1, 75.0)
 
 
 def test_window_must_not_end_before_it_starts():

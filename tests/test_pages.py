@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import shutil
 from datetime import date
@@ -16,6 +17,7 @@ from vsdash import config as config_mod
 from vsdash import metrics, views
 from vsdash.config import PROJECT_ROOT, load_config
 from vsdash.filters import Filters
+from vsdash.frames import CHILDREN_SCHEMA
 from vsdash.store import Store
 
 
@@ -148,6 +150,12 @@ def test_child_page_from_the_url(db_url, frames):
     assert metric(at, "Possible sessions") == str(mine["possible_sessions"])
     charts = at.get("plotly_chart")
     assert len(charts) == 2   # calendar heatmap and weekly attendance
+
+
+def test_a_child_s_identity_by_name_holds_every_column_of_the_list():
+    assert [f.name for f in dataclasses.fields(views.Identity)] == list(CHILDREN_SCHEMA)
+    named = views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9", "last_name": "Okafor"})
+    assert named.name == "Okafor" and views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9"}).name == "C9"
 
 
 def test_child_page_without_a_child_asks_for_one(db_url):
@@ -322,6 +330,6 @@ def test_child_page_agrees_with_the_whole_authority_figures(db_url, frames):
     for row in flagged.iter_rows(named=True):
         page = views.child_page(figures, row["la_child_id"], filters)
         whole = at.children.filter(pl.col("la_child_id") == row["la_child_id"]).row(0, named=True)
-        assert page.figures == whole
-        assert page.signals["reasons"] == row["reasons"]
-        assert page.signals["days_since_last_mark"] == row["days_since_last_mark"]
+        assert dataclasses.asdict(page.figures) == whole
+        assert {f: row[f] for f in dataclasses.asdict(page.signals)} == dataclasses.asdict(page.signals)
+        assert page.identity.la_child_id == row["la_child_id"] and page.signals.reasons == row["reasons"]

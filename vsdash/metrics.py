@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
+from typing import TypeVar
 
 import polars as pl
 
@@ -206,6 +207,47 @@ def _out_of_area(cfg: Config) -> pl.Expr:
         pl.when(pl.col("school_urn").is_null()).then(False)
         .when(pl.col("school_la").is_not_null()).then(pl.col("school_la") != responsible)
     )
+
+
+@dataclass(frozen=True)
+class ChildFigures:
+    """One child's figures for a window by name: a row of `per_child` (the same columns, in order)."""
+
+    la_child_id: str
+    upn: str | None
+    possible_sessions: int
+    present_sessions: int
+    aea_sessions: int
+    authorised_sessions: int
+    unauthorised_sessions: int
+    absence_sessions: int
+    attendance_pct: float | None
+    persistent_absence: bool
+    severe_absence: bool
+    has_data: bool
+    school_urn: int | None
+    school_la: str | None
+    out_of_area: bool | None
+    suspensions: int
+    suspension_sessions: int
+    permanent_exclusions: int
+    last_mark_date: date | None
+    social_worker: str | None
+    team: str | None
+    locality: str | None
+    year_group: str | None
+    ehcp: bool | None
+    responsible_la: str | None
+    cohorts: list[str]
+
+
+Row = TypeVar("Row")
+
+
+def child_row(kind: type[Row], frame: pl.DataFrame, la_child_id: str) -> Row:
+    """One child's row of a frame as a dataclass of (some of) its columns, for a page to read by name."""
+    row = frame.filter(pl.col("la_child_id") == la_child_id).row(0, named=True)
+    return kind(**{f.name: row[f.name] for f in fields(kind)})
 
 
 # --- one window, every child ----------------------------------------------------------------------

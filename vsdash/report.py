@@ -39,14 +39,14 @@ def _cell(value: object) -> str:
 def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, printed: date) -> str:
     """A self-contained HTML page that prints on one A4 sheet."""
     who, fig = page.identity, page.figures
-    name = " ".join(p for p in (who.get("first_name"), who.get("last_name")) if p) or who["la_child_id"]
-    pct = "no possible sessions" if fig["attendance_pct"] is None else f"{fig['attendance_pct']:.1f}%"
+    name = who.name
+    pct = "no possible sessions" if fig.attendance_pct is None else f"{fig.attendance_pct:.1f}%"
     flags = [label for key, label in (("severe_absence", "severe absence"), ("persistent_absence", "persistent absence"))
-             if fig[key]]
-    counts = " · ".join(f"{CATEGORY_WORDS[c]}: {fig[k]}" for c, k in (
+             if getattr(fig, key)]
+    counts = " · ".join(f"{CATEGORY_WORDS[c]}: {getattr(fig, k)}" for c, k in (
         ("present", "present_sessions"), ("approved_activity", "aea_sessions"),
         ("authorised", "authorised_sessions"), ("unauthorised", "unauthorised_sessions")))
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in page.signals.get("reasons") or []) or "<li>No signals.</li>"
+    reasons = "".join(f"<li>{escape(r)}</li>" for r in page.signals.reasons) or "<li>No signals.</li>"
     return f"""<!doctype html><html><head><meta charset="utf-8"><title>Attendance summary: {escape(name)}</title>
 <style>
 @page {{ size: A4; margin: 14mm; }}
@@ -56,13 +56,13 @@ table {{ border-collapse: collapse; width: 100%; font-size: 9.5pt; }} td, th {{ 
 .big {{ font-size: 20pt; font-weight: 700; }} .none {{ color: #555; }} footer {{ margin-top: 6mm; font-size: 8.5pt; color: #444; }}
 </style></head><body>
 <h1>{escape(name)}: attendance summary</h1>
-<p>LA child ID {escape(who['la_child_id'])} · UPN {escape(who.get('upn') or 'not known')} · born {_cell(who.get('dob'))}
- · year {escape(who.get('year_group') or '?')} · EHCP {_cell(who.get('ehcp'))}<br>
-Social worker {escape(who.get('social_worker') or 'none allocated')} ({escape(who.get('team') or 'no team')})</p>
+<p>LA child ID {escape(who.la_child_id)} · UPN {escape(who.upn or 'not known')} · born {_cell(who.dob)}
+ · year {escape(who.year_group or '?')} · EHCP {_cell(who.ehcp)}<br>
+Social worker {escape(who.social_worker or 'none allocated')} ({escape(who.team or 'no team')})</p>
 <h2>Attendance {page.window.start:%d %b %Y} to {page.window.as_of:%d %b %Y}</h2>
 <p><span class="big">{pct}</span> {escape(' and '.join(flags))}<br>
-{fig['possible_sessions']} possible sessions. {escape(counts)}.<br>
-Suspensions: {fig['suspensions']} ({fig['suspension_sessions']} sessions); permanent exclusions: {fig['permanent_exclusions']}.</p>
+{fig.possible_sessions} possible sessions. {escape(counts)}.<br>
+Suspensions: {fig.suspensions} ({fig.suspension_sessions} sessions); permanent exclusions: {fig.permanent_exclusions}.</p>
 <h2>Why this child is on the list</h2><ul>{reasons}</ul>
 <h2>Cohorts</h2>{_table(page.cohort_history, {'label': 'Cohort', 'start_date': 'From', 'end_date': 'To'})}
 <h2>Schools</h2>{_table(page.schools, {'school': 'School', 'la_name': 'LA', 'from': 'From', 'to': 'To', 'out_of_area': 'Out of area'})}

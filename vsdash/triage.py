@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
@@ -215,3 +216,22 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
     shown["persistent_absence"] = pl.col("persistent_absence") & ~pl.col("severe_absence")  # severe says it already
     return [pl.when(shown[signal]).then(text[signal]) for signal in SIGNALS]
 
+
+@dataclass(frozen=True)
+class ChildSignals:
+    """One child's triage signals by name (a row of `signals`, without the figures it repeats)."""
+
+    severe_absence: bool
+    consecutive_unauthorised: bool
+    not_seen: bool
+    drift: bool
+    recent_suspension: bool
+    part_time_timetable: bool
+    persistent_absence: bool
+    new_to_cohort: bool
+    urgency: int | None                 # the most urgent signal's rank (None: no signal)
+    signal_count: int
+    reasons: list[str]                  # one sentence per signal held, most urgent first
+    consecutive_absence_days: int
+    consecutive_unauthorised_days: int
+    days_since_last_mark: int | None

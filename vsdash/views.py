@@ -18,7 +18,8 @@ from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import MARKS_SCHEMA, Frames, conform
-from vsdash.metrics import Window, WindowFigures
+from vsdash.metrics import ChildFigures, Window, WindowFigures, child_row
+from vsdash.triage import ChildSignals
 
 # The headline cards: the aggregate column, the card's label, and whether a rise is good news.
 HEADLINE = (
@@ -254,17 +255,40 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
 # ---- one child -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Identity:
+    """Who the child is, as the social-care list has them (a row of the children frame, by name)."""
+
+    la_child_id: str
+    upn: str | None
+    first_name: str | None
+    last_name: str | None
+    dob: date | None
+    gender: str | None
+    ehcp: bool | None
+    responsible_la: str | None
+    year_group: str | None
+    social_worker: str | None
+    team: str | None
+    locality: str | None
+
+    @property
+    def name(self) -> str:
+        """First and last name, or the LA child ID when the list has neither."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.la_child_id
+
+
+@dataclass(frozen=True)
 class ChildPage:
     """Everything on one child's page (and its printable summary)."""
 
-    identity: dict
-    figures: dict
+    identity: Identity
+    figures: ChildFigures
     cohort_history: pl.DataFrame
     schools: pl.DataFrame
     sessions: pl.DataFrame
     weekly: pl.DataFrame
     suspensions: pl.DataFrame
-    signals: dict
+    signals: ChildSignals
     window: Window
 
 
@@ -280,18 +304,17 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
         return None
     window = metrics.window_for(cfg, filters.as_of, filters.start)
     mine = WindowFigures(one, cfg, window, figures.calendar)
-    identity = one.children.row(0, named=True)
-    signal_rows = triage.signals(mine)
+    identity = child_row(Identity, one.children, la_child_id)
     return ChildPage(
         identity=identity,
-        figures=mine.children.row(0, named=True),
+        figures=child_row(ChildFigures, mine.children, la_child_id),
         cohort_history=cohorts_mod.history(one.episodes, la_child_id, cfg),
-        schools=metrics.school_history(one.marks, one.schools, identity["responsible_la"], cfg),
+        schools=metrics.school_history(one.marks, one.schools, identity.responsible_la, cfg),
         sessions=metrics.session_codes(one.marks, window, cfg, mine.school_days),
         # The child's own weeks with a mark (not the authority's), as the page has always drawn them.
         weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine.children, rows=mine.rows),
         suspensions=one.suspensions.sort("start_date", descending=True),
-        signals=signal_rows.row(0, named=True) if signal_rows.height else {},
+        signals=child_row(ChildSignals, triage.signals(mine), la_child_id),
         window=window,
     )
 
