@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import json
 import re
 import shutil
 from datetime import date
@@ -14,10 +15,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from vsdash import config as config_mod
-from vsdash import metrics, views
+from vsdash import metrics, triage, views
 from vsdash.config import PROJECT_ROOT, load_config
 from vsdash.filters import Filters
 from vsdash.frames import CHILDREN_SCHEMA
+from vsdash.glossary import terms
 from vsdash.store import Store
 
 
@@ -171,6 +173,51 @@ def test_other_pages_render(db_url, page, title):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert at.title[0].value == title
+
+
+def test_triage_priority_labels_are_the_glossary_s(db_url):
+    at = app().run()
+    at.switch_page("pages/triage.py").run()
+    assert not at.exception, at.exception
+    words = terms(load_config())
+    shown = at.dataframe[0].value
+    expected = {f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
+    assert set(shown["priority"]) <= expected and len(set(shown["priority"])) > 2
+    assert [m.label for m in at.metric][1:] == [words.of(s).label for s in
+                                                ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")]
+
+
+@pytest.fixture
+def stricter_config(db_url, tmp_path, monkeypatch):
+    """The project's configuration with persistent absence at 15% and severe absence at 40%."""
+    text = (PROJECT_ROOT / "config" / "vsdash.yaml").read_text(encoding="utf-8")
+    text, n = re.subn(r"persistent_absence_pct: 10\b", "persistent_absence_pct: 15", text)
+    text, m = re.subn(r"severe_absence_pct: 50\b", "severe_absence_pct: 40", text)
+    assert n == m == 1
+    path = tmp_path / "vsdash.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("VSDASH_CONFIG", str(path))
+    config_mod.cached_config.cache_clear()
+    yield config_mod.load_config(path)
+    config_mod.cached_config.cache_clear()
+
+
+def test_about_page_and_child_chart_follow_the_configured_thresholds(stricter_config, frames):
+    at = app().run()
+    at.switch_page("pages/about.py").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "missed 15% or more" in text and "exactly 85.0% attendance" in text and "**Severe absence**: missed 40%" in text
+    assert "10%" not in text and "50%" not in text
+    child = frames.children.filter(pl.col("upn").is_not_null()).sort("la_child_id")["la_child_id"][0]
+    at.query_params["child"] = child
+    at.switch_page("pages/child.py").run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    lines = {shape["y0"] for shape in spec["layout"]["shapes"]}
+    words = {a["text"] for a in spec["layout"]["annotations"]}
+    assert lines == {85, 60}
+    assert words == {"85% or below: persistent absence", "60% or below: severe absence"}
 
 
 # ---- live data (issue 5): the data-quality and upload pages ------------------------------------------------

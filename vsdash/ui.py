@@ -13,7 +13,7 @@ from vsdash import aliases, export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
 from vsdash.filters import Filters, FilterError
-from vsdash.glossary import figure_help
+from vsdash.glossary import terms
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
 from vsdash.views import Card, Figures, FilterOptions
@@ -155,7 +155,7 @@ def freshness_panel(access: DataAccess) -> None:
 
 def cards(items: list[Card], cfg: Config, last_month: date, national_year: str | None = None) -> None:
     """Headline cards: value, change since last month (green when it is good news), national figure."""
-    helps = figure_help(cfg)
+    words = terms(cfg)
     columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
     for column, card in zip(columns, items):
         percent = card.key.endswith(("_pct", "_rate"))
@@ -168,7 +168,7 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
             colour = "off"
         extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
         column.metric(card.label, value, delta, delta_color=colour,
-                      help=helps.get(card.key, "") + f" Change since {last_month:%d %b %Y}." + extra)
+                      help=words.of(card.key).help + f" Change since {last_month:%d %b %Y}." + extra)
         if card.national is not None:
             column.caption(f"National {national_year}: {card.national:.1f}%")
 

@@ -13,7 +13,7 @@ from functools import cached_property
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
-from vsdash import metrics, triage
+from vsdash import glossary, metrics, triage
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
@@ -21,15 +21,15 @@ from vsdash.frames import MARKS_SCHEMA, Frames, conform
 from vsdash.metrics import ChildFigures, Window, WindowFigures, child_row
 from vsdash.triage import ChildSignals
 
-# The headline cards: the aggregate column, the card's label, and whether a rise is good news.
+# The headline cards: the aggregate column (its label is the glossary's), and whether a rise is good news.
 HEADLINE = (
-    ("children", "Children", None),
-    ("attendance_pct", "Attendance", True),
-    ("persistent_absence_rate", "Persistent absence", False),
-    ("severe_absence_rate", "Severe absence", False),
-    ("suspensions", "Suspensions", False),
-    ("permanent_exclusions", "Permanent exclusions", False),
-    ("out_of_area_children", "Out-of-area children", None),
+    ("children", None),
+    ("attendance_pct", True),
+    ("persistent_absence_rate", False),
+    ("severe_absence_rate", False),
+    ("suspensions", False),
+    ("permanent_exclusions", False),
+    ("out_of_area_children", None),
 )
 
 
@@ -193,7 +193,8 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         then_children = earlier.result()
     now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
     national, year = national_figures(cfg, filters.cohort)
-    cards = [Card(key, label, now[key], then[key], good, national.get(key)) for key, label, good in HEADLINE]
+    words = glossary.terms(cfg)
+    cards = [Card(key, words.of(key).label, now[key], then[key], good, national.get(key)) for key, good in HEADLINE]
     return Overview(
         window=figures.of(filters).window,
         last_month=before.as_of,
@@ -240,6 +241,8 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
     rows = figures.of(filters).signals.join(children.select("la_child_id"), on="la_child_id", how="semi")
     rows = rows.filter(pl.col("urgency").is_not_null())
     names = frames.children.select("la_child_id", "first_name", "last_name")
+    words = glossary.terms(figures.cfg)
+    priority = {rank: f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
     return (
         with_school_names(rows, frames.schools)
         .join(names, on="la_child_id", how="left")
@@ -247,6 +250,7 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
         .with_columns(
             child=pl.concat_str(pl.col("first_name"), pl.col("last_name"), separator=" ", ignore_nulls=True),
             reasons_text=pl.col("reasons").list.join("; "),
+            priority=pl.col("urgency").replace_strict(priority, return_dtype=pl.String),
         )
         .sort(["urgency", "signal_count", "attendance_pct"], descending=[False, True, False], nulls_last=True)
     )
