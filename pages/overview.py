@@ -7,8 +7,7 @@ from vsdash import charts, ui
 from vsdash.glossary import terms
 
 shell = ui.shell()
-cfg, access, filters, options = shell.cfg, shell.access, shell.filters, shell.options
-described = ui.describe(filters, options, cfg)
+cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
 st.title("Overview")
 st.caption(described[0].upper() + described[1:])
 result = access.overview(filters)

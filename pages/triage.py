@@ -10,9 +10,8 @@ from vsdash.glossary import terms
 from vsdash.store import ACTION_KINDS
 
 shell = ui.shell()
-cfg, access, filters, options = shell.cfg, shell.access, shell.filters, shell.options
+cfg, access, filters, options, described = shell.cfg, shell.access, shell.filters, shell.options, shell.described
 words = terms(cfg)
-described = ui.describe(filters, options, cfg)
 st.title("Triage")
 st.caption(f"Children with at least one signal, most urgent first: {described}.")
 
