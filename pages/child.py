@@ -14,8 +14,9 @@ cfg, access, filters = shell.cfg, shell.access, shell.filters
 words = terms(cfg)
 st.title("Child")
 directory = access.child_directory()
-labels = {r["la_child_id"]: f"{r['first_name'] or ''} {r['last_name'] or ''} ({r['la_child_id']}, UPN {r['upn'] or 'unknown'})"
-          for r in directory.iter_rows(named=True)}
+labels = dict(directory.select("la_child_id", pl.format("{} {} ({}, UPN {})", pl.col("first_name").fill_null(""),
+                                                         pl.col("last_name").fill_null(""), "la_child_id",
+                                                         pl.col("upn").fill_null("unknown"))).iter_rows())
 # The URL carries the LA child ID only (never a name), so a link to a child's page can be shared safely.
 wanted = st.session_state.pop("open_child", None) or st.query_params.get("child")
 choices = [None, *labels]
