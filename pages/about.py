@@ -6,28 +6,15 @@ import polars as pl
 import streamlit as st
 
 from vsdash import ui
-from vsdash.glossary import CATEGORY_WORDS, figure_help
+from vsdash.glossary import CATEGORY_WORDS, principles, terms
 
 cfg = ui.shell().cfg
 st.title("About these figures")
-helps = figure_help(cfg)
-st.markdown("""
-Every figure follows the Department for Education's definitions, computed from half-day **sessions**:
-
-- **Attendance %** = sessions present or in approved educational activity ÷ possible sessions.
-  A group's figure comes from its summed sessions, never from an average of children's percentages.
-- **Persistent absence**: a child who missed 10% or more of their own possible sessions (exactly 90.0% attendance counts).
-- **Severe absence**: missed 50% or more.
-- A child with no possible session in the window has no attendance figure ("no data") and is in neither flag;
-  rates are shares of children with at least one possible session.
-- **Cohorts** are taken *as at* the as-at date from the dated episodes in the social-care list: a child whose plan
-  ended before that date is no longer counted (Ever 6 keeps children who had a social worker in the last six years).
-- **Out of area**: the child's current school (latest mark that is not D) is in another local authority than the one
-  responsible for the child.
-""")
+st.markdown(principles(cfg))
 st.subheader("Figures")
-st.dataframe(pl.DataFrame({"figure": list(helps), "definition": list(helps.values())}), hide_index=True, key="figures",
-             column_config={"definition": st.column_config.TextColumn(width="large")})
+defined = terms(cfg).items()
+st.dataframe(pl.DataFrame({"figure": [term.label for _, term in defined], "definition": [term.help for _, term in defined]}),
+             hide_index=True, key="figures", column_config={"definition": st.column_config.TextColumn(width="large")})
 st.subheader("Attendance codes")
 codes = pl.DataFrame({
     "code": list(cfg.code_category),

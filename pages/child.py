@@ -6,16 +6,17 @@ import polars as pl
 import streamlit as st
 
 from vsdash import charts, ui
-from vsdash.glossary import figure_help
+from vsdash.glossary import terms
 from vsdash.report import child_summary_html
 
 shell = ui.shell()
 cfg, access, filters = shell.cfg, shell.access, shell.filters
-helps = figure_help(cfg)
+words = terms(cfg)
 st.title("Child")
 directory = access.child_directory()
-labels = {r["la_child_id"]: f"{r['first_name'] or ''} {r['last_name'] or ''} ({r['la_child_id']}, UPN {r['upn'] or 'unknown'})"
-          for r in directory.iter_rows(named=True)}
+labels = dict(directory.select("la_child_id", pl.format("{} {} ({}, UPN {})", pl.col("first_name").fill_null(""),
+                                                         pl.col("last_name").fill_null(""), "la_child_id",
+                                                         pl.col("upn").fill_null("unknown"))).iter_rows())
 # The URL carries the LA child ID only (never a name), so a link to a child's page can be shared safely.
 wanted = st.session_state.pop("open_child", None) or st.query_params.get("child")
 choices = [None, *labels]
@@ -35,28 +36,27 @@ if page is None:
     st.stop()
 
 who, fig = page.identity, page.figures
-st.header(f"{who['first_name'] or ''} {who['last_name'] or ''}".strip() or child_id)
-st.caption(f"LA child ID {child_id} · UPN {who['upn'] or 'not known'} · born {who['dob']:%d %b %Y} · year {who['year_group'] or '?'}"
-           f" · EHCP {'yes' if who['ehcp'] else 'no'} · responsible LA {who['responsible_la']}"
-           if who["dob"] else f"LA child ID {child_id} · UPN {who['upn'] or 'not known'}")
-st.markdown(f"**Social worker:** {who['social_worker'] or 'none allocated'} · **Team:** {who['team'] or '—'} · "
-            f"**Locality:** {who['locality'] or '—'} · **Cohorts now:** {', '.join(fig['cohorts']) or 'none'}")
+st.header(who.name)
+st.caption(f"LA child ID {child_id} · UPN {who.upn or 'not known'} · born {who.dob:%d %b %Y} · year {who.year_group or '?'}"
+           f" · EHCP {'yes' if who.ehcp else 'no'} · responsible LA {who.responsible_la}"
+           if who.dob else f"LA child ID {child_id} · UPN {who.upn or 'not known'}")
+st.markdown(f"**Social worker:** {who.social_worker or 'none allocated'} · **Team:** {who.team or '—'} · "
+            f"**Locality:** {who.locality or '—'} · **Cohorts now:** {', '.join(fig.cohorts) or 'none'}")
 
 c1, c2, c3, c4 = st.columns(4)
-c1.metric("Attendance", "no data" if fig["attendance_pct"] is None else f"{fig['attendance_pct']:.1f}%",
-          help=helps["attendance_pct"])
-c2.metric("Possible sessions", fig["possible_sessions"], help=helps["possible_sessions"])
-c3.metric("Absent sessions", fig["absence_sessions"],
-          help=f"{fig['authorised_sessions']} authorised, {fig['unauthorised_sessions']} unauthorised")
-c4.metric("Suspensions", fig["suspensions"], help=f"{fig['suspension_sessions']} sessions lost; "
-          f"{fig['permanent_exclusions']} permanent exclusions")
-reasons = page.signals.get("reasons") or []
-if reasons:
-    st.warning("**Signals:** " + "; ".join(reasons))
+c1.metric(words.attendance_pct.label, "no data" if fig.attendance_pct is None else f"{fig.attendance_pct:.1f}%",
+          help=words.attendance_pct.help)
+c2.metric(words.possible_sessions.label, fig.possible_sessions, help=words.possible_sessions.help)
+c3.metric(words.absence_sessions.label, fig.absence_sessions,
+          help=f"{fig.authorised_sessions} authorised, {fig.unauthorised_sessions} unauthorised")
+c4.metric(words.suspensions.label, fig.suspensions, help=f"{fig.suspension_sessions} sessions lost; "
+          f"{fig.permanent_exclusions} permanent exclusions")
+if page.signals.reasons:
+    st.warning("**Signals:** " + "; ".join(page.signals.reasons))
 
 st.plotly_chart(charts.session_calendar(page.sessions, f"Every session, {page.window.start:%d %b} to {page.window.as_of:%d %b %Y}"),
                 key="calendar")
-st.plotly_chart(charts.weekly_attendance(page.weekly), key="weekly")
+st.plotly_chart(charts.weekly_attendance(page.weekly, cfg), key="weekly")
 
 left, right = st.columns(2)
 with left:

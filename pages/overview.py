@@ -4,11 +4,10 @@ import polars as pl
 import streamlit as st
 
 from vsdash import charts, ui
-from vsdash.glossary import figure_help
+from vsdash.glossary import terms
 
 shell = ui.shell()
-cfg, access, filters, options = shell.cfg, shell.access, shell.filters, shell.options
-described = ui.describe(filters, options, cfg)
+cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
 st.title("Overview")
 st.caption(described[0].upper() + described[1:])
 result = access.overview(filters)
@@ -19,7 +18,7 @@ if result.children == 0:
 ui.cards(result.cards, cfg, result.last_month, result.national_year)
 if result.national_source:
     st.caption(f"National figures: {result.national_source}, {result.national_year}.")
-helps = figure_help(cfg)
+words = terms(cfg)
 about = [f"{cfg.authority_name}", f"Selection: {described}",
          f"Window: {result.window.start:%d %b %Y} to {result.window.as_of:%d %b %Y}"]
 
@@ -33,14 +32,16 @@ right.plotly_chart(charts.trend_lines(result.weekly, "persistent_absence_rate", 
 BREAKDOWN_COLUMNS = ["children", "children_with_data", "attendance_pct", "persistent_absence_rate",
                      "severe_absence_rate", "suspension_rate", "suspension_sessions", "permanent_exclusions"]
 column_config = {
-    "children": st.column_config.NumberColumn("Children", help=helps["children"]),
-    "children_with_data": st.column_config.NumberColumn("With data", help="Children with at least one possible session"),
-    "attendance_pct": ui.pct_column("Attendance", helps["attendance_pct"]),
-    "persistent_absence_rate": ui.pct_column("Persistent absence", helps["persistent_absence_rate"]),
-    "severe_absence_rate": ui.pct_column("Severe absence", helps["severe_absence_rate"]),
-    "suspension_rate": st.column_config.NumberColumn("Suspended %", format="%.1f", help=helps["suspension_rate"]),
-    "suspension_sessions": st.column_config.NumberColumn("Sessions lost to suspension"),
-    "permanent_exclusions": st.column_config.NumberColumn("Permanent exclusions"),
+    "children": st.column_config.NumberColumn(words.children.label, help=words.children.help),
+    "children_with_data": st.column_config.NumberColumn(words.children_with_data.label, help=words.children_with_data.help),
+    **{key: ui.pct_column(words.of(key).label, words.of(key).help)
+       for key in ("attendance_pct", "persistent_absence_rate", "severe_absence_rate")},
+    "suspension_rate": st.column_config.NumberColumn(words.suspension_rate.label, format="%.1f",
+                                                     help=words.suspension_rate.help),
+    "suspension_sessions": st.column_config.NumberColumn(words.suspension_sessions.label,
+                                                         help=words.suspension_sessions.help),
+    "permanent_exclusions": st.column_config.NumberColumn(words.permanent_exclusions.label,
+                                                          help=words.permanent_exclusions.help),
 }
 
 for title, table, column, missing in [("By locality", result.by_locality, "locality", "No locality recorded"),

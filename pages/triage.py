@@ -6,13 +6,12 @@ import polars as pl
 import streamlit as st
 
 from vsdash import ui
-from vsdash.glossary import figure_help
+from vsdash.glossary import terms
 from vsdash.store import ACTION_KINDS
 
 shell = ui.shell()
-cfg, access, filters, options = shell.cfg, shell.access, shell.filters, shell.options
-helps = figure_help(cfg)
-described = ui.describe(filters, options, cfg)
+cfg, access, filters, options, described = shell.cfg, shell.access, shell.filters, shell.options, shell.described
+words = terms(cfg)
 st.title("Triage")
 st.caption(f"Children with at least one signal, most urgent first: {described}.")
 
@@ -25,20 +24,14 @@ if worklist.is_empty():
     st.info("No children match these filters, or none has a signal. Widen the selection in the sidebar.")
     st.stop()
 
-PRIORITY = {1: "1 Severe absence", 2: "2 10+ days absent", 3: "3 Not being seen", 4: "4 Drifting down",
-            5: "5 Suspended", 6: "6 Part-time timetable", 7: "7 Persistent absence", 8: "8 New to cohort"}
 shown = worklist.select(
-    pl.col("urgency").replace_strict(PRIORITY, default="", return_dtype=pl.String).alias("priority"),
-    "child", "la_child_id", pl.col("reasons_text").alias("why"), "attendance_pct", "school", "social_worker", "team",
+    "priority", "child", "la_child_id", pl.col("reasons_text").alias("why"), "attendance_pct", "school", "social_worker", "team",
     "days_since_last_mark", "last_action", "follow_up",
 )
-counts = worklist.select([pl.col(s).sum() for s in ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")]).row(0)
-c1, c2, c3, c4, c5 = st.columns(5)
-c1.metric("Children on the list", f"{worklist.height:,}")
-c2.metric("Severe absence", f"{counts[0]:,}", help=helps["severe_absence_rate"])
-c3.metric("10+ days unauthorised", f"{counts[1]:,}", help=helps["consecutive_unauthorised"])
-c4.metric("Not being seen", f"{counts[2]:,}", help=helps["not_seen"])
-c5.metric("Drifting down", f"{counts[3]:,}", help=helps["drift"])
+first, *rest = st.columns(5)
+first.metric("Children on the list", f"{worklist.height:,}")
+for column, signal in zip(rest, ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")):
+    column.metric(words.of(signal).label, f"{worklist[signal].sum():,}", help=words.of(signal).help)
 
 st.caption("Select a row to open the child's page.")
 event = st.dataframe(
@@ -47,9 +40,9 @@ event = st.dataframe(
         "priority": st.column_config.TextColumn("Priority", help="The most urgent signal the child has"),
         "child": "Child", "la_child_id": "LA child ID",
         "why": st.column_config.TextColumn("Why", width="large"),
-        "attendance_pct": ui.pct_column("Attendance", helps["attendance_pct"]),
+        "attendance_pct": ui.pct_column(words.attendance_pct.label, words.attendance_pct.help),
         "school": "School", "social_worker": "Social worker", "team": "Team",
-        "days_since_last_mark": st.column_config.NumberColumn("School days since last mark", help=helps["not_seen"]),
+        "days_since_last_mark": st.column_config.NumberColumn("School days since last mark", help=words.not_seen.help),
         "last_action": "Action taken", "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
     },
 )

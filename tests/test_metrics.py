@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date
 
 import polars as pl
@@ -10,6 +11,7 @@ import pytest
 from vsdash import metrics
 from vsdash.config import load_config
 from vsdash.frames import Frames
+from vsdash.ingest import ingest_file
 
 from helpers import weekdays
 
@@ -139,12 +141,36 @@ def test_school_move_with_dual_registration_code():
     assert row["last_mark_date"] == days[6]  # any code counts for the last mark, D included
 
 
-def test_corrected_mark_is_the_frame_value():
-    # The store replaces a mark when a later file corrects it (same child, school, date); the metrics
-    # see one row with the corrected code: here N (unauthorised) was corrected to I (illness).
-    row = one(Frames.build(marks=[{"upn": "U1", "urn": 1, "date": "2024-09-02", "am": "I", "pm": "I"}],
-                           children=[child()]))
-    assert (row["authorised_sessions"], row["unauthorised_sessions"]) == (2, 0)
+UPN = "B801200005001"  # a valid UPN (the loader checks the check letter)
+
+
+def attendance_csv(rows: list[tuple]) -> str:
+    return "UPN,URN,Date,AM,PM\n" + "".join(f"{UPN},{urn},{d},{am},{pm}\n" for urn, d, am, pm in rows)
+
+
+@pytest.mark.parametrize("held", [True, False], ids=["day rows", "week summary"])
+def test_a_corrected_file_changes_the_figures(store, write, cfg, held):
+    # Feed rule: a later file for the same child, school and date replaces the earlier marks.
+    mon, tue, wed = weekdays(3)
+    ingest_file(store, write("children.csv", f"LA Child ID,UPN,Cohort,Start Date\nC1,{UPN},CLA,2020-01-01\n"), cfg)
+    ingest_file(store, write("attendance_2024-09-04.csv", attendance_csv(
+        [(100001, mon, "/", "\\"), (100001, tue, "N", "N"), (100001, wed, "N", "N")])), cfg)
+    window = metrics.window_for(cfg, wed)
+    before = metrics.per_child(store.frames(cfg, held=held), window, cfg).row(0, named=True)
+    # Mon present; Tue and Wed unauthorised: 4 of 6 missed.
+    assert (before["present_sessions"], before["authorised_sessions"], before["unauthorised_sessions"]) == (2, 0, 4)
+    assert before["severe_absence"] is True
+    # The school corrects Tuesday to illness and Wednesday afternoon to late; another school's D the same
+    # Tuesday is a second row (dual registration), not a correction, and counts nowhere.
+    fix = ingest_file(store, write("attendance_fix.csv", attendance_csv(
+        [(100001, tue, "I", "I"), (100001, wed, "N", "L"), (100002, tue, "D", "D")])), cfg)
+    assert (fix.status, fix.counts.rows_loaded, fix.counts.rows_replaced) == ("loaded", 3, 2)
+    after = metrics.per_child(store.frames(cfg, held=held), window, cfg).row(0, named=True)
+    # Now 3 present, 2 authorised, 1 unauthorised: 3 of 6 missed = 50%, attendance 50%.
+    assert (after["present_sessions"], after["authorised_sessions"], after["unauthorised_sessions"]) == (3, 2, 1)
+    assert (after["possible_sessions"], after["attendance_pct"]) == (6, pytest.approx(50.0))
+    assert (after["persistent_absence"], after["severe_absence"]) == (True, True)
+    assert after["school_urn"] == 100001   # the D elsewhere does not move the child
 
 
 def test_marks_outside_the_window_are_not_counted():
@@ -174,6 +200,14 @@ def test_child_with_no_marks():
 def test_output_types():
     out = metrics.per_child(Frames.build(children=[child()]), WINDOW, CFG)
     assert out.schema == pl.Schema(metrics.PER_CHILD_SCHEMA)
+
+
+def test_a_child_s_figures_by_name_hold_every_per_child_column():
+    # The child page reads ChildFigures: a column added to the per-child frame must reach it too.
+    assert [f.name for f in fields(metrics.ChildFigures)] == list(metrics.PER_CHILD_SCHEMA)
+    frames = Frames.build(marks=marks_from_sessions(["/", "N", "/", "\\"]), children=[child(), child("C2", "U2")])
+    mine = metrics.child_row(metrics.ChildFigures, metrics.per_child(frames, WINDOW, CFG), "C1")
+    assert (mine.la_child_id, mine.possible_sessions, mine.unauthorised_sessions, mine.attendance_pct) == ("C1", 4, 1, 75.0)
 
 
 def test_window_must_not_end_before_it_starts():

@@ -125,7 +125,7 @@ def test_any_window_matches_a_plain_count(children, bounds):
     window = metrics.Window(*bounds)
     frames = build(children)
     out = {r["la_child_id"]: r for r in metrics.per_child(frames, window, CFG).iter_rows(named=True)}
-    signals = {r["la_child_id"]: r for r in triage.signals(frames, window, CFG).iter_rows(named=True)}
+    signals = {r["la_child_id"]: r for r in triage.signals(metrics.WindowFigures(frames, CFG, window)).iter_rows(named=True)}
     for i, (_, marks) in enumerate(children):
         row, signal = out[f"C{i}"], signals[f"C{i}"]
         inside = [m for m in marks if window.start <= m[0] <= window.as_of]

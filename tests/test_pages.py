@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import dataclasses
+import inspect
+import json
 import re
 import shutil
 from datetime import date
@@ -13,9 +16,11 @@ import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from vsdash import config as config_mod
-from vsdash import metrics, views
+from vsdash import metrics, triage, ui, views
 from vsdash.config import PROJECT_ROOT, load_config
 from vsdash.filters import Filters
+from vsdash.frames import CHILDREN_SCHEMA
+from vsdash.glossary import terms
 from vsdash.store import Store
 
 
@@ -35,10 +40,16 @@ def db_url(sample_db, tmp_path, monkeypatch):
 
 
 @pytest.fixture
-def frames(db_url):
+def sample_store(db_url):
+    """The test's own Store on its copy of the sample (the app opens its own), disposed afterwards."""
     store = Store(db_url)
-    yield store.frames(config_mod.load_config())
+    yield store
     store.dispose()
+
+
+@pytest.fixture
+def frames(sample_store):
+    return sample_store.frames(config_mod.load_config())
 
 
 def app() -> AppTest:
@@ -97,11 +108,11 @@ def test_empty_selection_says_no_children_match(db_url):
     assert not at.metric
 
 
-def test_triage_lists_the_children_with_signals(db_url, frames):
+def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
     at = app().run()
     at.switch_page("pages/triage.py").run()
     assert not at.exception, at.exception
-    expected = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), Store(db_url).actions_frame(), date.today())
+    expected = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), sample_store.actions_frame(), date.today())
     assert metric(at, "Children on the list") == f"{expected.height:,}"
     assert metric(at, "Severe absence") == f"{expected['severe_absence'].sum():,}"
     shown = at.dataframe[0].value
@@ -109,11 +120,11 @@ def test_triage_lists_the_children_with_signals(db_url, frames):
     assert shown["priority"].iloc[0].startswith("1 ")   # severe absence first
 
     at.selectbox(key="cohort").set_value("CLA").run()
-    cla = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY, cohort="CLA"), Store(db_url).actions_frame(), date.today())
+    cla = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY, cohort="CLA"), sample_store.actions_frame(), date.today())
     assert metric(at, "Children on the list") == f"{cla.height:,}" and cla.height < expected.height
 
 
-def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_db):
+def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     at = app().run()
     at.switch_page("pages/triage.py").run()
     child_id = next(s for s in at.selectbox if s.label == "Child").value
@@ -122,7 +133,7 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_db):
     next(t for t in at.text_input if t.label == "Your name").input("A. Officer")
     next(b for b in at.button if b.label == "Save action").click().run()
     assert not at.exception, at.exception
-    stored = Store(db_url).actions_frame(child_id)
+    stored = sample_store.actions_frame(child_id)
     assert stored.select("action", "note", "recorded_by").rows() == [
         ("Contacted school", "Spoke to the DSL; attendance plan agreed", "A. Officer")]
     shown = at.dataframe[0].value
@@ -131,8 +142,8 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_db):
     from vsdash.ingest import SAMPLE_DATA, ingest_file
     copy = Path(db_url[len("sqlite:///"):]).parent / "children_resend.csv"
     copy.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
-    assert ingest_file(Store(db_url), copy, load_config()).status == "loaded"
-    assert Store(db_url).actions_frame(child_id).height == 1
+    assert ingest_file(sample_store, copy, load_config()).status == "loaded"
+    assert sample_store.actions_frame(child_id).height == 1
 
 
 def test_child_page_from_the_url(db_url, frames):
@@ -150,6 +161,12 @@ def test_child_page_from_the_url(db_url, frames):
     assert len(charts) == 2   # calendar heatmap and weekly attendance
 
 
+def test_a_child_s_identity_by_name_holds_every_column_of_the_list():
+    assert [f.name for f in dataclasses.fields(views.Identity)] == list(CHILDREN_SCHEMA)
+    named = views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9", "last_name": "Okafor"})
+    assert named.name == "Okafor" and views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9"}).name == "C9"
+
+
 def test_child_page_without_a_child_asks_for_one(db_url):
     at = app().run()
     at.switch_page("pages/child.py").run()
@@ -163,6 +180,71 @@ def test_other_pages_render(db_url, page, title):
     at.switch_page(page).run()
     assert not at.exception, at.exception
     assert at.title[0].value == title
+
+
+def test_triage_priority_labels_are_the_glossary_s(db_url):
+    at = app().run()
+    at.switch_page("pages/triage.py").run()
+    assert not at.exception, at.exception
+    words = terms(load_config())
+    shown = at.dataframe[0].value
+    expected = {f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
+    assert set(shown["priority"]) <= expected and len(set(shown["priority"])) > 2
+    assert [m.label for m in at.metric][1:] == [words.of(s).label for s in
+                                                ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")]
+
+
+@pytest.fixture
+def stricter_config(db_url, tmp_path, monkeypatch):
+    """The project's configuration with persistent absence at 15% and severe absence at 40%."""
+    text = (PROJECT_ROOT / "config" / "vsdash.yaml").read_text(encoding="utf-8")
+    text, n = re.subn(r"persistent_absence_pct: 10\b", "persistent_absence_pct: 15", text)
+    text, m = re.subn(r"severe_absence_pct: 50\b", "severe_absence_pct: 40", text)
+    assert n == m == 1
+    path = tmp_path / "vsdash.yaml"
+    path.write_text(text, encoding="utf-8")
+    monkeypatch.setenv("VSDASH_CONFIG", str(path))
+    config_mod.cached_config.cache_clear()
+    yield config_mod.load_config(path)
+    config_mod.cached_config.cache_clear()
+
+
+def test_about_page_and_child_chart_follow_the_configured_thresholds(stricter_config, frames):
+    at = app().run()
+    at.switch_page("pages/about.py").run()
+    assert not at.exception, at.exception
+    text = " ".join(m.value for m in at.markdown)
+    assert "missed 15% or more" in text and "exactly 85.0% attendance" in text and "**Severe absence**: missed 40%" in text
+    assert "10%" not in text and "50%" not in text
+    child = frames.children.filter(pl.col("upn").is_not_null()).sort("la_child_id")["la_child_id"][0]
+    at.query_params["child"] = child
+    at.switch_page("pages/child.py").run()
+    assert not at.exception, at.exception
+    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    lines = {shape["y0"] for shape in spec["layout"]["shapes"]}
+    words = {a["text"] for a in spec["layout"]["annotations"]}
+    assert lines == {85, 60}
+    assert words == {"85% or below: persistent absence", "60% or below: severe absence"}
+
+
+def test_the_legacy_pages_folder_workaround_still_matches_streamlit():
+    """ui.end_legacy_page_mode sets an internal Streamlit flag: an upgrade that renames it, stops setting it
+    from a pages/ folder or stops reading it fails here, before it fails for a user."""
+    from streamlit.runtime.pages_manager import PagesManager
+    from streamlit.runtime.scriptrunner import script_runner
+
+    # Streamlit runs the legacy multipage mode (_mpa_v1) when this flag is set ...
+    assert "if PagesManager.uses_pages_directory:" in inspect.getsource(script_runner.ScriptRunner)
+    assert callable(script_runner._mpa_v1)
+    saved = PagesManager.uses_pages_directory
+    try:
+        PagesManager.uses_pages_directory = None
+        PagesManager(str(PROJECT_ROOT / "app.py"))
+        assert PagesManager.uses_pages_directory is True   # ... sets it from the pages/ folder beside app.py ...
+        ui.end_legacy_page_mode()
+        assert PagesManager.uses_pages_directory is False  # ... and vsdash ends it.
+    finally:
+        PagesManager.uses_pages_directory = saved
 
 
 # ---- live data (issue 5): the data-quality and upload pages ------------------------------------------------
@@ -240,7 +322,7 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
     assert {b.label for b in at.get("download_button")} >= {"Exceptions report (XLSX)", "Exceptions report (CSV)"}
 
 
-def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_facts):
+def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store, sample_facts):
     at = app().run()
     at.switch_page("pages/data_loaded.py").run()
     choices = at.multiselect(key="confirm_choices")
@@ -252,10 +334,10 @@ def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_facts)
     assert metric(at, "Confirmed matches") == "1"
     assert metric(at, "Suggested matches") == f"{sample_facts['suggested'] - 1:,}"
     assert any("Confirmed 1 match" in s.value for s in at.success)
-    assert Store(db_url).aliases_frame()["confirmed_by"].to_list() == ["D. Manager"]
+    assert sample_store.aliases_frame()["confirmed_by"].to_list() == ["D. Manager"]
 
 
-def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, tmp_path):
+def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_store, tmp_path):
     """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared by hand."""
     at = app().run()
     at.switch_page("pages/data_loaded.py").run()
@@ -263,8 +345,8 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, tmp_path):
     from vsdash.ingest import ingest_file
     new_day = tmp_path / "attendance_2026-02-23.csv"
     new_day.write_text("UPN,URN,Date,AM,PM\n" + "".join(
-        f"{upn},135060,2026-02-23,/,\\\n" for upn in Store(db_url).marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()))
-    assert ingest_file(Store(db_url), new_day, load_config()).status == "loaded"
+        f"{upn},135060,2026-02-23,/,\\\n" for upn in sample_store.marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()))
+    assert ingest_file(sample_store, new_day, load_config()).status == "loaded"
     at.run()
     assert not at.exception, at.exception
     assert metric(at, "Latest school day") == "23 Feb 2026"
@@ -272,12 +354,12 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, tmp_path):
     assert not [w for w in at.warning if "135060" in w.value]
 
 
-def test_upload_previews_then_loads_on_confirm(db_url):
+def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
     at = app().run()
     at.switch_page("pages/upload.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Upload feeds"
-    store = Store(db_url)
+    store = sample_store
     before = store.load_log_frame().height
     upns = store.marks().filter(pl.col("date") == LAST_DAY).head(3)
     text = "UPN,URN,Date,AM,PM\n" + "".join(f"{r['upn']},{r['urn']},2026-02-13,/,\\\n" for r in upns.iter_rows(named=True))
@@ -321,6 +403,6 @@ def test_child_page_agrees_with_the_whole_authority_figures(db_url, frames):
     for row in flagged.iter_rows(named=True):
         page = views.child_page(figures, row["la_child_id"], filters)
         whole = at.children.filter(pl.col("la_child_id") == row["la_child_id"]).row(0, named=True)
-        assert page.figures == whole
-        assert page.signals["reasons"] == row["reasons"]
-        assert page.signals["days_since_last_mark"] == row["days_since_last_mark"]
+        assert dataclasses.asdict(page.figures) == whole
+        assert {f: row[f] for f in dataclasses.asdict(page.signals)} == dataclasses.asdict(page.signals)
+        assert page.identity.la_child_id == row["la_child_id"] and page.signals.reasons == row["reasons"]

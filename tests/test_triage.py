@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import fields
 from datetime import date, timedelta
 
 import pytest
@@ -33,7 +34,7 @@ def signals_for(marks: list[dict], as_of: date, episodes=None, suspensions=None,
         {"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}
     ]
     frames = Frames.build(marks=marks, children=children, episodes=episodes, suspensions=suspensions)
-    out = triage.signals(frames, metrics.window_for(CFG, as_of), CFG)
+    out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, as_of)))
     return {row["la_child_id"]: row for row in out.iter_rows(named=True)}
 
 
@@ -169,7 +170,7 @@ def test_urgency_orders_children():
              + day_marks("U3", days, ["/"] * 5))
     children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (3, 2, 1)]
     frames = Frames.build(marks=marks, children=children)
-    out = triage.signals(frames, metrics.window_for(CFG, days[-1]), CFG)
+    out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, days[-1])))
     assert out["la_child_id"].to_list() == ["C1", "C2", "C3"]
     assert out["urgency"].to_list() == [1, 7, None]
     assert out.row(0, named=True)["reasons"] == [
@@ -183,3 +184,17 @@ def test_urgency_orders_children():
 def test_no_marks_at_all():
     out = signals_for([], date(2024, 9, 10))
     assert out["C1"]["not_seen"] is True and out["C1"]["drift"] is False
+
+
+def test_a_child_s_signals_by_name():
+    # The child page reads ChildSignals: every signal, in urgency order, then the columns that explain it.
+    names = [f.name for f in fields(triage.ChildSignals)]
+    assert names[:len(triage.SIGNALS)] == list(triage.SIGNALS)
+    marks = day_marks("U1", DAYS[:6], ["/", "N", "N", "N", "N", "N"])
+    frames = Frames.build(marks=marks, children=[{"la_child_id": "C1", "upn": "U1"}],
+                          episodes=[{"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}])
+    out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, DAYS[5])))
+    mine = metrics.child_row(triage.ChildSignals, out, "C1")
+    assert set(names) <= set(out.columns)
+    assert (mine.severe_absence, mine.urgency, mine.consecutive_absence_days) == (True, 1, 5)
+    assert mine.reasons[0].startswith("severe absence: attendance 16.7%")

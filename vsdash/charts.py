@@ -5,7 +5,8 @@ from __future__ import annotations
 import plotly.graph_objects as go
 import polars as pl
 
-from vsdash.glossary import CATEGORY_WORDS
+from vsdash.config import Config
+from vsdash.glossary import CATEGORY_WORDS, attendance_lines
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. One colour per meaning,
 # the same on every page.
@@ -22,7 +23,8 @@ CATEGORY_COLOURS = {
     "not_possible": "#999999",
     "no_mark": "#E8E8E8",
 }
-PA_LINE, SA_LINE = 90, 50
+# The persistent and severe absence lines: the first dashed in amber, the second dotted in vermilion.
+LINE_STYLES = (("dash", CATEGORY_COLOURS["authorised"]), ("dot", CATEGORY_COLOURS["unauthorised"]))
 
 
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.Figure:
@@ -66,16 +68,14 @@ def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, titl
     return fig
 
 
-def weekly_attendance(weekly: pl.DataFrame, title: str = "Attendance by week") -> go.Figure:
-    """A child's attendance per week with the persistent (90%) and severe (50%) absence lines."""
+def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendance by week") -> go.Figure:
+    """A child's attendance per week with the persistent and severe absence lines at the configured thresholds."""
     fig = go.Figure(go.Bar(
         x=weekly["week_start"].to_list(), y=weekly["attendance_pct"].to_list(), marker_color=OKABE_ITO[0],
         name="Attendance %", hovertemplate="week of %{x|%d %b}: %{y:.1f}%<extra></extra>",
     ))
-    fig.add_hline(y=PA_LINE, line_dash="dash", line_color=CATEGORY_COLOURS["authorised"],
-                  annotation_text="90%: below is persistent absence", annotation_position="bottom right")
-    fig.add_hline(y=SA_LINE, line_dash="dot", line_color=CATEGORY_COLOURS["unauthorised"],
-                  annotation_text="50%: below is severe absence", annotation_position="bottom right")
+    for (y, words), (dash, colour) in zip(attendance_lines(cfg), LINE_STYLES):
+        fig.add_hline(y=y, line_dash=dash, line_color=colour, annotation_text=words, annotation_position="bottom right")
     fig = _layout(fig, title, "Attendance %", height=320)
     fig.update_yaxes(range=[0, 100])
     return fig

@@ -48,8 +48,10 @@ class Filters:
             raise FilterError(f"the window starts ({self.start}) after the as-at date ({self.as_of})")
 
     def expression(self) -> pl.Expr:
-        """The polars condition on a per-child frame (cohort membership is applied by the metrics)."""
+        """The polars condition on a per-child frame (its `cohorts` are those held as at the as-at date)."""
         condition = pl.lit(True)
+        if self.cohort:
+            condition &= pl.col("cohorts").list.contains(self.cohort)
         for name, (column, _) in COLUMN_FILTERS.items():
             value = getattr(self, name)
             if value is not None:

@@ -1,40 +1,130 @@
-"""What every figure means, in one place: tooltips, the About page and export headers use the same words."""
+"""What every figure means, in one place: cards, tables, tooltips, the About page and exports use the same words."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass, fields
+
 from vsdash.config import Config
+from vsdash.triage import PART_TIME_SCHOOL_WEEKS
+from vsdash.weeks import PART_TIME_CODE
 
 
-def figure_help(cfg: Config) -> dict[str, str]:
-    """Definitions of the figures, with this authority's thresholds and year start."""
+@dataclass(frozen=True)
+class Term:
+    """A figure's or a signal's name as people read it, and what it means."""
+
+    label: str
+    help: str
+
+
+@dataclass(frozen=True)
+class Terms:
+    """Every figure and triage signal by name (the figure's column, the signal's name in `triage.SIGNALS`)."""
+
+    children: Term
+    children_with_data: Term
+    attendance_pct: Term
+    persistent_absence_rate: Term
+    severe_absence_rate: Term
+    suspensions: Term
+    suspension_rate: Term
+    suspension_sessions: Term
+    permanent_exclusions: Term
+    out_of_area_children: Term
+    possible_sessions: Term
+    absence_sessions: Term
+    # Triage signals.
+    severe_absence: Term
+    consecutive_unauthorised: Term
+    not_seen: Term
+    drift: Term
+    recent_suspension: Term
+    part_time_timetable: Term
+    persistent_absence: Term
+    new_to_cohort: Term
+
+    def of(self, key: str) -> Term:
+        """The term for a figure or signal named at run time (a card's key, a signal's rank)."""
+        return getattr(self, key)
+
+    def items(self) -> list[tuple[str, Term]]:
+        """Every term with its name, in the order above (the About page's table)."""
+        return [(f.name, getattr(self, f.name)) for f in fields(self)]
+
+
+def terms(cfg: Config) -> Terms:
+    """Labels and definitions with this authority's thresholds, year start and codes."""
     th = cfg.thresholds
-    start = f"{cfg.year_start_day} {_month(cfg.year_start_month)}"
-    return {
-        "children": "Children selected by the filters who are in the cohort as at the as-at date "
-                    "(a child can be in several cohorts; each is counted once here).",
-        "attendance_pct": "Attendance: sessions present or in approved educational activity, divided by possible "
-                          f"sessions, summed over all the children (not an average of percentages), since {start}.",
-        "persistent_absence_rate": f"Persistent absence: missed {th.persistent_absence_pct}% or more of their own possible "
-                                   f"sessions since {start}; as a share of children with at least one possible session.",
-        "severe_absence_rate": f"Severe absence: missed {th.severe_absence_pct}% or more of their own possible sessions "
-                               f"since {start}; as a share of children with at least one possible session.",
-        "suspensions": "Suspensions (fixed-period exclusions) starting in the window.",
-        "suspension_rate": "Children with at least one suspension in the window, as a share of the children.",
-        "permanent_exclusions": "Permanent exclusions starting in the window.",
-        "out_of_area_children": "Children whose current school (latest mark that is not D) is in another local "
-                                "authority than the one responsible for them.",
-        "possible_sessions": "Half-day sessions the child could have attended: every code except those that are not "
-                             "possible sessions (X, Q, Y1-Y7, D, Z, #).",
-        "drift": f"Attendance over the last {th.drift_weeks} school weeks at least {th.drift_points} points below the "
-                 f"{th.drift_weeks} weeks before.",
-        "consecutive_unauthorised": f"{th.consecutive_unauthorised_days} or more school days in a row of unauthorised "
-                                    "absence: schools must tell the local authority.",
-        "not_seen": f"In a cohort now, but no mark received for {th.not_seen_school_days} school days, or ever.",
-        "recent_suspension": f"A suspension or exclusion starting in the last {th.recent_suspension_school_days} school days.",
-        "part_time_timetable": "A C2 code (part-time timetable) in the last 4 school weeks: attendance can look "
-                               "better than the education received.",
-        "new_to_cohort": f"A cohort episode that started in the last {th.new_to_cohort_school_days} school days.",
-    }
+    since = f"since {cfg.year_start_day} {_month(cfg.year_start_month)}"
+    not_possible = ", ".join(cfg.codes_in("not_possible"))
+    missed = "missed {}% or more of their own possible sessions " + since
+    return Terms(
+        children=Term("Children", "Children selected by the filters who are in the cohort as at the as-at date "
+                                  "(a child can be in several cohorts; each is counted once here)."),
+        children_with_data=Term("With data", "Children with at least one possible session."),
+        attendance_pct=Term("Attendance", "Attendance: sessions present or in approved educational activity, divided "
+                                          "by possible sessions, summed over all the children (not an average of "
+                                          f"percentages), {since}."),
+        persistent_absence_rate=Term("Persistent absence", f"Persistent absence: {missed.format(th.persistent_absence_pct)}"
+                                                           "; as a share of children with at least one possible session."),
+        severe_absence_rate=Term("Severe absence", f"Severe absence: {missed.format(th.severe_absence_pct)}; as a share "
+                                                   "of children with at least one possible session."),
+        suspensions=Term("Suspensions", "Suspensions (fixed-period exclusions) starting in the window."),
+        suspension_rate=Term("Suspended %", "Children with at least one suspension in the window, as a share of the children."),
+        suspension_sessions=Term("Sessions lost to suspension", "Sessions of the suspensions starting in the window."),
+        permanent_exclusions=Term("Permanent exclusions", "Permanent exclusions starting in the window."),
+        out_of_area_children=Term("Out-of-area children", "Children whose current school (latest mark that is not D) "
+                                                          "is in another local authority than the one responsible for them."),
+        possible_sessions=Term("Possible sessions", "Half-day sessions the child could have attended: every code except "
+                                                    f"those that are not possible sessions ({not_possible})."),
+        absence_sessions=Term("Absent sessions", "Possible sessions missed, authorised or not."),
+        severe_absence=Term("Severe absence", f"The child {missed.format(th.severe_absence_pct)}."),
+        consecutive_unauthorised=Term(f"{th.consecutive_unauthorised_days}+ days unauthorised",
+                                      f"{th.consecutive_unauthorised_days} or more school days in a row of unauthorised "
+                                      "absence: schools must tell the local authority."),
+        not_seen=Term("Not being seen", f"In a cohort now, but no mark received for {th.not_seen_school_days} school "
+                                        "days, or ever."),
+        drift=Term("Drifting down", f"Attendance over the last {th.drift_weeks} school weeks at least {th.drift_points} "
+                                    f"points below the {th.drift_weeks} weeks before."),
+        recent_suspension=Term("Suspended", f"A suspension or exclusion starting in the last "
+                                            f"{th.recent_suspension_school_days} school days."),
+        part_time_timetable=Term("Part-time timetable", f"A {PART_TIME_CODE} code (part-time timetable) in the last "
+                                                        f"{PART_TIME_SCHOOL_WEEKS} school weeks: attendance can look "
+                                                        "better than the education received."),
+        persistent_absence=Term("Persistent absence", f"The child {missed.format(th.persistent_absence_pct)}."),
+        new_to_cohort=Term("New to cohort", f"A cohort episode that started in the last {th.new_to_cohort_school_days} "
+                                            "school days."),
+    )
+
+
+def principles(cfg: Config) -> str:
+    """How every figure is worked out, for the top of the About page (markdown)."""
+    th = cfg.thresholds
+    return f"""
+Every figure follows the Department for Education's definitions, computed from half-day **sessions**:
+
+- **Attendance %** = sessions present or in approved educational activity ÷ possible sessions.
+  A group's figure comes from its summed sessions, never from an average of children's percentages.
+- **Persistent absence**: a child who missed {th.persistent_absence_pct}% or more of their own possible sessions
+  (exactly {100 - th.persistent_absence_pct:.1f}% attendance counts).
+- **Severe absence**: missed {th.severe_absence_pct}% or more.
+- A child with no possible session in the window has no attendance figure ("no data") and is in neither flag;
+  rates are shares of children with at least one possible session.
+- **Cohorts** are taken *as at* the as-at date from the dated episodes in the social-care list: a child whose plan
+  ended before that date is no longer counted (Ever 6 keeps children who had a social worker in the last
+  {th.ever6_years} years).
+- **Out of area**: the child's current school (latest mark that is not D) is in another local authority than the one
+  responsible for the child.
+"""
+
+
+def attendance_lines(cfg: Config) -> list[tuple[int, str]]:
+    """The attendance % at or below which a child is persistently or severely absent, with their words."""
+    th, words = cfg.thresholds, terms(cfg)
+    # DfE: absent for 10% (50%) or more of possible sessions = attendance of 90% (50%) or less.
+    return [(100 - pct, f"{100 - pct}% or below: {term.label.lower()}")
+            for pct, term in ((th.persistent_absence_pct, words.persistent_absence),
+                              (th.severe_absence_pct, words.severe_absence))]
 
 
 # Attendance-code categories in words, for legends, the calendar and the codes table.

@@ -2,16 +2,19 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from datetime import date
+from functools import cached_property
+from typing import TypeVar
 
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
+from vsdash import sessions
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import Frames
-from vsdash.sessions import COUNTER_BITS, SESSION_COLUMNS, counters, session_totals, unpack_sessions
+from vsdash.sessions import SESSION_COLUMNS, SESSION_COUNTS
 
 # Columns of the per-child frame a figure can be grouped by ("cohort" explodes `cohorts`).
 GROUPABLE = (
@@ -79,22 +82,36 @@ def attendance_pct(attended: pl.Expr, possible: pl.Expr) -> pl.Expr:
     return pl.when(possible > 0).then(attended * 100.0 / possible).otherwise(None)
 
 
+def _attendance() -> pl.Expr:
+    """Attendance % from the session columns of a child, a group or a week."""
+    # DfE: attendance % = (present + approved educational activity) / possible sessions.
+    return attendance_pct(sessions.attended(sessions.columns()), pl.col("possible_sessions")).alias("attendance_pct")
+
+
 def _reaches(numerator: pl.Expr, denominator: pl.Expr, pct: int) -> pl.Expr:
     """numerator is at least pct% of denominator, in integers so 10% of 20 is exactly 2."""
     return (denominator > 0) & (numerator * 100 >= denominator * pct)
 
 
+def persistent_absence(absence: pl.Expr, possible: pl.Expr, cfg: Config) -> pl.Expr:
+    """Persistently absent over the sessions given."""
+    # DfE: persistent absence = missed 10% or more of possible sessions (90.0% exactly is PA).
+    return _reaches(absence, possible, cfg.thresholds.persistent_absence_pct)
+
+
+def severe_absence(absence: pl.Expr, possible: pl.Expr, cfg: Config) -> pl.Expr:
+    """Severely absent over the sessions given."""
+    # DfE: severe absence = missed 50% or more of possible sessions.
+    return _reaches(absence, possible, cfg.thresholds.severe_absence_pct)
+
+
 def _flags(cfg: Config) -> list[pl.Expr]:
     """Attendance %, persistent and severe absence from the session columns."""
     possible, absence = pl.col("possible_sessions"), pl.col("absence_sessions")
-    attended = pl.col("present_sessions") + pl.col("aea_sessions")
     return [
-        # DfE: attendance % = (present + approved educational activity) / possible sessions.
-        attendance_pct(attended, possible).alias("attendance_pct"),
-        # DfE: persistent absence = missed 10% or more of possible sessions (90.0% exactly is PA).
-        _reaches(absence, possible, cfg.thresholds.persistent_absence_pct).alias("persistent_absence"),
-        # DfE: severe absence = missed 50% or more of possible sessions.
-        _reaches(absence, possible, cfg.thresholds.severe_absence_pct).alias("severe_absence"),
+        _attendance(),
+        persistent_absence(absence, possible, cfg).alias("persistent_absence"),
+        severe_absence(absence, possible, cfg).alias("severe_absence"),
         (possible > 0).alias("has_data"),
     ]
 
@@ -112,7 +129,7 @@ def per_child(
     """One row per known child (or per member of `cohort`) with the window's sessions, flags and school.
 
     Corrected marks are replaced in the store (a later file wins), so each child, school and day
-    counts once with its latest codes. Pass `rows` (`window_rows` for the same window) to reuse them.
+    counts once with its latest codes. Pass `rows` (`weeks.for_window` of the same window) to reuse them.
     """
     members = cohorts_mod.membership(
         frames.episodes, window.as_of, cfg, start=window.start, any_time_in_window=any_time_in_window
@@ -121,14 +138,13 @@ def per_child(
     if cohort is not None:
         ids = members.filter(pl.col("cohort") == cohort).select("la_child_id")
         children = children.join(ids, on="la_child_id", how="semi")
-    rows = rows if rows is not None else window_rows(frames, window, cfg)
+    rows = rows if rows is not None else weeks_mod.for_window(frames, cfg, window.start, window.as_of)
     weeks = rows.lazy()
     if cohort is not None:  # a small cohort: drop other children's rows before the sums
         weeks = weeks.join(children.lazy().select("upn"), on="upn", how="semi")
     attendance = _attendance_by_upn(weeks)
     suspensions = _suspensions_by_upn(frames.suspensions, window)
-    counts = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions",
-              "suspensions", "suspension_sessions", "permanent_exclusions"]
+    counts = [*SESSION_COUNTS, "suspensions", "suspension_sessions", "permanent_exclusions"]
     out = (
         children.lazy()
         .join(attendance, on="upn", how="left")
@@ -143,11 +159,6 @@ def per_child(
     return out.cast(PER_CHILD_SCHEMA)
 
 
-def window_rows(frames: Frames, window: Window, cfg: Config) -> pl.DataFrame:
-    """The week summary as the window sees it (see `weeks.for_window`): the rows every figure of it sums."""
-    return weeks_mod.for_window(frames, cfg, window.start, window.as_of)
-
-
 def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Sessions in the window, last mark and current school for every UPN with marks up to as_of."""
     school_key = pl.col("school_date").cast(pl.Int64) * (1 << 32) + pl.col("school_urn")
@@ -158,7 +169,7 @@ def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
     )
     return summed.select(
         "upn",
-        *session_totals(),
+        *sessions.session_totals(),
         *SESSION_COLUMNS.values(),
         "last_mark_date",
         # Domain: the current school is the latest mark that is not D (dual registered elsewhere).
@@ -187,9 +198,9 @@ def _school_las(schools: pl.DataFrame) -> pl.LazyFrame:
 
 
 def _out_of_area(cfg: Config) -> pl.Expr:
-    """Domain: the current school's LA differs from the child's responsible LA (the authority by default).
+    """Domain: the school's LA (`school_la`) differs from the child's responsible LA (the authority by default).
 
-    No current school (no mark yet) is not out of area; a school missing from the schools list is unknown (null).
+    No school (no mark yet) is not out of area; a school missing from the schools list is unknown (null).
     """
     responsible = pl.col("responsible_la").fill_null(pl.lit(cfg.la_code))
     return (
@@ -198,13 +209,85 @@ def _out_of_area(cfg: Config) -> pl.Expr:
     )
 
 
+@dataclass(frozen=True)
+class ChildFigures:
+    """One child's figures for a window by name: a row of `per_child` (the same columns, in order)."""
+
+    la_child_id: str
+    upn: str | None
+    possible_sessions: int
+    present_sessions: int
+    aea_sessions: int
+    authorised_sessions: int
+    unauthorised_sessions: int
+    absence_sessions: int
+    attendance_pct: float | None
+    persistent_absence: bool
+    severe_absence: bool
+    has_data: bool
+    school_urn: int | None
+    school_la: str | None
+    out_of_area: bool | None
+    suspensions: int
+    suspension_sessions: int
+    permanent_exclusions: int
+    last_mark_date: date | None
+    social_worker: str | None
+    team: str | None
+    locality: str | None
+    year_group: str | None
+    ehcp: bool | None
+    responsible_la: str | None
+    cohorts: list[str]
+
+
+Row = TypeVar("Row")
+
+
+def child_row(kind: type[Row], frame: pl.DataFrame, la_child_id: str) -> Row:
+    """One child's row of a frame as a dataclass of (some of) its columns, for a page to read by name."""
+    row = frame.filter(pl.col("la_child_id") == la_child_id).row(0, named=True)
+    return kind(**{f.name: row[f.name] for f in fields(kind)})
+
+
+# --- one window, every child ----------------------------------------------------------------------
+
+class WindowFigures:
+    """Every child's figures for one window, worked out once: a selection of children (a filter change)
+    then only selects rows of `children`, which keeps the dashboard interactive (see the README's Speed).
+
+    `calendar` is the authority's school days (`weeks.calendar`): pass it when `frames` hold only some
+    children (one child's page), so school days and weeks are the authority's.
+    """
+
+    def __init__(self, frames: Frames, cfg: Config, window: Window, calendar: pl.Series | None = None) -> None:
+        summary = weeks_mod.of(frames, cfg)
+        calendar = weeks_mod.calendar(summary) if calendar is None else calendar
+        rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, summary, calendar)
+        self.frames, self.cfg, self.window = frames, cfg, window
+        self.school_days = weeks_mod.school_days(calendar, window.start, window.as_of)
+        self.children = per_child(frames, window, cfg, rows=rows)
+        # What the trends and triage read: the window's own rows come first, so a slice (no copy) holds them.
+        self.rows = rows.head(int(rows["in_window"].sum()))
+
+    @cached_property
+    def weeks(self) -> pl.DataFrame:
+        """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
+        return child_weeks(self.rows, self.school_days, self.cfg, self.children)
+
+
 # --- aggregates -----------------------------------------------------------------------------------
+
+def _check_groups(children: pl.DataFrame, by: list[str]) -> None:
+    """Refuse a grouping the per-child frame cannot give, naming the ones it can."""
+    unknown = [b for b in by if b not in GROUPABLE and b not in children.columns]
+    if unknown:
+        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(GROUPABLE)}")
+
 
 def _grouped_rows(per_child_df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """The per-child rows to group, one per cohort held when grouping by cohort."""
-    unknown = [b for b in by if b not in GROUPABLE and b not in per_child_df.columns]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(GROUPABLE)}")
+    _check_groups(per_child_df, by)
     if "cohort" in by and "cohort" not in per_child_df.columns:
         # A child counts once in each cohort held; children with no cohort drop out of a cohort table.
         return per_child_df.explode("cohorts").rename({"cohorts": "cohort"}).filter(pl.col("cohort").is_not_null())
@@ -219,11 +302,10 @@ def _rate(numerator: str, denominator: str) -> pl.Expr:
 def aggregate(per_child_df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Figures for groups of children from their summed sessions (never an average of percentages)."""
     rows = _grouped_rows(per_child_df, list(by))
-    sessions = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]
     sums = [
         pl.len().cast(pl.Int64).alias("children"),
         pl.col("has_data").sum().cast(pl.Int64).alias("children_with_data"),
-        *(pl.col(c).sum().cast(pl.Int64) for c in sessions),
+        *(pl.col(c).sum().cast(pl.Int64) for c in SESSION_COUNTS),
         pl.col("persistent_absence").sum().cast(pl.Int64).alias("persistent_absence_children"),
         pl.col("severe_absence").sum().cast(pl.Int64).alias("severe_absence_children"),
         (pl.col("suspensions") > 0).sum().cast(pl.Int64).alias("suspended_children"),
@@ -234,33 +316,13 @@ def aggregate(per_child_df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     ]
     summed = rows.group_by(by).agg(sums).sort(by, nulls_last=True) if by else rows.select(sums)
     return summed.with_columns(
-        # DfE: a group's attendance % comes from its summed sessions.
-        attendance_pct(pl.col("present_sessions") + pl.col("aea_sessions"), pl.col("possible_sessions"))
-        .alias("attendance_pct"),
+        _attendance(),  # DfE: a group's attendance % comes from its summed sessions
         # DfE: PA rate = PA children / children with at least one possible session.
         _rate("persistent_absence_children", "children_with_data").alias("persistent_absence_rate"),
         _rate("severe_absence_children", "children_with_data").alias("severe_absence_rate"),
         # DfE: one-or-more suspension rate = children with a suspension / children.
         _rate("suspended_children", "children").alias("suspension_rate"),
     )
-
-
-# --- the authority's calendar --------------------------------------------------------------------
-
-def school_days(frames: Frames, window: Window, cfg: Config) -> pl.Series:
-    """The authority's school days: dates in the window on which any child has any mark, sorted."""
-    days = weeks_mod.calendar(weeks_mod.of(frames, cfg))
-    return days.filter(days.is_between(window.start, window.as_of))
-
-
-def week_start(column: str = "date") -> pl.Expr:
-    """Monday of the ISO week containing the date."""
-    return pl.col(column).dt.truncate("1w")
-
-
-def school_weeks(days: pl.Series) -> pl.Series:
-    """Mondays of the ISO weeks that contain school days (half-term weeks drop out), sorted."""
-    return days.to_frame("date").select(week_start().unique().sort()).to_series().alias("week_start")
 
 
 # --- weekly trend ---------------------------------------------------------------------------------
@@ -276,27 +338,25 @@ def weekly_trend(
 ) -> pl.DataFrame:
     """Per school week and group: that week's sessions and %, and the PA rate from window start to week end.
 
-    Pass `per_child_df` (from `per_child` for the same window and cohort) and `rows` (`window_rows`) to
-    skip recomputing them.
+    Pass `per_child_df` (from `per_child` for the same window and cohort) and `rows` (`weeks.for_window`)
+    to skip recomputing them.
     """
-    rows = rows if rows is not None else window_rows(frames, window, cfg)
+    rows = rows if rows is not None else weeks_mod.for_window(frames, cfg, window.start, window.as_of)
     children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort, rows=rows)
-    weeks = child_weeks(rows, school_days(frames, window, cfg), window, cfg, children)
-    return trend_from_child_weeks(weeks, children, by)
+    days = weeks_mod.school_days(weeks_mod.calendar(weeks_mod.of(frames, cfg)), window.start, window.as_of)
+    return trend_from_sums(week_sums(child_weeks(rows, days, cfg, children), children, by), by)
 
 
-def child_weeks(rows: pl.DataFrame, days: pl.Series, window: Window, cfg: Config,
-                children: pl.DataFrame) -> pl.DataFrame:
+def child_weeks(rows: pl.DataFrame, days: pl.Series, cfg: Config, children: pl.DataFrame) -> pl.DataFrame:
     """Per child (UPN) and school week of the window: that week's sessions, and whether the child has data
     and is persistently absent from the window start to the week's end.
 
-    The expensive half of a weekly trend: compute it once per window for every child (from `window_rows`
-    and the window's `school_days`), then any selection of children is a cheap `trend_from_child_weeks`.
+    The expensive half of a weekly trend: compute it once per window for every child (see `WindowFigures`),
+    then any selection of children is a cheap `week_sums` and `trend_from_sums`.
     """
     upns = children.filter(pl.col("upn").is_not_null())["upn"].unique().sort()
-    weeks = school_weeks(days)
+    weeks = weeks_mod.school_weeks(days)
     width = len(weeks)
-    sessions = list(SESSION_COLUMNS.values())
     # Every child x every school week of the window as one flat grid (child-major), so a running total
     # per child is one cumulative sum, and weeks without marks still carry the PA status to date.
     cells = (
@@ -304,7 +364,7 @@ def child_weeks(rows: pl.DataFrame, days: pl.Series, window: Window, cfg: Config
         .filter(pl.col("in_window"))
         .join(upns.to_frame().with_row_index("_child").lazy(), on="upn")  # also drops children outside the selection
         .join(weeks.to_frame().with_row_index("_week").lazy(), on="week_start")
-        .select(_cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=_pack(sessions))
+        .select(_cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=sessions.pack(sessions.columns()))
         .collect()
     )
     grid = pl.zeros(len(upns) * width, dtype=pl.Int64, eager=True).scatter(cells["_cell"], cells["_packed"])
@@ -315,21 +375,11 @@ def child_weeks(rows: pl.DataFrame, days: pl.Series, window: Window, cfg: Config
         .select(
             pl.lit(upns).gather(pl.col("_cell") // width).alias("upn"),
             pl.lit(weeks).gather(pl.col("_cell") % width).alias("week_start"),
-            *unpack_sessions(), *_pa_to_date(cfg),
+            *sessions.unpack_sessions(), *_pa_to_date(cfg),
         )
         # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
-        .with_columns(pl.col(["possible_sessions", *sessions, "absence_sessions"]).cast(pl.Int32))
+        .with_columns(pl.col(SESSION_COUNTS).cast(pl.Int32))
     )
-
-
-def _pack(columns: list[str]) -> pl.Expr:
-    """Four session counts in one integer, so a running sum over weeks is one cumulative sum."""
-    return sum(pl.col(c).cast(pl.Int64) * (1 << (COUNTER_BITS * slot)) for slot, c in enumerate(columns))
-
-
-def trend_from_child_weeks(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """The weekly trend of a selection of children, grouped by `by`, from their child-week rows."""
-    return trend_from_sums(week_sums(weeks, children, by), by)
 
 
 _COHORT_SET = "_cohort_set"
@@ -338,21 +388,18 @@ _COHORT_SET = "_cohort_set"
 def week_sums(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     """Child-week rows of the selected children summed per week and group, the cohorts a child holds
     kept as one set: the large join and sum happen once, whatever cohorts are then shown."""
-    unknown = [b for b in by if b not in GROUPABLE and b not in children.columns]
-    if unknown:
-        raise ValueError(f"cannot group by {unknown}; choose from {', '.join(GROUPABLE)}")
+    _check_groups(children, by)
     groups = [b for b in by if b != "cohort"]
     attributes = children.filter(pl.col("upn").is_not_null()).select(
         "upn", *groups, pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET),
     )
     keys = ["week_start", *groups, _COHORT_SET]
-    sessions = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions"]
     return (
         weeks.lazy()
         .join(attributes.lazy(), on="upn")
         .group_by(keys)
         .agg(
-            *(pl.col(c).sum().cast(pl.Int64) for c in sessions),
+            *(pl.col(c).sum().cast(pl.Int64) for c in SESSION_COUNTS),
             pl.col("_with_data").sum().cast(pl.Int64).alias("children_with_data"),
             pl.col("_pa").sum().cast(pl.Int64).alias("persistent_absence_children"),
         )
@@ -368,25 +415,105 @@ def trend_from_sums(sums: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     if "cohort" in by:
         rows = (rows.with_columns(cohort=pl.col(_COHORT_SET).str.split("|")).explode("cohort")
                 .filter(pl.col("cohort") != ""))
-    counts = ["possible_sessions", *SESSION_COLUMNS.values(), "absence_sessions", "children_with_data",
-              "persistent_absence_children"]
+    counts = [*SESSION_COUNTS, "children_with_data", "persistent_absence_children"]
     out = rows.group_by(keys).agg(pl.col(counts).sum()).sort(keys, nulls_last=True)
     if out.is_empty():
         out = out.cast({"week_start": pl.Date})
     return out.with_columns(
-        attendance_pct(pl.col("present_sessions") + pl.col("aea_sessions"), pl.col("possible_sessions"))
-        .alias("attendance_pct"),
+        _attendance(),
         _rate("persistent_absence_children", "children_with_data").alias("persistent_absence_rate"),
     )
 
 
 def _pa_to_date(cfg: Config) -> list[pl.Expr]:
-    """Whether a child has data and is persistently absent over the window so far (cumulative counters)."""
-    parts = counters("_to_date")
-    possible = sum(parts.values())
-    absence = parts["authorised"] + parts["unauthorised"]
+    """Whether a child has data and is persistently absent from the window start to the end of the week
+    (cumulative counters)."""
+    parts = sessions.counters("_to_date")
+    possible = sessions.possible(parts)
     return [
         (possible > 0).alias("_with_data"),
-        # DfE: 10% or more of possible sessions, counted from the window start to the end of the week.
-        _reaches(absence, possible, cfg.thresholds.persistent_absence_pct).alias("_pa"),
+        persistent_absence(sessions.absence(parts), possible, cfg).alias("_pa"),
     ]
+
+
+def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
+    """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
+    sums = week_sums(weeks, children, by=["cohort"])
+    every = trend_from_sums(sums, by=[]).with_columns(cohort=pl.lit(cohort or "All"))
+    if cohort:
+        return every
+    by_cohort = trend_from_sums(sums, by=["cohort"])
+    return pl.concat([every.select(by_cohort.columns), by_cohort])
+
+
+# --- change since last month ----------------------------------------------------------------------
+
+def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> pl.DataFrame:
+    """The groups whose attendance changed most between two selections (last month's and today's), with
+    the children behind each figure."""
+    current = aggregate(now, [by]).select(by, "children", "attendance_pct", "persistent_absence_rate")
+    earlier = aggregate(then, [by]).select(
+        by, pl.col("attendance_pct").alias("attendance_pct_last_month"),
+        pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
+    )
+    return (
+        current.join(earlier, on=by, how="inner", nulls_equal=False)
+        .filter(pl.col(by).is_not_null())
+        .with_columns(
+            attendance_change=pl.col("attendance_pct") - pl.col("attendance_pct_last_month"),
+            persistent_absence_change=pl.col("persistent_absence_rate") - pl.col("persistent_absence_rate_last_month"),
+        )
+        .filter(pl.col("attendance_change").is_not_null())
+        .sort(pl.col("attendance_change").abs(), descending=True)
+        .head(top)
+    )
+
+
+# --- one child's schools and sessions -------------------------------------------------------------
+
+SCHOOL_HISTORY_SCHEMA: dict[str, pl.DataType] = {
+    "urn": pl.Int64, "school": pl.String, "la_name": pl.String, "from": pl.Date, "to": pl.Date,
+    "days": pl.UInt32, "dual_registered_days": pl.UInt32, "out_of_area": pl.Boolean,
+}
+
+
+def school_history(marks: pl.DataFrame, schools: pl.DataFrame, responsible_la: str | None, cfg: Config) -> pl.DataFrame:
+    """Each school a child has marks at: first and last date, days there (dual registered ones counted
+    apart), and whether it is out of area for the child."""
+    if marks.is_empty():
+        return pl.DataFrame(schema=SCHOOL_HISTORY_SCHEMA)
+    per_school = marks.group_by("urn").agg(
+        pl.col("date").min().alias("from"), pl.col("date").max().alias("to"), pl.len().alias("days"),
+        sessions.dual_registered("am", "pm").sum().alias("dual_registered_days"),
+    )
+    return (
+        per_school.join(schools.select("urn", pl.col("name").alias("school"), "la_code", "la_name"), on="urn", how="left")
+        .with_columns(school_urn="urn", school_la="la_code", responsible_la=pl.lit(responsible_la, dtype=pl.String))
+        .with_columns(out_of_area=_out_of_area(cfg))
+        .select(list(SCHOOL_HISTORY_SCHEMA))
+        .sort("from")
+    )
+
+
+def session_codes(marks: pl.DataFrame, window: Window, cfg: Config, school_days: pl.Series) -> pl.DataFrame:
+    """Every session of every school day in the window as (date, session, code, category), for the calendar.
+
+    A school day with no mark for the child shows as such (a silent school is visible); on a day with marks
+    at two schools (dual registration), the code that is not D is shown.
+    """
+    in_window = marks.filter(window.contains())
+    long = in_window.unpivot(index=["date", "urn"], on=["am", "pm"], variable_name="session", value_name="code")
+    coded = (
+        long.with_columns(session=pl.col("session").str.to_uppercase(),
+                          _dual=sessions.dual_registered("code") | pl.col("code").is_null())
+        .sort("date", "session", "_dual")
+        .unique(["date", "session"], keep="first")
+        .select("date", "session", "code")
+    )
+    every = pl.DataFrame({"date": school_days}).join(pl.DataFrame({"session": ["AM", "PM"]}), how="cross")
+    return (
+        pl.concat([every, coded.select("date", "session")]).unique()
+        .join(coded, on=["date", "session"], how="left")
+        .with_columns(category=pl.col("code").replace_strict(cfg.code_category, default=None, return_dtype=pl.String))
+        .sort("date", "session")
+    )

@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
-from html import escape
+from functools import lru_cache
 
 import polars as pl
+from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
 
 from vsdash.config import Config
-from vsdash.glossary import CATEGORY_WORDS
+from vsdash.glossary import CATEGORY_WORDS, terms
+from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS
 from vsdash.views import ChildPage
 
-
-def _table(frame: pl.DataFrame, columns: dict[str, str]) -> str:
-    """A small HTML table of the named columns, with their headings."""
-    if frame.is_empty():
-        return "<p class='none'>None.</p>"
-    head = "".join(f"<th>{escape(label)}</th>" for label in columns.values())
-    rows = []
-    for row in frame.select(list(columns)).iter_rows():
-        rows.append("<tr>" + "".join(f"<td>{escape(_cell(v))}</td>" for v in row) + "</tr>")
-    return f"<table><tr>{head}</tr>{''.join(rows)}</table>"
+TEMPLATE = "child_summary.html.j2"
 
 
-def _cell(value: object) -> str:
-    """Dates as 12 Feb 2026, numbers with one decimal, empties blank."""
+@dataclass(frozen=True)
+class Table:
+    """A small table for the summary: its heading, column headings and rows of values."""
+
+    title: str
+    headings: list[str]
+    rows: list[tuple]
+
+
+def _table(title: str, frame: pl.DataFrame, columns: dict[str, str]) -> Table:
+    """The named columns of a frame under their headings."""
+    return Table(title, list(columns.values()), frame.select(list(columns)).rows())
+
+
+def cell(value: object) -> str:
+    """Dates as 12 Feb 2026, numbers with one decimal, yes/no, empties blank."""
     if value is None:
         return ""
     if isinstance(value, date):
@@ -36,38 +44,34 @@ def _cell(value: object) -> str:
     return str(value)
 
 
+@lru_cache(maxsize=1)
+def _environment() -> Environment:
+    """The template environment: every value escaped, so a name or note sent by a school cannot become markup."""
+    env = Environment(
+        loader=PackageLoader("vsdash", "templates"),
+        autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
+        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+    )
+    env.filters["cell"] = cell
+    return env
+
+
 def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, printed: date) -> str:
     """A self-contained HTML page that prints on one A4 sheet."""
-    who, fig = page.identity, page.figures
-    name = " ".join(p for p in (who.get("first_name"), who.get("last_name")) if p) or who["la_child_id"]
-    pct = "no possible sessions" if fig["attendance_pct"] is None else f"{fig['attendance_pct']:.1f}%"
-    flags = [label for key, label in (("severe_absence", "severe absence"), ("persistent_absence", "persistent absence"))
-             if fig[key]]
-    counts = " · ".join(f"{CATEGORY_WORDS[c]}: {fig[k]}" for c, k in (
-        ("present", "present_sessions"), ("approved_activity", "aea_sessions"),
-        ("authorised", "authorised_sessions"), ("unauthorised", "unauthorised_sessions")))
-    reasons = "".join(f"<li>{escape(r)}</li>" for r in page.signals.get("reasons") or []) or "<li>No signals.</li>"
-    return f"""<!doctype html><html><head><meta charset="utf-8"><title>Attendance summary: {escape(name)}</title>
-<style>
-@page {{ size: A4; margin: 14mm; }}
-body {{ font: 11pt/1.35 system-ui, sans-serif; color: #111; max-width: 190mm; margin: auto; }}
-h1 {{ font-size: 16pt; margin: 0 0 2mm; }} h2 {{ font-size: 12pt; margin: 5mm 0 1mm; border-bottom: 1px solid #999; }}
-table {{ border-collapse: collapse; width: 100%; font-size: 9.5pt; }} td, th {{ border: 1px solid #bbb; padding: 1mm 2mm; text-align: left; }}
-.big {{ font-size: 20pt; font-weight: 700; }} .none {{ color: #555; }} footer {{ margin-top: 6mm; font-size: 8.5pt; color: #444; }}
-</style></head><body>
-<h1>{escape(name)}: attendance summary</h1>
-<p>LA child ID {escape(who['la_child_id'])} · UPN {escape(who.get('upn') or 'not known')} · born {_cell(who.get('dob'))}
- · year {escape(who.get('year_group') or '?')} · EHCP {_cell(who.get('ehcp'))}<br>
-Social worker {escape(who.get('social_worker') or 'none allocated')} ({escape(who.get('team') or 'no team')})</p>
-<h2>Attendance {page.window.start:%d %b %Y} to {page.window.as_of:%d %b %Y}</h2>
-<p><span class="big">{pct}</span> {escape(' and '.join(flags))}<br>
-{fig['possible_sessions']} possible sessions. {escape(counts)}.<br>
-Suspensions: {fig['suspensions']} ({fig['suspension_sessions']} sessions); permanent exclusions: {fig['permanent_exclusions']}.</p>
-<h2>Why this child is on the list</h2><ul>{reasons}</ul>
-<h2>Cohorts</h2>{_table(page.cohort_history, {'label': 'Cohort', 'start_date': 'From', 'end_date': 'To'})}
-<h2>Schools</h2>{_table(page.schools, {'school': 'School', 'la_name': 'LA', 'from': 'From', 'to': 'To', 'out_of_area': 'Out of area'})}
-<h2>Suspensions and exclusions</h2>{_table(page.suspensions, {'start_date': 'Start', 'category': 'Category', 'sessions': 'Sessions', 'reason': 'Reason'})}
-<h2>Actions recorded</h2>{_table(actions.head(8), {'recorded_at': 'When', 'action': 'Action', 'note': 'Note', 'recorded_by': 'By', 'follow_up': 'Follow up'})}
-<footer>{escape(cfg.authority_name)} · printed {printed:%d %b %Y} · OFFICIAL-SENSITIVE: contains personal data about a child.
-Attendance % = (present + approved educational activity) / possible sessions (DfE).</footer>
-</body></html>"""
+    fig, words = page.figures, terms(cfg)
+    flags = [term.label.lower() for held, term in ((fig.severe_absence, words.severe_absence),
+                                                   (fig.persistent_absence, words.persistent_absence)) if held]
+    counts = [f"{CATEGORY_WORDS[c]}: {getattr(fig, SESSION_COLUMNS[c])}" for c in COUNTED_CATEGORIES]
+    tables = [
+        _table("Cohorts", page.cohort_history, {"label": "Cohort", "start_date": "From", "end_date": "To"}),
+        _table("Schools", page.schools, {"school": "School", "la_name": "LA", "from": "From", "to": "To",
+                                         "out_of_area": "Out of area"}),
+        _table("Suspensions and exclusions", page.suspensions, {"start_date": "Start", "category": "Category",
+                                                                "sessions": "Sessions", "reason": "Reason"}),
+        _table("Actions recorded", actions.head(8), {"recorded_at": "When", "action": "Action", "note": "Note",
+                                                     "recorded_by": "By", "follow_up": "Follow up"}),
+    ]
+    return _environment().get_template(TEMPLATE).render(
+        who=page.identity, fig=fig, window=page.window, flags=flags, counts=counts, reasons=page.signals.reasons,
+        tables=tables, authority=cfg.authority_name, printed=printed,
+    )

@@ -2,14 +2,15 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import date
 
 import polars as pl
 
-from vsdash import metrics
+from vsdash import metrics, sessions
+from vsdash import weeks as weeks_mod
 from vsdash.config import Config, Thresholds
-from vsdash.frames import Frames
-from vsdash.metrics import Window
+from vsdash.metrics import Window, WindowFigures
 from vsdash.weeks import PART_TIME_CODE
 
 PART_TIME_SCHOOL_WEEKS = 4  # a part-time timetable is worth a call if used in the last 4 school weeks
@@ -27,23 +28,18 @@ SIGNALS = (
 )
 
 
-def signals(
-    frames: Frames, window: Window, cfg: Config, cohort: str | None = None, per_child_df: pl.DataFrame | None = None,
-    school_days: pl.Series | None = None, rows: pl.DataFrame | None = None,
-) -> pl.DataFrame:
-    """One row per child: a bool per signal, the reasons in plain words, and an urgency rank (1 = most urgent).
+def signals(figures: WindowFigures) -> pl.DataFrame:
+    """One row per child of a window's figures: a bool per signal, the reasons in plain words, and an
+    urgency rank (1 = most urgent).
 
-    Pass `per_child_df` (already filtered, for the same window) to triage just those children, the
-    authority's `school_days` when `frames` hold only some children's marks (one child's page), and the
-    window's `rows` (`metrics.window_rows`) to reuse them.
+    For one child's page, pass the figures of that child's frames worked out with the authority's
+    calendar, so "school days since the last mark" counts the authority's school days.
     """
-    rows = rows if rows is not None else metrics.window_rows(frames, window, cfg)
-    children = per_child_df if per_child_df is not None else metrics.per_child(frames, window, cfg, cohort=cohort, rows=rows)
-    days = school_days if school_days is not None else metrics.school_days(frames, window, cfg)
-    weeks = metrics.school_weeks(days)
+    frames, window, cfg, days = figures.frames, figures.window, figures.cfg, figures.school_days
+    weeks = weeks_mod.school_weeks(days)
     th = cfg.thresholds
     rows = (
-        children.join(_runs_and_drift(rows, cfg, weeks), on="upn", how="left")
+        figures.children.join(_runs_and_drift(figures.rows, cfg, weeks), on="upn", how="left")
         .join(_recent_suspensions(frames.suspensions, window, _last_days_start(days, window, th.recent_suspension_school_days)),
               on="upn", how="left")
         .join(_new_episodes(frames.episodes, window, _last_days_start(days, window, th.new_to_cohort_school_days)),
@@ -96,14 +92,14 @@ def _school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
 
 def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.DataFrame:
     """Per UPN: the current runs of absent days, attendance in the two drift spans, and any C2 lately,
-    from the window's week rows (`metrics.window_rows`)."""
+    from the window's week rows (`WindowFigures.rows`)."""
     n = cfg.thresholds.drift_weeks
     recent_from = weeks[-n] if 0 < n <= len(weeks) else None
     prior_from = weeks[max(len(weeks) - 2 * n, 0)] if len(weeks) > n else None
     part_time_from = weeks[-min(PART_TIME_SCHOOL_WEEKS, len(weeks))] if len(weeks) else None
     monday = pl.col("week_start")
-    attended = pl.col("present_sessions") + pl.col("aea_sessions")
-    possible = attended + pl.col("authorised_sessions") + pl.col("unauthorised_sessions")
+    parts = sessions.columns()
+    attended, possible = sessions.attended(parts), sessions.possible(parts)
 
     def span(first: date | None, last: date | None, value: pl.Expr) -> pl.Expr:
         if first is None:
@@ -182,20 +178,20 @@ def _new_episodes(episodes: pl.DataFrame, window: Window, since: date) -> pl.Dat
     )
 
 
-def _pct(column: str) -> pl.Expr:
+def _pct(value: pl.Expr) -> pl.Expr:
     """A percentage as text with one decimal place."""
-    return pl.col(column).round(1).cast(pl.String) + "%"
+    return value.round(1).cast(pl.String) + "%"
 
 
 def _span_pct(attended: str, possible: str) -> pl.Expr:
     """Attendance % of a drift span as text."""
-    return (pl.col(attended) * 100.0 / pl.col(possible)).round(1).cast(pl.String) + "%"
+    return _pct(metrics.attendance_pct(pl.col(attended), pl.col(possible)))
 
 
 def _reasons(th: Thresholds) -> list[pl.Expr]:
     """One sentence per signal held, most urgent first."""
     text = {
-        "severe_absence": pl.lit("severe absence: attendance ") + _pct("attendance_pct")
+        "severe_absence": pl.lit("severe absence: attendance ") + _pct(pl.col("attendance_pct"))
         + pl.lit(f" (missed {th.severe_absence_pct}% or more of possible sessions)"),
         "consecutive_unauthorised": pl.lit("absent without authorisation for ")
         + pl.col("consecutive_unauthorised_days").cast(pl.String) + " consecutive school days",
@@ -212,10 +208,30 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
         "part_time_timetable": pl.lit(
             f"on a part-time timetable ({PART_TIME_CODE}) in the last {PART_TIME_SCHOOL_WEEKS} school weeks"
         ),
-        "persistent_absence": pl.lit("persistent absence: attendance ") + _pct("attendance_pct")
+        "persistent_absence": pl.lit("persistent absence: attendance ") + _pct(pl.col("attendance_pct"))
         + pl.lit(f" (missed {th.persistent_absence_pct}% or more of possible sessions)"),
         "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + pl.col("_new_since").cast(pl.String),
     }
     shown = {s: pl.col(s) for s in SIGNALS}
     shown["persistent_absence"] = pl.col("persistent_absence") & ~pl.col("severe_absence")  # severe says it already
     return [pl.when(shown[signal]).then(text[signal]) for signal in SIGNALS]
+
+
+@dataclass(frozen=True)
+class ChildSignals:
+    """One child's triage signals by name (a row of `signals`, without the figures it repeats)."""
+
+    severe_absence: bool
+    consecutive_unauthorised: bool
+    not_seen: bool
+    drift: bool
+    recent_suspension: bool
+    part_time_timetable: bool
+    persistent_absence: bool
+    new_to_cohort: bool
+    urgency: int | None                 # the most urgent signal's rank (None: no signal)
+    signal_count: int
+    reasons: list[str]                  # one sentence per signal held, most urgent first
+    consecutive_absence_days: int
+    consecutive_unauthorised_days: int
+    days_since_last_mark: int | None

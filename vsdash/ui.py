@@ -13,23 +13,34 @@ from vsdash import export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
 from vsdash.filters import Filters, FilterError
-from vsdash.glossary import figure_help
+from vsdash.glossary import terms
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
 from vsdash.views import Card, Figures, FilterOptions
 
-# With a pages/ folder, Streamlit starts each process in its legacy multipage mode: until some run calls
-# st.navigation, a page's URL runs that file alone under a menu of file names. vsdash always navigates
-# through app.py, so the legacy mode is switched off as soon as any page has imported this module.
-PagesManager.uses_pages_directory = False
+
+
+def end_legacy_page_mode() -> None:
+    """Streamlit's one internal API vsdash uses, in one place (tests/test_pages.py fails if an upgrade changes it).
+
+    With a pages/ folder beside app.py, Streamlit (1.67, runtime/pages_manager.py) starts each process in its
+    legacy multipage mode: until some run calls st.navigation, a page's URL runs that file alone under a
+    menu of file names. No public option ends it (client.showSidebarNavigation=false would hide app.py's own
+    menu too); only a folder not named pages/ would. vsdash always navigates through app.py, so the legacy
+    mode ends as soon as any page has imported this module.
+    """
+    PagesManager.uses_pages_directory = False
+
+
+end_legacy_page_mode()
 
 AREA_LABELS = {"all": "All schools", "in": "In-area schools", "out": "Out-of-area schools"}
 EHCP_LABELS = {True: "With an EHCP", False: "Without an EHCP"}
 
 
-@st.cache_resource(show_spinner=False)
+@st.cache_resource(show_spinner=False, on_release=Store.dispose)
 def _store(url: str) -> Store:
-    """One engine per database URL, shared by every session."""
+    """One engine per database URL, shared by every session (its connections closed if the cache is cleared)."""
     return Store(url)
 
 
@@ -46,14 +57,9 @@ def _figures(url: str, version: tuple) -> Figures:
     return Figures(_store(url).frames(cached_config(), held=False), cached_config())
 
 
-def config() -> Config:
-    """The configuration, read once per process."""
-    return cached_config()
-
-
 def access() -> DataAccess:
     """The viewer's door to the data (every visitor is an admin until sign-in arrives)."""
-    cfg = config()
+    cfg = cached_config()
     _bootstrap(cfg.database_url)
     store = _store(cfg.database_url)
     # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
@@ -114,25 +120,26 @@ class Shell:
     filters: Filters
     options: FilterOptions
 
+    @property
+    def described(self) -> str:
+        """The selection as a sentence, for captions and exports."""
+        return self.filters.describe(self.options.schools, self.cfg.cohorts)
+
 
 def shell() -> Shell:
     """The frame around every page: authority, data freshness and the filter bar in the sidebar.
 
     Each page calls this itself rather than relying on app.py: Streamlit runs a file in pages/ on its own
-    when that folder exists and no st.navigation call has happened yet in the process (see below).
+    when that folder exists and no st.navigation call has happened yet in the process (see
+    `end_legacy_page_mode`).
     """
     st.set_page_config(page_title="vsdash", page_icon=":material/school:", layout="wide")
-    cfg = config()
+    cfg = cached_config()
     data = access()
     st.sidebar.markdown(f"### {cfg.authority_name}")
     freshness_panel(data)
     options = data.filter_options()
     return Shell(cfg, data, filter_bar(options, cfg), options)
-
-
-def describe(filters: Filters, options: FilterOptions, cfg: Config) -> str:
-    """The selection as a sentence, for captions and exports."""
-    return filters.describe(options.schools, cfg.cohorts)
 
 
 # ---- common widgets --------------------------------------------------------------------------------
@@ -155,7 +162,7 @@ def freshness_panel(access: DataAccess) -> None:
 
 def cards(items: list[Card], cfg: Config, last_month: date, national_year: str | None = None) -> None:
     """Headline cards: value, change since last month (green when it is good news), national figure."""
-    helps = figure_help(cfg)
+    words = terms(cfg)
     columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
     for column, card in zip(columns, items):
         percent = card.key.endswith(("_pct", "_rate"))
@@ -168,7 +175,7 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
             colour = "off"
         extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
         column.metric(card.label, value, delta, delta_color=colour,
-                      help=helps.get(card.key, "") + f" Change since {last_month:%d %b %Y}." + extra)
+                      help=words.of(card.key).help + f" Change since {last_month:%d %b %Y}." + extra)
         if card.national is not None:
             column.caption(f"National {national_year}: {card.national:.1f}%")
 

@@ -13,24 +13,24 @@ from functools import cached_property
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
-from vsdash import metrics, triage
+from vsdash import glossary, metrics, triage
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import MARKS_SCHEMA, Frames, conform
-from vsdash.metrics import Window
+from vsdash.metrics import ChildFigures, Window, WindowFigures, child_row
+from vsdash.triage import ChildSignals
 
-# The headline cards: the aggregate column, the card's label, and whether a rise is good news.
+# The headline cards: the aggregate column (its label is the glossary's), and whether a rise is good news.
 HEADLINE = (
-    ("children", "Children", None),
-    ("attendance_pct", "Attendance", True),
-    ("persistent_absence_rate", "Persistent absence", False),
-    ("severe_absence_rate", "Severe absence", False),
-    ("suspensions", "Suspensions", False),
-    ("permanent_exclusions", "Permanent exclusions", False),
-    ("out_of_area_children", "Out-of-area children", None),
+    ("children", None),
+    ("attendance_pct", True),
+    ("persistent_absence_rate", False),
+    ("severe_absence_rate", False),
+    ("suspensions", False),
+    ("permanent_exclusions", False),
+    ("out_of_area_children", None),
 )
-PERCENT_FIGURES = {"attendance_pct", "persistent_absence_rate", "severe_absence_rate", "suspension_rate"}
 
 
 def month_before(day: date) -> date:
@@ -39,36 +39,17 @@ def month_before(day: date) -> date:
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
-def window_of(cfg: Config, filters: Filters) -> Window:
-    """The filters' window: from their start, or the academic year's, to the as-at date."""
-    return metrics.window_for(cfg, filters.as_of, filters.start)
-
-
 CHILDREN_KEPT = 200  # children whose frames the cache keeps (a few hundred rows each)
 
 
-class WindowFigures:
-    """Every child's figures for one window; the child-week rows and triage signals are worked out on
-    first use. Filters then only select rows, which keeps a filter change interactive (see the README)."""
-
-    def __init__(self, frames: Frames, cfg: Config, window: Window, calendar: pl.Series) -> None:
-        self.frames, self.cfg, self.window = frames, cfg, window
-        self.school_days = calendar.filter(calendar.is_between(window.start, window.as_of))
-        rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, frames.weeks, calendar)
-        self.children = metrics.per_child(frames, window, cfg, rows=rows)
-        # What the trends and triage read: the window's own rows come first, so a slice (no copy) holds them.
-        self._rows = rows.head(int(rows["in_window"].sum()))
-
-    @cached_property
-    def weeks(self) -> pl.DataFrame:
-        """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
-        return metrics.child_weeks(self._rows, self.school_days, self.window, self.cfg, self.children)
+class TriagedWindow(WindowFigures):
+    """One window's figures (see `metrics.WindowFigures`) with every child's triage signals, worked out
+    on first use."""
 
     @cached_property
     def signals(self) -> pl.DataFrame:
         """Triage signals of every child."""
-        return triage.signals(self.frames, self.window, self.cfg, per_child_df=self.children,
-                              school_days=self.school_days, rows=self._rows)
+        return triage.signals(self)
 
 
 class Figures:
@@ -79,27 +60,27 @@ class Figures:
         self.frames = replace(frames, weeks=weeks_mod.of(frames, cfg))  # the summary, worked out once if need be
         self.cfg = cfg
         self.calendar = weeks_mod.calendar(self.frames.weeks)
-        self._windows: OrderedDict[Window, WindowFigures] = OrderedDict()
+        self._windows: OrderedDict[Window, TriagedWindow] = OrderedDict()
         self._children: OrderedDict[str, Frames] = OrderedDict()
         self._size = windows
         self._lock = threading.Lock()
 
-    def at(self, window: Window) -> WindowFigures:
+    def at(self, window: Window) -> TriagedWindow:
         """The figures for a window, the least recently used window forgotten beyond the limit."""
         with self._lock:
             if window in self._windows:
                 self._windows.move_to_end(window)
                 return self._windows[window]
-        figures = WindowFigures(self.frames, self.cfg, window, self.calendar)
+        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar)
         with self._lock:
             self._windows[window] = figures
             while len(self._windows) > self._size:
                 self._windows.popitem(last=False)
         return figures
 
-    def of(self, filters: Filters) -> WindowFigures:
-        """The figures for the filters' window."""
-        return self.at(window_of(self.cfg, filters))
+    def of(self, filters: Filters) -> TriagedWindow:
+        """The figures for the filters' window: from their start, or the academic year's, to the as-at date."""
+        return self.at(metrics.window_for(self.cfg, filters.as_of, filters.start))
 
     def child_frames(self, la_child_id: str) -> Frames | None:
         """One child's frames with their day rows and week summary (the child page's), worked out once per
@@ -138,10 +119,7 @@ class Figures:
 
 def selected_children(figures: Figures, filters: Filters) -> pl.DataFrame:
     """Per-child figures for the children the filters select (cohort as at the as-at date): the base of every view."""
-    children = figures.of(filters).children
-    if filters.cohort:
-        children = children.filter(pl.col("cohorts").list.contains(filters.cohort))
-    return children.filter(filters.expression())
+    return figures.of(filters).children.filter(filters.expression())
 
 
 def _last_month_filters(filters: Filters) -> Filters:
@@ -205,20 +183,20 @@ def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float],
 def overview(figures: Figures, filters: Filters) -> Overview:
     """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
     cfg, frames = figures.cfg, figures.frames
-    window = window_of(cfg, filters)
     before = _last_month_filters(filters)
     # Last month's window is worked out beside this one (polars releases the GIL): a new as-at date
     # needs both, and two cores halve the wait.
     with ThreadPoolExecutor(max_workers=1) as pool:
         earlier = pool.submit(selected_children, figures, before)
         now_children = selected_children(figures, filters)
-        weekly = cohort_trend(figures.of(filters).weeks, now_children, filters.cohort)
+        weekly = metrics.cohort_trend(figures.of(filters).weeks, now_children, filters.cohort)
         then_children = earlier.result()
     now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
     national, year = national_figures(cfg, filters.cohort)
-    cards = [Card(key, label, now[key], then[key], good, national.get(key)) for key, label, good in HEADLINE]
+    words = glossary.terms(cfg)
+    cards = [Card(key, words.of(key).label, now[key], then[key], good, national.get(key)) for key, good in HEADLINE]
     return Overview(
-        window=window,
+        window=figures.of(filters).window,
         last_month=before.as_of,
         cards=cards,
         national_source=cfg.benchmarks.source if national else None,
@@ -226,39 +204,9 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         weekly=weekly,
         by_locality=metrics.aggregate(now_children, ["locality"]),
         by_team=metrics.aggregate(now_children, ["team"]),
-        moved_teams=what_moved(now_children, then_children, "team"),
-        moved_schools=with_school_names(what_moved(now_children, then_children, "school_urn"), frames.schools),
+        moved_teams=metrics.what_moved(now_children, then_children, "team"),
+        moved_schools=with_school_names(metrics.what_moved(now_children, then_children, "school_urn"), frames.schools),
         children=now_children.height,
-    )
-
-
-def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
-    """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
-    sums = metrics.week_sums(weeks, children, by=["cohort"])
-    every = metrics.trend_from_sums(sums, by=[]).with_columns(cohort=pl.lit(cohort or "All"))
-    if cohort:
-        return every
-    by_cohort = metrics.trend_from_sums(sums, by=["cohort"])
-    return pl.concat([every.select(by_cohort.columns), by_cohort])
-
-
-def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> pl.DataFrame:
-    """The groups whose attendance changed most since last month, with the children behind each figure."""
-    current = metrics.aggregate(now, [by]).select(by, "children", "attendance_pct", "persistent_absence_rate")
-    earlier = metrics.aggregate(then, [by]).select(
-        by, pl.col("attendance_pct").alias("attendance_pct_last_month"),
-        pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
-    )
-    return (
-        current.join(earlier, on=by, how="inner", nulls_equal=False)
-        .filter(pl.col(by).is_not_null())
-        .with_columns(
-            attendance_change=pl.col("attendance_pct") - pl.col("attendance_pct_last_month"),
-            persistent_absence_change=pl.col("persistent_absence_rate") - pl.col("persistent_absence_rate_last_month"),
-        )
-        .filter(pl.col("attendance_change").is_not_null())
-        .sort(pl.col("attendance_change").abs(), descending=True)
-        .head(top)
     )
 
 
@@ -293,6 +241,8 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
     rows = figures.of(filters).signals.join(children.select("la_child_id"), on="la_child_id", how="semi")
     rows = rows.filter(pl.col("urgency").is_not_null())
     names = frames.children.select("la_child_id", "first_name", "last_name")
+    words = glossary.terms(figures.cfg)
+    priority = {rank: f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
     return (
         with_school_names(rows, frames.schools)
         .join(names, on="la_child_id", how="left")
@@ -300,6 +250,7 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
         .with_columns(
             child=pl.concat_str(pl.col("first_name"), pl.col("last_name"), separator=" ", ignore_nulls=True),
             reasons_text=pl.col("reasons").list.join("; "),
+            priority=pl.col("urgency").replace_strict(priority, return_dtype=pl.String),
         )
         .sort(["urgency", "signal_count", "attendance_pct"], descending=[False, True, False], nulls_last=True)
     )
@@ -308,17 +259,40 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
 # ---- one child -----------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
+class Identity:
+    """Who the child is, as the social-care list has them (a row of the children frame, by name)."""
+
+    la_child_id: str
+    upn: str | None
+    first_name: str | None
+    last_name: str | None
+    dob: date | None
+    gender: str | None
+    ehcp: bool | None
+    responsible_la: str | None
+    year_group: str | None
+    social_worker: str | None
+    team: str | None
+    locality: str | None
+
+    @property
+    def name(self) -> str:
+        """First and last name, or the LA child ID when the list has neither."""
+        return " ".join(p for p in (self.first_name, self.last_name) if p) or self.la_child_id
+
+
+@dataclass(frozen=True)
 class ChildPage:
     """Everything on one child's page (and its printable summary)."""
 
-    identity: dict
-    figures: dict
+    identity: Identity
+    figures: ChildFigures
     cohort_history: pl.DataFrame
     schools: pl.DataFrame
     sessions: pl.DataFrame
     weekly: pl.DataFrame
     suspensions: pl.DataFrame
-    signals: dict
+    signals: ChildSignals
     window: Window
 
 
@@ -328,69 +302,24 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
     Worked out for this child alone (only the authority's calendar comes from everyone's marks), so
     opening a child in a new window does not compute the whole authority's figures for it.
     """
-    frames, cfg = figures.frames, figures.cfg
-    window = window_of(cfg, filters)
+    cfg = figures.cfg
     one = figures.child_frames(la_child_id)
     if one is None:
         return None
-    child = one.children
-    authority_days = figures.calendar.filter(figures.calendar.is_between(window.start, window.as_of))
-    rows = metrics.window_rows(one, window, cfg)
-    mine = metrics.per_child(one, window, cfg, rows=rows)
-    signal_row = triage.signals(one, window, cfg, per_child_df=mine, school_days=authority_days,
-                                rows=rows.filter(pl.col("in_window")))
+    window = metrics.window_for(cfg, filters.as_of, filters.start)
+    mine = WindowFigures(one, cfg, window, figures.calendar)
+    identity = child_row(Identity, one.children, la_child_id)
     return ChildPage(
-        identity=child.row(0, named=True),
-        figures=mine.row(0, named=True),
-        cohort_history=cohorts_mod.history(frames.episodes, la_child_id, cfg),
-        schools=school_history(one.marks, frames.schools, child["responsible_la"][0] or cfg.la_code),
-        sessions=session_codes(one.marks, window, cfg, authority_days),
-        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine, rows=rows),
+        identity=identity,
+        figures=child_row(ChildFigures, mine.children, la_child_id),
+        cohort_history=cohorts_mod.history(one.episodes, la_child_id, cfg),
+        schools=metrics.school_history(one.marks, one.schools, identity.responsible_la, cfg),
+        sessions=metrics.session_codes(one.marks, window, cfg, mine.school_days),
+        # The child's own weeks with a mark (not the authority's), as the page has always drawn them.
+        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine.children, rows=mine.rows),
         suspensions=one.suspensions.sort("start_date", descending=True),
-        signals=signal_row.row(0, named=True) if signal_row.height else {},
+        signals=child_row(ChildSignals, triage.signals(mine), la_child_id),
         window=window,
-    )
-
-
-def school_history(marks: pl.DataFrame, schools: pl.DataFrame, responsible_la: str) -> pl.DataFrame:
-    """Each school a child has marks at: first and last date, sessions attended there, out of area or not."""
-    if marks.is_empty():
-        return pl.DataFrame(schema={"urn": pl.Int64, "school": pl.String, "la_name": pl.String, "from": pl.Date,
-                                    "to": pl.Date, "days": pl.UInt32, "dual_registered_days": pl.UInt32,
-                                    "out_of_area": pl.Boolean})
-    per_school = marks.group_by("urn").agg(
-        pl.col("date").min().alias("from"), pl.col("date").max().alias("to"), pl.len().alias("days"),
-        ((pl.col("am") == "D") | (pl.col("pm") == "D")).sum().alias("dual_registered_days"),
-    )
-    return (
-        per_school.join(schools.select("urn", pl.col("name").alias("school"), "la_code", "la_name"), on="urn", how="left")
-        .with_columns(out_of_area=pl.when(pl.col("la_code").is_not_null()).then(pl.col("la_code") != responsible_la))
-        .select("urn", "school", "la_name", "from", "to", "days", "dual_registered_days", "out_of_area")
-        .sort("from")
-    )
-
-
-def session_codes(marks: pl.DataFrame, window: Window, cfg: Config, school_days: pl.Series) -> pl.DataFrame:
-    """Every session of every school day in the window as (date, session, code, category), for the calendar.
-
-    A school day with no mark for the child shows as such (a silent school is visible); on a day with marks
-    at two schools (dual registration), the code that is not D is shown.
-    """
-    in_window = marks.filter(window.contains())
-    long = in_window.unpivot(index=["date", "urn"], on=["am", "pm"], variable_name="session", value_name="code")
-    coded = (
-        long.with_columns(session=pl.col("session").str.to_uppercase(),
-                          _dual=(pl.col("code") == "D") | pl.col("code").is_null())
-        .sort("date", "session", "_dual")
-        .unique(["date", "session"], keep="first")
-        .select("date", "session", "code")
-    )
-    every = pl.DataFrame({"date": school_days}).join(pl.DataFrame({"session": ["AM", "PM"]}), how="cross")
-    return (
-        pl.concat([every, coded.select("date", "session")]).unique()
-        .join(coded, on=["date", "session"], how="left")
-        .with_columns(category=pl.col("code").replace_strict(cfg.code_category, default=None, return_dtype=pl.String))
-        .sort("date", "session")
     )
 
 

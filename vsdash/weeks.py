@@ -13,6 +13,7 @@ import polars as pl
 
 from vsdash.config import Config
 from vsdash.frames import Frames
+from vsdash import sessions
 from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS, counters, has_code, packed_sessions, sent_not_dual
 
 PART_TIME_CODE = "C2"  # DfE: authorised absence, part-time timetable
@@ -122,13 +123,11 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
          for c in COUNTS}
         for d in days
     ]
+    day = [sessions.columns(f"_{{}}{d}") for d in days]  # per day, category -> that day's column
     totals = [
         expr
         for d in days
-        for expr in (
-            sum(pl.col(f"_{c}{d}") for c in COUNTS).alias(f"_possible{d}"),
-            (pl.col(f"_authorised_sessions{d}") + pl.col(f"_unauthorised_sessions{d}")).alias(f"_absence{d}"),
-        )
+        for expr in (sessions.possible(day[d]).alias(f"_possible{d}"), sessions.absence(day[d]).alias(f"_absence{d}"))
     ]
 
     def possible(d: int) -> pl.Expr:
@@ -137,7 +136,7 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
     # Domain: a day counts as absent when all its possible sessions are absences; days with no possible
     # session (X, Y1-Y7, #, D ...) neither break nor extend a run of absence.
     absence = [pl.col(f"_absence{d}") for d in days]
-    unauthorised = [pl.col(f"_unauthorised_sessions{d}") for d in days]
+    unauthorised = [day[d]["unauthorised"] for d in days]
     total = [pl.col(f"_possible{d}") for d in days]
     attending = pl.col("attending_days") & pl.col("_upto")
     return (
@@ -201,6 +200,16 @@ def calendar(summary: pl.DataFrame) -> pl.Series:
         .collect()
         .to_series()
     )
+
+
+def school_days(days: pl.Series, start: date, as_of: date) -> pl.Series:
+    """The school days from `start` to `as_of`, out of a sorted calendar (see `calendar`)."""
+    return days.filter(days.is_between(start, as_of))
+
+
+def school_weeks(days: pl.Series) -> pl.Series:
+    """Mondays of the ISO weeks that contain school days (half-term weeks drop out), sorted."""
+    return days.to_frame("date").select(pl.col("date").dt.truncate("1w").unique().sort()).to_series().alias("week_start")
 
 
 def last_mark_date() -> pl.Expr:
