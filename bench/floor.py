@@ -17,7 +17,7 @@ from typing import Any, Callable
 
 import polars as pl
 
-from vsdash import cohorts, metrics, triage, views
+from vsdash import cohorts, metrics, triage, views, weeks
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import Frames
@@ -190,7 +190,7 @@ def per_child(d: FloorData, window: Window, upns: pl.DataFrame | None) -> pl.Dat
 
 def selected(d: FloorData, filters: Filters) -> tuple[Window, pl.DataFrame, pl.DataFrame]:
     """The filters' window, the children they select, and those children's per-child figures."""
-    window = views.window_of(d.cfg, filters)
+    window = metrics.window_for(d.cfg, filters.as_of, filters.start)
     children = selection(d, filters, window)
     return window, children, per_child(d, window, upns_of(d, children))
 
@@ -211,10 +211,10 @@ def headline(children: pl.DataFrame, figures: pl.DataFrame) -> dict[str, Any]:
 
 def weekly(d: FloorData, window: Window, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
     """The weekly trend per school week and cohort ('All' or the filter's: every child), as `views.cohort_trend`."""
-    weeks = metrics.school_weeks(d.school_days(window)).to_frame()
+    weeks = weeks.school_weeks(d.school_days(window)).to_frame()
     upns = children.select("upn").drop_nulls().unique()
     sums = (window_rows(d, window, upns_of(d, children))
-            .group_by("upn", metrics.week_start().alias("week_start")).agg(pl.col("possible", "attended").sum()))
+            .group_by("upn", pl.col("date").dt.truncate("1w").alias("week_start")).agg(pl.col("possible", "attended").sum()))
     grid = (
         upns.lazy().join(weeks.lazy(), how="cross")   # every child in every school week, marked or not
         .join(sums, on=["upn", "week_start"], how="left")
@@ -260,7 +260,7 @@ def span(value: pl.Expr, first: date | None, before: date | None) -> pl.Expr:
 
 def signals_by_child(d: FloorData, window: Window, children: pl.DataFrame, days: pl.Series) -> pl.LazyFrame:
     """Per UPN from the window's day rows: sessions, the unauthorised run, the drift spans, part-time lately."""
-    weeks = metrics.school_weeks(days)
+    weeks = weeks.school_weeks(days)
     prior, recent = drift_spans(weeks, d.cfg.thresholds.drift_weeks)
     part_time_from = weeks[-min(triage.PART_TIME_SCHOOL_WEEKS, len(weeks))] if len(weeks) else None
     possible, attended, unauthorised = pl.col("possible"), pl.col("attended"), pl.col("unauthorised")
@@ -271,7 +271,7 @@ def signals_by_child(d: FloorData, window: Window, children: pl.DataFrame, days:
         window_rows(d, window, upns_of(d, children), unauthorised=d.sessions(UNAUTHORISED),
                     part_time=(pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE))
         .group_by("upn", "date").agg(pl.col("possible", "attended", "unauthorised").sum(), pl.col("part_time").any())
-        .with_columns(week_start=metrics.week_start())
+        .with_columns(week_start=pl.col("date").dt.truncate("1w"))
     )
     return by_day.group_by("upn").agg(
         possible.sum(), attended.sum(),
@@ -286,7 +286,7 @@ def signals_by_child(d: FloorData, window: Window, children: pl.DataFrame, days:
 def triage_list(d: FloorData, filters: Filters) -> pl.DataFrame:
     """The triage list: each selected child with at least one of `triage.SIGNALS`, most urgent first."""
     cfg, th = d.cfg, d.cfg.thresholds
-    window = views.window_of(cfg, filters)
+    window = metrics.window_for(cfg, filters.as_of, filters.start)
     children = selection(d, filters, window)
     days = d.school_days(window)
     last_mark = (d.marks.lazy().filter((pl.col("date") <= window.as_of) & has_code())
@@ -320,11 +320,11 @@ def triage_list(d: FloorData, filters: Filters) -> pl.DataFrame:
 
 def child_page(d: FloorData, filters: Filters, upn: str) -> dict[str, Any]:
     """One child's page: the window's figures and weeks, every school marked, the authority's school days."""
-    window = views.window_of(d.cfg, filters)
+    window = metrics.window_for(d.cfg, filters.as_of, filters.start)
     mine = d.marks.lazy().filter(pl.col("upn") == upn)
     weeks = (
         counted(d, mine.filter(window.contains() & has_code()))
-        .group_by(metrics.week_start().alias("week_start")).agg(pl.col("possible", "attended").sum())
+        .group_by(pl.col("date").dt.truncate("1w").alias("week_start")).agg(pl.col("possible", "attended").sum())
         .sort("week_start")
         .with_columns(**to_date(d.cfg))
         .collect()
