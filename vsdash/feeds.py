@@ -395,9 +395,9 @@ def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]], unreada
         schema={**{f"c{i}": pl.String for i in range(width)}, "_line": pl.Int64},
     )
     frame = frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
-    cells = dict(zip(good_lines, good_cells))
+    by_line = dict(zip(good_lines, good_cells))
     return RawFeed(name, sha, header, frame, pl.DataFrame(short, schema=REJECT_SCHEMA),
-                   lambda wanted: {line: _join(cells[line]) for line in wanted if line in cells})
+                   lambda wanted: {line: _join(by_line[line]) for line in wanted if line in by_line})
 
 
 def _join(cells: list[str]) -> str:

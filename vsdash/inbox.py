@@ -229,7 +229,7 @@ class Inbox:
     def _process_all(self, paths: list[Path], done: int, total: int, settling: Settling,
                      retries: Retries) -> list[IngestResult]:
         """Take files in order, with an `n/N` line before each and the summary after a final result."""
-        results = []
+        results: list[IngestResult] = []
         for path in paths:
             print(progress_line(done + len(results) + 1, total, path.name), file=sys.stderr, flush=True)
             if (result := self._take(path, settling, retries)) is not None:
@@ -246,7 +246,8 @@ class Inbox:
         settling, retries = Settling(self.settle), Retries(self.retry_delays)
         for path in self.waiting():
             settling.add(path)
-        total, results = len(settling), []
+        total = len(settling)
+        results: list[IngestResult] = []
         while len(settling) or len(retries):
             for path in retries.due():
                 settling.add(path)

@@ -11,6 +11,7 @@ from typing import Callable, Iterator
 from vsdash.config import PROJECT_ROOT, Config
 from vsdash.failures import explain, is_transient
 from vsdash.feeds import FeedError, ParsedFeed, file_sha256, parse
+from vsdash.frames import as_date
 from vsdash.store import LoadCounts, Store
 
 log = logging.getLogger(__name__)
@@ -142,8 +143,8 @@ def _week(feed: ParsedFeed) -> date | None:
     marks = feed.tables.get("attendance")
     if marks is None or marks.is_empty():
         return None
-    latest = marks["date"].max()
-    return latest - timedelta(days=latest.weekday())
+    latest = as_date(marks["date"].max())
+    return latest - timedelta(days=latest.weekday()) if latest is not None else None
 
 
 def load_rank(name: str) -> tuple[int, str]:

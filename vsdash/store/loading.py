@@ -11,7 +11,7 @@ from vsdash import identity
 from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import CHILDREN_SCHEMA, conform
-from vsdash.store.rows import now, write
+from vsdash.store.rows import inserted_id, now, write
 from vsdash.store.schema import (
     FEED_TABLES,
     FeedTable,
@@ -59,7 +59,7 @@ class Loading(WeekUpkeep):
                     started_at=stamp, finished_at=stamp,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
 
     def load_feeds(self, feeds: list[ParsedFeed], cfg: Config) -> list[LoadCounts]:
         """Write validated files in one transaction: their rows, rejects, a log line each, and the week
@@ -75,9 +75,9 @@ class Loading(WeekUpkeep):
             all_rejects = _with_identity_conflicts(conn, feeds)
             for c, r in zip(counts, all_rejects):
                 c.rows_flagged = r.filter(pl.col("outcome") == identity.FLAGGED)["line"].n_unique()
-            ids = [int(conn.execute(load_log.insert().values(
+            ids = [inserted_id(conn.execute(load_log.insert().values(
                 file=f.file, kind=f.kind, sha256=f.sha256, status="loaded", rows_read=f.rows_read, started_at=started,
-            )).inserted_primary_key[0]) for f in feeds]
+            ))) for f in feeds]
             for name in dict.fromkeys(name for f in feeds for name in f.tables):
                 parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
                          for i, (f, load_id) in enumerate(zip(feeds, ids)) if name in f.tables]

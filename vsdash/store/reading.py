@@ -20,6 +20,7 @@ from vsdash.frames import (
     SENT_SCHEMA,
     SUSPENSIONS_SCHEMA,
     Frames,
+    Schema,
     conform,
 )
 from vsdash.store import rows, sqlite_reader
@@ -180,6 +181,6 @@ class Reading(WeekUpkeep, Records):
                  .group_by(c.upn, c.la_child_id, c.urn))
         return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
 
-    def read(self, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`)."""
         return rows.read(self.engine, query, schema)
