@@ -17,6 +17,7 @@ from vsdash.config import Config
 from vsdash.frames import DayReader, Frames
 from vsdash.identifiers import upn_problem
 
+
 class Confirmation(TypedDict):
     """A confirmed match as `Store.save_alias` takes it (as keywords)."""
 

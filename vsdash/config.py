@@ -10,12 +10,13 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 import yaml
 from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, model_validator
@@ -240,6 +241,7 @@ class Benchmarks(_KnownKeys):
 
 
 NO_BENCHMARKS = Benchmarks(source="not configured")
+DEFAULT_FEED_RULES = FeedRules()
 
 
 # ---- sections only the file has: parse_config turns them into Config's lookups ---------------------------
@@ -359,7 +361,7 @@ class Config:
     suspension_category: dict[str, str]    # accepted spelling (upper case) -> category
     suspension_reasons: dict[str, str]
     benchmarks: Benchmarks = NO_BENCHMARKS
-    feeds: FeedRules = FeedRules()
+    feeds: FeedRules = DEFAULT_FEED_RULES
     source: Path | None = None
 
     def codes_in(self, category: str) -> list[str]:

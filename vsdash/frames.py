@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
-from typing import Callable
 
 import polars as pl
 from polars._typing import PolarsDataType
@@ -143,7 +142,7 @@ class Frames:
         return rows
 
     @classmethod
-    def build(cls, **frames: pl.DataFrame | list[dict] | None) -> "Frames":
+    def build(cls, **frames: pl.DataFrame | list[dict] | None) -> Frames:
         """Frames from partial data (tests, samples): missing frames are empty, columns cast to the schema."""
         schemas = {
             "marks": MARKS_SCHEMA,

@@ -6,6 +6,7 @@ as already loaded) or `failed/` with `NAME.reason.txt` beside it, so the folder 
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import queue
@@ -14,9 +15,9 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
@@ -298,10 +299,8 @@ class Inbox:
     def _watch_step(self, arrived: queue.Queue[Path], settling: Settling, retries: Retries, wait: float,
                     done: int) -> int:
         """Wait for an event (briefly while files are settling or waiting to retry), then take what is ready."""
-        try:
+        with contextlib.suppress(queue.Empty):
             settling.add(arrived.get(timeout=wait if len(settling) or len(retries) else 0.5))
-        except queue.Empty:
-            pass
         while not arrived.empty():
             settling.add(arrived.get_nowait())
         for path in retries.due():

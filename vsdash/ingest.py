@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 from vsdash.config import PROJECT_ROOT, Config
 from vsdash.failures import explain, is_transient
@@ -91,7 +91,7 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
             return []
         try:
             counts = store.load_feeds(pending, cfg)
-            done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts)]
+            done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts, strict=True)]
         except Exception as exc:
             others = f" (written together with {len(pending) - 1} other file(s); none of them loaded)" if len(pending) > 1 else ""
             seen.difference_update(f.sha256 for f in pending)

@@ -8,7 +8,8 @@ from typing import Any
 from uuid import uuid4
 
 import polars as pl
-from sqlalchemy import Table, column, select, table as table_clause
+from sqlalchemy import Table, column, select
+from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
 

@@ -26,7 +26,6 @@ from vsdash.frames import (
 from vsdash.store import rows, sqlite_reader
 from vsdash.store.records import Records
 from vsdash.store.rows import days, postgres_arrow_read
-from vsdash.store.weekly import WeekUpkeep
 from vsdash.store.schema import (
     allocations,
     attendance,
@@ -39,6 +38,8 @@ from vsdash.store.schema import (
     schools,
     suspensions,
 )
+from vsdash.store.weekly import WeekUpkeep
+
 
 class Reading(WeekUpkeep, Records):
     """The store's reads (mixed into `Store`)."""

@@ -6,7 +6,7 @@ the bulk paths go to the driver directly (measured; see the README's benchmark).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
@@ -32,7 +32,7 @@ def inserted_id(result: CursorResult[Any]) -> int:
 
 def now() -> datetime:
     """Timestamps in UTC, so PostgreSQL and SQLite agree."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -> None:
