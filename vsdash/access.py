@@ -3,18 +3,18 @@
 from __future__ import annotations
 
 import tempfile
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Callable, Iterator
 
 import polars as pl
 
 from vsdash import aliases, inbox, metrics, quality, views
 from vsdash.config import Config
 from vsdash.filters import Filters
-from vsdash.frames import Frames
+from vsdash.frames import Frames, as_date
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
 
@@ -178,14 +178,14 @@ class DataAccess:
     def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
         """The report a data manager sends to social care (named children, so child-level); pass the matching
         already worked out to avoid doing it twice."""
-        marks = self.figures().day_frames.marks
+        marks = self.figures().day_frames.days()  # the day frames hold every day row: this is them
         return quality.exceptions_report(matching or self.matching(), self.rejected_explained(),
                                          quality.school_disagreements(marks), self.confirmed_matches())
 
     def as_at(self) -> date | None:
         """The latest date the attendance covers."""
         days = self.figures().calendar
-        return days.max() if len(days) else None
+        return as_date(days.max()) if len(days) else None
 
 
 @contextmanager

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 from datetime import date
+from typing import TypedDict
 
 import polars as pl
 
@@ -16,7 +17,17 @@ from vsdash.config import Config
 from vsdash.frames import DayReader, Frames
 from vsdash.identifiers import upn_problem
 
-def confirmation(alias_upn: str, la_child_id: str, confirmed_by: str, upn: str | None = None) -> dict[str, str | None]:
+
+class Confirmation(TypedDict):
+    """A confirmed match as `Store.save_alias` takes it (as keywords)."""
+
+    alias_upn: str
+    upn: str | None
+    la_child_id: str
+    confirmed_by: str
+
+
+def confirmation(alias_upn: str, la_child_id: str, confirmed_by: str, upn: str | None = None) -> Confirmation:
     """A confirmed match as the store keeps it, checked: `alias_upn` (as a school sends it) is the listed
     child `la_child_id`, whose UPN on the list is `upn`."""
     alias_upn = alias_upn.strip().upper()
@@ -68,9 +79,9 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
                 .with_columns(pl.coalesce("upn", "_fill").alias("upn")).select(frames.children.columns))
     mapping = mapping.select("alias_upn", "canonical")
     marks_key = ["upn", "date", "urn"]
-    day_reader = frames.day_reader
-    if day_reader is not None and not mapping.is_empty():
-        def day_reader(first: date | None, last: date | None, upn: str | None, read: DayReader = frames.day_reader) -> pl.DataFrame:
+    day_reader = held = frames.day_reader
+    if held is not None and not mapping.is_empty():
+        def day_reader(first: date | None, last: date | None, upn: str | None, read: DayReader = held) -> pl.DataFrame:
             """Day rows re-keyed; one child's rows include those sent under their aliases."""
             if upn is None:
                 return _rekey(read(first, last, None), mapping, marks_key)

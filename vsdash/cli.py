@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
 import os
 import sys
+from collections.abc import Sequence
 from datetime import date
 from pathlib import Path
-from typing import Sequence
 
 import polars as pl
 
@@ -78,10 +79,8 @@ def cmd_watch(args: argparse.Namespace) -> int:
     if args.once:
         results = inbox.run_once()
         return 1 if any(r.status == "failed" for r in results) else 0
-    try:
+    with contextlib.suppress(KeyboardInterrupt):
         inbox.watch()
-    except KeyboardInterrupt:
-        pass
     return 0
 
 

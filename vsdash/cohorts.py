@@ -7,13 +7,14 @@ from datetime import date, timedelta
 import polars as pl
 
 from vsdash.config import Config
+from vsdash.frames import Schema
 
 # Cohorts a child holds through social-care episodes; EVER6 looks back over these.
 SOCIAL_CARE_COHORTS = ("CIN", "CP", "CLA")
 # Children with a social worker: a CIN or CP plan now.
 SOCIAL_WORKER_COHORTS = ("CIN", "CP")
 
-MEMBERSHIP_SCHEMA = {"la_child_id": pl.String, "cohort": pl.String}
+MEMBERSHIP_SCHEMA: Schema = {"la_child_id": pl.String, "cohort": pl.String}
 
 
 def membership(
@@ -24,9 +25,11 @@ def membership(
     any_time_in_window: bool = False,
 ) -> pl.DataFrame:
     """Who is in which cohort as at `as_of` (or at any time in [start, as_of]), derived cohorts included."""
-    if any_time_in_window and start is None:
-        raise ValueError("any_time_in_window needs the window start")
-    first = start if any_time_in_window else as_of
+    first = as_of
+    if any_time_in_window:
+        if start is None:
+            raise ValueError("any_time_in_window needs the window start")
+        first = start
     held = _overlapping(episodes, first, as_of).filter(~pl.col("cohort").is_in(["EVER6"]))
     social_worker = held.filter(pl.col("cohort").is_in(SOCIAL_WORKER_COHORTS)).with_columns(cohort=pl.lit("CWSW"))
     if any_time_in_window:

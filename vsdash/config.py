@@ -10,17 +10,18 @@ from __future__ import annotations
 import dataclasses
 import os
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from difflib import get_close_matches
 from functools import lru_cache
 from pathlib import Path
-from typing import Annotated, Any, Callable
+from typing import Annotated, Any
 
 import yaml
 from pydantic import ConfigDict, PlainValidator, TypeAdapter, ValidationError, model_validator
 from pydantic.dataclasses import dataclass as section
-from pydantic_core import ArgsKwargs
+from pydantic_core import ArgsKwargs, ErrorDetails
 
 PROJECT_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CONFIG = PROJECT_ROOT / "config" / "vsdash.yaml"
@@ -66,7 +67,7 @@ def _unknown(word: str, key: Any, known: list[str]) -> str:
 
 # ---- the kinds of value a file holds, each with the words its mistake is reported in ----------------------
 
-def _kind(check: Callable[[Any], Any], expected: str) -> Any:
+def _kind(check: Callable[[Any], Any], expected: str) -> PlainValidator:
     """A value type checked by `check` (None when the value is wrong), reported as `expected ..., found ...`."""
     def validate(value: Any) -> Any:
         out = check(value)
@@ -76,22 +77,22 @@ def _kind(check: Callable[[Any], Any], expected: str) -> Any:
     return PlainValidator(validate)
 
 
-def _whole_number(low: int, high: int | None = None) -> Any:
+def _whole_number(low: int, high: int | None = None) -> PlainValidator:
     """A whole number from `low` (to `high`); YAML's true/false are not numbers."""
     words = f"a whole number between {low} and {high}" if high else f"a whole number of {low} or more"
     def check(v: Any) -> int | None:
         ok = isinstance(v, int) and not isinstance(v, bool) and low <= v and (high is None or v <= high)
         return v if ok else None
-    return Annotated[int, _kind(check, words)]
+    return _kind(check, words)
 
 
-def _matching(pattern: str, expected: str, numbers: bool = False) -> Any:
+def _matching(pattern: str, expected: str, numbers: bool = False) -> PlainValidator:
     """Text matching `pattern` in full (a whole number too when `numbers`: YAML reads 893 as a number)."""
     def check(v: Any) -> str | None:
         if numbers and isinstance(v, int) and not isinstance(v, bool):
             v = str(v)
         return v if isinstance(v, str) and re.fullmatch(pattern, v) else None
-    return Annotated[str, _kind(check, expected)]
+    return _kind(check, expected)
 
 
 def _month_day(v: Any) -> tuple[int, int] | None:
@@ -128,15 +129,15 @@ def _percentage(v: Any) -> float | None:
     return float(v) if ok else None
 
 
-Count = _whole_number(0)
-Positive = _whole_number(1)
-Percent = _whole_number(1, 100)
+Count = Annotated[int, _whole_number(0)]
+Positive = Annotated[int, _whole_number(1)]
+Percent = Annotated[int, _whole_number(1, 100)]
 Text = Annotated[str, _kind(lambda v: v.strip() if isinstance(v, str) and v.strip() else None, "text")]
 # DfE register codes are one or two characters (C1, Y7, /); YAML may read a digit code as a number.
-Code = _matching(r"\S{1,2}", "a code of one or two characters", numbers=True)
-LaCode = _matching(r"[0-9]{3}", "the 3-digit DfE LA number such as 886", numbers=True)
+Code = Annotated[str, _matching(r"\S{1,2}", "a code of one or two characters", numbers=True)]
+LaCode = Annotated[str, _matching(r"[0-9]{3}", "the 3-digit DfE LA number such as 886", numbers=True)]
 DATABASE_URL_WORDS = "a database URL such as sqlite:///var/vsdash.db or postgresql+psycopg://user@host/vsdash"
-DatabaseUrl = _matching(DATABASE_URL_PATTERN.pattern + r".*", DATABASE_URL_WORDS)
+DatabaseUrl = Annotated[str, _matching(DATABASE_URL_PATTERN.pattern + r".*", DATABASE_URL_WORDS)]
 MonthDay = Annotated[tuple[int, int], _kind(_month_day, "MM-DD such as 09-01")]
 CalendarDate = Annotated[date, _kind(_calendar_date, "a date written YYYY-MM-DD such as 2025-12-22")]
 AcademicYear = Annotated[str, _kind(_academic_year, "an academic year written like 2023/24")]
@@ -193,7 +194,9 @@ class Thresholds(_KnownKeys):
     silent_school_days: Count = 3
 
 
-THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in dataclasses.fields(Thresholds)}
+# Every threshold has a whole-number default; the isinstance check tells mypy so (a field's default may be MISSING).
+THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in dataclasses.fields(Thresholds)
+                                      if isinstance(f.default, int)}
 
 
 @section(frozen=True, config=SECTION)
@@ -238,6 +241,7 @@ class Benchmarks(_KnownKeys):
 
 
 NO_BENCHMARKS = Benchmarks(source="not configured")
+DEFAULT_FEED_RULES = FeedRules()
 
 
 # ---- sections only the file has: parse_config turns them into Config's lookups ---------------------------
@@ -357,7 +361,7 @@ class Config:
     suspension_category: dict[str, str]    # accepted spelling (upper case) -> category
     suspension_reasons: dict[str, str]
     benchmarks: Benchmarks = NO_BENCHMARKS
-    feeds: FeedRules = FeedRules()
+    feeds: FeedRules = DEFAULT_FEED_RULES
     source: Path | None = None
 
     def codes_in(self, category: str) -> list[str]:
@@ -370,7 +374,7 @@ class Config:
         return start if start <= as_of else date(as_of.year - 1, self.year_start_month, self.year_start_day)
 
 
-def _message(error: dict[str, Any]) -> str:
+def _message(error: ErrorDetails) -> str:
     """One validation error as `key.path: what is wrong`."""
     mistake = (error.get("ctx") or {}).get("error")
     path: list[str] = []

@@ -114,7 +114,7 @@ def selection_parts(filters: Filters) -> list[str]:
     parts += [f"{word}-{getattr(filters, field)}" for field, word in named.items() if getattr(filters, field) is not None]
     parts += [] if filters.ehcp is None else ["ehcp" if filters.ehcp else "no-ehcp"]
     parts += [f"from-{filters.start:%Y-%m-%d}"] if filters.start else []
-    return parts + [f"as-at-{filters.as_of:%Y-%m-%d}"]
+    return [*parts, f"as-at-{filters.as_of:%Y-%m-%d}"]
 
 
 def file_name(name: str, parts: list[str], suffix: str) -> str:

@@ -112,9 +112,10 @@ def _known(exc: BaseException) -> Known | None:
 def _chain(exc: BaseException) -> list[BaseException]:
     """The exception and the ones it was raised from or during, outermost first."""
     out: list[BaseException] = []
-    while exc is not None and exc not in out:
-        out.append(exc)
-        exc = exc.__cause__ or exc.__context__
+    current: BaseException | None = exc
+    while current is not None and current not in out:
+        out.append(current)
+        current = current.__cause__ or current.__context__
     return out
 
 

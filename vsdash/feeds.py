@@ -8,16 +8,16 @@ import hashlib
 import io
 import re
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
 from vsdash.config import Config, FeedRules
-from vsdash.geo import bng_to_latlon
 from vsdash.frames import MAX_LENGTH
+from vsdash.geo import bng_to_latlon
 from vsdash.identifiers import LA_PATTERN, URN_PATTERN, upn_problem
 
 csv.field_size_limit(sys.maxsize)  # cells are capped by the configuration, per row
@@ -395,9 +395,9 @@ def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]], unreada
         schema={**{f"c{i}": pl.String for i in range(width)}, "_line": pl.Int64},
     )
     frame = frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
-    cells = dict(zip(good_lines, good_cells))
+    by_line = dict(zip(good_lines, good_cells, strict=True))
     return RawFeed(name, sha, header, frame, pl.DataFrame(short, schema=REJECT_SCHEMA),
-                   lambda wanted: {line: _join(cells[line]) for line in wanted if line in cells})
+                   lambda wanted: {line: _join(by_line[line]) for line in wanted if line in by_line})
 
 
 def _join(cells: list[str]) -> str:

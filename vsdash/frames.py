@@ -2,13 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import date
-from typing import Callable
+from datetime import date, datetime
 
 import polars as pl
+from polars._typing import PolarsDataType
 
-MARKS_SCHEMA = {
+# A frame's columns and their types. Polars takes a type class (pl.String) or an instance (pl.Datetime("us")).
+Schema = Mapping[str, PolarsDataType]
+
+MARKS_SCHEMA: Schema = {
     "upn": pl.String,
     "urn": pl.Int64,
     "date": pl.Date,
@@ -16,7 +20,7 @@ MARKS_SCHEMA = {
     "pm": pl.String,
 }
 
-CHILDREN_SCHEMA = {
+CHILDREN_SCHEMA: Schema = {
     "la_child_id": pl.String,
     "upn": pl.String,             # null when social care holds no UPN
     "first_name": pl.String,
@@ -31,14 +35,14 @@ CHILDREN_SCHEMA = {
     "locality": pl.String,
 }
 
-EPISODES_SCHEMA = {
+EPISODES_SCHEMA: Schema = {
     "la_child_id": pl.String,
     "cohort": pl.String,
     "start_date": pl.Date,
     "end_date": pl.Date,          # null = open
 }
 
-SCHOOLS_SCHEMA = {
+SCHOOLS_SCHEMA: Schema = {
     "urn": pl.Int64,
     "name": pl.String,
     "la_code": pl.String,
@@ -52,7 +56,7 @@ SCHOOLS_SCHEMA = {
     "locality": pl.String,
 }
 
-SUSPENSIONS_SCHEMA = {
+SUSPENSIONS_SCHEMA: Schema = {
     "upn": pl.String,
     "urn": pl.Int64,
     "start_date": pl.Date,
@@ -65,15 +69,15 @@ SUSPENSIONS_SCHEMA = {
 }
 
 # What people recorded (the store's `records`): officers' actions and confirmed UPN matches.
-ACTIONS_SCHEMA = {
+ACTIONS_SCHEMA: Schema = {
     "id": pl.Int64, "la_child_id": pl.String, "action": pl.String, "note": pl.String, "follow_up": pl.Date,
     "recorded_by": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
 }
-ALIASES_SCHEMA = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
+ALIASES_SCHEMA: Schema = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
                   "confirmed_at": pl.Datetime("us", "UTC")}
 
 # Attendance as schools sent it, per UPN, carried LA Child ID and school (the data-quality page's matching).
-SENT_SCHEMA = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
+SENT_SCHEMA: Schema = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
                "first_date": pl.Date, "last_date": pl.Date}
 
 # The longest value each text column may hold. The store's String(n) columns are built from this table and
@@ -87,9 +91,21 @@ MAX_LENGTH: dict[str, int] = {
 }
 
 
-def empty(schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def empty(schema: Schema) -> pl.DataFrame:
     """An empty frame of the given schema, so empty stores flow through the metrics unchanged."""
     return pl.DataFrame(schema=schema)
+
+
+def as_date(value: object) -> date | None:
+    """A polars scalar (a Date column's `max()`, `item()`, ...) as the date it is, None when null.
+
+    Polars types such results as any scalar it might return; a Date column's are dates, or None when empty.
+    """
+    if value is None:
+        return None
+    if isinstance(value, date) and not isinstance(value, datetime):
+        return value
+    raise TypeError(f"expected a date, found {value!r}")
 
 
 # Day rows between two dates (either open), of one UPN or of everyone, read from the store on demand.
@@ -126,7 +142,7 @@ class Frames:
         return rows
 
     @classmethod
-    def build(cls, **frames: pl.DataFrame | list[dict] | None) -> "Frames":
+    def build(cls, **frames: pl.DataFrame | list[dict] | None) -> Frames:
         """Frames from partial data (tests, samples): missing frames are empty, columns cast to the schema."""
         schemas = {
             "marks": MARKS_SCHEMA,
@@ -138,10 +154,12 @@ class Frames:
         unknown = set(frames) - set(schemas)
         if unknown:
             raise TypeError(f"unknown frame(s): {sorted(unknown)}")
-        return cls(**{name: conform(frames.get(name), schema) for name, schema in schemas.items()})
+        made = {name: conform(frames.get(name), schema) for name, schema in schemas.items()}
+        return cls(marks=made["marks"], children=made["children"], episodes=made["episodes"],
+                   schools=made["schools"], suspensions=made["suspensions"])
 
 
-def conform(data: pl.DataFrame | list[dict] | None, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def conform(data: pl.DataFrame | list[dict] | None, schema: Schema) -> pl.DataFrame:
     """Give a frame exactly the schema's columns and types, filling absent columns with nulls."""
     if data is None or len(data) == 0:
         return empty(schema)

@@ -6,7 +6,8 @@ import re
 
 from stdnum.gb import upn as stdnum_upn
 
-# ASCII digits only: \\d would also take '１２３' and '²', which pass the pattern and then break a cast.
+# ASCII digits only: \\d would also take fullwidth digits (U+FF11, U+FF12, ...) and '²', which pass the pattern and
+# then break a cast.
 UPN_PATTERN = r"[A-Z][0-9]{11}[0-9A-Z]"
 URN_PATTERN = r"[0-9]{6}"
 LA_PATTERN = r"[0-9]{3}"

@@ -6,6 +6,7 @@ as already loaded) or `failed/` with `NAME.reason.txt` beside it, so the folder 
 
 from __future__ import annotations
 
+import contextlib
 import fnmatch
 import logging
 import queue
@@ -14,9 +15,9 @@ import shutil
 import sys
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable
 
 import polars as pl
 
@@ -229,7 +230,7 @@ class Inbox:
     def _process_all(self, paths: list[Path], done: int, total: int, settling: Settling,
                      retries: Retries) -> list[IngestResult]:
         """Take files in order, with an `n/N` line before each and the summary after a final result."""
-        results = []
+        results: list[IngestResult] = []
         for path in paths:
             print(progress_line(done + len(results) + 1, total, path.name), file=sys.stderr, flush=True)
             if (result := self._take(path, settling, retries)) is not None:
@@ -246,7 +247,8 @@ class Inbox:
         settling, retries = Settling(self.settle), Retries(self.retry_delays)
         for path in self.waiting():
             settling.add(path)
-        total, results = len(settling), []
+        total = len(settling)
+        results: list[IngestResult] = []
         while len(settling) or len(retries):
             for path in retries.due():
                 settling.add(path)
@@ -297,10 +299,8 @@ class Inbox:
     def _watch_step(self, arrived: queue.Queue[Path], settling: Settling, retries: Retries, wait: float,
                     done: int) -> int:
         """Wait for an event (briefly while files are settling or waiting to retry), then take what is ready."""
-        try:
+        with contextlib.suppress(queue.Empty):
             settling.add(arrived.get(timeout=wait if len(settling) or len(retries) else 0.5))
-        except queue.Empty:
-            pass
         while not arrived.empty():
             settling.add(arrived.get_nowait())
         for path in retries.due():

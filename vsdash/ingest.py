@@ -3,14 +3,15 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
 from pathlib import Path
-from typing import Callable, Iterator
 
 from vsdash.config import PROJECT_ROOT, Config
 from vsdash.failures import explain, is_transient
 from vsdash.feeds import FeedError, ParsedFeed, file_sha256, parse
+from vsdash.frames import as_date
 from vsdash.store import LoadCounts, Store
 
 log = logging.getLogger(__name__)
@@ -90,7 +91,7 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
             return []
         try:
             counts = store.load_feeds(pending, cfg)
-            done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts)]
+            done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts, strict=True)]
         except Exception as exc:
             others = f" (written together with {len(pending) - 1} other file(s); none of them loaded)" if len(pending) > 1 else ""
             seen.difference_update(f.sha256 for f in pending)
@@ -142,8 +143,8 @@ def _week(feed: ParsedFeed) -> date | None:
     marks = feed.tables.get("attendance")
     if marks is None or marks.is_empty():
         return None
-    latest = marks["date"].max()
-    return latest - timedelta(days=latest.weekday())
+    latest = as_date(marks["date"].max())
+    return latest - timedelta(days=latest.weekday()) if latest is not None else None
 
 
 def load_rank(name: str) -> tuple[int, str]:

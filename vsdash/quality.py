@@ -15,7 +15,7 @@ import polars as pl
 from vsdash import export, identity, metrics
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
-from vsdash.frames import Frames
+from vsdash.frames import Frames, as_date
 from vsdash.sessions import has_code
 
 # ---- freshness by school ------------------------------------------------------------------------
@@ -30,8 +30,8 @@ def school_freshness(frames: Frames, cfg: Config) -> pl.DataFrame:
     `thresholds.silent_school_days` of them or more is flagged. The children list names no expected school,
     so "never sent" means a listed school with no marks at all.
     """
-    marks = frames.marks
-    last_day = marks["date"].max() if marks.height else None
+    marks = frames.days()  # held day rows (the data-quality checks are given frames that hold them)
+    last_day = as_date(marks["date"].max()) if marks.height else None
     calendar = marks.filter(has_code()).select(pl.col("date").unique().sort()).to_series()
     sent = (marks.lazy().filter(has_code()).group_by("urn")
             .agg(first_mark=pl.col("date").min(), last_mark=pl.col("date").max(),
@@ -133,7 +133,8 @@ def _by_name_dob(outside: pl.DataFrame, sent: pl.DataFrame, people: pl.DataFrame
     """Suggestions by first name, last name and date of birth, when the attendance carries them (few feeds do)."""
     if not {"first_name", "last_name", "dob"} <= set(sent.columns):
         return pl.DataFrame()
-    key = [pl.col("first_name").str.to_lowercase().alias("_first"), pl.col("last_name").str.to_lowercase().alias("_last"), "dob"]
+    key: list[pl.Expr | str] = [pl.col("first_name").str.to_lowercase().alias("_first"),
+                                pl.col("last_name").str.to_lowercase().alias("_last"), "dob"]
     sent_people = sent.select("upn", *key).drop_nulls().unique()
     left = outside.join(by_id.select("upn"), on="upn", how="anti").join(sent_people, on="upn")
     return (left.join(people.with_columns(key[:2]), on=["_first", "_last", "dob"])

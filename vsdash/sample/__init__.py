@@ -17,7 +17,8 @@ import numpy as np
 import polars as pl
 
 from vsdash.config import Config, load_config
-from vsdash.sample import calendar, events, geography, marks, people, pupils as pupils_mod
+from vsdash.sample import calendar, events, geography, marks, people
+from vsdash.sample import pupils as pupils_mod
 from vsdash.sample.upn import wrong_check_letter, wrong_length
 
 DEFAULT_START = date(2025, 9, 1)
@@ -111,7 +112,7 @@ def _cohorts_at(episodes: pl.DataFrame, day: date) -> dict[str, int]:
     """Children per cohort from episodes covering `day` (explicit episodes only)."""
     current = episodes.filter((pl.col("start") <= day) & (pl.col("end").is_null() | (pl.col("end") >= day)))
     counts = current.group_by("cohort").agg(pl.col("child").n_unique()).sort("cohort")
-    return dict(zip(counts["cohort"].to_list(), counts["child"].to_list()))
+    return dict(zip(counts["cohort"].to_list(), counts["child"].to_list(), strict=True))
 
 
 def _trip_days(rng: np.random.Generator, n_schools: int, n_days: int) -> dict[int, np.ndarray]:
@@ -125,7 +126,7 @@ def _closures(rng: np.random.Generator, schools: pupils_mod.Schools, dates: list
     """Planned closures (#) at some schools and one snow day (Y4) for a few rural primaries."""
     out: dict[int, list[tuple[int, int]]] = {}
     closing = np.flatnonzero(rng.random(schools.urn.size) < 0.3)
-    for s, d in zip(closing.tolist(), rng.integers(0, len(dates), closing.size).tolist()):
+    for s, d in zip(closing.tolist(), rng.integers(0, len(dates), closing.size).tolist(), strict=False):
         out.setdefault(d, []).append((s, events.CODE["#"]))
     snow = [i for i, day in enumerate(dates) if day.month == 1 and day.day >= 20][:1]
     if snow:

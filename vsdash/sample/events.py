@@ -36,7 +36,7 @@ class Overrides:
     pm: np.ndarray
 
     @classmethod
-    def concat(cls, parts: list["Overrides"]) -> "Overrides":
+    def concat(cls, parts: list[Overrides]) -> Overrides:
         """All overrides, ordered by day so each day is one slice."""
         cat = {f: np.concatenate([getattr(p, f) for p in parts]).astype(np.int64) for f in ("pupil", "day", "am", "pm")}
         order = np.argsort(cat["day"], kind="stable")
@@ -107,7 +107,7 @@ def suspensions(rng: np.random.Generator, pupils: Pupils, schools: Schools, date
         "UPN": pupils.upn[pupil].tolist() if pupil.size else [],
         "URN": schools.urn[school_on(pupils, pupil, day)],
         "Start Date": [dates[d] for d in day.tolist()],
-        "End Date": [dates[min(d + k - 1, ext - 1)] for d, k in zip(day.tolist(), n_school_days.tolist())],
+        "End Date": [dates[min(d + k - 1, ext - 1)] for d, k in zip(day.tolist(), n_school_days.tolist(), strict=False)],
         "Sessions": sessions,
         "Category": "suspension",
     }, schema_overrides={"Start Date": pl.Date, "End Date": pl.Date, "Sessions": pl.Int64})

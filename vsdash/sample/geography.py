@@ -174,14 +174,14 @@ def _establishment_numbers(rng: np.random.Generator, phase: str, n: int) -> np.n
 def build_schools(rng: np.random.Generator, localities: tuple[str, ...], home_la: str = HOME_LA) -> pl.DataFrame:
     """The schools extract: one row per school with URN, LA, phase, postcode and grid reference."""
     default_names = ("North", "South", "East", "West")
-    rename = dict(zip(default_names, localities)) if len(localities) == 4 else {}
+    rename = dict(zip(default_names, localities, strict=False)) if len(localities) == 4 else {}
     rows: list[dict] = []
     used_names: set[str] = set()
     english_urns = iter(rng.choice(np.arange(123000, 150000), 400, replace=False).tolist())
     welsh_urns = iter(rng.choice(np.arange(401000, 402000), 40, replace=False).tolist())  # GIAS Welsh URNs
     for town in TOWNS:
         east0, north0 = town_grid(town)
-        for phase, count in zip(PHASES, town.counts):
+        for phase, count in zip(PHASES, town.counts, strict=False):
             estabs = _establishment_numbers(rng, phase, count)
             for k in range(count):
                 r = town.radius_km * 1000 * np.sqrt(rng.random())
@@ -195,8 +195,8 @@ def build_schools(rng: np.random.Generator, localities: tuple[str, ...], home_la
                     "TypeOfEstablishment (name)": _establishment_type(rng, town.la, phase),
                     "PhaseOfEducation (name)": phase,
                     "Postcode": _postcode(rng, town.districts),
-                    "Easting": int(round(east0 + r * np.cos(theta))),
-                    "Northing": int(round(north0 + r * np.sin(theta))),
+                    "Easting": round(float(east0 + r * np.cos(theta))),
+                    "Northing": round(float(north0 + r * np.sin(theta))),
                     "Locality": rename.get(town.locality, town.locality) if town.locality else None,
                     "Town": town.name,
                     "EstablishmentNumber": f"{int(estabs[k]):04d}",

@@ -149,7 +149,7 @@ def inject_faults(rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days:
     if bad.size:
         old = frame["UPN"].gather(bad).to_list()
         new = [plan.bad_upn_value.get(int(pupil[i])) or
-               (wrong_check_letter(u) if rng.random() < 0.5 else wrong_length(u, rng)) for i, u in zip(bad.tolist(), old)]
+               (wrong_check_letter(u) if rng.random() < 0.5 else wrong_length(u, rng)) for i, u in zip(bad.tolist(), old, strict=False)]
         frame = frame.with_columns(frame["UPN"].scatter(bad, new))
     counts.bad_upn_rows += int(bad.size)
     odd = np.flatnonzero(rng.random(n) < 0.0004)
@@ -157,8 +157,8 @@ def inject_faults(rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days:
     codes = rng.choice(FAULT_CODES, odd.size).tolist()
     if odd.size:
         frame = frame.with_columns(
-            frame["AM"].scatter(odd[in_am], [c for c, a in zip(codes, in_am) if a]),
-            frame["PM"].scatter(odd[~in_am], [c for c, a in zip(codes, in_am) if not a]),
+            frame["AM"].scatter(odd[in_am], [c for c, a in zip(codes, in_am, strict=False) if a]),
+            frame["PM"].scatter(odd[~in_am], [c for c, a in zip(codes, in_am, strict=False) if not a]),
         )
     counts.unknown_code_rows += int(odd.size)
     if d == n_days - 1:

@@ -257,7 +257,7 @@ def _allocate(rng: np.random.Generator, cls: np.ndarray, ehcp: np.ndarray, home_
     workers = {t: [f"{rng.choice(_SW_FIRST)} {rng.choice(_LAST)}" for _ in range(int(rng.integers(6, 10)))]
                for t, _ in teams}
     social_worker = [workers[t][i % len(workers[t])] if t else None
-                     for t, i in zip(team.tolist(), rng.integers(0, 100, n).tolist())]
+                     for t, i in zip(team.tolist(), rng.integers(0, 100, n).tolist(), strict=False)]
     return team.tolist(), social_worker
 
 

@@ -42,7 +42,7 @@ class Schools:
     estab: np.ndarray
 
     @classmethod
-    def from_frame(cls, frame: pl.DataFrame, localities: tuple[str, ...]) -> "Schools":
+    def from_frame(cls, frame: pl.DataFrame, localities: tuple[str, ...]) -> Schools:
         """Arrays from the schools extract."""
         loc_index = {name: i for i, name in enumerate(localities)}
         return cls(
@@ -111,7 +111,7 @@ def assign_schools(rng: np.random.Generator, schools: Schools, cls: np.ndarray, 
                    ehcp: np.ndarray, locality: np.ndarray, placed_here: np.ndarray, home_la: str) -> np.ndarray:
     """Each pupil's school at the start: mostly in their locality, some placed in other authorities."""
     phase = _phase_needed(rng, year_group, ehcp, cls)
-    share = np.array([OUT_OF_AREA[c][0 if y >= 7 else 1] for c, y in zip(cls.tolist(), year_group.tolist())])
+    share = np.array([OUT_OF_AREA[c][0 if y >= 7 else 1] for c, y in zip(cls.tolist(), year_group.tolist(), strict=False)])
     away = (rng.random(cls.size) < share) & ~placed_here
     las = list(OUT_OF_AREA_LAS)
     weights = np.array(list(OUT_OF_AREA_LAS.values()))
@@ -171,7 +171,7 @@ def build_pupils(rng: np.random.Generator, pop: Population, schools: Schools, n_
     school = assign_schools(rng, schools, pop.absence_class, pop.year_group, ehcp, locality, placed_here, home_la)
 
     listed = np.flatnonzero(~no_data)
-    n_unknown = int(round(n * 0.06))
+    n_unknown = round(n * 0.06)
     unknown_year = rng.integers(0, 12, n_unknown)
     unknown_upn = unique_upns(rng, n_unknown, unknown_year, academic_year, schools.estab[schools.la == home_la], set(pop.upn))
     unknown_school = assign_schools(rng, schools, np.full(n_unknown, UNKNOWN), unknown_year,

@@ -13,7 +13,7 @@ UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 def make_upns(la: np.ndarray, estab: np.ndarray, year2: np.ndarray, serial: np.ndarray) -> list[str]:
     """Valid UPNs from the issuing school's LA and establishment number, year of issue and serial."""
     return [with_check_letter(f"{a}{e}{y:02d}{s:03d}")
-            for a, e, y, s in zip(la.tolist(), estab.tolist(), year2.tolist(), serial.tolist())]
+            for a, e, y, s in zip(la.tolist(), estab.tolist(), year2.tolist(), serial.tolist(), strict=False)]
 
 
 def wrong_check_letter(upn: str) -> str:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection, Engine
@@ -11,7 +12,7 @@ from vsdash import identity
 from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import CHILDREN_SCHEMA, conform
-from vsdash.store.rows import now, write
+from vsdash.store.rows import inserted_id, now, write
 from vsdash.store.schema import (
     FEED_TABLES,
     FeedTable,
@@ -59,7 +60,7 @@ class Loading(WeekUpkeep):
                     started_at=stamp, finished_at=stamp,
                 )
             )
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
 
     def load_feeds(self, feeds: list[ParsedFeed], cfg: Config) -> list[LoadCounts]:
         """Write validated files in one transaction: their rows, rejects, a log line each, and the week
@@ -73,14 +74,14 @@ class Loading(WeekUpkeep):
         counts = [LoadCounts(rows_read=f.rows_read, rows_rejected=_count_rejected_lines(f.rejects)) for f in feeds]
         with self.engine.begin() as conn:
             all_rejects = _with_identity_conflicts(conn, feeds)
-            for c, r in zip(counts, all_rejects):
+            for c, r in zip(counts, all_rejects, strict=True):
                 c.rows_flagged = r.filter(pl.col("outcome") == identity.FLAGGED)["line"].n_unique()
-            ids = [int(conn.execute(load_log.insert().values(
+            ids = [inserted_id(conn.execute(load_log.insert().values(
                 file=f.file, kind=f.kind, sha256=f.sha256, status="loaded", rows_read=f.rows_read, started_at=started,
-            )).inserted_primary_key[0]) for f in feeds]
+            ))) for f in feeds]
             for name in dict.fromkeys(name for f in feeds for name in f.tables):
                 parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
-                         for i, (f, load_id) in enumerate(zip(feeds, ids)) if name in f.tables]
+                         for i, (f, load_id) in enumerate(zip(feeds, ids, strict=True)) if name in f.tables]
                 rows = pl.concat(parts, how="vertical_relaxed")
                 latest = _latest(rows, FEED_TABLES[name].key)
                 if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
@@ -94,10 +95,10 @@ class Loading(WeekUpkeep):
                         counts[i].rows_loaded = f.tables[name].height
                         counts[i].rows_replaced = replaced.get(i, 0)
             rejects = [r.with_columns(load_id=pl.lit(load_id), file=pl.lit(f.file))
-                       for f, r, load_id in zip(feeds, all_rejects, ids) if r.height]
+                       for f, r, load_id in zip(feeds, all_rejects, ids, strict=True) if r.height]
             if rejects:
                 conn.execute(rejected_rows.insert(), pl.concat(rejects).to_dicts())
-            for load_id, c in zip(ids, counts):
+            for load_id, c in zip(ids, counts, strict=True):
                 conn.execute(load_log.update().where(load_log.c.id == load_id).values(
                     rows_loaded=c.rows_loaded, rows_replaced=c.rows_replaced, rows_rejected=c.rows_rejected,
                     finished_at=now(),

@@ -4,12 +4,16 @@ executemany sends them one statement at a time (measured: 104-137 s per 5.7M row
 from __future__ import annotations
 
 import io
+from typing import Any
 from uuid import uuid4
 
 import polars as pl
-from sqlalchemy import Table, column, select, table as table_clause
+from sqlalchemy import Table, column, select
+from sqlalchemy import table as table_clause
 from sqlalchemy.dialects import postgresql
 from sqlalchemy.engine import Connection
+
+from vsdash.frames import Schema
 
 # Rows per CSV block written by polars and handed to COPY: large enough that Python does almost
 # nothing per row, small enough that one block's text stays a few tens of MB.
@@ -61,10 +65,18 @@ def _copy_frame(conn: Connection, temp: str, columns: list[str], frame: pl.DataF
     """
     cols = ", ".join(_quote(conn, c) for c in columns)
     sql = f"COPY {_quote(conn, temp)} ({cols}) FROM STDIN WITH (FORMAT csv, ENCODING 'UTF8')"
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     with raw.cursor() as cursor, cursor.copy(sql) as copy:
         for block in frame.iter_slices(COPY_BLOCK_ROWS):
             copy.write(_csv_bytes(block))
+
+
+def _driver(conn: Connection) -> Any:
+    """The psycopg connection under SQLAlchemy's (None only once the connection is closed)."""
+    raw = conn.connection.driver_connection
+    if raw is None:
+        raise RuntimeError("the database connection is closed")
+    return raw
 
 
 def _csv_bytes(block: pl.DataFrame) -> bytes:
@@ -84,10 +96,10 @@ def _upsert_from(table: Table, temp: str, key: list[str], columns: list[str]) ->
     return stmt.on_conflict_do_update(index_elements=key, set_=updates)
 
 
-def copy_out(conn: Connection, query: str, schema: dict[str, pl.DataType]) -> pl.DataFrame:
+def copy_out(conn: Connection, query: str, schema: Schema) -> pl.DataFrame:
     """A selection (SQL text, columns in `schema`'s order) read through COPY TO as CSV in the caller's
     transaction: a large read without a Python object per value."""
-    raw = conn.connection.driver_connection
+    raw = _driver(conn)
     buffer = io.BytesIO()
     with raw.cursor() as cursor, cursor.copy(f"COPY ({query}) TO STDOUT WITH (FORMAT csv)") as copy:
         for block in copy:

@@ -20,12 +20,12 @@ from vsdash.frames import (
     SENT_SCHEMA,
     SUSPENSIONS_SCHEMA,
     Frames,
+    Schema,
     conform,
 )
 from vsdash.store import rows, sqlite_reader
 from vsdash.store.records import Records
 from vsdash.store.rows import days, postgres_arrow_read
-from vsdash.store.weekly import WeekUpkeep
 from vsdash.store.schema import (
     allocations,
     attendance,
@@ -38,6 +38,8 @@ from vsdash.store.schema import (
     schools,
     suspensions,
 )
+from vsdash.store.weekly import WeekUpkeep
+
 
 class Reading(WeekUpkeep, Records):
     """The store's reads (mixed into `Store`)."""
@@ -180,6 +182,6 @@ class Reading(WeekUpkeep, Records):
                  .group_by(c.upn, c.la_child_id, c.urn))
         return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
 
-    def read(self, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+    def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`)."""
         return rows.read(self.engine, query, schema)

@@ -9,7 +9,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
 from vsdash.frames import ACTIONS_SCHEMA, ALIASES_SCHEMA
-from vsdash.store.rows import now, read
+from vsdash.store.rows import inserted_id, now, read
 from vsdash.store.schema import actions, upn_aliases
 
 ACTION_KINDS = ("Contacted school", "Contacted social worker", "Contacted carer", "Note")
@@ -31,7 +31,7 @@ class Records:
                 la_child_id=la_child_id, action=action, note=note.strip() or None, follow_up=follow_up,
                 recorded_by=recorded_by.strip(), recorded_at=now(),
             ))
-            return int(result.inserted_primary_key[0])
+            return inserted_id(result)
 
     def actions_frame(self, la_child_id: str | None = None) -> pl.DataFrame:
         """Recorded actions, newest first (one child's, or everyone's)."""

@@ -6,15 +6,15 @@ the bulk paths go to the driver directly (measured; see the README's benchmark).
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from typing import Any
 
 import polars as pl
 from sqlalchemy import Table, select
 from sqlalchemy.dialects import postgresql, sqlite
-from sqlalchemy.engine import Connection, Engine, URL
+from sqlalchemy.engine import URL, Connection, CursorResult, Engine
 
-from vsdash.frames import MARKS_SCHEMA, conform
+from vsdash.frames import MARKS_SCHEMA, Schema, conform
 from vsdash.store import pg_bulk
 from vsdash.store.schema import attendance
 
@@ -22,9 +22,17 @@ UPSERT_BATCH = 5_000
 COPY_FROM_ROWS = 50_000  # PostgreSQL: larger writes go through COPY (a backfill; a day's feed stays a plain upsert)
 
 
+def inserted_id(result: CursorResult[Any]) -> int:
+    """The id the database gave the one row an INSERT wrote."""
+    key = result.inserted_primary_key
+    if key is None:
+        raise RuntimeError("the insert returned no primary key")
+    return int(key[0])
+
+
 def now() -> datetime:
     """Timestamps in UTC, so PostgreSQL and SQLite agree."""
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -> None:
@@ -68,7 +76,8 @@ def days(conn: Connection, first: date | None, last: date | None, upns: list[str
         conditions.append(attendance.c.date <= last)
     query = select(*[attendance.c[c] for c in MARKS_SCHEMA]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
     parts = [None] if upns is None else [upns[i:i + 500] for i in range(0, len(upns), 500)]
-    rows, frames = [], []
+    rows: list[Any] = []  # SQLite's rows, as the driver hands them back
+    frames: list[pl.DataFrame] = []
     for part in parts:
         chosen = query if part is None else query.where(attendance.c.upn.in_(part))
         sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
@@ -92,7 +101,7 @@ def postgres_arrow_read(url: URL, query: str) -> pl.DataFrame:
         return pl.read_database(query, conn)
 
 
-def read(engine: Engine, query: Any, schema: dict[str, pl.DataType] | None = None) -> pl.DataFrame:
+def read(engine: Engine, query: Any, schema: Schema | None = None) -> pl.DataFrame:
     """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
     columns and types (what the metrics and pages expect)."""
     with engine.connect() as conn:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import tempfile
 from concurrent.futures import ThreadPoolExecutor
+from itertools import pairwise
 from pathlib import Path
 
 import polars as pl
@@ -42,7 +43,7 @@ def _read_here(path: str, query: str) -> pl.DataFrame:
                 cursor.execute("PRAGMA busy_timeout = 10000")
             return pl.read_database(query + (f" WHERE {where}" if where else ""), conn)
 
-    ranges = list(zip(UPN_SPLITS, UPN_SPLITS[1:]))
+    ranges = list(pairwise(UPN_SPLITS))
     with ThreadPoolExecutor(len(ranges)) as pool:
         return pl.concat(list(pool.map(part, ranges)), how="vertical_relaxed")
 

@@ -12,7 +12,7 @@ from sqlalchemy.engine import Connection, Engine
 
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
-from vsdash.frames import MARKS_SCHEMA, conform
+from vsdash.frames import MARKS_SCHEMA, as_date, conform
 from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
 
@@ -56,7 +56,8 @@ class WeekUpkeep:
             return conform(None, weeks_mod.WEEKS_SCHEMA)
         keys = batch.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
         upns = keys["upn"].unique()
-        first, last = keys["week_start"].min(), keys["week_start"].max() + timedelta(days=6)
+        first, latest = as_date(keys["week_start"].min()), as_date(keys["week_start"].max())
+        last = latest + timedelta(days=6) if latest is not None else None
         # A day's feed touches everyone in one week: read the week. A school's corrected term touches
         # few children over many weeks: read just them. A backfill finds little stored.
         stored = days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
