@@ -4,9 +4,10 @@
 from __future__ import annotations
 
 import statistics
+from collections.abc import Callable
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 from bench import floor
 from bench.measure import Results, Row, runs_of, timed

@@ -10,14 +10,16 @@ signals' tests from `vsdash.triage`. `tests/test_bench.py` checks that its figur
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import polars as pl
 
-from vsdash import cohorts, metrics, triage, views, weeks
+from vsdash import cohorts, metrics, triage, views
+from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import Frames
@@ -211,7 +213,7 @@ def headline(children: pl.DataFrame, figures: pl.DataFrame) -> dict[str, Any]:
 
 def weekly(d: FloorData, window: Window, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
     """The weekly trend per school week and cohort ('All' or the filter's: every child), as `views.cohort_trend`."""
-    weeks = weeks.school_weeks(d.school_days(window)).to_frame()
+    weeks = weeks_mod.school_weeks(d.school_days(window)).to_frame()
     upns = children.select("upn").drop_nulls().unique()
     sums = (window_rows(d, window, upns_of(d, children))
             .group_by("upn", pl.col("date").dt.truncate("1w").alias("week_start")).agg(pl.col("possible", "attended").sum()))
@@ -260,7 +262,7 @@ def span(value: pl.Expr, first: date | None, before: date | None) -> pl.Expr:
 
 def signals_by_child(d: FloorData, window: Window, children: pl.DataFrame, days: pl.Series) -> pl.LazyFrame:
     """Per UPN from the window's day rows: sessions, the unauthorised run, the drift spans, part-time lately."""
-    weeks = weeks.school_weeks(days)
+    weeks = weeks_mod.school_weeks(days)
     prior, recent = drift_spans(weeks, d.cfg.thresholds.drift_weeks)
     part_time_from = weeks[-min(triage.PART_TIME_SCHOOL_WEEKS, len(weeks))] if len(weeks) else None
     possible, attended, unauthorised = pl.col("possible"), pl.col("attended"), pl.col("unauthorised")

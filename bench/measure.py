@@ -6,10 +6,11 @@ import os
 import resource
 import sys
 import time
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
 
 # Issue 6 targets for 30,000 children on a 2-core machine with the SQLite store.
 BACKFILL_MAX_S = 60.0
@@ -81,7 +82,7 @@ class Row:
         return out
 
     @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> "Row":
+    def from_dict(cls, data: dict[str, Any]) -> Row:
         """The row `as_dict` wrote (derived fields are worked out again, not read)."""
         target = Target(data["limit"], data["max_ratio"]) if data.get("limit") is not None else None
         return cls(data["section"], data["measure"], data["value"], data["unit"], data["floor"], target,

@@ -8,16 +8,26 @@ import os
 import statistics
 import subprocess
 import sys
+from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import date
-from typing import Any, Iterator
+from typing import Any
 
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
 from bench.direct import Floors
-from bench.measure import (COLD_PAGE_MAX_S, FILTER_CHANGE_MAX_RATIO, FILTER_CHANGE_MAX_S, PEAK_MEMORY_MAX_MB,
-                           Results, Row, Target, peak_rss_mb, timed)
+from bench.measure import (
+    COLD_PAGE_MAX_S,
+    FILTER_CHANGE_MAX_RATIO,
+    FILTER_CHANGE_MAX_S,
+    PEAK_MEMORY_MAX_MB,
+    Results,
+    Row,
+    Target,
+    peak_rss_mb,
+    timed,
+)
 from bench.scenario import PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
 from vsdash.config import PROJECT_ROOT
@@ -100,7 +110,7 @@ def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, res
         for _ in range(repeat):
             at = app(scenario.child_id)
             runs.append(open_page(at, page, cold=True))
-    except Exception as exc:  # noqa: BLE001 - a failing page is reported, and the other pages still run
+    except Exception as exc:
         results.failed("pages", measure, exc)
         return None
     results.add(Row("pages", measure, statistics.median(runs), floor=floors[(page, "cold")],
@@ -121,7 +131,7 @@ def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, rep
             runs.append(rerun(at))
             set_filter(at, case.widget, case.key, case.reset)
             rerun(at)
-    except Exception as exc:  # noqa: BLE001 - reported as an ERROR row
+    except Exception as exc:
         results.failed("pages", measure, exc)
         return
     results.add(Row("pages", measure, statistics.median(runs), floor=floors[(page, case.name)], runs=runs,

@@ -7,7 +7,7 @@ import os
 import platform
 import sqlite3
 import subprocess
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -69,7 +69,7 @@ def machine_facts(db_url: str) -> dict[str, Any]:
     """What the figures were measured on, so a later run can be compared fairly."""
     pages = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
     return {
-        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
         "host": platform.node(),
         "platform": platform.platform(),
         "cores": os.cpu_count(),

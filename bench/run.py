@@ -46,7 +46,7 @@ def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
         for page in PAGES:
             names += [f"{page}: cold start (AppTest)", *(f"{page}: filter change, {n} (AppTest)" for n in FILTER_NAMES)]
         names += ["peak RSS during pages", "peak RSS of a dashboard process"]
-    return names + ["peak RSS of the whole process (ru_maxrss)"]
+    return [*names, "peak RSS of the whole process (ru_maxrss)"]
 
 
 def open_store(url: str, workdir: Path, params: Params, wipe: bool, results: Results) -> Store:

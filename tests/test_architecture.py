@@ -60,7 +60,7 @@ def test_the_vsdash_modules_import_each_other_without_a_cycle():
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                raise AssertionError("import cycle: " + " -> ".join(path[path.index(nxt):] + [nxt]))
+                raise AssertionError("import cycle: " + " -> ".join([*path[path.index(nxt):], nxt]))
             if nxt not in state:
                 visit(nxt)
         path.pop()

@@ -178,3 +178,19 @@ def test_every_good_row_loads_and_every_bad_row_is_rejected_on_its_line(tmp_path
     rejected = feed.rejects.filter(pl.col("outcome") == "rejected")
     assert set(rejected["line"].to_list()) == bad_lines
     assert rejected["reason"].str.len_chars().min() or not bad_lines
+
+
+def test_a_formula_never_calculated_is_rejected_not_loaded_blank(tmp_path):
+    from openpyxl import Workbook
+
+    book = Workbook()
+    sheet = book.active
+    sheet.append(["UPN", "URN", "Date", "AM", "PM"])
+    sheet.append([A, 123456, date(2025, 9, 2), "/", "\\"])
+    sheet.append([B, 123456, "=DATE(2025,9,2)", "N", "N"])     # openpyxl saves no value for a formula
+    buffer = io.BytesIO()
+    book.save(buffer)
+    feed = parse(write(tmp_path, "marks.xlsx", buffer.getvalue()), CFG, today=TODAY)
+    assert feed.tables["attendance"]["upn"].to_list() == [A]
+    assert feed.rejects.select("line", "outcome").rows() == [(3, "rejected")]
+    assert "formula with no saved value" in feed.rejects["reason"][0]

@@ -251,10 +251,10 @@ def test_the_floor_draws_the_child_page_the_product_draws(authority, name):
     filters = authority.filters(name)
     for child_id in children_to_open(authority):
         page = views.child_page(authority.figures, child_id, filters)
-        counted = floor.child_page(authority.floor_data, filters, page.identity["upn"])
+        counted = floor.child_page(authority.floor_data, filters, page.identity.upn)
         shown = page.figures
-        assert {**{k: shown[k] for k in FLAGS}, "possible": shown["possible_sessions"],
-                "attended": shown["present_sessions"] + shown["aea_sessions"]} == counted["figures"]
+        assert {**{k: getattr(shown, k) for k in FLAGS}, "possible": shown.possible_sessions,
+                "attended": shown.present_sessions + shown.aea_sessions} == counted["figures"]
         weekly = page.weekly.select("week_start", *sessions_as_floor(),
                                     (pl.col("children_with_data") > 0).alias("with_data"),
                                     (pl.col("persistent_absence_children") > 0).alias("persistent_absence"))

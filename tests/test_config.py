@@ -103,8 +103,9 @@ MISTAKES = [
     (lambda r: r.update(localities="North, South"), "localities: expected a list, found 'North, South'"),
     # thresholds
     (lambda r: r["thresholds"].update(drift_weeks="four"),
-     "thresholds.drift_weeks: expected a whole number of 0 or more, found 'four'"),
-    (lambda r: r["thresholds"].update(drift_weeks=True), "thresholds.drift_weeks: expected a whole number of 0 or more"),
+     "thresholds.drift_weeks: expected a whole number of 1 or more, found 'four'"),
+    (lambda r: r["thresholds"].update(drift_weeks=True), "thresholds.drift_weeks: expected a whole number of 1 or more"),
+    (lambda r: r["thresholds"].update(drift_weeks=0), "thresholds.drift_weeks: expected a whole number of 1 or more, found 0"),
     (lambda r: r["thresholds"].update(drift_points=-1), "thresholds.drift_points: expected a whole number of 0 or more"),
     (lambda r: r["thresholds"].update(persistent_absence_pct="ten"),
      "thresholds.persistent_absence_pct: expected a whole number between 1 and 100, found 'ten'"),

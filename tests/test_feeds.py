@@ -32,7 +32,7 @@ def test_kind_is_detected_from_the_header(header, kind):
 
 
 def test_unrecognised_header_names_what_was_expected():
-    with pytest.raises(FeedError, match="no recognisable header .*attendance: UPN, URN, Date, AM, PM"):
+    with pytest.raises(FeedError, match=r"no recognisable header .*attendance: UPN, URN, Date, AM, PM"):
         detect_kind(["Pupil", "When", "Mark"])
 
 
@@ -100,7 +100,7 @@ def test_unreadable_files_fail_with_one_line(write, cfg, content, message):
 
 def test_named_kind_must_have_its_columns(write, cfg):
     path = write("att.csv", f"UPN,URN,Date,AM\n{GOOD},123456,2025-09-02,/\n")
-    with pytest.raises(FeedError, match="lacks column.s. pm"):
+    with pytest.raises(FeedError, match=r"lacks column.s. pm"):
         parse(path, cfg, kind="attendance")
 
 

@@ -7,13 +7,12 @@ from datetime import date
 
 import polars as pl
 import pytest
+from helpers import weekdays
 
 from vsdash import metrics
 from vsdash.config import load_config
 from vsdash.frames import Frames
 from vsdash.ingest import ingest_file
-
-from helpers import weekdays
 
 CFG = load_config()
 AS_OF = date(2024, 10, 31)

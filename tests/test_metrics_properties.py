@@ -15,7 +15,7 @@ from vsdash.frames import Frames
 CFG = load_config()
 AS_OF = date(2024, 9, 20)
 WINDOW = metrics.window_for(CFG, AS_OF)
-CODES = sorted(CFG.code_category) + [None]
+CODES = [*sorted(CFG.code_category), None]
 DAYS = [date(2024, 9, 2) + timedelta(days=i) for i in range(19) if (date(2024, 9, 2) + timedelta(days=i)).weekday() < 5]
 
 child_marks = st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES),

@@ -8,12 +8,12 @@ from uuid import uuid4
 
 import polars as pl
 import pytest
+from conftest import postgres_url_or_skip
 from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, Table, Text, func, select
 from sqlalchemy.engine import Engine
 
-from conftest import postgres_url_or_skip
-from vsdash.store.pg_bulk import copy_out, copy_upsert
 from vsdash.store import attendance, make_engine
+from vsdash.store.pg_bulk import copy_out, copy_upsert
 
 KEY = ["date", "key"]
 COLUMNS = ["date", "key", "column", "flag", "order", "score"]

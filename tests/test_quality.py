@@ -3,15 +3,14 @@
 from __future__ import annotations
 
 import io
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
 from openpyxl import load_workbook
 
 from vsdash import quality
-from vsdash.frames import ALIASES_SCHEMA, SENT_SCHEMA
-from vsdash.frames import CHILDREN_SCHEMA, Frames, conform
+from vsdash.frames import ALIASES_SCHEMA, CHILDREN_SCHEMA, SENT_SCHEMA, Frames, conform
 from vsdash.identifiers import with_check_letter
 
 U = {n: with_check_letter(f"8931234250{n:02d}") for n in range(1, 10)}
@@ -38,7 +37,7 @@ SENT = sent((U[1], None, 111111, 20),      # C1 by UPN
             (U[9], "C6", 111111, 5))       # C6's confirmed alias
 
 CONFIRMED = pl.DataFrame([{"alias_upn": U[9], "upn": U[6], "la_child_id": "C6", "confirmed_by": "D. Manager",
-                           "confirmed_at": datetime(2026, 2, 1, 9, 30, tzinfo=timezone.utc)}], schema=ALIASES_SCHEMA)
+                           "confirmed_at": datetime(2026, 2, 1, 9, 30, tzinfo=UTC)}], schema=ALIASES_SCHEMA)
 
 
 @pytest.fixture(scope="module")
@@ -128,7 +127,7 @@ def test_upn_format_errors_group_by_upn_as_sent():
     rejected = pl.DataFrame({
         "file": ["a1.csv", "a2.csv", "a2.csv", "children.csv"], "line": [2, 3, 4, 5],
         "column": ["UPN", "UPN", "AM", "UPN"], "outcome": ["rejected", "rejected", "rejected", "value dropped"],
-        "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2 + ["AM code 'H9' is not an attendance code", 
+        "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2 + ["AM code 'H9' is not an attendance code",
                    "UPN 'B801200005002' has the wrong check letter (expected H)"],
         "raw": ["r1", "r2", "r3", "r4"], "load_id": [1, 2, 2, 3]})
     log = pl.DataFrame({"id": [1, 2, 3], "kind": ["attendance", "attendance", "children"]})

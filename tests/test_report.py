@@ -6,14 +6,13 @@ from datetime import date, datetime
 
 import polars as pl
 import pytest
+from helpers import weekdays
 
 from vsdash import views
 from vsdash.config import load_config
 from vsdash.filters import Filters
 from vsdash.frames import Frames
 from vsdash.report import cell, child_summary_html
-
-from helpers import weekdays
 
 CFG = load_config()
 SCRIPT = "<script>alert(1)</script>"

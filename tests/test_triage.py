@@ -6,12 +6,11 @@ from dataclasses import fields
 from datetime import date, timedelta
 
 import pytest
+from helpers import weekdays
 
 from vsdash import metrics, triage
 from vsdash.config import load_config
 from vsdash.frames import Frames
-
-from helpers import weekdays
 
 CFG = load_config()
 
@@ -58,7 +57,7 @@ def test_consecutive_runs(codes, absence_run, unauthorised_run):
 
 def test_mixed_day_breaks_the_run():
     # Last day: AM present, PM unauthorised: not all possible sessions absent, so the run is 0.
-    rows = day_marks("U1", DAYS, ["N", "N"]) + [{"upn": "U1", "urn": 1, "date": DAYS[2], "am": "/", "pm": "N"}]
+    rows = [*day_marks("U1", DAYS, ["N", "N"]), {"upn": "U1", "urn": 1, "date": DAYS[2], "am": "/", "pm": "N"}]
     assert signals_for(rows, DAYS[2])["C1"]["consecutive_absence_days"] == 0
 
 

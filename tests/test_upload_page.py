@@ -7,8 +7,8 @@ import tomllib
 import polars as pl
 import pytest
 from streamlit import config as st_config
-
 from test_pages import LAST_DAY, app, db_url  # noqa: F401  (db_url is the fixture: a private copy of the sample)
+
 from vsdash import export
 from vsdash.access import DataAccess
 from vsdash.config import PROJECT_ROOT

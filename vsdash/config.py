@@ -184,7 +184,7 @@ class Thresholds(_KnownKeys):
 
     persistent_absence_pct: Percent = 10
     severe_absence_pct: Percent = 50
-    drift_weeks: Count = 4
+    drift_weeks: Positive = 4   # compares weeks: at least one (0 would compare nothing)
     drift_points: Count = 10
     consecutive_unauthorised_days: Count = 10
     not_seen_school_days: Count = 5

@@ -150,7 +150,8 @@ def read_raw(path: Path, rules: FeedRules | None = None) -> RawFeed:
     if data[:2] == b"\x1f\x8b":
         data = _gunzip(data, rules.max_uncompressed_mb)
     if data[:4] == b"PK\x03\x04":
-        return _to_raw_feed(path.name, sha, _xlsx_rows(data), [], pad=True)
+        rows, unsaved = _xlsx_rows(data)
+        return _to_raw_feed(path.name, sha, rows, unsaved, pad=True)
     text, bad_lines = _decode(data)
     if "\x00" in text[:4096]:
         raise FeedError("this is not a CSV or XLSX file (it contains binary data)")
@@ -334,9 +335,10 @@ def _xlsx_cell(value: object) -> str:
     return str(value)
 
 
-def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
-    """The rows of the worksheet that holds a feed, from its header row on, with spreadsheet row numbers:
-    a cover sheet or title rows above the header are passed over."""
+def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], list[dict]]:
+    """The rows of the worksheet that holds a feed, from its header row on, with spreadsheet row numbers (a
+    cover sheet or title rows above the header are passed over), and the rows holding a formula whose value
+    was never saved: openpyxl reads those as empty, so they are rejected rather than loaded blank."""
     from openpyxl import load_workbook
 
     try:
@@ -344,7 +346,7 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
     except Exception as exc:  # openpyxl raises many types for a damaged file
         raise FeedError(f"the XLSX file cannot be opened: {exc}") from None
     try:
-        for sheet in workbook.worksheets:
+        for index, sheet in enumerate(workbook.worksheets):
             rows = []
             for number, values in enumerate(sheet.iter_rows(values_only=True), start=1):
                 cells = [_xlsx_cell(v) for v in values]
@@ -354,11 +356,35 @@ def _xlsx_rows(data: bytes) -> list[tuple[int, list[str]]]:
                     rows.append((number, cells))
             start = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(cells)), None)
             if start is not None:
-                return rows[start:]
+                unsaved = _unsaved_formulas(data, index, {n: c for n, c in rows[start + 1:]}, rows[start][0])
+                return ([(n, c) for n, c in rows[start:] if n not in unsaved],
+                        [_reject(n, "a cell holds a formula with no saved value; open the file in Excel, save it and "
+                                    "send it again", _join(c)) for n, c in rows[start + 1:] if n in unsaved])
     finally:
         workbook.close()
     raise FeedError("no sheet of this workbook has a recognisable header row; "
                     f"expected {'; '.join(f'{k}: {HEADER_HELP[k]}' for k in KINDS)}")
+
+
+def _unsaved_formulas(data: bytes, sheet_index: int, values: dict[int, list[str]], header_row: int) -> set[int]:
+    """Row numbers below the header where a cell is a formula and the value read for it is empty."""
+    from openpyxl import load_workbook
+
+    workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=False)
+    try:
+        found = set()
+        sheet = workbook.worksheets[sheet_index]
+        for number, cells in enumerate(sheet.iter_rows(values_only=True), start=1):
+            if number <= header_row:
+                continue
+            read = values.get(number, [])
+            for i, cell in enumerate(cells):
+                if isinstance(cell, str) and cell.startswith("=") and (i >= len(read) or read[i] == ""):
+                    found.add(number)
+                    break
+        return found
+    finally:
+        workbook.close()
 
 
 HEADER_SEARCH_ROWS = 20  # title rows a spreadsheet may carry above its header

@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
-from typing import Mapping
 
 import polars as pl
 
@@ -84,6 +84,6 @@ class Filters:
         window = f"from {self.start:%d %b %Y} " if self.start else ""
         return f"{who}, {window}as at {self.as_of:%d %b %Y}"
 
-    def with_changes(self, **changes: object) -> "Filters":
+    def with_changes(self, **changes: object) -> Filters:
         """A copy with some fields changed (e.g. the same view a month earlier)."""
         return replace(self, **changes)

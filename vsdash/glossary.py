@@ -140,4 +140,4 @@ CATEGORY_WORDS = {
 
 def _month(number: int) -> str:
     """Month name for a sentence."""
-    return ("January February March April May June July August September October November December").split()[number - 1]
+    return ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][number - 1]

@@ -6,9 +6,9 @@ counts (a mark row's codes, a week's columns, one day of a week, a packed runnin
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import reduce
 from operator import add, or_
-from typing import Iterable, Mapping
 
 import polars as pl
 

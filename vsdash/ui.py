@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import date
 
@@ -12,12 +13,11 @@ from streamlit.runtime.pages_manager import PagesManager
 from vsdash import export
 from vsdash.access import DataAccess
 from vsdash.config import Config, cached_config
-from vsdash.filters import Filters, FilterError
+from vsdash.filters import FilterError, Filters
 from vsdash.glossary import terms
 from vsdash.ingest import load_sample_if_empty
 from vsdash.store import Store
 from vsdash.views import Card, Figures, FilterOptions
-
 
 
 def end_legacy_page_mode() -> None:
@@ -187,10 +187,8 @@ def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str, select
     state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
     parts: list[str] = []
     if selection and state.get("as_of"):
-        try:
+        with contextlib.suppress(FilterError):   # a selection the filter bar refuses (and says so): the plain name
             parts = export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
-        except FilterError:
-            pass        # a selection the filter bar itself refuses (and says so): the plain name will do
     # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
     left, right, _ = st.columns([1, 1, 4])
     left.download_button("Download CSV", lambda: export.csv_bytes(frame), export.file_name(name, parts, ".csv"),

@@ -11,9 +11,9 @@ from datetime import date, timedelta
 
 import polars as pl
 
+from vsdash import sessions
 from vsdash.config import Config
 from vsdash.frames import Frames
-from vsdash import sessions
 from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS, counters, has_code, packed_sessions, sent_not_dual
 
 PART_TIME_CODE = "C2"  # DfE: authorised absence, part-time timetable
