@@ -196,15 +196,15 @@ def _decode(data: bytes) -> tuple[str, list[int]]:
         return data.decode("utf-8-sig"), []
     except UnicodeDecodeError:
         pass
-    lines = data.split(b"\n")
-    decoded, bad = [], []
-    for number, raw in enumerate(lines, start=1):
+    decoded, bad, utf8_elsewhere = [], [], False
+    for number, raw in enumerate(data.split(b"\n"), start=1):
         try:
             decoded.append(raw.decode("utf-8-sig" if number == 1 else "utf-8"))
+            utf8_elsewhere = utf8_elsewhere or not raw.isascii()
         except UnicodeDecodeError:
             decoded.append("")
             bad.append(number)
-    if any(not raw.isascii() for number, raw in enumerate(lines, start=1) if number not in set(bad)):
+    if utf8_elsewhere:
         return "\n".join(decoded), bad   # real UTF-8 text elsewhere: only the bad lines are lost
     return (data.decode("cp1252") if _is_cp1252(data) else data.decode("latin-1")), []
 
