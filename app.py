@@ -1,11 +1,12 @@
 """vsdash: the virtual school's attendance and exclusions dashboard (run with `streamlit run app.py`)."""
 
 import logging
+from collections.abc import Callable
 
 import streamlit as st
 from streamlit import config as st_config
 
-from vsdash import failures
+from vsdash import failures, ui
 
 log = logging.getLogger("vsdash.app")
 failures.start_log()
@@ -17,26 +18,45 @@ def tracebacks_wanted() -> bool:
         "full", "stacktrace")
 
 
-def run(page: st.Page) -> None:
-    """Run the chosen page; any failure shows one plain sentence and goes to the log, never a traceback.
+def guarded(what: str, step: Callable[[], None]) -> None:
+    """Run one step of drawing; any failure shows one plain sentence and goes to the log, never a traceback.
 
     st.rerun, st.stop and st.switch_page raise Streamlit's control exceptions, which are BaseException,
     not Exception: they pass through untouched, as they must.
     """
     try:
-        page.run()
+        step()
     except Exception as exc:
-        log.exception("the %s page failed", page.title)
+        log.exception("the %s page failed", what)
         if tracebacks_wanted():
             raise
         st.error(f"This page could not be shown: {failures.explain(exc)}.", icon=":material/error:")
+        st.stop()
 
 
-run(st.navigation([
-    st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview", default=True),
-    st.Page("pages/triage.py", title="Triage", icon=":material/checklist:", url_path="triage"),
-    st.Page("pages/child.py", title="Child", icon=":material/person:", url_path="child"),
-    st.Page("pages/about.py", title="About these figures", icon=":material/help:", url_path="about"),
-    st.Page("pages/data_loaded.py", title="Data quality", icon=":material/database:", url_path="data"),
-    *([st.Page("pages/upload.py", title="Upload feeds", icon=":material/upload:", url_path="upload")] if st.session_state.get("role", "admin") == "admin" else []),
-]))
+# Every page the app has, by the name the configuration's access.roles gives it; a role sees only its own.
+PAGES = {
+    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview",
+                        default=True),
+    "triage": st.Page("pages/triage.py", title="Triage", icon=":material/checklist:", url_path="triage"),
+    "child": st.Page("pages/child.py", title="Child", icon=":material/person:", url_path="child"),
+    "about": st.Page("pages/about.py", title="About these figures", icon=":material/help:", url_path="about"),
+    "data": st.Page("pages/data_loaded.py", title="Data quality", icon=":material/database:", url_path="data"),
+    "upload": st.Page("pages/upload.py", title="Upload feeds", icon=":material/upload:", url_path="upload"),
+    "users": st.Page("pages/users.py", title="Users and audit log", icon=":material/admin_panel_settings:",
+                     url_path="users"),
+}
+
+
+def navigate() -> None:
+    """The pages this visitor's role may open, or the sign-in page; then run the one chosen."""
+    user = ui.visitor()
+    if user is None:
+        page = st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:", url_path="sign-in")])
+    else:
+        # A role whose pages leave out the Overview starts on the first page it has.
+        page = st.navigation([page for name, page in PAGES.items() if ui.may_open(user, name)])
+    guarded(page.title, page.run)
+
+
+guarded("navigation", navigate)

@@ -8,7 +8,7 @@ import streamlit as st
 from vsdash import ui
 from vsdash.glossary import CATEGORY_WORDS, principles, terms
 
-cfg = ui.shell().cfg
+cfg = ui.shell("about").cfg
 st.title("About these figures")
 st.markdown(principles(cfg))
 st.subheader("Figures")

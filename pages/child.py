@@ -9,7 +9,7 @@ from vsdash import charts, ui
 from vsdash.glossary import terms
 from vsdash.report import child_summary_html
 
-shell = ui.shell()
+shell = ui.shell("child")
 cfg, access, filters = shell.cfg, shell.access, shell.filters
 words = terms(cfg)
 st.title("Child")

@@ -44,7 +44,7 @@ def confirm_form(access: DataAccess, suggestions: pl.DataFrame) -> None:
             st.rerun()
 
 
-shell = ui.shell()
+shell = ui.shell("data")
 cfg, access = shell.cfg, shell.access
 st.title("Data quality")
 as_at = access.as_at()

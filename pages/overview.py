@@ -6,7 +6,7 @@ import streamlit as st
 from vsdash import charts, ui
 from vsdash.glossary import terms
 
-shell = ui.shell()
+shell = ui.shell("overview")
 cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
 st.title("Overview")
 st.caption(described[0].upper() + described[1:])

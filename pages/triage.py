@@ -9,7 +9,7 @@ from vsdash import ui
 from vsdash.glossary import terms
 from vsdash.store import ACTION_KINDS
 
-shell = ui.shell()
+shell = ui.shell("triage")
 cfg, access, filters, options, described = shell.cfg, shell.access, shell.filters, shell.options, shell.described
 words = terms(cfg)
 st.title("Triage")

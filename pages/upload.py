@@ -7,7 +7,7 @@ from vsdash import quality, ui
 from vsdash.access import AccessDenied
 from vsdash.inbox import upload_names
 
-shell = ui.shell()
+shell = ui.shell("upload")
 access = shell.access
 st.title("Upload feeds")
 try:

@@ -1,30 +1,33 @@
-"""The one door to the data: every page, export and command asks here, so roles and suppression apply once."""
+"""The one door to the data: every page, export and command asks here, so roles, limits and the audit log
+apply once.
+
+Each method checks the viewer's role itself, so a page reached by editing its URL still gets nothing it may
+not show; child-level results are cut to the viewer's own children (their teams, schools or localities).
+"""
 
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, MutableMapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
+from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, inbox, metrics, quality, views
+from vsdash import aliases, auth, inbox, metrics, quality, views
+from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
-from vsdash.frames import Frames, as_date
+from vsdash.frames import as_date
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
 
-ROLES = ("admin", "officer", "manager", "forum")
-# Roles that may see an identifiable child; the forum role sees only suppressed aggregates.
-CHILD_LEVEL_ROLES = frozenset({"admin", "officer", "manager"})
-
 
 class AccessDenied(PermissionError):
-    """The role asked for something it may not see."""
+    """The viewer asked for something their role, or their list of children, does not allow."""
 
 
 @dataclass
@@ -33,18 +36,45 @@ class DataAccess:
 
     store: Store
     cfg: Config
-    role: str = "admin"
+    user: User
     # Where the figures come from: the dashboard passes a cache shared by sessions; default reads the store.
     figures_source: Callable[[], views.Figures] | None = None
+    # What the viewer's session remembers between runs (st.session_state in the app): which child's opening
+    # is already on the audit log, so redrawing the page is not a second look.
+    memory: MutableMapping[str, Any] = field(default_factory=dict)
 
-    def __post_init__(self) -> None:
-        if self.role not in ROLES:
-            raise ValueError(f"unknown role {self.role!r}; roles are {', '.join(ROLES)}")
+    @property
+    def role(self) -> str:
+        """The viewer's role."""
+        return self.user.role
 
     def require_child_level(self, what: str) -> None:
         """Refuse child-level data to roles that may only see aggregates."""
-        if self.role not in CHILD_LEVEL_ROLES:
+        if not self.user.child_level:
             raise AccessDenied(f"the {self.role} role may not see {what}")
+
+    def require_admin(self, what: str) -> None:
+        """Loading data, confirming matches and reading the audit log change or reveal everything: admin only."""
+        if self.role != "admin":
+            raise AccessDenied(f"the {self.role} role may not {what}")
+
+    def _audit(self, event: str, la_child_id: str | None = None, detail: str | None = None) -> None:
+        """One entry on the audit log in the viewer's name."""
+        self.store.audit(event, self.user.audit_name, self.role, la_child_id, detail)
+
+    def _mine(self, per_child: pl.DataFrame) -> pl.DataFrame:
+        """The rows of a per-child table that are the viewer's children (all of them when unlimited)."""
+        scope = self.user.scope()
+        return per_child if scope is None else per_child.filter(scope)
+
+    def _require_mine(self, la_child_id: str, as_of: date | None = None) -> None:
+        """Refuse a child outside the viewer's teams, schools and localities (as at the date given)."""
+        if not self.user.limited:
+            return
+        window = metrics.window_for(self.cfg, as_of or self.as_at() or date.today())
+        children = self._figures().at(window).children.filter(pl.col("la_child_id") == la_child_id)
+        if self._mine(children).is_empty():
+            raise AccessDenied("this child is not in your teams, schools or localities")
 
     def data_version(self) -> int:
         """Changes after every successful load; caches key on it."""
@@ -63,72 +93,85 @@ class DataAccess:
         self.require_child_level("rejected rows")
         return self.store.rejected_frame(file)
 
-    _figures: views.Figures | None = field(default=None, init=False, repr=False)
+    _read: views.Figures | None = field(default=None, init=False, repr=False)
 
-    def figures(self) -> views.Figures:
-        """The data version's frames and per-window figures: the shared cache when there is one, else read once."""
+    def _figures(self) -> views.Figures:
+        """Every child's frames and per-window figures (the shared cache when there is one, else read once):
+        private, because every child is in them; the methods below hand out what the viewer may see."""
         if self.figures_source is not None:
             return self.figures_source()
-        if self._figures is None:
-            self._figures = views.Figures(self.store.frames(self.cfg, held=False), self.cfg)
-        return self._figures
-
-    def frames(self) -> Frames:
-        """Every record and the week summary (day rows read on demand)."""
-        return self.figures().frames
+        if self._read is None:
+            self._read = views.Figures(self.store.frames(self.cfg, held=False), self.cfg)
+        return self._read
 
     def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:
         """One row per child with the window's figures: identifiable, so child-level roles only."""
         self.require_child_level("figures for individual children")
-        return metrics.per_child(self.frames(), window, self.cfg, cohort=cohort)
+        return self._mine(metrics.per_child(self._figures().frames, window, self.cfg, cohort=cohort))
 
     # ---- views: aggregates for every role; child-level views for child-level roles ----
 
     def filter_options(self) -> views.FilterOptions:
         """Values for the filter bar (names of teams and schools; no child)."""
-        return views.filter_options(self.figures())
+        return views.filter_options(self._figures())
 
     def overview(self, filters: Filters) -> views.Overview:
         """The performance-meeting page: aggregates only."""
-        return views.overview(self.figures(), filters)
+        return views.overview(self._figures(), filters)
 
     def triage_list(self, filters: Filters, today: date, teams: list[str] | None = None,
                     schools: list[int] | None = None) -> pl.DataFrame:
         """The officers' worklist: named children, so child-level roles only."""
         self.require_child_level("the triage list")
-        return views.triage_list(self.figures(), filters, self.store.actions_frame(), today, teams, schools)
+        worklist = views.triage_list(self._figures(), filters, self.store.actions_frame(), today, teams, schools)
+        return self._mine(worklist)
 
     def child_page(self, la_child_id: str, filters: Filters) -> views.ChildPage | None:
-        """One child's page: child-level roles only."""
+        """One child's page: child-level roles, the viewer's own children; each new look goes on the audit log."""
         self.require_child_level("a child's page")
-        return views.child_page(self.figures(), la_child_id, filters)
+        self._require_mine(la_child_id, filters.as_of)
+        page = views.child_page(self._figures(), la_child_id, filters)
+        if page is not None and self.memory.get("audit_child_opened") != la_child_id:
+            self._audit(auth.CHILD_OPENED, la_child_id)
+            self.memory["audit_child_opened"] = la_child_id
+        return page
 
     def child_directory(self) -> pl.DataFrame:
-        """Names and identifiers to find a child by: child-level roles only."""
+        """Names and identifiers to find a child by: child-level roles, the viewer's own children."""
         self.require_child_level("the list of children")
-        return self.frames().children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
+        children = self._figures().frames.children
+        if self.user.limited:
+            window = metrics.window_for(self.cfg, self.as_at() or date.today())
+            mine = self._mine(self._figures().at(window).children).select("la_child_id")
+            children = children.join(mine, on="la_child_id", how="semi")
+        return children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
 
     def actions(self, la_child_id: str) -> pl.DataFrame:
-        """Actions recorded on a child: child-level roles only."""
+        """Actions recorded on a child: child-level roles, the viewer's own children."""
         self.require_child_level("actions on a child")
+        self._require_mine(la_child_id)
         return self.store.actions_frame(la_child_id)
 
-    def record_action(self, la_child_id: str, action: str, recorded_by: str, note: str = "",
-                      follow_up: date | None = None) -> int:
-        """Officers record what they did; the forum role cannot."""
+    def record_action(self, la_child_id: str, action: str, note: str = "", follow_up: date | None = None) -> int:
+        """An officer records what they did, in their own name; the forum role cannot."""
         self.require_child_level("actions on a child")
-        return self.store.add_action(la_child_id, action, recorded_by, note, follow_up)
+        self._require_mine(la_child_id)
+        action_id = self.store.add_action(la_child_id, action, self.user.name, note, follow_up)
+        self._audit(auth.ACTION_RECORDED, la_child_id, action)
+        return action_id
+
+    def export(self, data: bytes, file_name: str, selection: str, child_rows: bool) -> bytes:
+        """A download on its way out: child rows only to child-level roles, and every export on the audit log."""
+        if child_rows:
+            self.require_child_level("an export of named children")
+        self._audit(auth.EXPORTED, detail=f"{file_name} ({selection})")
+        return data
 
     def freshness(self) -> pl.DataFrame:
         """Per feed kind: when it last loaded and the latest date its data covers."""
         return self.store.feed_freshness()
 
-    # ---- live data (issue 5) ----
-
-    def require_admin(self, what: str) -> None:
-        """Loading data changes every figure: only the admin role may."""
-        if self.role != "admin":
-            raise AccessDenied(f"the {self.role} role may not {what}")
+    # ---- live data ----
 
     def preview_upload(self, name: str, data: bytes) -> inbox.Preview:
         """What an uploaded file would load, reject and replace, with nothing written."""
@@ -140,11 +183,13 @@ class DataAccess:
         """Load an uploaded file exactly as the command line and the inbox do."""
         self.require_admin("load data")
         with _uploaded(name, data) as path:
-            return ingest_file(self.store, path, self.cfg)
+            result = ingest_file(self.store, path, self.cfg)
+        self._audit(auth.LOADED, detail=f"upload {result.summary()}")
+        return result
 
     def school_freshness(self) -> pl.DataFrame:
         """Last mark and silence per school (school-level counts only)."""
-        return quality.school_freshness(self.figures().day_frames, self.cfg)
+        return quality.school_freshness(self._figures().day_frames, self.cfg)
 
     def rejected_explained(self) -> pl.DataFrame:
         """Rejected rows with their feed and kind of problem: child-level (they hold UPNs)."""
@@ -162,29 +207,44 @@ class DataAccess:
         self.require_child_level("confirmed matches")
         return self.store.aliases_frame()
 
-    def confirm_match(self, alias_upn: str, la_child_id: str, confirmed_by: str) -> None:
-        """A person confirms that a UPN a school sends is this listed child; every later figure follows it."""
-        self.require_child_level("confirmed matches")
+    def confirm_match(self, alias_upn: str, la_child_id: str) -> None:
+        """The admin confirms, in their own name, that a UPN a school sends is this listed child; every later
+        figure follows it."""
+        self.require_admin("confirm matches")
         listed = self.store.children_frame().filter(pl.col("la_child_id") == la_child_id)
         if listed.is_empty():
             raise ValueError(f"no child with LA Child ID {la_child_id!r} is on the list")
-        self.store.save_alias(**aliases.confirmation(alias_upn, la_child_id, confirmed_by, upn=listed["upn"][0]))
+        self.store.save_alias(**aliases.confirmation(alias_upn, la_child_id, self.user.name, upn=listed["upn"][0]))
+        self._audit(auth.MATCH_CONFIRMED, la_child_id, f"UPN {alias_upn}")
 
     def withdraw_match(self, alias_upn: str) -> None:
         """Undo a confirmation made in error."""
-        self.require_child_level("confirmed matches")
+        self.require_admin("withdraw matches")
         self.store.withdraw_alias(alias_upn)
+        self._audit(auth.MATCH_WITHDRAWN, detail=f"UPN {alias_upn}")
+
+    # ---- accounts and the audit log: the admin's ----
+
+    def users(self) -> pl.DataFrame:
+        """Who may sign in, with role and limits (never a password hash)."""
+        self.require_admin("see the list of users")
+        return self.store.users_frame()
+
+    def audit_log(self) -> pl.DataFrame:
+        """Every entry on the audit log, newest first."""
+        self.require_admin("read the audit log")
+        return self.store.audit_frame()
 
     def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
         """The report a data manager sends to social care (named children, so child-level); pass the matching
         already worked out to avoid doing it twice."""
-        marks = self.figures().day_frames.days()  # the day frames hold every day row: this is them
+        marks = self._figures().day_frames.days()  # the day frames hold every day row: this is them
         return quality.exceptions_report(matching or self.matching(), self.rejected_explained(),
                                          quality.school_disagreements(marks), self.confirmed_matches())
 
     def as_at(self) -> date | None:
         """The latest date the attendance covers."""
-        days = self.figures().calendar
+        days = self._figures().calendar
         return as_date(days.max()) if len(days) else None
 
 

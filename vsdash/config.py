@@ -138,6 +138,7 @@ Code = Annotated[str, _matching(r"\S{1,2}", "a code of one or two characters", n
 LaCode = Annotated[str, _matching(r"[0-9]{3}", "the 3-digit DfE LA number such as 886", numbers=True)]
 DATABASE_URL_WORDS = "a database URL such as sqlite:///var/vsdash.db or postgresql+psycopg://user@host/vsdash"
 DatabaseUrl = Annotated[str, _matching(DATABASE_URL_PATTERN.pattern + r".*", DATABASE_URL_WORDS)]
+Flag = Annotated[bool, _kind(lambda v: v if isinstance(v, bool) else None, "true or false")]
 MonthDay = Annotated[tuple[int, int], _kind(_month_day, "MM-DD such as 09-01")]
 CalendarDate = Annotated[date, _kind(_calendar_date, "a date written YYYY-MM-DD such as 2025-12-22")]
 AcademicYear = Annotated[str, _kind(_academic_year, "an academic year written like 2023/24")]
@@ -240,7 +241,53 @@ class Benchmarks(_KnownKeys):
     all_pupils: dict[AcademicYear, AllPupilFigures] = dataclasses.field(default_factory=dict)
 
 
+# The pages of the app, by the name the configuration gives each (app.py draws them in this order).
+PAGES = ("overview", "triage", "child", "about", "data", "upload", "users")
+ROLES = ("admin", "officer", "manager", "forum")
+# Pages that show identifiable children, and pages only the admin may open (they change data or accounts).
+CHILD_PAGES = frozenset({"triage", "child", "data", "upload", "users"})
+ADMIN_PAGES = frozenset({"upload", "users"})
+DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
+    "admin": PAGES,
+    "officer": ("overview", "triage", "child", "about"),
+    "manager": ("overview", "triage", "child", "about"),
+    "forum": ("overview", "about"),
+}
+PageName = Annotated[str, _kind(lambda v: v if v in PAGES else None, "a page: " + ", ".join(PAGES))]
+
+
+@section(frozen=True, config=SECTION)
+class AccessRules(_KnownKeys):
+    """Who may open what, and how long a sign-in lasts."""
+
+    idle_minutes: Positive = 30          # a session unused this long must sign in again
+    lockout_failures: Positive = 5       # this many wrong passwords in a row lock the account ...
+    lockout_minutes: Positive = 15       # ... for this long (an admin's reset unlocks it at once)
+    pseudonymise: Flag = False           # initials for names and keyed hashes for UPNs and LA child IDs
+    roles: dict[str, tuple[PageName, ...]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_ROLE_PAGES))
+
+    @model_validator(mode="after")
+    def _roles_may_open(self) -> AccessRules:
+        """Only the four roles; the forum sees no child; only the admin loads data and manages accounts."""
+        for role, pages in self.roles.items():
+            if role not in ROLES:
+                raise _Mistake(_unknown("role", role, list(ROLES)), "roles")
+            if not pages:
+                raise _Mistake("list at least one page the role may open", "roles", role)
+            refused = (CHILD_PAGES if role == "forum" else ADMIN_PAGES if role != "admin" else frozenset())
+            if wrong := [p for p in pages if p in refused]:
+                why = "shows identifiable children" if role == "forum" else "is for the admin only"
+                raise _Mistake(f"the {role} role may not open {wrong[0]}: that page {why}", "roles", role)
+        return self
+
+    def pages(self, role: str) -> tuple[str, ...]:
+        """The pages a role may open, in the app's order (a role the file leaves out keeps its default)."""
+        allowed = set(self.roles.get(role, DEFAULT_ROLE_PAGES[role]))
+        return tuple(p for p in PAGES if p in allowed)
+
+
 NO_BENCHMARKS = Benchmarks(source="not configured")
+DEFAULT_ACCESS = AccessRules()
 DEFAULT_FEED_RULES = FeedRules()
 
 
@@ -325,6 +372,7 @@ class _File(_KnownKeys):
     suspension_reasons: dict[Text, Text] = dataclasses.field(default_factory=dict)
     national_benchmarks: Benchmarks = NO_BENCHMARKS
     feeds: FeedRules = FeedRules()
+    access: AccessRules = AccessRules()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> _File:
@@ -362,6 +410,7 @@ class Config:
     suspension_reasons: dict[str, str]
     benchmarks: Benchmarks = NO_BENCHMARKS
     feeds: FeedRules = DEFAULT_FEED_RULES
+    access: AccessRules = DEFAULT_ACCESS
     source: Path | None = None
 
     def codes_in(self, category: str) -> list[str]:
@@ -446,6 +495,7 @@ def parse_config(raw: Any, source: Path | None = None) -> Config:
         suspension_reasons={k.upper(): v for k, v in file.suspension_reasons.items()},
         benchmarks=file.national_benchmarks,
         feeds=file.feeds,
+        access=file.access,
         source=source,
     )
 

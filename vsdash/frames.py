@@ -76,6 +76,13 @@ ACTIONS_SCHEMA: Schema = {
 ALIASES_SCHEMA: Schema = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
                   "confirmed_at": pl.Datetime("us", "UTC")}
 
+USERS_SCHEMA: Schema = {"name": pl.String, "email": pl.String, "role": pl.String, "teams": pl.String,
+                        "schools": pl.String, "localities": pl.String, "failed_sign_ins": pl.Int64,
+                        "locked_until": pl.Datetime("us", "UTC"), "created_at": pl.Datetime("us", "UTC"),
+                        "changed_at": pl.Datetime("us", "UTC"), "has_password": pl.Boolean}
+AUDIT_SCHEMA: Schema = {"id": pl.Int64, "at": pl.Datetime("us", "UTC"), "user_name": pl.String, "role": pl.String,
+                        "event": pl.String, "la_child_id": pl.String, "detail": pl.String}
+
 # Attendance as schools sent it, per UPN, carried LA Child ID and school (the data-quality page's matching).
 SENT_SCHEMA: Schema = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
                "first_date": pl.Date, "last_date": pl.Date}

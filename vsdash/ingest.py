@@ -6,6 +6,7 @@ import logging
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, timedelta
+from functools import lru_cache
 from pathlib import Path
 
 from vsdash.config import PROJECT_ROOT, Config
@@ -167,6 +168,17 @@ def feed_files(folder: Path) -> list[Path]:
 def ingest_folder(store: Store, folder: Path, cfg: Config) -> list[IngestResult]:
     """Load every feed file under a folder (the bundled sample, a backfill)."""
     return list(ingest_files(store, feed_files(folder), cfg))
+
+
+@lru_cache(maxsize=1)
+def sample_hashes(folder: Path = SAMPLE_DATA) -> frozenset[str]:
+    """The content hashes of the bundled sample's files (synthetic: safe to show to anyone)."""
+    return frozenset(file_sha256(p.read_bytes()) for p in feed_files(folder)) if folder.is_dir() else frozenset()
+
+
+def holds_only_sample(store: Store) -> bool:
+    """Whether every file the store has loaded is one of the bundled sample's: only then may it be open."""
+    return store.loaded_hashes() <= sample_hashes()
 
 
 def load_sample_if_empty(store: Store, cfg: Config, folder: Path = SAMPLE_DATA) -> list[IngestResult]:

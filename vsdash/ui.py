@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import contextlib
-from dataclasses import dataclass
-from datetime import date
+from dataclasses import dataclass, replace
+from datetime import UTC, date, datetime
 
 import polars as pl
 import streamlit as st
 from streamlit.runtime.pages_manager import PagesManager
 
-from vsdash import export
+from vsdash import auth, export
 from vsdash.access import DataAccess
-from vsdash.config import Config, cached_config
+from vsdash.auth import User
+from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
 from vsdash.glossary import terms
-from vsdash.ingest import load_sample_if_empty
+from vsdash.ingest import holds_only_sample, load_sample_if_empty
 from vsdash.store import Store
 from vsdash.views import Card, Figures, FilterOptions
 
@@ -57,15 +58,139 @@ def _figures(url: str, version: tuple) -> Figures:
     return Figures(_store(url).frames(cached_config(), held=False), cached_config())
 
 
-def access() -> DataAccess:
-    """The viewer's door to the data (every visitor is an admin until sign-in arrives)."""
+# ---- who is looking -----------------------------------------------------------------------------------
+
+SIGNED_IN = "vsdash_signed_in"      # session keys: the local user's name once their password was right,
+LAST_SEEN = "vsdash_last_seen"      # when the session last did anything (idle expiry),
+SSO_AUDITED = "vsdash_sso_audited"  # the single-sign-on e-mail whose sign-in is on the audit log,
+PREVIEW_ROLE = "vsdash_preview"     # the role an admin is previewing the app as
+NOTICE = "vsdash_sign_in_notice"    # why the sign-in page is showing (an expired session)
+HOW_TO_ADD = "python -m vsdash user add NAME --role admin"
+
+
+def single_sign_on() -> bool:
+    """Whether `[auth]` in .streamlit/secrets.toml sets up single sign-on (Streamlit's st.login)."""
+    return st.secrets.load_if_toml_exists() and "auth" in st.secrets
+
+
+def _signed_in(store: Store, cfg: Config) -> User | None:
+    """The person this session belongs to, re-read from the store each run (a removed user is out at once)."""
+    if single_sign_on() and st.user.is_logged_in:
+        email = str(st.user.get("email") or "")
+        user = auth.single_sign_on_user(store, email)
+        if user is not None and st.session_state.get(SSO_AUDITED) != email:
+            store.audit(auth.SIGNED_IN, user.name, user.role, detail="single sign-on")
+            st.session_state[SSO_AUDITED] = email
+        return user
+    name = st.session_state.get(SIGNED_IN)
+    account = store.account(name=name) if name else None
+    return auth.user_of(account) if account else None
+
+
+def _expired(cfg: Config) -> bool:
+    """True, once, when the session has been idle too long: it is signed out and must sign in again."""
+    now = datetime.now(UTC)
+    last, st.session_state[LAST_SEEN] = st.session_state.get(LAST_SEEN), now
+    if not auth.idle_expired(last, cfg, now):
+        return False
+    st.session_state.pop(SIGNED_IN, None)
+    st.session_state[NOTICE] = f"You were signed out after {cfg.access.idle_minutes} minutes without use. Sign in again."
+    return True
+
+
+def visitor() -> User | None:
+    """Who is looking: a signed-in user, the open sample's visitor, or None (the sign-in page must show)."""
     cfg = cached_config()
     _bootstrap(cfg.database_url)
     store = _store(cfg.database_url)
+    if _expired(cfg) and single_sign_on() and st.user.is_logged_in:
+        st.logout()
+    user = _signed_in(store, cfg)
+    if user is None:
+        if single_sign_on() or store.has_users() or not holds_only_sample(store):
+            return None
+        user = auth.OPEN_SAMPLE_VISITOR
+    preview = st.session_state.get(PREVIEW_ROLE)
+    if user.role == "admin" and preview in ROLES and preview != "admin":
+        return replace(user, role=preview, previewing=True)
+    return user
+
+
+def may_open(user: User, page: str) -> bool:
+    """Whether the configuration lets this person's role open the page."""
+    return page in cached_config().access.pages(user.role)
+
+
+def access(user: User) -> DataAccess:
+    """The viewer's door to the data."""
+    cfg = cached_config()
+    store = _store(cfg.database_url)
     # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
     version = (store.data_version(), store.alias_state())
-    return DataAccess(store, cfg, role=st.session_state.get("role", "admin"),
-                      figures_source=lambda: _figures(cfg.database_url, version))
+    return DataAccess(store, cfg, user, figures_source=lambda: _figures(cfg.database_url, version),
+                      memory=st.session_state)
+
+
+def sign_in_page() -> None:
+    """Sign in with a username and password, or through the organisation's identity provider; or, when nobody
+    can sign in yet, how to add the first user."""
+    st.set_page_config(page_title="Sign in: vsdash", page_icon=":material/lock:", layout="centered")
+    cfg = cached_config()
+    store = _store(cfg.database_url)
+    st.title("Sign in")
+    st.caption(cfg.authority_name)
+    if notice := st.session_state.pop(NOTICE, None):
+        st.info(notice)
+    sso = single_sign_on()
+    if sso and st.user.is_logged_in:
+        email = st.user.get("email") or "an account with no e-mail"
+        st.warning(f"You are signed in as {email}, but vsdash has no user with that e-mail. "
+                   f"Ask an admin to add you: `python -m vsdash user add NAME --role ROLE --email {email}`.")
+        st.button("Sign out", on_click=st.logout, key="sso_sign_out")
+        return
+    if not sso and not store.has_users():
+        st.warning("Nobody can sign in yet. This store holds data that is not the bundled sample, so no child is "
+                   f"shown until an admin adds a user on the server: `{HOW_TO_ADD}`.")
+        return
+    if sso:
+        st.button("Sign in with your organisation's account", on_click=st.login, key="sso_sign_in", type="primary")
+    if store.has_users():
+        with st.form("sign_in"):
+            name = st.text_input("Username", autocomplete="username")
+            password = st.text_input("Password", type="password", autocomplete="current-password")
+            if st.form_submit_button("Sign in", type="primary"):
+                try:
+                    user = auth.sign_in(store, cfg, name, password)
+                except auth.SignInRefused as exc:
+                    st.error(str(exc))
+                else:
+                    st.session_state[SIGNED_IN] = user.name
+                    st.rerun()
+
+
+def sign_out(user: User) -> None:
+    """End the session's sign-in (and the identity provider's, for single sign-on)."""
+    cfg = cached_config()
+    _store(cfg.database_url).audit(auth.SIGNED_OUT, user.audit_name, user.role)
+    for key in (SIGNED_IN, SSO_AUDITED, PREVIEW_ROLE):
+        st.session_state.pop(key, None)
+    if single_sign_on() and st.user.is_logged_in:
+        st.logout()
+
+
+def who_panel(user: User) -> None:
+    """Who is signed in, the admin's preview of another role, and the way out; or the open sample's banner."""
+    if user.open_sample:
+        st.info("Open demonstration: this is the bundled synthetic sample, so nobody has to sign in. Add a user "
+                f"before loading real data (`{HOW_TO_ADD}`): from then on everyone signs in.",
+                icon=":material/lock_open:")
+        return
+    with st.sidebar:
+        st.markdown(f"Signed in as **{user.name}** ({user.role})")
+        if user.role == "admin" or user.previewing:
+            st.selectbox("Preview the app as", ROLES, key=PREVIEW_ROLE,
+                         help="See exactly what another role sees; choose admin to return.")
+        st.button("Sign out", key="sign_out", on_click=sign_out, args=(user,))
 
 
 # ---- the filter bar ---------------------------------------------------------------------------------
@@ -126,16 +251,25 @@ class Shell:
         return self.filters.describe(self.options.schools, self.cfg.cohorts)
 
 
-def shell() -> Shell:
-    """The frame around every page: authority, data freshness and the filter bar in the sidebar.
+def shell(page: str) -> Shell:
+    """The frame around every page: who is signed in, authority, data freshness and the filter bar.
 
     Each page calls this itself rather than relying on app.py: Streamlit runs a file in pages/ on its own
     when that folder exists and no st.navigation call has happened yet in the process (see
-    `end_legacy_page_mode`).
+    `end_legacy_page_mode`), so the page itself refuses a visitor who has not signed in or whose role may
+    not open it.
     """
+    user = visitor()
+    if user is None:
+        sign_in_page()
+        st.stop()
     st.set_page_config(page_title="vsdash", page_icon=":material/school:", layout="wide")
+    if not may_open(user, page):
+        st.error(f"The {user.role} role may not open this page. Choose a page on the left.")
+        st.stop()
     cfg = cached_config()
-    data = access()
+    who_panel(user)
+    data = access(user)
     st.sidebar.markdown(f"### {cfg.authority_name}")
     freshness_panel(data)
     options = data.filter_options()

@@ -5,22 +5,24 @@
 - `weekly`: the week summary kept true to the marks;
 - `reading`: the frames the metrics and pages work on;
 - `records`: what people write (actions, confirmed matches);
+- `accounts`: who may sign in, and the audit log;
 - `rows`, `pg_bulk`, `sqlite_reader`: rows in and out through the drivers, fast.
 """
 
 from __future__ import annotations
 
+from vsdash.store.accounts import Account, Accounts
 from vsdash.store.loading import LoadCounts, Loading
 from vsdash.store.reading import Reading
 from vsdash.store.records import ACTION_KINDS
 from vsdash.store.schema import attendance, main_table, make_engine, metadata, store_meta
 
-__all__ = ["ACTION_KINDS", "LoadCounts", "Store", "attendance", "main_table",
+__all__ = ["ACTION_KINDS", "Account", "LoadCounts", "Store", "attendance", "main_table",
            "make_engine", "metadata", "store_meta"]
 
 
-class Store(Loading, Reading):
-    """Owns the database: schema, feed writes, the week summary, people's records and every read."""
+class Store(Loading, Reading, Accounts):
+    """Owns the database: schema, feed writes, the week summary, people's records, accounts and the audit log, and every read."""
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url

@@ -134,6 +134,12 @@ class Reading(WeekUpkeep, Records):
         ).order_by(load_log.c.id.desc())
         return self.read(query)
 
+    def loaded_hashes(self) -> set[str]:
+        """The content hash of every file loaded: whether the store holds only the bundled sample."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(load_log.c.sha256).where(load_log.c.status == "loaded").distinct())
+            return {sha for (sha,) in rows if sha}
+
     def rejected_frame(self, file: str | None = None) -> pl.DataFrame:
         """Rejected rows (optionally of one file, matched on its name), in file and line order."""
         query = select(

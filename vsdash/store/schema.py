@@ -187,6 +187,39 @@ upn_aliases = Table(
     Column("confirmed_at", DateTime(timezone=True), nullable=False),
 )
 
+# The people who may sign in (vsdash/auth.py): a local user has a password hash, a single-sign-on user an
+# e-mail the identity provider vouches for (or both). Teams, schools and localities limit an officer's
+# children; each is a JSON list, empty for no limit.
+users = Table(
+    "users",
+    metadata,
+    Column("name", String(100), primary_key=True),
+    Column("email", String(320), unique=True),          # lower case; null: local sign-in only
+    Column("role", String(20), nullable=False),
+    Column("teams", Text, nullable=False, default="[]"),
+    Column("schools", Text, nullable=False, default="[]"),
+    Column("localities", Text, nullable=False, default="[]"),
+    Column("password_hash", Text),                       # argon2 (null: single sign-on only)
+    Column("failed_sign_ins", Integer, nullable=False, default=0),
+    Column("locked_until", DateTime(timezone=True)),
+    Column("created_at", DateTime(timezone=True), nullable=False),
+    Column("changed_at", DateTime(timezone=True), nullable=False),
+)
+
+# Who did what, when: sign-ins, each child's page opened, exports, loads, matches, actions, user changes,
+# retention. Append-only: the store has no statement that changes or deletes a row of it.
+audit_log = Table(
+    "audit_log",
+    metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", DateTime(timezone=True), nullable=False, index=True),
+    Column("user_name", String(100)),                   # null: nobody signed in (a failed sign-in, open mode)
+    Column("role", String(20)),
+    Column("event", String(40), nullable=False, index=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), index=True),
+    Column("detail", Text),
+)
+
 
 @dataclass(frozen=True)
 class FeedTable:
