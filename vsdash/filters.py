@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from datetime import date
+from typing import TypedDict, Unpack
 
 import polars as pl
 
@@ -23,6 +24,22 @@ COLUMN_FILTERS: dict[str, tuple[str, str]] = {
 
 class FilterError(ValueError):
     """A selection that cannot be a filter (for example a window that starts after its as-at date)."""
+
+
+class FilterChanges(TypedDict, total=False):
+    """Fields of `Filters` that `Filters.with_changes` may change: all of them, with their types."""
+
+    as_of: date
+    start: date | None
+    cohort: str | None
+    school_urn: int | None
+    area: str
+    school_la: str | None
+    locality: str | None
+    team: str | None
+    social_worker: str | None
+    year_group: str | None
+    ehcp: bool | None
 
 
 @dataclass(frozen=True)
@@ -84,6 +101,6 @@ class Filters:
         window = f"from {self.start:%d %b %Y} " if self.start else ""
         return f"{who}, {window}as at {self.as_of:%d %b %Y}"
 
-    def with_changes(self, **changes: object) -> Filters:
+    def with_changes(self, **changes: Unpack[FilterChanges]) -> Filters:
         """A copy with some fields changed (e.g. the same view a month earlier)."""
         return replace(self, **changes)

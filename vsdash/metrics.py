@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 import polars as pl
 
@@ -13,8 +13,11 @@ from vsdash import cohorts as cohorts_mod
 from vsdash import sessions
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
-from vsdash.frames import Frames
+from vsdash.frames import Frames, Schema
 from vsdash.sessions import SESSION_COLUMNS, SESSION_COUNTS
+
+if TYPE_CHECKING:
+    from _typeshed import DataclassInstance
 
 # Columns of the per-child frame a figure can be grouped by ("cohort" explodes `cohorts`).
 GROUPABLE = (
@@ -22,7 +25,7 @@ GROUPABLE = (
     "year_group", "ehcp", "out_of_area", "responsible_la",
 )
 
-PER_CHILD_SCHEMA: dict[str, pl.DataType] = {
+PER_CHILD_SCHEMA: Schema = {
     "la_child_id": pl.String,
     "upn": pl.String,
     "possible_sessions": pl.Int64,
@@ -156,7 +159,9 @@ def per_child(
         .select(list(PER_CHILD_SCHEMA))
         .collect()
     )
-    return out.cast(PER_CHILD_SCHEMA)
+    # polars' stubs take a mapping keyed by str | selector | dtype, and a Mapping's key type is invariant,
+    # so they refuse this Mapping[str, ...] schema that polars itself accepts.
+    return out.cast(PER_CHILD_SCHEMA)  # type: ignore[arg-type]
 
 
 def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
@@ -241,7 +246,7 @@ class ChildFigures:
     cohorts: list[str]
 
 
-Row = TypeVar("Row")
+Row = TypeVar("Row", bound="DataclassInstance")
 
 
 def child_row(kind: type[Row], frame: pl.DataFrame, la_child_id: str) -> Row:
@@ -471,7 +476,7 @@ def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> 
 
 # --- one child's schools and sessions -------------------------------------------------------------
 
-SCHOOL_HISTORY_SCHEMA: dict[str, pl.DataType] = {
+SCHOOL_HISTORY_SCHEMA: Schema = {
     "urn": pl.Int64, "school": pl.String, "la_name": pl.String, "from": pl.Date, "to": pl.Date,
     "days": pl.UInt32, "dual_registered_days": pl.UInt32, "out_of_area": pl.Boolean,
 }

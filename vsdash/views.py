@@ -9,6 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
+from typing import cast
 
 import polars as pl
 
@@ -57,9 +58,10 @@ class Figures:
     every view (and, through the dashboard's cache, every session) until the next load."""
 
     def __init__(self, frames: Frames, cfg: Config, windows: int = 4) -> None:
-        self.frames = replace(frames, weeks=weeks_mod.of(frames, cfg))  # the summary, worked out once if need be
+        summary = weeks_mod.of(frames, cfg)  # the summary, worked out once if need be
+        self.frames = replace(frames, weeks=summary)
         self.cfg = cfg
-        self.calendar = weeks_mod.calendar(self.frames.weeks)
+        self.calendar = weeks_mod.calendar(summary)
         self._windows: OrderedDict[Window, TriagedWindow] = OrderedDict()
         self._children: OrderedDict[str, Frames] = OrderedDict()
         self._size = windows
@@ -308,6 +310,7 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
         return None
     window = metrics.window_for(cfg, filters.as_of, filters.start)
     mine = WindowFigures(one, cfg, window, figures.calendar)
+    assert one.marks is not None, "a child's frames hold their day rows (see Figures.child_frames)"
     identity = child_row(Identity, one.children, la_child_id)
     return ChildPage(
         identity=identity,
@@ -356,8 +359,9 @@ def filter_options(figures: Figures) -> FilterOptions:
         teams=values("team"),
         social_workers=values("social_worker"),
         year_groups=sorted(years, key=_year_order),
-        first_date=dates.min() if len(dates) else None,
-        last_date=dates.max() if len(dates) else None,
+        # The calendar is a date column, so its least and greatest are dates.
+        first_date=cast(date, dates.min()) if len(dates) else None,
+        last_date=cast(date, dates.max()) if len(dates) else None,
     )
 
 

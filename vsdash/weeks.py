@@ -7,13 +7,15 @@ rows at 30,000 children instead of 5.6M day rows; see the README's Speed section
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, timedelta
+from typing import cast
 
 import polars as pl
 
 from vsdash import sessions
 from vsdash.config import Config
-from vsdash.frames import Frames
+from vsdash.frames import Frames, Schema
 from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS, counters, has_code, packed_sessions, sent_not_dual
 
 PART_TIME_CODE = "C2"  # DfE: authorised absence, part-time timetable
@@ -24,7 +26,7 @@ BY_DAY = {c: c.replace("_sessions", "_by_day") for c in COUNTS}
 _DAY_BITS = 3
 _DAY_MAX = (1 << _DAY_BITS) - 1
 
-WEEKS_SCHEMA: dict[str, pl.DataType] = {
+WEEKS_SCHEMA: Schema = {
     "upn": pl.String,
     "week_start": pl.Date,                 # Monday
     **{c: pl.Int32 for c in COUNTS},       # sessions of each category in the week
@@ -100,9 +102,15 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
     )
 
 
+def _added(terms: Iterable[pl.Expr]) -> pl.Expr:
+    """Expressions added up with Python's sum (0 + the first + ...): an expression, as every caller adds
+    at least one."""
+    return cast(pl.Expr, sum(terms))
+
+
 def _day_mask(first: date, last: date) -> pl.Expr:
     """Per row, the bits of its week's days that fall between two dates."""
-    return sum(
+    return _added(
         pl.when((pl.col("week_start") + pl.duration(days=d)).is_between(first, last)).then(1 << d).otherwise(0)
         for d in range(7)
     ).cast(pl.Int32)
@@ -145,7 +153,7 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
         .with_columns(*(e for d in days for e in on_day[d].values()))
         .with_columns(totals)
         .with_columns(
-            *(sum(pl.col(f"_{c}{d}") for d in days).cast(pl.Int32).alias(c) for c in COUNTS),
+            *(_added(pl.col(f"_{c}{d}") for d in days).cast(pl.Int32).alias(c) for c in COUNTS),
             *_last_and_after([possible(d) & (absence[d] < total[d]) for d in days],
                              [possible(d) & (absence[d] == total[d]) for d in days],
                              "last_attended", "absent_days_after"),
@@ -161,14 +169,16 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
         )
         .select(list(WEEKS_SCHEMA))
         .collect()
-        .cast(WEEKS_SCHEMA)
+        # polars' stubs take a mapping keyed by str | selector | dtype, and a Mapping's key type is invariant,
+        # so they refuse this Mapping[str, ...] schema that polars itself accepts.
+        .cast(WEEKS_SCHEMA)  # type: ignore[arg-type]
     )
 
 
 def _last_and_after(breaks: list[pl.Expr], flagged: list[pl.Expr], last: str, after: str) -> list[pl.Expr]:
     """The latest day that broke a run, and the flagged days after it (all of them when none broke it)."""
     last_day = pl.max_horizontal(pl.when(breaks[d]).then(d) for d in range(7))
-    after_days = sum((flagged[d] & (last_day.is_null() | (last_day < d))).cast(pl.Int32) for d in range(7))
+    after_days = _added((flagged[d] & (last_day.is_null() | (last_day < d))).cast(pl.Int32) for d in range(7))
     return [(pl.col("week_start") + pl.duration(days=last_day)).alias(last), after_days.alias(after)]
 
 
