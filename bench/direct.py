@@ -14,6 +14,7 @@ from bench.measure import Results, Row, runs_of, timed
 from bench.scenario import PAGES, Scenario, choose_scenario, selections
 from vsdash import views
 from vsdash.access import DataAccess
+from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import Frames
@@ -25,7 +26,7 @@ Floors = dict[tuple[str, str], float]
 
 def door(store: Store, figures: views.Figures) -> DataAccess:
     """The pages' door to the data, over figures already in memory (as the dashboard's shared cache)."""
-    return DataAccess(store, figures.cfg, figures_source=lambda: figures)
+    return DataAccess(store, figures.cfg, User("benchmark", "admin"), figures_source=lambda: figures)
 
 
 def page_call(page: str, access: DataAccess, filters: Filters, scenario: Scenario) -> Callable[[], Any]:

@@ -76,6 +76,9 @@ with right:
     st.dataframe(actions.drop("id", "la_child_id"), hide_index=True, key="actions")
 
 about = [cfg.authority_name, f"Child {child_id}", f"Window {page.window.start} to {page.window.as_of}"]
-ui.downloads(page.sessions, f"sessions_{child_id}", about, key="dl_sessions")
-st.download_button("Printable one-page summary (open, then print)", child_summary_html(page, cfg, actions, date.today()),
-                   f"attendance_summary_{child_id}.html", "text/html", key="summary")
+ui.downloads(access, page.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)
+summary_name = f"attendance_summary_{child_id}.html"
+st.download_button("Printable one-page summary (open, then print)",
+                   lambda: access.export(child_summary_html(page, cfg, actions, date.today()).encode(), summary_name,
+                                         f"child {child_id}", child_rows=True),
+                   summary_name, "text/html", key="summary", on_click="ignore")

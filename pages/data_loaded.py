@@ -24,21 +24,18 @@ def columns(frame: pl.DataFrame) -> dict:
 
 
 def confirm_form(access: DataAccess, suggestions: pl.DataFrame) -> None:
-    """A person confirms the suggested matches they have checked; each is stored with their name."""
+    """The admin confirms the suggested matches they have checked; each is stored with their name."""
     labels = {r["attendance_upn"]: f"{r['first_name']} {r['last_name']} ({r['la_child_id']}, list UPN "
                                    f"{r['list_upn'] or 'none'}) = {r['attendance_upn']} at {r['schools']}"
               for r in suggestions.iter_rows(named=True)}
     with st.container(border=True):
         chosen = st.multiselect("Suggested matches to confirm", list(labels), format_func=labels.get,
                                 key="confirm_choices", placeholder="Choose the matches you have checked")
-        who = st.text_input("Your name", key="confirmed_by")
+        st.caption(f"Confirmed as {access.user.name}.")
         if st.button("Confirm selected matches", key="confirm_matches", disabled=not chosen):
-            if not who.strip():
-                st.error("Say who confirmed the matches.")
-                return
             by_upn = {r["attendance_upn"]: r["la_child_id"] for r in suggestions.iter_rows(named=True)}
             for upn in chosen:
-                access.confirm_match(upn, by_upn[upn], who)
+                access.confirm_match(upn, by_upn[upn])
             st.session_state["match_message"] = f"Confirmed {len(chosen)} match(es); every figure now uses them."
             del st.session_state["confirm_choices"]
             st.rerun()
@@ -91,7 +88,7 @@ with schools_tab:
         },
     )
     st.caption("Out-of-area schools are shaded: their data is the hardest to get.")
-    ui.downloads(shown, "school_freshness", [f"{cfg.authority_name}: freshness by school",
+    ui.downloads(access, shown, "school_freshness", [f"{cfg.authority_name}: freshness by school",
                                              f"data as at {as_at}", f"silent = no marks for {silent_days}+ school days"],
                  key="dl_freshness", selection=False)
 
@@ -124,11 +121,16 @@ with matching_tab:
         report = access.exceptions_report(matching)
         about_date = as_at
         left, right, _ = st.columns([1, 1, 3])
-        left.download_button("Exceptions report (XLSX)", quality.report_xlsx(report, cfg, about_date),
+        left.download_button("Exceptions report (XLSX)",
+                             lambda: access.export(quality.report_xlsx(report, cfg, about_date), "exceptions_report.xlsx",
+                                                   "exceptions report", child_rows=True),
                              "exceptions_report.xlsx",
-                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_xlsx")
-        right.download_button("Exceptions report (CSV)", quality.report_csv(report, cfg, about_date),
-                              "exceptions_report.csv", "text/csv", key="report_csv")
+                             "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key="report_xlsx",
+                             on_click="ignore")
+        right.download_button("Exceptions report (CSV)",
+                              lambda: access.export(quality.report_csv(report, cfg, about_date), "exceptions_report.csv",
+                                                    "exceptions report", child_rows=True),
+                              "exceptions_report.csv", "text/csv", key="report_csv", on_click="ignore")
 
         for section in report:
             st.subheader(f"{section.name} ({section.frame.height:,})")
@@ -163,7 +165,7 @@ with loads_tab:
         st.info("No files have been loaded yet. Load feeds on the Upload page or with `python -m vsdash ingest FILE...`.")
     else:
         st.dataframe(log.drop("sha256"), hide_index=True, key="load_log")
-        ui.downloads(log.drop("sha256"), "load_log", [f"{cfg.authority_name}: load log"], key="dl_load_log", selection=False)
+        ui.downloads(access, log.drop("sha256"), "load_log", [f"{cfg.authority_name}: load log"], key="dl_load_log", selection=False)
 
     st.subheader("Rejected rows")
     try:
@@ -187,6 +189,6 @@ with loads_tab:
                    "without that value (for example a child without a usable UPN); 'flagged' means it loaded and a person "
                    "should check it (an identity conflict).")
         st.dataframe(chosen, hide_index=True, key="rejected_rows", column_config=columns(chosen))
-        ui.downloads(chosen, "rejected_rows", [f"{cfg.authority_name}: rejected rows",
+        ui.downloads(access, chosen, "rejected_rows", [f"{cfg.authority_name}: rejected rows",
                                                f"files: {', '.join(files) or 'all'}; problems: {', '.join(problems) or 'all'}"],
-                     key="dl_rejected", selection=False)
+                     key="dl_rejected", selection=False, child_rows=True)

@@ -55,7 +55,7 @@ for title, table, column, missing in [("By locality", result.by_locality, "local
     with table_col:
         st.dataframe(shown, hide_index=True, column_config={column: column.replace("_", " ").capitalize(), **column_config},
                      key=f"table_{column}")
-        ui.downloads(shown, f"overview_{column}", about, key=f"dl_{column}")
+        ui.downloads(access, shown, f"overview_{column}", about, key=f"dl_{column}")
 
 st.subheader(f"What moved since {result.last_month:%d %b %Y}")
 st.caption("Largest changes in attendance since the same date last month; n is the number of children behind each figure.")
@@ -74,8 +74,8 @@ moved_schools = result.moved_schools.select("school", "school_la_name", "childre
 with teams_col:
     st.markdown("**Teams**")
     st.dataframe(moved_teams, hide_index=True, column_config=moved_config, key="moved_teams")
-    ui.downloads(moved_teams, "moved_teams", about, key="dl_moved_teams")
+    ui.downloads(access, moved_teams, "moved_teams", about, key="dl_moved_teams")
 with schools_col:
     st.markdown("**Schools**")
     st.dataframe(moved_schools, hide_index=True, column_config={**moved_config, "school_la_name": "LA"}, key="moved_schools")
-    ui.downloads(moved_schools, "moved_schools", about, key="dl_moved_schools")
+    ui.downloads(access, moved_schools, "moved_schools", about, key="dl_moved_schools")

@@ -46,8 +46,8 @@ event = st.dataframe(
         "last_action": "Action taken", "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
     },
 )
-ui.downloads(shown, "triage", [cfg.authority_name, f"Triage list: {described}", f"Printed {date.today():%d %b %Y}"],
-             key="dl_triage")
+ui.downloads(access, shown, "triage", [cfg.authority_name, f"Triage list: {described}", f"Printed {date.today():%d %b %Y}"],
+             key="dl_triage", child_rows=True)
 if event.selection.rows:
     st.session_state["open_child"] = shown["la_child_id"][event.selection.rows[0]]
     st.switch_page("pages/child.py")
@@ -60,12 +60,8 @@ with st.form("action", clear_on_submit=True):
     note = st.text_area("Note", placeholder="What was agreed, who to call next")
     follow_up = st.date_input("Follow up on", value=None, format="DD/MM/YYYY",
                               help="The action shows on the list until this date.")
-    who = st.text_input("Your name", value=st.session_state.get("officer_name", ""))
+    st.caption(f"Recorded as {access.user.name}.")
     if st.form_submit_button("Save action"):
-        if not who.strip():
-            st.error("Say who recorded the action.")
-        else:
-            st.session_state["officer_name"] = who.strip()
-            access.record_action(child_id, kind, who, note, follow_up)
-            st.toast(f"Saved: {kind} for {names[child_id]}.")
-            st.rerun()
+        access.record_action(child_id, kind, note, follow_up)
+        st.toast(f"Saved: {kind} for {names[child_id]}.")
+        st.rerun()

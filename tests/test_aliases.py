@@ -9,6 +9,7 @@ import pytest
 
 from vsdash import aliases, metrics
 from vsdash.access import AccessDenied, DataAccess
+from vsdash.auth import User
 from vsdash.config import load_config
 from vsdash.frames import Frames
 from vsdash.identifiers import with_check_letter
@@ -99,11 +100,16 @@ def test_a_confirmation_is_refused_when_incomplete(alias, who, child, message):
         aliases.confirmation(alias, child, who)
 
 
-def test_only_child_level_roles_confirm_and_only_listed_children(store, cfg, write):
+def test_only_the_admin_confirms_and_only_listed_children(store, cfg, write):
     ingest_file(store, write("children.csv", CHILDREN), cfg)
-    with pytest.raises(AccessDenied):
-        DataAccess(store, cfg, role="forum").confirm_match(SCHOOL_UPN, "C1", "A. Forum")
+    for role in ("forum", "officer", "manager"):
+        with pytest.raises(AccessDenied):
+            DataAccess(store, cfg, User("A. Someone", role)).confirm_match(SCHOOL_UPN, "C1")
+    admin = DataAccess(store, cfg, User("A. Admin", "admin"))
     with pytest.raises(ValueError, match="no child"):
-        DataAccess(store, cfg, role="officer").confirm_match(SCHOOL_UPN, "C9", "A. Officer")
-    DataAccess(store, cfg, role="officer").confirm_match(SCHOOL_UPN, "C1", "A. Officer")
+        admin.confirm_match(SCHOOL_UPN, "C9")
+    admin.confirm_match(SCHOOL_UPN, "C1")
     assert store.aliases_frame()["upn"].to_list() == [LIST_UPN]
+    assert store.aliases_frame()["confirmed_by"].to_list() == ["A. Admin"]        # the signed-in name, not typed
+    entry = store.audit_frame().row(0, named=True)
+    assert (entry["event"], entry["user_name"], entry["la_child_id"]) == ("match confirmed", "A. Admin", "C1")

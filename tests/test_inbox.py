@@ -13,6 +13,7 @@ import pytest
 from vsdash import cli, ingest
 from vsdash import inbox as inbox_module
 from vsdash.access import AccessDenied, DataAccess
+from vsdash.auth import User
 from vsdash.identifiers import with_check_letter
 from vsdash.inbox import Inbox, Settling, is_temporary, preview_file
 from vsdash.ingest import ingest_file
@@ -175,10 +176,10 @@ def test_only_the_admin_may_upload(store, cfg):
     data = (HEADER + rows(1)).encode()
     for role in ("officer", "manager", "forum"):
         with pytest.raises(AccessDenied):
-            DataAccess(store, cfg, role=role).preview_upload("a.csv", data)
+            DataAccess(store, cfg, User("someone", role)).preview_upload("a.csv", data)
         with pytest.raises(AccessDenied):
-            DataAccess(store, cfg, role=role).load_upload("a.csv", data)
-    admin = DataAccess(store, cfg, role="admin")
+            DataAccess(store, cfg, User("someone", role)).load_upload("a.csv", data)
+    admin = DataAccess(store, cfg, User("A. Admin", "admin"))
     assert admin.preview_upload("a.csv", data).rows_to_load == 1
     assert admin.load_upload("a.csv", data).summary() == "a.csv: attendance: loaded 1, replaced 0, rejected 0"
 

@@ -184,7 +184,8 @@ class DataAccess:
         self.require_admin("load data")
         with _uploaded(name, data) as path:
             result = ingest_file(self.store, path, self.cfg)
-        self._audit(auth.LOADED, detail=f"upload {result.summary()}")
+        if result.status == "loaded":
+            self._audit(auth.LOADED, detail=f"upload {result.summary()}")
         return result
 
     def school_freshness(self) -> pl.DataFrame:

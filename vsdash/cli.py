@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import getpass
 import logging
 import os
+import re
 import sys
 from collections.abc import Sequence
 from datetime import date
@@ -13,9 +15,9 @@ from pathlib import Path
 
 import polars as pl
 
-from vsdash import export, failures, metrics
+from vsdash import auth, export, failures, metrics
 from vsdash.access import DataAccess
-from vsdash.config import Config, ConfigError, load_config
+from vsdash.config import ROLES, Config, ConfigError, load_config
 from vsdash.feeds import KINDS
 from vsdash.filters import Filters
 from vsdash.inbox import SETTLE_SECONDS, Inbox, progress_line
@@ -66,8 +68,11 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     def progress(n: int, total: int, name: str) -> None:
         print(progress_line(n, total, name), file=sys.stderr, flush=True)
 
+    who = auth.command_line_user()
     for result in ingest_files(store, expand_paths(args.files), cfg, args.kind, progress):
         print(result.summary(), flush=True)
+        if result.status == "loaded":   # what changed the data (a failure is on the load log, when it can be)
+            store.audit(auth.LOADED, who.name, who.role, detail=result.summary())
         failed += result.status == "failed"
     return 1 if failed else 0
 
@@ -131,7 +136,7 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     selection = export.selection_parts(Filters(as_of=window.as_of, start=window.start, cohort=args.cohort))
     out = output_path(args.out, export.file_name("attendance_per_child", selection, ".csv")) if args.out else None
     _, store = _open(args, cfg)
-    access = DataAccess(store, cfg, role="admin")  # the command line is run by the data's administrator
+    access = DataAccess(store, cfg, auth.command_line_user())
     table = access.per_child(window, cohort=args.cohort).select(METRICS_COLUMNS).with_columns(
         pl.col("attendance_pct").round(1)
     ).sort("la_child_id")
@@ -142,6 +147,99 @@ def cmd_metrics(args: argparse.Namespace) -> int:
         print(f"wrote {table.height} children to {out}")
     else:
         sys.stdout.write(export.csv_text(table))
+    return 0
+
+
+# ---- users ------------------------------------------------------------------------------------------------
+
+USER_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9 ._@'-]{0,99}")
+EMAIL = re.compile(r"[^@\s]+@[^@\s]+\.[^@\s]+")
+
+
+def _listed(text: str | None, what: str, numbers: bool = False) -> list:
+    """A comma-separated option as a list (URNs as whole numbers)."""
+    items = [t.strip() for t in (text or "").split(",") if t.strip()]
+    if numbers:
+        if bad := [t for t in items if not re.fullmatch(r"[0-9]{6}", t)]:
+            raise UsageError(f"--{what} {bad[0]!r}: a school is named by its 6-digit URN, such as 123456")
+        return [int(t) for t in items]
+    return items
+
+
+def _new_password(name: str) -> str:
+    """The password: asked for twice on a terminal, else the first line of standard input."""
+    if sys.stdin.isatty():
+        password = getpass.getpass(f"Password for {name}: ")
+        if getpass.getpass("The same password again: ") != password:
+            raise UsageError("the two passwords differ; nothing was changed")
+    else:
+        password = sys.stdin.readline().rstrip("\r\n")
+    try:
+        auth.check_new_password(password)
+    except ValueError as exc:
+        raise UsageError(f"{exc}; nothing was changed") from None
+    return password
+
+
+def cmd_user_add(args: argparse.Namespace) -> int:
+    """Add a user who signs in with a password, or (--sso-only) through the organisation's identity provider."""
+    if not USER_NAME.fullmatch(args.name):
+        raise UsageError(f"username {args.name!r}: use letters, digits, spaces and . _ @ ' - (up to 100 characters)")
+    email = args.email.strip().lower() if args.email else None
+    if email is not None and not EMAIL.fullmatch(email):
+        raise UsageError(f"--email {args.email!r} is not an e-mail address")
+    if args.sso_only and email is None:
+        raise UsageError("--sso-only needs --email: single sign-on finds the user by the e-mail the provider gives")
+    limits = {"teams": _listed(args.teams, "teams"), "schools": _listed(args.schools, "schools", numbers=True),
+              "localities": _listed(args.localities, "localities")}
+    _cfg, store = _open(args)
+    if store.account(name=args.name) is not None:
+        raise UsageError(f"a user named {args.name!r} already exists; `user reset {args.name}` sets a new password")
+    password_hash = None if args.sso_only else auth.hash_password(_new_password(args.name))
+    try:
+        store.add_user(args.name, args.role, email=email, password_hash=password_hash, **limits)
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    who = auth.command_line_user()
+    store.audit(auth.USER_ADDED, who.name, who.role, detail=f"{args.name} as {args.role}")
+    print(f"added {args.name} ({args.role})")
+    return 0
+
+
+def cmd_user_list(args: argparse.Namespace) -> int:
+    """Print the users as CSV (no password hashes)."""
+    _cfg, store = _open(args)
+    sys.stdout.write(export.csv_text(store.users_frame()))
+    return 0
+
+
+def cmd_user_remove(args: argparse.Namespace) -> int:
+    """Remove a user: they cannot sign in again (their entries on the audit log stay)."""
+    _cfg, store = _open(args)
+    if not store.remove_user(args.name):
+        raise UsageError(f"no user named {args.name!r}; `user list` shows them")
+    who = auth.command_line_user()
+    store.audit(auth.USER_REMOVED, who.name, who.role, detail=args.name)
+    print(f"removed {args.name}")
+    return 0
+
+
+def cmd_user_reset(args: argparse.Namespace) -> int:
+    """Set a new password, which also unlocks the account."""
+    _cfg, store = _open(args)
+    if store.account(name=args.name) is None:
+        raise UsageError(f"no user named {args.name!r}; `user list` shows them")
+    store.set_password(args.name, auth.hash_password(_new_password(args.name)))
+    who = auth.command_line_user()
+    store.audit(auth.PASSWORD_RESET, who.name, who.role, detail=args.name)
+    print(f"new password set for {args.name}; the account is unlocked")
+    return 0
+
+
+def cmd_audit(args: argparse.Namespace) -> int:
+    """Print the audit log as CSV, newest first."""
+    _cfg, store = _open(args)
+    sys.stdout.write(export.csv_text(store.audit_frame(event=args.event, la_child_id=args.child).drop("id")))
     return 0
 
 
@@ -193,6 +291,31 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="FILE.csv or FILE.xlsx, or a folder to write a CSV named by the cohort and dates "
                                  "(default: CSV on standard output)")
     p.set_defaults(func=cmd_metrics)
+
+    p = sub.add_parser("user", help="manage who may sign in")
+    users = p.add_subparsers(dest="user_command", required=True)
+    p = users.add_parser("add", parents=[common], help="add a user (the password is asked for, or read from "
+                                                       "standard input)")
+    p.add_argument("name")
+    p.add_argument("--role", required=True, choices=ROLES)
+    p.add_argument("--email", help="the e-mail single sign-on vouches for")
+    p.add_argument("--sso-only", action="store_true", help="no password: signs in only through single sign-on")
+    p.add_argument("--teams", help="comma-separated: only these social-care teams' children")
+    p.add_argument("--schools", help="comma-separated URNs: only these schools' children")
+    p.add_argument("--localities", help="comma-separated: only these localities' children")
+    p.set_defaults(func=cmd_user_add)
+    users.add_parser("list", parents=[common], help="print the users as CSV").set_defaults(func=cmd_user_list)
+    p = users.add_parser("remove", parents=[common], help="remove a user")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_user_remove)
+    p = users.add_parser("reset", parents=[common], help="set a new password and unlock the account")
+    p.add_argument("name")
+    p.set_defaults(func=cmd_user_reset)
+
+    p = sub.add_parser("audit", parents=[common], help="print the audit log as CSV")
+    p.add_argument("--event", help="only this kind of entry, e.g. 'child page opened'")
+    p.add_argument("--child", help="only the entries about this LA child ID")
+    p.set_defaults(func=cmd_audit)
 
     p = sub.add_parser("sample", parents=[common], help="write the synthetic sample authority's feed files")
     p.add_argument("--out", required=True, help="folder to write into")

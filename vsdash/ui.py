@@ -314,9 +314,12 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
             column.caption(f"National {national_year}: {card.national:.1f}%")
 
 
-def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str, selection: bool = True) -> None:
+def downloads(access: DataAccess, frame: pl.DataFrame, name: str, about: list[str], key: str,
+              selection: bool = True, child_rows: bool = False) -> None:
     """CSV and XLSX buttons for exactly the table shown, the files named by the filter bar's selection and
-    as-at date (`selection=False` for a table the filters do not apply to); the XLSX has `about` above its table."""
+    as-at date (`selection=False` for a table the filters do not apply to); the XLSX has `about` above its table.
+    Each file goes out through the door, which refuses named children to a role without them (`child_rows`)
+    and puts the export on the audit log."""
     # The filter bar's widgets are keyed by the Filters fields: its selection as this run drew it.
     state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
     parts: list[str] = []
@@ -324,11 +327,14 @@ def downloads(frame: pl.DataFrame, name: str, about: list[str], key: str, select
         with contextlib.suppress(FilterError):   # a selection the filter bar refuses (and says so): the plain name
             parts = export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
     # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
+    what = "; ".join(about)
+    csv_name, xlsx_name = export.file_name(name, parts, ".csv"), export.file_name(name, parts, ".xlsx")
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Download CSV", lambda: export.csv_bytes(frame), export.file_name(name, parts, ".csv"),
-                         "text/csv", key=f"{key}_csv", on_click="ignore")
-    right.download_button("Download XLSX", lambda: export.xlsx_bytes(frame, about, sheet=name),
-                          export.file_name(name, parts, ".xlsx"),
+    left.download_button("Download CSV", lambda: access.export(export.csv_bytes(frame), csv_name, what, child_rows),
+                         csv_name, "text/csv", key=f"{key}_csv", on_click="ignore")
+    right.download_button("Download XLSX",
+                          lambda: access.export(export.xlsx_bytes(frame, about, sheet=name), xlsx_name, what, child_rows),
+                          xlsx_name,
                           "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
                           on_click="ignore")
 
