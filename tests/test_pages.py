@@ -56,6 +56,22 @@ def app() -> AppTest:
     return AppTest.from_file(str(PROJECT_ROOT / "app.py"), default_timeout=90)
 
 
+def as_user(at: AppTest, store: Store, name: str, role: str, **limits) -> AppTest:
+    """Sign `at` in as a new local user of `store` (the session key the sign-in form sets: the boundary)."""
+    store.add_user(name, role, **limits)
+    at.session_state[ui.SIGNED_IN] = name
+    return at
+
+
+def signed_in_app(db_url: str, role: str = "admin", name: str = "A. Admin", **limits) -> AppTest:
+    """The app signed in as a new local user of the store at `db_url`."""
+    store = Store(db_url)
+    try:
+        return as_user(app(), store, name, role, **limits)
+    finally:
+        store.dispose()
+
+
 def metric(at: AppTest, label: str) -> str:
     return next(m.value for m in at.metric if m.label == label)
 
@@ -125,12 +141,11 @@ def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
 
 
 def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
-    at = app().run()
+    at = as_user(app(), sample_store, "A. Officer", "officer").run()
     at.switch_page("pages/triage.py").run()
     child_id = next(s for s in at.selectbox if s.label == "Child").value
     next(s for s in at.selectbox if s.label == "Action").set_value("Contacted school")
     next(t for t in at.text_area if t.label == "Note").input("Spoke to the DSL; attendance plan agreed")
-    next(t for t in at.text_input if t.label == "Your name").input("A. Officer")
     next(b for b in at.button if b.label == "Save action").click().run()
     assert not at.exception, at.exception
     stored = sample_store.actions_frame(child_id)
@@ -323,12 +338,11 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
 
 
 def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store, sample_facts):
-    at = app().run()
+    at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/data_loaded.py").run()
     choices = at.multiselect(key="confirm_choices")
     upn = re.search(r"= (\w{13}) at", choices.options[0]).group(1)   # options show the child; the value is the UPN
     choices.select(upn).run()
-    at.text_input(key="confirmed_by").input("D. Manager").run()
     at.button(key="confirm_matches").click().run()
     assert not at.exception, at.exception
     assert metric(at, "Confirmed matches") == "1"
@@ -339,7 +353,7 @@ def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store,
 
 def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_store, tmp_path):
     """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared by hand."""
-    at = app().run()
+    at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/data_loaded.py").run()
     assert metric(at, "Latest school day") == "13 Feb 2026"
     from vsdash.ingest import ingest_file
@@ -355,7 +369,7 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_stor
 
 
 def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
-    at = app().run()
+    at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/upload.py").run()
     assert not at.exception, at.exception
     assert at.title[0].value == "Upload feeds"
@@ -378,17 +392,15 @@ def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
     assert any("attendance_fix.csv: attendance: loaded 4, replaced 3, rejected 1" in c.value for c in at.code)
 
 
-def test_upload_is_for_the_admin_only(db_url):
-    at = app()
-    at.session_state["role"] = "officer"
-    at.run()
+def test_upload_is_for_the_admin_only(db_url, sample_store):
+    at = as_user(app(), sample_store, "A. Officer", "officer").run()
     with pytest.raises(ValueError, match="Could not find a navigation page"):   # no entry, so no URL
         at.switch_page("pages/upload.py")
     page = AppTest.from_file(str(PROJECT_ROOT / "pages" / "upload.py"), default_timeout=90)
-    page.session_state["role"] = "officer"
+    page.session_state[ui.SIGNED_IN] = "A. Officer"
     page.run()                                                             # and the page itself refuses
     assert not page.exception, page.exception
-    assert any("Only the data's administrator" in e.value for e in page.error)
+    assert any("officer role may not open this page" in e.value for e in page.error)
     assert not page.file_uploader
 
 

@@ -7,7 +7,7 @@ import tomllib
 import polars as pl
 import pytest
 from streamlit import config as st_config
-from test_pages import LAST_DAY, app, db_url  # noqa: F401  (db_url is the fixture: a private copy of the sample)
+from test_pages import LAST_DAY, app, db_url, signed_in_app  # noqa: F401  (db_url is the fixture: a private copy of the sample)
 
 from vsdash import export
 from vsdash.access import DataAccess
@@ -31,7 +31,7 @@ def upload(at, files: list[tuple[str, bytes]]):
 def test_two_uploads_with_the_same_name_are_both_previewed_and_loaded(db_url):
     store = Store(db_url)
     before = store.load_log_frame().height
-    at = upload(app().run(), [("attendance.csv", attendance(store, 0)), ("attendance.csv", attendance(store, 2, 3))])
+    at = upload(signed_in_app(db_url).run(), [("attendance.csv", attendance(store, 0)), ("attendance.csv", attendance(store, 2, 3))])
     assert not at.exception, at.exception
     assert [h.value for h in at.subheader] == ["attendance.csv", "attendance (2).csv"]
     assert [m.value for m in at.metric if m.label == "Rows to load"] == ["2", "3"]
@@ -46,7 +46,7 @@ def test_two_uploads_with_the_same_name_are_both_previewed_and_loaded(db_url):
 
 def test_a_name_with_a_folder_separator_is_previewed_and_loaded(db_url):
     store = Store(db_url)
-    at = upload(app().run(), [("reports/attendance.csv", attendance(store, 0))])
+    at = upload(signed_in_app(db_url).run(), [("reports/attendance.csv", attendance(store, 0))])
     assert not at.exception, at.exception
     assert [h.value for h in at.subheader] == ["reports_attendance.csv"]
     at.button(key="confirm_upload").click().run()
@@ -56,7 +56,7 @@ def test_a_name_with_a_folder_separator_is_previewed_and_loaded(db_url):
 
 def test_a_file_that_cannot_load_is_said_and_the_others_still_load(db_url):
     store = Store(db_url)
-    at = upload(app().run(), [("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00"), ("attendance.csv", attendance(store, 0))])
+    at = upload(signed_in_app(db_url).run(), [("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00"), ("attendance.csv", attendance(store, 0))])
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [
         "This file cannot be loaded: this is not a CSV or XLSX file (it contains binary data)"]
@@ -95,7 +95,7 @@ def test_a_developer_who_asks_for_details_gets_the_real_exception(db_url, monkey
 
 def test_st_stop_and_rerun_pass_through_the_page_wrapper(db_url, error_details):
     error_details("none")
-    at = app().run()
+    at = signed_in_app(db_url).run()
     at.switch_page("pages/upload.py").run()              # no files chosen: the page calls st.stop()
     assert not at.exception and not at.error
     assert at.info[0].value.startswith("Choose one or more files")
