@@ -8,6 +8,8 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -21,25 +23,28 @@ PAGES = [("", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "
          ("data", "Data quality"), ("upload", "Upload feeds")]
 
 
-def _free_port() -> int:
+def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return s.getsockname()[1]
 
 
-@pytest.fixture(scope="module")
-def app_url(tmp_path_factory):
-    """`streamlit run app.py` on a free port with its own store, stopped after the module."""
+def need_chromium() -> None:
+    """Skip without Debian's chromium, except in CI, where it must be there."""
     if not Path(CHROMIUM).exists():
         if os.environ.get("CI", "").lower() == "true":
             pytest.fail("CI must install Debian's chromium (apt-get install chromium)")
         pytest.skip("no /usr/bin/chromium: apt-get install chromium")
-    port = _free_port()
-    db = tmp_path_factory.mktemp("browser") / "vsdash.db"
-    env = {**os.environ, "VSDASH_DATABASE_URL": f"sqlite:///{db}"}
+
+
+@contextmanager
+def running_app(db_url: str, port: int | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
+    """`streamlit run app.py` on a free port over the store at `db_url`; yields its address, stops it after."""
+    port = port or free_port()
+    env = {**os.environ, "VSDASH_DATABASE_URL": db_url}
     server = subprocess.Popen(
         [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false"],
+         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", *args],
         cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
@@ -53,9 +58,19 @@ def app_url(tmp_path_factory):
     else:
         server.kill()
         pytest.fail("the app did not answer its health check within 60 s:\n" + server.stdout.read().decode()[-2000:])
-    yield url
-    server.terminate()
-    server.wait(timeout=20)
+    try:
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=20)
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    """The app on the bundled sample with its own store (open: nobody signs in), stopped after the module."""
+    need_chromium()
+    with running_app(f"sqlite:///{tmp_path_factory.mktemp('browser') / 'vsdash.db'}") as url:
+        yield url
 
 
 @pytest.fixture(scope="module")

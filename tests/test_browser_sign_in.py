@@ -1,0 +1,103 @@
+"""Signing in through the real app in a real browser (Debian's Chromium): a local user with a password, each
+seeing what their role allows and nothing else."""
+
+from __future__ import annotations
+
+import shutil
+
+import polars as pl
+import pytest
+from test_browser import SHOTS, browser, need_chromium, open_page, running_app  # noqa: F401  (browser: fixture)
+
+from vsdash import auth
+from vsdash.config import load_config
+from vsdash.ingest import SAMPLE_DATA, ingest_file
+from vsdash.store import Store
+
+pytestmark = pytest.mark.browser
+PASSWORD = "a long enough password"
+
+
+@pytest.fixture(scope="module")
+def signed_app(sample_db, tmp_path_factory):
+    """The app over data that is not only the bundled sample, with an officer and a forum user."""
+    need_chromium()
+    folder = tmp_path_factory.mktemp("browser_sign_in")
+    shutil.copy(sample_db, folder / "vsdash.db")
+    url = f"sqlite:///{folder / 'vsdash.db'}"
+    store = Store(url)
+    resent = folder / "children_resent.csv"
+    resent.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
+    assert ingest_file(store, resent, load_config()).status == "loaded"
+    for name, role in (("pat", "officer"), ("fay", "forum")):
+        store.add_user(name, role, password_hash=auth.hash_password(PASSWORD))
+    child = store.children_frame().filter(pl.col("upn").is_not_null()).sort("la_child_id").row(0, named=True)
+    with running_app(url) as address:
+        yield address, store, child
+    store.dispose()
+
+
+def sign_in(browser, address: str, name: str, password: str = PASSWORD, shot: str | None = None):
+    """Open the app, fill in the sign-in form and press Sign in."""
+    page = open_page(browser, address)
+    page.wait_for_selector("h1:has-text('Sign in')", timeout=60_000)
+    page.get_by_label("Username").fill(name)
+    page.get_by_label("Password", exact=True).fill(password)
+    if shot:
+        SHOTS.mkdir(parents=True, exist_ok=True)
+        page.screenshot(path=str(SHOTS / shot), full_page=True)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_timeout(500)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    return page
+
+
+def nav_links(page) -> list[str]:
+    """The page names the sidebar's navigation offers (the icon's ligature name is the link's first line)."""
+    return [t.strip().splitlines()[-1] for t in page.locator("[data-testid='stSidebarNav'] a").all_inner_texts()]
+
+
+def test_an_officer_signs_in_and_sees_the_officers_pages(signed_app, browser):
+    address, store, child = signed_app
+    page = sign_in(browser, address, "pat", shot="sign_in.png")
+    page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
+    page.wait_for_selector("text=Signed in as", timeout=30_000)
+    assert nav_links(page) == ["Overview", "Triage", "Child", "About these figures"]
+    # Within the signed-in session (a new tab or a reload signs in again): the Child page, then find the child.
+    page.locator("[data-testid='stSidebarNav'] a", has_text="Child").click()
+    finder = page.get_by_role("combobox", name="Find a child by name, LA child ID or UPN")
+    finder.click()
+    finder.fill(child["la_child_id"])
+    page.keyboard.press("Enter")
+    page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
+    assert store.audit_frame(event=auth.CHILD_OPENED, la_child_id=child["la_child_id"])["user_name"].to_list() == ["pat"]
+    page.close()
+
+
+def test_a_wrong_password_is_refused_in_one_line(signed_app, browser):
+    address, _store, _child = signed_app
+    page = sign_in(browser, address, "pat", "not the password")
+    page.wait_for_selector(f"text={auth.WRONG}", timeout=30_000)
+    assert page.locator("h1:has-text('Sign in')").count() == 1
+    page.close()
+
+
+def test_a_forum_user_sees_aggregates_and_no_child(signed_app, browser):
+    address, store, _child = signed_app
+    page = sign_in(browser, address, "fay")
+    page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
+    assert nav_links(page) == ["Overview", "About these figures"]
+    body = page.locator("body").inner_text()
+    upns = store.children_frame()["upn"].drop_nulls().to_list()
+    assert not [u for u in upns if u in body]
+    page.close()
+
+
+def test_nobody_signed_in_sees_no_child_by_url(signed_app, browser):
+    address, _store, child = signed_app
+    page = open_page(browser, f"{address}/child?child={child['la_child_id']}")
+    page.wait_for_selector("h1:has-text('Sign in')", timeout=60_000)
+    body = page.locator("body").inner_text()
+    assert child["last_name"] not in body and child["upn"] not in body
+    page.close()
