@@ -11,6 +11,18 @@ command line (`streamlit_secrets_args()`). `secrets.files` is a list-valued conf
 (streamlit/config.py, `_secrets_files`); a value given on the command line replaces the default list
 (`~/.streamlit/secrets.toml` and `<cwd>/.streamlit/secrets.toml`), so neither is read, while the
 process may keep its cwd at the project root and so keep the project's own `.streamlit/config.toml`.
+
+What Streamlit 1.67 asks of a provider (read from streamlit/auth_util.py and
+streamlit/web/server/starlette/starlette_auth_routes.py, and seen in tests/test_oidc_provider.py):
+- `[auth]` needs `redirect_uri` and `cookie_secret`, and for the default provider `client_id`,
+  `client_secret` and `server_metadata_url` (or the same three under `[auth.<name>]`, a name without "_").
+- `st.user` is the id_token's claims (Authlib's parse_id_token, checking iss, aud, exp and the nonce);
+  Streamlit never calls /userinfo, so `email` and `name` must be in the id_token: `st.user.email`.
+- Every login asks `prompt=select_account`, so the provider shows its page even to a signed-in user.
+- PKCE S256 is used only when the metadata lists it in `code_challenge_methods_supported`.
+- With an `end_session_endpoint`, `st.logout()` sends the browser there with `id_token_hint` and
+  `post_logout_redirect_uri` set to the redirect_uri (/oauth2callback), which must be registered for it.
+- The callback imports Authlib's Starlette client, which needs httpx (Streamlit's `auth` extra).
 """
 
 from __future__ import annotations
