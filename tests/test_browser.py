@@ -20,7 +20,7 @@ pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
 PAGES = [("", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
-         ("data", "Data quality"), ("upload", "Upload feeds")]
+         ("data", "Data quality"), ("upload", "Upload feeds"), ("users", "Users and audit log")]
 
 
 def free_port() -> int:

@@ -101,3 +101,72 @@ def test_nobody_signed_in_sees_no_child_by_url(signed_app, browser):
     body = page.locator("body").inner_text()
     assert child["last_name"] not in body and child["upn"] not in body
     page.close()
+
+
+# ---- single sign-on through a real OpenID Connect provider on localhost ----------------------------------------
+
+@pytest.fixture(scope="module")
+def sso_app(sample_db, tmp_path_factory):
+    """The app with `[auth]` pointing at a live provider (tests/oidc_provider.py), over data that is not only
+    the sample; the manager Sam is a vsdash user by e-mail, the stranger is known only to the provider."""
+    from oidc_provider import OidcProvider, redirect_uri_for, streamlit_secrets_args, write_secrets
+    from test_browser import free_port
+
+    need_chromium()
+    folder = tmp_path_factory.mktemp("browser_sso")
+    shutil.copy(sample_db, folder / "vsdash.db")
+    url = f"sqlite:///{folder / 'vsdash.db'}"
+    store = Store(url)
+    resent = folder / "children_resent.csv"
+    resent.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
+    assert ingest_file(store, resent, load_config()).status == "loaded"
+    store.add_user("sam", "manager", email="sam@council.example")
+    port = free_port()
+    users = [("sam@council.example", "Sam Manager"), ("stranger@council.example", "A Stranger")]
+    with OidcProvider(users=users, redirect_uri=redirect_uri_for(port)) as idp:
+        secrets_file = write_secrets(folder / "secrets", idp, port, "a" * 64)
+        with running_app(url, port=port, args=tuple(streamlit_secrets_args(secrets_file))) as address:
+            yield address, idp, store
+    store.dispose()
+
+
+def sign_in_at_provider(browser, address: str, idp, email: str):
+    """Open the app, press its single sign-on button, choose `email` at the provider and come back."""
+    context = browser.new_context(viewport={"width": 1440, "height": 1000})
+    page = context.new_page()
+    page.goto(address, timeout=60_000)
+    page.wait_for_selector("h1:has-text('Sign in')", timeout=60_000)
+    page.get_by_role("button", name="Sign in with your organisation's account").click()
+    page.wait_for_url(f"{idp.issuer}/authorize?**", timeout=30_000)
+    page.get_by_label("E-mail").fill(email)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{address}/**", timeout=30_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    return context, page
+
+
+def test_single_sign_on_signs_in_a_known_e_mail_with_its_role(sso_app, browser):
+    address, idp, store = sso_app
+    context, page = sign_in_at_provider(browser, address, idp, "sam@council.example")
+    page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
+    page.wait_for_selector("text=Signed in as", timeout=30_000)
+    assert "sam" in page.locator("[data-testid='stSidebar']").inner_text()
+    assert nav_links(page) == ["Overview", "Triage", "Child", "About these figures"]
+    other = context.new_page()                  # a new tab stays signed in: the identity cookie
+    other.goto(address, timeout=60_000)
+    other.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
+    assert store.audit_frame(event=auth.SIGNED_IN)["user_name"].to_list()[:2] == ["sam", "sam"]
+    page.locator("[data-testid='stSidebar']").get_by_role("button", name="Sign out").click()
+    page.wait_for_url(f"{address}/**", timeout=30_000)
+    page.wait_for_selector("h1:has-text('Sign in')", timeout=60_000)
+    context.close()
+
+
+def test_single_sign_on_of_an_unknown_e_mail_shows_no_child(sso_app, browser):
+    address, idp, store = sso_app
+    context, page = sign_in_at_provider(browser, address, idp, "stranger@council.example")
+    page.wait_for_selector("text=no user with that e-mail", timeout=60_000)
+    body = page.locator("body").inner_text()
+    assert not [u for u in store.children_frame()["upn"].drop_nulls().to_list() if u in body]
+    assert page.locator("h1:has-text('Overview')").count() == 0
+    context.close()
