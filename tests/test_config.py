@@ -164,7 +164,28 @@ MISTAKES = [
     (lambda r: r["feeds"].update(closure_dates=["2026-02-30"]), "feeds.closure_dates: expected a date"),
     (lambda r: r["feeds"].update(max_field_char=5), "feeds: unknown key 'max_field_char' (did you mean max_field_chars?)"),
     (lambda r: r["feeds"].update(max_uncompressed_mb=0), "feeds.max_uncompressed_mb: expected a whole number of 1 or more"),
+    # access
+    (lambda r: r["access"].update(idle_minute=5), "access: unknown key 'idle_minute' (did you mean idle_minutes?)"),
+    (lambda r: r["access"].update(lockout_failures=0), "access.lockout_failures: expected a whole number of 1 or more"),
+    (lambda r: r["access"].update(pseudonymise="yes"), "access.pseudonymise: expected true or false, found 'yes'"),
+    (lambda r: r["access"]["roles"].update(boss=["overview"]),
+     "access.roles: unknown role 'boss'; the roles are admin, officer, manager, forum"),
+    (lambda r: r["access"]["roles"].update(forum=["overview", "child"]),
+     "access.roles.forum: the forum role may not open child: that page shows identifiable children"),
+    (lambda r: r["access"]["roles"].update(manager=["overview", "upload"]),
+     "access.roles.manager: the manager role may not open upload: that page is for the admin only"),
+    (lambda r: r["access"]["roles"].update(officer=["overveiw"]),
+     "access.roles.officer: expected a page: overview, triage, child, about, data, upload, users, found 'overveiw'"),
+    (lambda r: r["access"]["roles"].update(officer=[]), "access.roles.officer: list at least one page the role may open"),
 ]
+
+
+def test_a_role_the_file_leaves_out_keeps_its_pages_and_a_role_may_lose_pages():
+    r = raw()
+    r["access"]["roles"] = {"manager": ["about", "overview"]}
+    access = parse_config(r).access
+    assert access.pages("manager") == ("overview", "about")      # in the app's order
+    assert access.pages("officer") == ("overview", "triage", "child", "about")
 
 
 @pytest.mark.parametrize("change, message", MISTAKES)
