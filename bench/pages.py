@@ -30,12 +30,15 @@ from bench.measure import (
 )
 from bench.scenario import PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
+from vsdash import ui
 from vsdash.config import PROJECT_ROOT
+from vsdash.store import Store
 
 PAGE_FILES = {"overview": "pages/overview.py", "triage": "pages/triage.py", "child": "pages/child.py"}
 DEFAULT_PAGE = "overview"   # what app.py draws first (st.Page(..., default=True))
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT_S = 600
+BENCH_USER = "benchmark"
 
 
 def clear_caches() -> None:
@@ -46,10 +49,23 @@ def clear_caches() -> None:
 
 
 def app(child_id: str) -> AppTest:
-    """A fresh AppTest of the whole app, with a child in the URL for the child page."""
+    """A fresh AppTest of the whole app signed in as the benchmark's admin, with a child in the URL for the
+    child page."""
     at = AppTest.from_file(APP, default_timeout=TIMEOUT_S)
     at.query_params["child"] = child_id
+    at.session_state[ui.SIGNED_IN] = BENCH_USER
     return at
+
+
+def ensure_bench_user(url: str) -> None:
+    """The generated authority is not the bundled sample, so every page asks for a signed-in user: the
+    benchmark's own admin (no password: the session key the sign-in form sets is the boundary)."""
+    store = Store(url)
+    try:
+        if store.account(name=BENCH_USER) is None:
+            store.add_user(BENCH_USER, "admin")
+    finally:
+        store.dispose()
 
 
 def rerun(at: AppTest) -> float:
@@ -82,6 +98,7 @@ def dashboard_database(url: str) -> Iterator[None]:
     os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")   # AppTest's "no runtime" warnings are expected here
     previous = os.environ.get("VSDASH_DATABASE_URL")
     os.environ["VSDASH_DATABASE_URL"] = url
+    ensure_bench_user(url)
     try:
         yield
     finally:
@@ -146,6 +163,7 @@ def measure_dashboard_memory(url: str, scenario: Scenario, repeat: int, results:
     # The benchmark's own process also holds the loader's batches and the floor's frames, so its peak says
     # little about what a dashboard server needs.
     measure = "peak RSS of a dashboard process"
+    ensure_bench_user(url)
     visits = [[c.widget, c.key, [jsonable(v) for v in c.fresh[:repeat]], jsonable(c.reset)] for c in scenario.cases]
     env = {**os.environ, "VSDASH_DATABASE_URL": url, "STREAMLIT_LOGGER_LEVEL": "error"}
     command = [sys.executable, "-m", "bench.pages", json.dumps([scenario.child_id, visits])]

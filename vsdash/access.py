@@ -41,7 +41,7 @@ class DataAccess:
     figures_source: Callable[[], views.Figures] | None = None
     # What the viewer's session remembers between runs (st.session_state in the app): which child's opening
     # is already on the audit log, so redrawing the page is not a second look.
-    memory: MutableMapping[str, Any] = field(default_factory=dict)
+    memory: MutableMapping[Any, Any] = field(default_factory=dict)
 
     @property
     def role(self) -> str:

@@ -5,9 +5,11 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
+from typing import Literal
 
 import polars as pl
 import streamlit as st
+from streamlit.elements.lib.column_types import ColumnConfig
 from streamlit.runtime.pages_manager import PagesManager
 
 from vsdash import auth, export
@@ -218,14 +220,14 @@ def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
         school = _choice("School", list(options.schools), "school_urn",
                          {urn: f"{name} ({urn})" for urn, name in options.schools.items()})
         area = st.selectbox("In or out of area", list(AREA_LABELS), key="area", bind="query-params",
-                            format_func=AREA_LABELS.get)
+                            format_func=lambda a: AREA_LABELS[a])
         school_la = _choice("School's local authority", list(options.school_las), "school_la", options.school_las)
         locality = _choice("Locality", options.localities, "locality")
         team = _choice("Social-care team", options.teams, "team")
         worker = _choice("Social worker", options.social_workers, "social_worker")
         year = _choice("Year group", options.year_groups, "year_group")
         ehcp = st.selectbox("EHCP", [True, False], index=None, placeholder="Any", key="ehcp", bind="query-params",
-                            format_func=EHCP_LABELS.get)
+                            format_func=lambda v: EHCP_LABELS[v])
     try:
         filters = Filters(as_of=as_of or latest, start=start, cohort=cohort, school_urn=school, area=area,
                           school_la=school_la, locality=locality, team=team, social_worker=worker,
@@ -304,7 +306,7 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
         delta = None
         if card.change is not None:
             delta = f"{card.change:+.1f} pts" if percent else f"{card.change:+,}"
-        colour = "normal" if card.rise_is_good is not False else "inverse"
+        colour: Literal["normal", "inverse", "off"] = "normal" if card.rise_is_good is not False else "inverse"
         if card.rise_is_good is None:
             colour = "off"
         extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
@@ -339,6 +341,6 @@ def downloads(access: DataAccess, frame: pl.DataFrame, name: str, about: list[st
                           on_click="ignore")
 
 
-def pct_column(label: str, help: str | None = None) -> st.column_config.ProgressColumn:
+def pct_column(label: str, help: str | None = None) -> ColumnConfig:
     """A percentage as a bar with its value."""
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%", help=help)
