@@ -243,6 +243,10 @@ def test_user_commands_add_list_reset_and_remove(tmp_path):
     assert vsdash(db, "user", "add", "kim", "--role", "manager", "--sso-only", "--email", "Kim@Council.example")\
         .returncode == 0
     assert vsdash(db, "user", "remove", "pat").returncode == 0
+    schools = tmp_path / "schools.csv"
+    schools.write_text(SCHOOLS.lstrip())
+    assert vsdash(db, "ingest", str(schools)).returncode == 0
     audit = vsdash(db, "audit")
-    assert [line.split(",")[3] for line in audit.stdout.splitlines()[1:]] == [
-        "user removed", "user added", "password reset", "user added"]
+    entries = [line.split(",") for line in audit.stdout.splitlines()[1:]]
+    assert [e[3] for e in entries] == ["file loaded", "user removed", "user added", "password reset", "user added"]
+    assert entries[0][1].endswith(" (command line)") and entries[0][5].startswith("\"schools.csv: schools: loaded 2")

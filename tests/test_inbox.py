@@ -76,6 +76,9 @@ def test_loads_moves_and_rejects_with_a_reason(inbox, store):
     assert "no recognisable header" in (folder / "failed" / "broken.csv.reason.txt").read_text()
     assert "not a feed file" in (folder / "failed" / "notes.txt.reason.txt").read_text()
     assert store.table_counts()["attendance"] == 3
+    # The load is on the audit log in the watcher's name; the failures are on the load log and in failed/.
+    assert store.audit_frame().select("user_name", "event", "detail").rows() == [
+        ("inbox watcher", "file loaded", "inbox attendance_1.csv: attendance: loaded 3, replaced 0, rejected 0")]
 
 
 def test_a_file_dropped_twice_is_skipped_and_still_moved(inbox, store):

@@ -21,6 +21,7 @@ from pathlib import Path
 
 import polars as pl
 
+from vsdash import auth
 from vsdash.config import Config
 from vsdash.failures import explain
 from vsdash.feeds import FeedError, file_sha256, parse
@@ -156,6 +157,9 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
+WATCHER = "inbox watcher"   # the audit log's name for loads from the watched inbox
+
+
 @dataclass
 class Inbox:
     """A folder that loads what is dropped into it, and keeps going whatever a file or the database does."""
@@ -186,6 +190,8 @@ class Inbox:
                                   f"not a feed file (expected {', '.join(FEED_SUFFIXES)})")
         else:
             result = ingest_file(self.store, path, self.cfg, retrying=retrying)
+        if result.status == "loaded":   # what changed the data goes on the audit log, as every load does
+            self.store.audit(auth.LOADED, WATCHER, "admin", detail=f"inbox {result.summary()}")
         if result.transient and retrying:
             return result
         self._move(path, result)
