@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from dataclasses import replace
 from datetime import UTC, date, datetime, timedelta
 
+import polars as pl
 import pytest
 
 from vsdash import auth
@@ -250,3 +252,46 @@ def test_user_commands_add_list_reset_and_remove(tmp_path):
     entries = [line.split(",") for line in audit.stdout.splitlines()[1:]]
     assert [e[3] for e in entries] == ["file loaded", "user removed", "user added", "password reset", "user added"]
     assert entries[0][1].endswith(" (command line)") and entries[0][5].startswith("\"schools.csv: schools: loaded 2")
+
+
+# ---- pseudonymised mode, through the door ------------------------------------------------------------------
+
+KEY = "a random secret of enough length"
+
+
+def pseudonymised(store, cfg, role: str = "officer") -> DataAccess:
+    from vsdash.config import AccessRules
+    from vsdash.privacy import Pseudonymiser
+
+    on = replace(cfg, access=AccessRules(pseudonymise=True))
+    return DataAccess(store, on, User("Pat Officer", role), pseudonymiser=Pseudonymiser(KEY))
+
+
+def test_pseudonymised_mode_shows_initials_and_tokens_with_the_same_figures(loaded, cfg):
+    real, masked = door(loaded, cfg), pseudonymised(loaded, cfg)
+    worklist = masked.triage_list(AS_OF, date(2025, 9, 3))
+    assert sorted(worklist["child"]) == ["A. P.", "B. J."]
+    assert all(i.startswith("PC-") for i in worklist["la_child_id"])
+    assert sorted(worklist["attendance_pct"]) == sorted(real.triage_list(AS_OF, date(2025, 9, 3))["attendance_pct"])
+    token = worklist.filter(pl.col("child") == "A. P.")["la_child_id"][0]
+    page = masked.child_page(token, AS_OF)
+    assert (page.identity.name, page.identity.upn[:3]) == ("A. P.", "PU-")
+    same = ("la_child_id", "upn", "social_worker")                                   # identities differ, figures not
+    assert replace(page.figures, **dict.fromkeys(same)) == replace(real.child_page("C1", AS_OF).figures,
+                                                                   **dict.fromkeys(same))
+    text = " ".join(str(v) for v in [*worklist.rows(), *masked.child_directory().rows()])
+    for identity in ("Ava", "Price", "Jones", AVA, BEN, "C1", "C2", "Sam Worker"):
+        assert identity not in text
+    opened = loaded.audit_frame(event=auth.CHILD_OPENED).sort("id").select("la_child_id", "detail").rows()
+    assert opened == [("C1", "pseudonymised"), ("C1", None)]          # the real child, each way it was seen
+    for call in (lambda: masked.record_action(token, "Note"), masked.matching, masked.rejected_explained,
+                 masked.confirmed_matches, lambda: masked.rejected_rows()):
+        with pytest.raises(AccessDenied, match="pseudonymised mode"):
+            call()
+
+
+def test_pseudonymised_mode_without_a_key_refuses_to_open(loaded, cfg):
+    from vsdash.config import AccessRules
+
+    with pytest.raises(ValueError, match=r"add \[vsdash\] pseudonym_key"):
+        DataAccess(loaded, replace(cfg, access=AccessRules(pseudonymise=True)), User("Pat", "officer"))

@@ -230,3 +230,30 @@ def test_an_admin_previews_the_app_as_the_forum(store):
     officer.session_state[ui.PREVIEW_ROLE] = "admin"                    # only an admin may preview
     officer.run()
     assert not reaches(officer, "pages/upload.py")
+
+
+def test_pseudonymised_mode_shows_no_name_or_upn_on_any_page(db_url, store, tmp_path, monkeypatch):
+    import yaml
+
+    from vsdash import config as config_mod
+
+    raw = yaml.safe_load((PROJECT_ROOT / "config" / "vsdash.yaml").read_text())
+    raw["access"]["pseudonymise"] = True
+    path = tmp_path / "vsdash.yaml"
+    path.write_text(yaml.safe_dump(raw, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("VSDASH_CONFIG", str(path))
+    config_mod.cached_config.cache_clear()
+    at = app()
+    at.secrets = {"vsdash": {"pseudonym_key": "a random secret of enough length"}}
+    at.run()
+    assert not at.exception, at.exception
+    assert any("Pseudonymised" in i.value for i in at.sidebar.info)
+    identities = names_and_upns(store) + store.children_frame()["la_child_id"].to_list()
+    for page in ("pages/triage.py", "pages/child.py"):
+        at.switch_page(page).run()
+        assert not at.exception, (page, at.exception)
+        text = shown_text(at)
+        assert not [w for w in identities if f" {w} " in f" {text} " or f"({w}" in text], page
+    finder = next(s for s in at.selectbox if s.label.startswith("Find a child"))
+    assert all(o == "Choose a child" or "(PC-" in o for o in finder.options)      # found by their pseudonyms
+    config_mod.cached_config.cache_clear()

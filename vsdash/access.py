@@ -17,13 +17,16 @@ from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, metrics, quality, views
+from vsdash import aliases, auth, inbox, metrics, privacy, quality, views
 from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import as_date
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
+
+NO_KEY = ("access.pseudonymise is on, but no key is set: add [vsdash] pseudonym_key = \"a long random secret\" "
+          "to .streamlit/secrets.toml")
 
 
 class AccessDenied(PermissionError):
@@ -42,6 +45,34 @@ class DataAccess:
     # What the viewer's session remembers between runs (st.session_state in the app): which child's opening
     # is already on the audit log, so redrawing the page is not a second look.
     memory: MutableMapping[Any, Any] = field(default_factory=dict)
+    # Pseudonymised mode (access.pseudonymise): every child's identity as initials and keyed tokens.
+    pseudonymiser: privacy.Pseudonymiser | None = None
+
+    def __post_init__(self) -> None:
+        if self.cfg.access.pseudonymise and self.pseudonymiser is None:
+            raise ValueError(NO_KEY)
+
+    @property
+    def pseudonymised(self) -> bool:
+        """Whether the viewer sees initials and tokens instead of names and identifiers."""
+        return self.pseudonymiser is not None
+
+    def _people(self, frame: pl.DataFrame) -> pl.DataFrame:
+        """A table that leaves the store directly (actions, the audit log), pseudonymised when the mode is on."""
+        return privacy.pseudonymise_frame(frame, self.pseudonymiser) if self.pseudonymiser else frame
+
+    def _real_id(self, la_child_id: str) -> str:
+        """The stored LA child ID behind a pseudonymised one (the audit log and actions keep the real one)."""
+        if self.pseudonymiser is None:
+            return la_child_id
+        tokens = self.pseudonymiser.tokens(self.store.children_frame()["la_child_id"], "la_child_id")
+        return next((real for real, token in tokens.items() if token == la_child_id), la_child_id)
+
+    def _require_real_identities(self, what: str) -> None:
+        """Pseudonymised mode is for demonstrations and analysis: nothing there writes to a child's record or
+        needs a real UPN."""
+        if self.pseudonymiser is not None:
+            raise AccessDenied(f"pseudonymised mode shows no real identities, so it cannot {what}")
 
     @property
     def role(self) -> str:
@@ -91,6 +122,7 @@ class DataAccess:
     def rejected_rows(self, file: str | None = None) -> pl.DataFrame:
         """Rejected rows carry the original text (UPNs, names): child-level."""
         self.require_child_level("rejected rows")
+        self._require_real_identities("show rejected rows")
         return self.store.rejected_frame(file)
 
     _read: views.Figures | None = field(default=None, init=False, repr=False)
@@ -101,7 +133,10 @@ class DataAccess:
         if self.figures_source is not None:
             return self.figures_source()
         if self._read is None:
-            self._read = views.Figures(self.store.frames(self.cfg, held=False), self.cfg)
+            frames = self.store.frames(self.cfg, held=False)
+            if self.pseudonymiser is not None:
+                frames = privacy.pseudonymise(frames, self.pseudonymiser)
+            self._read = views.Figures(frames, self.cfg)
         return self._read
 
     def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:
@@ -123,7 +158,8 @@ class DataAccess:
                     schools: list[int] | None = None) -> pl.DataFrame:
         """The officers' worklist: named children, so child-level roles only."""
         self.require_child_level("the triage list")
-        worklist = views.triage_list(self._figures(), filters, self.store.actions_frame(), today, teams, schools)
+        actions = self._people(self.store.actions_frame())
+        worklist = views.triage_list(self._figures(), filters, actions, today, teams, schools)
         return self._mine(worklist)
 
     def child_page(self, la_child_id: str, filters: Filters) -> views.ChildPage | None:
@@ -132,7 +168,7 @@ class DataAccess:
         self._require_mine(la_child_id, filters.as_of)
         page = views.child_page(self._figures(), la_child_id, filters)
         if page is not None and self.memory.get("audit_child_opened") != la_child_id:
-            self._audit(auth.CHILD_OPENED, la_child_id)
+            self._audit(auth.CHILD_OPENED, self._real_id(la_child_id), "pseudonymised" if self.pseudonymised else None)
             self.memory["audit_child_opened"] = la_child_id
         return page
 
@@ -150,11 +186,12 @@ class DataAccess:
         """Actions recorded on a child: child-level roles, the viewer's own children."""
         self.require_child_level("actions on a child")
         self._require_mine(la_child_id)
-        return self.store.actions_frame(la_child_id)
+        return self._people(self.store.actions_frame(self._real_id(la_child_id)))
 
     def record_action(self, la_child_id: str, action: str, note: str = "", follow_up: date | None = None) -> int:
         """An officer records what they did, in their own name; the forum role cannot."""
         self.require_child_level("actions on a child")
+        self._require_real_identities("record actions")
         self._require_mine(la_child_id)
         action_id = self.store.add_action(la_child_id, action, self.user.name, note, follow_up)
         self._audit(auth.ACTION_RECORDED, la_child_id, action)
@@ -195,23 +232,27 @@ class DataAccess:
     def rejected_explained(self) -> pl.DataFrame:
         """Rejected rows with their feed and kind of problem: child-level (they hold UPNs)."""
         self.require_child_level("rejected rows")
+        self._require_real_identities("show rejected rows")
         return quality.explain_rejects(self.store.rejected_frame(), self.store.load_log_frame())
 
     def matching(self) -> quality.Matching:
         """The list as sent against the attendance as sent, with confirmed matches: child-level."""
         self.require_child_level("matching of named children")
+        self._require_real_identities("match children")
         return quality.match_children(self.store.children_frame(), self.store.sent_identities(),
                                       self.store.aliases_frame())
 
     def confirmed_matches(self) -> pl.DataFrame:
         """UPN aliases people have confirmed: child-level."""
         self.require_child_level("confirmed matches")
+        self._require_real_identities("show confirmed matches")
         return self.store.aliases_frame()
 
     def confirm_match(self, alias_upn: str, la_child_id: str) -> None:
         """The admin confirms, in their own name, that a UPN a school sends is this listed child; every later
         figure follows it."""
         self.require_admin("confirm matches")
+        self._require_real_identities("confirm matches")
         listed = self.store.children_frame().filter(pl.col("la_child_id") == la_child_id)
         if listed.is_empty():
             raise ValueError(f"no child with LA Child ID {la_child_id!r} is on the list")
@@ -221,6 +262,7 @@ class DataAccess:
     def withdraw_match(self, alias_upn: str) -> None:
         """Undo a confirmation made in error."""
         self.require_admin("withdraw matches")
+        self._require_real_identities("withdraw matches")
         self.store.withdraw_alias(alias_upn)
         self._audit(auth.MATCH_WITHDRAWN, detail=f"UPN {alias_upn}")
 
@@ -234,7 +276,7 @@ class DataAccess:
     def audit_log(self) -> pl.DataFrame:
         """Every entry on the audit log, newest first."""
         self.require_admin("read the audit log")
-        return self.store.audit_frame()
+        return self._people(self.store.audit_frame())
 
     def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
         """The report a data manager sends to social care (named children, so child-level); pass the matching

@@ -15,7 +15,7 @@ from pathlib import Path
 
 import polars as pl
 
-from vsdash import auth, export, failures, metrics
+from vsdash import auth, export, failures, metrics, privacy
 from vsdash.access import DataAccess
 from vsdash.config import ROLES, Config, ConfigError, load_config
 from vsdash.feeds import KINDS
@@ -136,7 +136,8 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     selection = export.selection_parts(Filters(as_of=window.as_of, start=window.start, cohort=args.cohort))
     out = output_path(args.out, export.file_name("attendance_per_child", selection, ".csv")) if args.out else None
     _, store = _open(args, cfg)
-    access = DataAccess(store, cfg, auth.command_line_user())
+    key = privacy.key_from_file() if cfg.access.pseudonymise else None
+    access = DataAccess(store, cfg, auth.command_line_user(), pseudonymiser=privacy.Pseudonymiser(key) if key else None)
     table = access.per_child(window, cohort=args.cohort).select(METRICS_COLUMNS).with_columns(
         pl.col("attendance_pct").round(1)
     ).sort("la_child_id")

@@ -27,12 +27,17 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import replace
 from datetime import date
+from pathlib import Path
+from typing import Any
 
 import polars as pl
 
+from vsdash.config import PROJECT_ROOT
 from vsdash.frames import MARKS_SCHEMA, DayReader, Frames, conform
 
 MIN_KEY_CHARS = 16  # 128 bits of a random key: NCSC's floor for a symmetric key
@@ -202,3 +207,21 @@ def _pseudonymised_reader(read: DayReader, p: Pseudonymiser, tokens: dict[str, s
         return pseudonymise_frame(read(first, last, real_of[upn] if upn is not None else None), p)
 
     return day_reader
+
+
+SECRETS_FILE = PROJECT_ROOT / ".streamlit" / "secrets.toml"
+
+
+def key_in(secrets: Mapping[str, Any]) -> str | None:
+    """The pseudonymisation key in a parsed secrets.toml: `pseudonym_key` under `[vsdash]`."""
+    section = secrets.get("vsdash") or {}
+    key = section.get("pseudonym_key") if isinstance(section, Mapping) else None
+    return str(key) if key else None
+
+
+def key_from_file(path: Path = SECRETS_FILE) -> str | None:
+    """The key for the command line, from the same secrets.toml the dashboard reads (None without one)."""
+    try:
+        return key_in(tomllib.loads(path.read_text(encoding="utf-8")))
+    except (OSError, tomllib.TOMLDecodeError):
+        return None

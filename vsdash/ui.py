@@ -12,7 +12,7 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 from streamlit.runtime.pages_manager import PagesManager
 
-from vsdash import auth, export
+from vsdash import auth, export, privacy
 from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import ROLES, Config, cached_config
@@ -54,10 +54,20 @@ def _bootstrap(url: str) -> int:
 
 
 @st.cache_resource(max_entries=2, show_spinner="Reading the latest data...")
-def _figures(url: str, version: tuple) -> Figures:
+def _figures(url: str, version: tuple, pseudonym_key: str | None = None) -> Figures:
     """Every mark and record, read once per data version and shared read-only by all sessions, with the
-    per-window figures every filter change starts from."""
-    return Figures(_store(url).frames(cached_config(), held=False), cached_config())
+    per-window figures every filter change starts from (pseudonymised once, here, when the mode is on)."""
+    frames = _store(url).frames(cached_config(), held=False)
+    if pseudonym_key is not None:
+        frames = privacy.pseudonymise(frames, privacy.Pseudonymiser(pseudonym_key))
+    return Figures(frames, cached_config())
+
+
+def _pseudonym_key(cfg: Config) -> str | None:
+    """The secrets.toml key when pseudonymised mode is on (the door refuses to open without one)."""
+    if not cfg.access.pseudonymise or not st.secrets.load_if_toml_exists():
+        return None
+    return privacy.key_in(st.secrets)
 
 
 # ---- who is looking -----------------------------------------------------------------------------------
@@ -129,8 +139,9 @@ def access(user: User) -> DataAccess:
     store = _store(cfg.database_url)
     # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
     version = (store.data_version(), store.alias_state())
-    return DataAccess(store, cfg, user, figures_source=lambda: _figures(cfg.database_url, version),
-                      memory=st.session_state)
+    key = _pseudonym_key(cfg)
+    return DataAccess(store, cfg, user, figures_source=lambda: _figures(cfg.database_url, version, key),
+                      memory=st.session_state, pseudonymiser=privacy.Pseudonymiser(key) if key else None)
 
 
 def sign_in_page() -> None:
@@ -272,6 +283,9 @@ def shell(page: str) -> Shell:
     cfg = cached_config()
     who_panel(user)
     data = access(user)
+    if data.pseudonymised:
+        st.sidebar.info("Pseudonymised: initials and keyed codes stand in for every child's name, UPN and "
+                        "LA child ID, on every page and in every download.", icon=":material/masks:")
     st.sidebar.markdown(f"### {cfg.authority_name}")
     freshness_panel(data)
     options = data.filter_options()
