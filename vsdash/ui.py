@@ -85,7 +85,7 @@ def single_sign_on() -> bool:
     return st.secrets.load_if_toml_exists() and "auth" in st.secrets
 
 
-def _signed_in(store: Store, cfg: Config) -> User | None:
+def _signed_in(store: Store) -> User | None:
     """The person this session belongs to, re-read from the store each run (a removed user is out at once)."""
     if single_sign_on() and st.user.is_logged_in:
         email = str(st.user.get("email") or "")
@@ -100,10 +100,11 @@ def _signed_in(store: Store, cfg: Config) -> User | None:
 
 
 def _expired(cfg: Config) -> bool:
-    """True, once, when the session has been idle too long: it is signed out and must sign in again."""
+    """True, once, when a signed-in session has been idle too long: it is signed out and must sign in again."""
     now = datetime.now(UTC)
     last, st.session_state[LAST_SEEN] = st.session_state.get(LAST_SEEN), now
-    if not auth.idle_expired(last, cfg, now):
+    signed_in = SIGNED_IN in st.session_state or (single_sign_on() and st.user.is_logged_in)
+    if not signed_in or not auth.idle_expired(last, cfg, now):
         return False
     st.session_state.pop(SIGNED_IN, None)
     st.session_state[NOTICE] = f"You were signed out after {cfg.access.idle_minutes} minutes without use. Sign in again."
@@ -117,7 +118,7 @@ def visitor() -> User | None:
     store = _store(cfg.database_url)
     if _expired(cfg) and single_sign_on() and st.user.is_logged_in:
         st.logout()
-    user = _signed_in(store, cfg)
+    user = _signed_in(store)
     if user is None:
         if single_sign_on() or store.has_users() or not holds_only_sample(store):
             return None
