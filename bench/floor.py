@@ -27,16 +27,15 @@ from vsdash.metrics import Window
 from vsdash.sessions import COUNTED_CATEGORIES, has_code, sent_not_dual
 from vsdash.weeks import PART_TIME_CODE
 
-# The product's one definition of these rules is private today (a leading underscore). The floor takes
-# them as they are rather than restating them, until vsdash makes them public.
-reaches = metrics._reaches                        # "at least pct% of", in integers: persistent and severe absence
-last_month_filters = views._last_month_filters    # the same selection a month earlier (the overview's cards)
-drifted = triage._drift                           # attendance fell by the drift points, in integers
-not_seen = triage._not_seen                       # in a cohort, and no mark for the last N school days
-school_days_after = triage._school_days_after     # school days since a date
-last_days_start = triage._last_days_start         # the first of the last N school days
-recent_suspensions = triage._recent_suspensions   # suspensions and permanent exclusions lately
-new_episodes = triage._new_episodes               # cohorts joined lately
+# The product's one definition of each rule, used as it is (never restated here).
+reaches = metrics.reaches                         # "at least pct% of", in integers: persistent and severe absence
+last_month_filters = views.last_month_filters     # the same selection a month earlier (the overview's cards)
+drifted = triage.drifted                          # attendance fell by the drift points, in integers
+not_seen = triage.not_seen_for                    # in a cohort, and no mark for the last N school days
+school_days_after = triage.school_days_after      # school days since a date
+last_days_start = triage.last_days_start          # the first of the last N school days
+recent_suspensions = triage.recent_suspensions    # suspensions and permanent exclusions lately
+new_episodes = triage.new_episodes                # cohorts joined lately
 
 # Sessions as spans of sessions.COUNTED_CATEGORIES (present, approved activity, authorised, unauthorised).
 POSSIBLE = (COUNTED_CATEGORIES[0], COUNTED_CATEGORIES[-1])   # DfE: every counted category is a possible session

@@ -91,7 +91,7 @@ def _attendance() -> pl.Expr:
     return attendance_pct(sessions.attended(sessions.columns()), pl.col("possible_sessions")).alias("attendance_pct")
 
 
-def _reaches(numerator: pl.Expr, denominator: pl.Expr, pct: int) -> pl.Expr:
+def reaches(numerator: pl.Expr, denominator: pl.Expr, pct: int) -> pl.Expr:
     """numerator is at least pct% of denominator, in integers so 10% of 20 is exactly 2."""
     return (denominator > 0) & (numerator * 100 >= denominator * pct)
 
@@ -99,13 +99,13 @@ def _reaches(numerator: pl.Expr, denominator: pl.Expr, pct: int) -> pl.Expr:
 def persistent_absence(absence: pl.Expr, possible: pl.Expr, cfg: Config) -> pl.Expr:
     """Persistently absent over the sessions given."""
     # DfE: persistent absence = missed 10% or more of possible sessions (90.0% exactly is PA).
-    return _reaches(absence, possible, cfg.thresholds.persistent_absence_pct)
+    return reaches(absence, possible, cfg.thresholds.persistent_absence_pct)
 
 
 def severe_absence(absence: pl.Expr, possible: pl.Expr, cfg: Config) -> pl.Expr:
     """Severely absent over the sessions given."""
     # DfE: severe absence = missed 50% or more of possible sessions.
-    return _reaches(absence, possible, cfg.thresholds.severe_absence_pct)
+    return reaches(absence, possible, cfg.thresholds.severe_absence_pct)
 
 
 def _flags(cfg: Config) -> list[pl.Expr]:

@@ -40,19 +40,19 @@ def signals(figures: WindowFigures) -> pl.DataFrame:
     th = cfg.thresholds
     rows = (
         figures.children.join(_runs_and_drift(figures.rows, cfg, weeks), on="upn", how="left")
-        .join(_recent_suspensions(frames.suspensions, window, _last_days_start(days, window, th.recent_suspension_school_days)),
+        .join(recent_suspensions(frames.suspensions, window, last_days_start(days, window, th.recent_suspension_school_days)),
               on="upn", how="left")
-        .join(_new_episodes(frames.episodes, window, _last_days_start(days, window, th.new_to_cohort_school_days)),
+        .join(new_episodes(frames.episodes, window, last_days_start(days, window, th.new_to_cohort_school_days)),
               on="la_child_id", how="left")
         .with_columns(
             pl.col("consecutive_absence_days", "consecutive_unauthorised_days").fill_null(0),
             pl.col("part_time_timetable").fill_null(False),
-            days_since_last_mark=_school_days_after(days, pl.col("last_mark_date")),
+            days_since_last_mark=school_days_after(days, pl.col("last_mark_date")),
         )
         .with_columns(
             consecutive_unauthorised=pl.col("consecutive_unauthorised_days") >= th.consecutive_unauthorised_days,
-            not_seen=_not_seen(th.not_seen_school_days),
-            drift=_drift(th.drift_points),
+            not_seen=not_seen_for(th.not_seen_school_days),
+            drift=drifted(th.drift_points),
             recent_suspension=pl.col("_suspension_date").is_not_null(),
             new_to_cohort=pl.col("_new_cohort").is_not_null(),
         )
@@ -78,12 +78,12 @@ TRIAGE_OWN_COLUMNS = {"la_child_id", "upn", "cohorts", "school_urn", "attendance
                       "severe_absence", "last_mark_date", "social_worker", "team", "locality"}
 
 
-def _last_days_start(days: pl.Series, window: Window, n: int) -> date:
+def last_days_start(days: pl.Series, window: Window, n: int) -> date:
     """First of the last `n` school days (the window start when there are fewer)."""
     return days[-n] if 0 < n <= len(days) else window.start
 
 
-def _school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
+def school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
     """School days strictly after a date (null when there is no date): how long a child has gone unseen."""
     return pl.when(last.is_not_null()).then(
         pl.lit(len(days), dtype=pl.Int64) - pl.lit(days).search_sorted(last, side="right").cast(pl.Int64)
@@ -131,7 +131,7 @@ def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.Dat
     )
 
 
-def _drift(points: int) -> pl.Expr:
+def drifted(points: int) -> pl.Expr:
     """Attendance in the recent span at least `points` below the span before, both with possible sessions.
 
     Compared in integers (prior% - recent% >= points, cross-multiplied) so 95% -> 85% is exactly 10 points.
@@ -142,14 +142,14 @@ def _drift(points: int) -> pl.Expr:
     return ((rp > 0) & (pp > 0) & fell).fill_null(False)
 
 
-def _not_seen(school_days: int) -> pl.Expr:
+def not_seen_for(school_days: int) -> pl.Expr:
     """In a cohort now, and no mark for the last `school_days` school days, or never any mark."""
     in_cohort = pl.col("cohorts").list.len() > 0
     unseen = pl.col("last_mark_date").is_null() | (pl.col("days_since_last_mark") >= school_days)
     return in_cohort & unseen
 
 
-def _recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
+def recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
     """Per UPN: the latest suspension or permanent exclusion starting in the recent school days."""
     return (
         suspensions.filter(
@@ -161,12 +161,12 @@ def _recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) 
         .agg(
             pl.col("start_date").last().alias("_suspension_date"),
             pl.col("category").last().alias("_suspension_category"),
-            pl.len().cast(pl.Int64).alias("_recent_suspensions"),
+            pl.len().cast(pl.Int64).alias("recent_suspensions"),
         )
     )
 
 
-def _new_episodes(episodes: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
+def new_episodes(episodes: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
     """Per child: the cohorts whose episodes started in the recent school days, with the latest start."""
     return (
         episodes.filter(pl.col("start_date").is_between(since, window.as_of))

@@ -124,7 +124,7 @@ def selected_children(figures: Figures, filters: Filters) -> pl.DataFrame:
     return figures.of(filters).children.filter(filters.expression())
 
 
-def _last_month_filters(filters: Filters) -> Filters:
+def last_month_filters(filters: Filters) -> Filters:
     """The same selection a month earlier; a custom window start is kept when it still fits."""
     earlier = month_before(filters.as_of)
     start = filters.start if filters.start and filters.start <= earlier else None
@@ -185,7 +185,7 @@ def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float],
 def overview(figures: Figures, filters: Filters) -> Overview:
     """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
     cfg, frames = figures.cfg, figures.frames
-    before = _last_month_filters(filters)
+    before = last_month_filters(filters)
     # Last month's window is worked out beside this one (polars releases the GIL): a new as-at date
     # needs both, and two cores halve the wait.
     with ThreadPoolExecutor(max_workers=1) as pool:
