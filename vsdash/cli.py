@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import calendar
 import contextlib
 import getpass
 import logging
@@ -244,6 +245,52 @@ def cmd_audit(args: argparse.Namespace) -> int:
     return 0
 
 
+# ---- retention --------------------------------------------------------------------------------------------
+
+RETENTION_EVENT = "retention"
+AGE = re.compile(r"([0-9]{1,3})([ym])")
+
+
+def months_before(day: date, months: int) -> date:
+    """The same calendar day `months` months earlier, the month's last day when it has no such day (as
+    `cohorts.years_before` does for 29 February)."""
+    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
+    return date(year, month + 1, min(day.day, calendar.monthrange(year, month + 1)[1]))
+
+
+def retention_months(text: str, cfg: Config, force: bool) -> int:
+    """--older-than as months: `6y` or `72m`; below Ever 6's look-back only with --force."""
+    found = AGE.fullmatch(text.strip().lower())
+    if found is None or int(found.group(1)) == 0:
+        raise UsageError(f"--older-than {text!r}: give years or months, such as 6y or 72m")
+    months = int(found.group(1)) * (12 if found.group(2) == "y" else 1)
+    floor = cfg.thresholds.ever6_years
+    if months < floor * 12 and not force:
+        raise UsageError(f"--older-than {text}: Ever 6 counts a child for {floor} years after their last episode "
+                         f"(thresholds.ever6_years), so a shorter period removes children the figures still count; "
+                         f"use {floor}y or more, or add --force")
+    return months
+
+
+def cmd_retention(args: argparse.Namespace) -> int:
+    """Remove children whose every cohort episode ended before the cut-off, with everything about them; a
+    dry run prints the same counts and changes nothing."""
+    cfg = load_config(args.config)
+    cut_off = months_before(date.today(), retention_months(args.older_than, cfg, args.force))
+    _, store = _open(args, cfg)
+    if args.dry_run:
+        counts = store.retention_plan(cut_off)
+        print(f"dry run: last episode ended before {cut_off}: would remove {counts.summary()}")
+        return 0
+    counts = store.remove_before(cut_off)
+    print(f"last episode ended before {cut_off}: removed {counts.summary()}")
+    who = auth.command_line_user()
+    # Counts only: the audit log must not keep the identities retention has just removed.
+    store.audit(RETENTION_EVENT, who.name, who.role,
+                detail=f"cut-off {cut_off} (older than {args.older_than}): removed {counts.summary()}")
+    return 0
+
+
 def cmd_sample(args: argparse.Namespace) -> int:
     """Write the synthetic sample authority's feed files."""
     from vsdash.sample import generate
@@ -317,6 +364,14 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--event", help="only this kind of entry, e.g. 'child page opened'")
     p.add_argument("--child", help="only the entries about this LA child ID")
     p.set_defaults(func=cmd_audit)
+
+    p = sub.add_parser("retention", parents=[common], help="remove children whose last cohort episode ended "
+                                                            "longer ago than a period, with all their rows")
+    p.add_argument("--older-than", required=True, dest="older_than", metavar="PERIOD",
+                   help="years or months, such as 6y (Ever 6's look-back, the least allowed without --force) or 72m")
+    p.add_argument("--dry-run", action="store_true", dest="dry_run", help="print what would go; change nothing")
+    p.add_argument("--force", action="store_true", help="allow a period shorter than thresholds.ever6_years")
+    p.set_defaults(func=cmd_retention)
 
     p = sub.add_parser("sample", parents=[common], help="write the synthetic sample authority's feed files")
     p.add_argument("--out", required=True, help="folder to write into")
