@@ -16,6 +16,7 @@ from argon2.exceptions import InvalidHashError, VerificationError
 
 from vsdash.config import ROLES, Config
 from vsdash.store import Account, Store
+from vsdash.store.retention import RETENTION_EVENT
 
 # Roles that may see an identifiable child; the forum role sees only suppressed aggregates.
 CHILD_LEVEL_ROLES = frozenset({"admin", "officer", "manager"})
@@ -28,7 +29,7 @@ CHILD_OPENED, EXPORTED = "child page opened", "export"
 LOADED, MATCH_CONFIRMED, MATCH_WITHDRAWN = "file loaded", "match confirmed", "match withdrawn"
 ACTION_RECORDED = "action recorded"
 USER_ADDED, USER_REMOVED, PASSWORD_RESET = "user added", "user removed", "password reset"
-RETENTION = "retention"
+RETENTION = RETENTION_EVENT   # written by the store, inside the removal's own transaction
 
 _HASHER = PasswordHasher()
 # Checked against when the user does not exist, so a wrong name takes as long as a wrong password.

@@ -247,7 +247,6 @@ def cmd_audit(args: argparse.Namespace) -> int:
 
 # ---- retention --------------------------------------------------------------------------------------------
 
-RETENTION_EVENT = "retention"
 AGE = re.compile(r"([0-9]{1,3})([ym])")
 
 
@@ -282,12 +281,9 @@ def cmd_retention(args: argparse.Namespace) -> int:
         counts = store.retention_plan(cut_off)
         print(f"dry run: last episode ended before {cut_off}: would remove {counts.summary()}")
         return 0
-    counts = store.remove_before(cut_off)
-    print(f"last episode ended before {cut_off}: removed {counts.summary()}")
     who = auth.command_line_user()
-    # Counts only: the audit log must not keep the identities retention has just removed.
-    store.audit(RETENTION_EVENT, who.name, who.role,
-                detail=f"cut-off {cut_off} (older than {args.older_than}): removed {counts.summary()}")
+    counts = store.remove_before(cut_off, by=(who.name, who.role), note=f" (older than {args.older_than})")
+    print(f"last episode ended before {cut_off}: removed {counts.summary()}")
     return 0
 
 

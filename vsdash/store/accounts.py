@@ -10,7 +10,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import case, delete, func, select, update
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import IntegrityError
 
 from vsdash.frames import AUDIT_SCHEMA, USERS_SCHEMA
@@ -37,6 +37,13 @@ def _account(row: Any) -> Account:
     """A users row as an Account, its JSON lists as tuples."""
     return Account(row.name, row.email, row.role, tuple(json.loads(row.teams)), tuple(json.loads(row.schools)),
                    tuple(json.loads(row.localities)), row.password_hash, row.failed_sign_ins, row.locked_until)
+
+
+def append_audit(conn: Connection, event: str, user_name: str | None, role: str | None,
+                 la_child_id: str | None = None, detail: str | None = None) -> None:
+    """One audit entry inside the caller's transaction (a change and its record stand or fall together)."""
+    conn.execute(audit_log.insert().values(at=now(), user_name=user_name, role=role, event=event,
+                                           la_child_id=la_child_id, detail=detail))
 
 
 class Accounts:
@@ -110,8 +117,7 @@ class Accounts:
               detail: str | None = None) -> None:
         """Append one entry to the audit log."""
         with self.engine.begin() as conn:
-            conn.execute(audit_log.insert().values(at=now(), user_name=user_name, role=role, event=event,
-                                                   la_child_id=la_child_id, detail=detail))
+            append_audit(conn, event, user_name, role, la_child_id, detail)
 
     def audit_frame(self, event: str | None = None, la_child_id: str | None = None) -> pl.DataFrame:
         """The audit log, newest first (optionally one kind of event, or one child's entries)."""

@@ -18,6 +18,7 @@ from datetime import date
 from sqlalchemy import Column, Table, delete, func, select
 from sqlalchemy.engine import Connection, Engine
 
+from vsdash.store.accounts import append_audit
 from vsdash.store.rows import now
 from vsdash.store.schema import (
     actions,
@@ -33,6 +34,7 @@ from vsdash.store.schema import (
 )
 
 CHUNK = 500  # values per IN list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535
+RETENTION_EVENT = "retention"  # the audit log's event for a removal (vsdash.auth.RETENTION)
 RETENTION_KIND = "retention"  # the load-log kind of a removal: it bumps the data version, so caches refresh
 # Feeds whose rows carry an LA Child ID column (vsdash.feeds.COLUMNS): only their rejected rows are searched
 # for one, so a 6-digit LA child ID cannot match a school's URN in a suspension or a GIAS row.
@@ -84,9 +86,10 @@ class Retention:
             plan = _plan(conn, cut_off)
             return _counts(conn, plan)
 
-    def remove_before(self, cut_off: date) -> RetentionCounts:
+    def remove_before(self, cut_off: date, by: tuple[str, str] | None = None, note: str = "") -> RetentionCounts:
         """Remove, in one transaction, every child whose every cohort episode ended before the cut-off, with
-        all their rows; the week summary loses their weeks and the data version moves on."""
+        all their rows; the week summary loses their weeks and the data version moves on. With `by` (a user's
+        name and role), the audit log records the counts, never whose rows they were, in the same transaction."""
         with self.engine.begin() as conn:
             plan = _plan(conn, cut_off)
             if not plan.child_ids:
@@ -100,6 +103,9 @@ class Retention:
                         for t in (actions, upn_aliases, allocations, cohort_episodes, children)}
             rejected = _delete(conn, rejected_rows, rejected_rows.c.id, plan.rejected_ids)
             counts = RetentionCounts(**by_upn, **by_child, rejected_rows=rejected, shared_upns_kept=plan.shared_upns)
+            if by is not None:
+                append_audit(conn, RETENTION_EVENT, *by,
+                             detail=f"cut-off {cut_off}{note}: removed {counts.summary()}")
             stamp = now()
             # Caches are keyed on the latest successful load (`Reading.data_version`): a load-log line moves it.
             conn.execute(load_log.insert().values(
