@@ -18,17 +18,22 @@ pytestmark = pytest.mark.browser
 PASSWORD = "a long enough password"
 
 
-@pytest.fixture(scope="module")
-def signed_app(sample_db, tmp_path_factory):
-    """The app over data that is not only the bundled sample, with an officer and a forum user."""
-    need_chromium()
-    folder = tmp_path_factory.mktemp("browser_sign_in")
+def not_only_the_sample(sample_db: str, folder) -> tuple[str, Store]:
+    """A copy of the sample store with one more file loaded: no longer safe to show openly."""
     shutil.copy(sample_db, folder / "vsdash.db")
     url = f"sqlite:///{folder / 'vsdash.db'}"
     store = Store(url)
     resent = folder / "children_resent.csv"
     resent.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
     assert ingest_file(store, resent, load_config()).status == "loaded"
+    return url, store
+
+
+@pytest.fixture(scope="module")
+def signed_app(sample_db, tmp_path_factory):
+    """The app over data that is not only the bundled sample, with an officer and a forum user."""
+    need_chromium()
+    url, store = not_only_the_sample(sample_db, tmp_path_factory.mktemp("browser_sign_in"))
     for name, role in (("pat", "officer"), ("fay", "forum")):
         store.add_user(name, role, password_hash=auth.hash_password(PASSWORD))
     child = store.children_frame().filter(pl.col("upn").is_not_null()).sort("la_child_id").row(0, named=True)
@@ -114,12 +119,7 @@ def sso_app(sample_db, tmp_path_factory):
 
     need_chromium()
     folder = tmp_path_factory.mktemp("browser_sso")
-    shutil.copy(sample_db, folder / "vsdash.db")
-    url = f"sqlite:///{folder / 'vsdash.db'}"
-    store = Store(url)
-    resent = folder / "children_resent.csv"
-    resent.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
-    assert ingest_file(store, resent, load_config()).status == "loaded"
+    url, store = not_only_the_sample(sample_db, folder)
     store.add_user("sam", "manager", email="sam@council.example")
     port = free_port()
     users = [("sam@council.example", "Sam Manager"), ("stranger@council.example", "A Stranger")]
