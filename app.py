@@ -7,6 +7,7 @@ import streamlit as st
 from streamlit import config as st_config
 
 from vsdash import failures, ui
+from vsdash.glossary import PAGE_TITLES as TITLE
 
 log = logging.getLogger("vsdash.app")
 failures.start_log()
@@ -36,14 +37,14 @@ def guarded(what: str, step: Callable[[], None]) -> None:
 
 # Every page the app has, by the name the configuration's access.roles gives it; a role sees only its own.
 PAGES = {
-    "overview": st.Page("pages/overview.py", title="Overview", icon=":material/monitoring:", url_path="overview",
+    "overview": st.Page("pages/overview.py", title=TITLE["overview"], icon=":material/monitoring:", url_path="overview",
                         default=True),
-    "triage": st.Page("pages/triage.py", title="Triage", icon=":material/checklist:", url_path="triage"),
-    "child": st.Page("pages/child.py", title="Child", icon=":material/person:", url_path="child"),
-    "about": st.Page("pages/about.py", title="About these figures", icon=":material/help:", url_path="about"),
-    "data": st.Page("pages/data_loaded.py", title="Data quality", icon=":material/database:", url_path="data"),
-    "upload": st.Page("pages/upload.py", title="Upload feeds", icon=":material/upload:", url_path="upload"),
-    "users": st.Page("pages/users.py", title="Users and audit log", icon=":material/admin_panel_settings:",
+    "triage": st.Page("pages/triage.py", title=TITLE["triage"], icon=":material/checklist:", url_path="triage"),
+    "child": st.Page("pages/child.py", title=TITLE["child"], icon=":material/person:", url_path="child"),
+    "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),
+    "data": st.Page("pages/data_loaded.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
+    "upload": st.Page("pages/upload.py", title=TITLE["upload"], icon=":material/upload:", url_path="upload"),
+    "users": st.Page("pages/users.py", title=TITLE["users"], icon=":material/admin_panel_settings:",
                      url_path="users"),
 }
 

@@ -4,6 +4,7 @@ import polars as pl
 import streamlit as st
 
 from vsdash import ui
+from vsdash.glossary import PAGE_TITLES
 
 
 def limits(column: str, dtype: pl.DataType) -> pl.Expr:
@@ -32,8 +33,8 @@ with users_tab:
         "localities": "Localities", "sign_in": "Signs in with",
         "failed_sign_ins": st.column_config.NumberColumn("Wrong passwords in a row"),
         "locked_until": st.column_config.DatetimeColumn("Locked until (UTC)", format="DD/MM/YYYY HH:mm")})
-    st.caption("Each role's pages: " + "; ".join(f"**{role}**: {', '.join(cfg.access.pages(role))}"
-                                                  for role in cfg.access.roles))
+    st.caption("Each role's pages: " + "; ".join(
+        f"**{role}**: {', '.join(PAGE_TITLES[p] for p in cfg.access.pages(role))}" for role in cfg.access.roles))
 
 with audit_tab:
     log = access.audit_log()

@@ -128,6 +128,10 @@ def attendance_lines(cfg: Config) -> list[tuple[int, str]]:
 
 
 # Attendance-code categories in words, for legends, the calendar and the codes table.
+# Each page's title, by the name the configuration's access.roles gives it (app.py's menu and the Users page).
+PAGE_TITLES = {"overview": "Overview", "triage": "Triage", "child": "Child", "about": "About these figures",
+               "data": "Data quality", "upload": "Upload feeds", "users": "Users and audit log"}
+
 CATEGORY_WORDS = {
     "present": "Present",
     "approved_activity": "Approved educational activity",
