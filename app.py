@@ -16,7 +16,9 @@ failures.start_log()
 def tracebacks_wanted() -> bool:
     """A developer who starts Streamlit with `--client.showErrorDetails=full` (or stacktrace) sees the real error."""
     return st_config.is_manually_set("client.showErrorDetails") and st.get_option("client.showErrorDetails") in (
-        "full", "stacktrace")
+        "full",
+        "stacktrace",
+    )
 
 
 def guarded(what: str, step: Callable[[], None]) -> None:
@@ -37,15 +39,15 @@ def guarded(what: str, step: Callable[[], None]) -> None:
 
 # Every page the app has, by the name the configuration's access.roles gives it; a role sees only its own.
 PAGES = {
-    "overview": st.Page("pages/overview.py", title=TITLE["overview"], icon=":material/monitoring:", url_path="overview",
-                        default=True),
+    "overview": st.Page(
+        "pages/overview.py", title=TITLE["overview"], icon=":material/monitoring:", url_path="overview", default=True
+    ),
     "triage": st.Page("pages/triage.py", title=TITLE["triage"], icon=":material/checklist:", url_path="triage"),
     "child": st.Page("pages/child.py", title=TITLE["child"], icon=":material/person:", url_path="child"),
     "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),
     "data": st.Page("pages/data_loaded.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
     "upload": st.Page("pages/upload.py", title=TITLE["upload"], icon=":material/upload:", url_path="upload"),
-    "users": st.Page("pages/users.py", title=TITLE["users"], icon=":material/admin_panel_settings:",
-                     url_path="users"),
+    "users": st.Page("pages/users.py", title=TITLE["users"], icon=":material/admin_panel_settings:", url_path="users"),
 }
 
 

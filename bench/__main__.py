@@ -17,20 +17,29 @@ def build_parser() -> argparse.ArgumentParser:
     """The benchmark's command line."""
     p = argparse.ArgumentParser(prog="python -m bench", description=bench.__doc__.split("\n\n")[0])
     p.add_argument("--children", type=int, default=Params.children)
-    p.add_argument("--days", type=int, default=Params.days,
-                   help="school days in the backfill (one more is the day's feed)")
+    p.add_argument(
+        "--days", type=int, default=Params.days, help="school days in the backfill (one more is the day's feed)"
+    )
     p.add_argument("--db", help="SQLAlchemy URL of an empty database (default: a fresh SQLite file in the work folder)")
     p.add_argument("--out", type=Path, default=RESULTS)
     p.add_argument("--skip-pages", action="store_true", help="skip the Streamlit AppTest phase")
-    p.add_argument("--repeat", type=int, default=Params.repeat,
-                   help="runs per quick measurement (the median is reported)")
-    p.add_argument("--cold-repeat", type=int, default=Params.cold_repeat,
-                   help="runs per cold start and full store read (slow at scale)")
+    p.add_argument(
+        "--repeat", type=int, default=Params.repeat, help="runs per quick measurement (the median is reported)"
+    )
+    p.add_argument(
+        "--cold-repeat",
+        type=int,
+        default=Params.cold_repeat,
+        help="runs per cold start and full store read (slow at scale)",
+    )
     p.add_argument("--seed", type=int, default=Params.seed)
     p.add_argument("--work", type=Path, help="keep the feeds, store and parquet here (default: a temp folder, removed)")
     p.add_argument("--wipe", action="store_true", help="drop vsdash's tables in a non-empty --db first")
-    p.add_argument("--reuse-store", action="store_true",
-                   help="skip generating and loading: measure reads and pages on the store a previous --work run left")
+    p.add_argument(
+        "--reuse-store",
+        action="store_true",
+        help="skip generating and loading: measure reads and pages on the store a previous --work run left",
+    )
     return p
 
 

@@ -38,8 +38,9 @@ def page_call(page: str, access: DataAccess, filters: Filters, scenario: Scenari
     return lambda: access.child_page(scenario.child_id, filters)
 
 
-def time_page_call(page: str, store: Store, frames: Frames, cfg: Config, filters: Filters, scenario: Scenario,
-                   repeat: int) -> list[float]:
+def time_page_call(
+    page: str, store: Store, frames: Frames, cfg: Config, filters: Filters, scenario: Scenario, repeat: int
+) -> list[float]:
     """A filter change as the page meets it: the first visit drawn already, the new selection not."""
     # For the first visit itself ('no filter') this times a redraw of the same selection.
     runs = []
@@ -57,21 +58,30 @@ def median_run(fn: Callable[[], Any], repeat: int) -> float:
 
 def read_store(store: Store, cfg: Config, folder: Path, cold_repeat: int, repeat: int, results: Results) -> Frames:
     """Time the dashboard's read of the store; write the floor's copy and time the floor reading it."""
+
     def read() -> Frames:
         return store.frames(cfg, held=False)
+
     first, frames = timed(read)
     runs = [first, *runs_of(read, cold_repeat - 1)]
     floor.write_floor_parquet(frames, cfg, folder)
     marks = floor.read_floor(folder, cfg).marks.height
-    results.add(Row("read", "store.frames(): the week summary and every record into polars", statistics.median(runs),
-                    floor=median_run(lambda: floor.read_floor(folder, cfg), repeat), runs=runs,
-                    note=f"{frames.weeks.height:,} child-weeks; floor: the listed children's {marks:,} marks "
-                         "from parquet"))
+    results.add(
+        Row(
+            "read",
+            "store.frames(): the week summary and every record into polars",
+            statistics.median(runs),
+            floor=median_run(lambda: floor.read_floor(folder, cfg), repeat),
+            runs=runs,
+            note=f"{frames.weeks.height:,} child-weeks; floor: the listed children's {marks:,} marks from parquet",
+        )
+    )
     return frames
 
 
-def measure_direct(store: Store, cfg: Config, folder: Path, repeat: int, cold_repeat: int,
-                   results: Results) -> tuple[Scenario, Floors]:
+def measure_direct(
+    store: Store, cfg: Config, folder: Path, repeat: int, cold_repeat: int, results: Results
+) -> tuple[Scenario, Floors]:
     """Time the store read, each page's call per filter with frames in memory, and the floor beside each."""
     frames = read_store(store, cfg, folder, cold_repeat, repeat, results)
     figures = views.Figures(frames, cfg)
@@ -86,6 +96,14 @@ def measure_direct(store: Store, cfg: Config, folder: Path, repeat: int, cold_re
         for name, filters in selections(scenario):
             runs = time_page_call(page, store, frames, cfg, filters, scenario, repeat)
             floors[(page, name)] = median_run(floor.call(page, d, filters, scenario.child_upn), repeat)
-            results.add(Row("views", f"{page}: views call, {name}", statistics.median(runs), floor=floors[(page, name)],
-                            runs=runs, note="through DataAccess, as the page calls it"))
+            results.add(
+                Row(
+                    "views",
+                    f"{page}: views call, {name}",
+                    statistics.median(runs),
+                    floor=floors[(page, name)],
+                    runs=runs,
+                    note="through DataAccess, as the page calls it",
+                )
+            )
     return scenario, floors

@@ -28,26 +28,36 @@ from vsdash.sessions import COUNTED_CATEGORIES, has_code, sent_not_dual
 from vsdash.weeks import PART_TIME_CODE
 
 # The product's one definition of each rule, used as it is (never restated here).
-reaches = metrics.reaches                         # "at least pct% of", in integers: persistent and severe absence
-last_month_filters = views.last_month_filters     # the same selection a month earlier (the overview's cards)
-drifted = triage.drifted                          # attendance fell by the drift points, in integers
-not_seen = triage.not_seen_for                    # in a cohort, and no mark for the last N school days
-school_days_after = triage.school_days_after      # school days since a date
-last_days_start = triage.last_days_start          # the first of the last N school days
-recent_suspensions = triage.recent_suspensions    # suspensions and permanent exclusions lately
-new_episodes = triage.new_episodes                # cohorts joined lately
+reaches = metrics.reaches  # "at least pct% of", in integers: persistent and severe absence
+last_month_filters = views.last_month_filters  # the same selection a month earlier (the overview's cards)
+drifted = triage.drifted  # attendance fell by the drift points, in integers
+not_seen = triage.not_seen_for  # in a cohort, and no mark for the last N school days
+school_days_after = triage.school_days_after  # school days since a date
+last_days_start = triage.last_days_start  # the first of the last N school days
+recent_suspensions = triage.recent_suspensions  # suspensions and permanent exclusions lately
+new_episodes = triage.new_episodes  # cohorts joined lately
 
 # Sessions as spans of sessions.COUNTED_CATEGORIES (present, approved activity, authorised, unauthorised).
-POSSIBLE = (COUNTED_CATEGORIES[0], COUNTED_CATEGORIES[-1])   # DfE: every counted category is a possible session
-ATTENDED = ("present", "approved_activity")                  # DfE: attended = present + approved educational activity
+POSSIBLE = (COUNTED_CATEGORIES[0], COUNTED_CATEGORIES[-1])  # DfE: every counted category is a possible session
+ATTENDED = ("present", "approved_activity")  # DfE: attended = present + approved educational activity
 UNAUTHORISED = ("unauthorised", "unauthorised")
 SESSIONS = ("am", "pm")
 # What the floor keeps of the children: the filters' columns and the names the triage list shows.
-CHILD_COLUMNS = ("la_child_id", "upn", "first_name", "last_name", "team", "locality", "social_worker",
-                 "year_group", "ehcp")
+CHILD_COLUMNS = (
+    "la_child_id",
+    "upn",
+    "first_name",
+    "last_name",
+    "team",
+    "locality",
+    "social_worker",
+    "year_group",
+    "ehcp",
+)
 
 
 # ---- the floor's copy of the data ----------------------------------------------------------------
+
 
 def code_order(cfg: Config, seen: list[str] | tuple[str, ...] = ()) -> list[str]:
     """The Enum's codes: the counted ones category by category, then the rest and any unknown code seen."""
@@ -58,7 +68,7 @@ def code_order(cfg: Config, seen: list[str] | tuple[str, ...] = ()) -> list[str]
 def category_ends(cfg: Config) -> tuple[int, ...]:
     """For each of COUNTED_CATEGORIES, the Enum position after its last code."""
     sizes = [len(cfg.codes_in(category)) for category in COUNTED_CATEGORIES]
-    return tuple(sum(sizes[:i + 1]) for i in range(len(sizes)))
+    return tuple(sum(sizes[: i + 1]) for i in range(len(sizes)))
 
 
 def write_floor_parquet(frames: Frames, cfg: Config, folder: Path) -> None:
@@ -68,10 +78,12 @@ def write_floor_parquet(frames: Frames, cfg: Config, folder: Path) -> None:
     seen = pl.concat([marks["am"], marks["pm"]]).drop_nulls().unique().sort().to_list()
     listed = frames.children.select("upn").drop_nulls().unique()
     folder.mkdir(parents=True, exist_ok=True)
-    (marks.join(listed, on="upn", how="semi")
-     .with_columns(pl.col(SESSIONS).cast(pl.Enum(code_order(cfg, seen))))
-     .sort("upn", "date")
-     .write_parquet(folder / "marks.parquet"))
+    (
+        marks.join(listed, on="upn", how="semi")
+        .with_columns(pl.col(SESSIONS).cast(pl.Enum(code_order(cfg, seen))))
+        .sort("upn", "date")
+        .write_parquet(folder / "marks.parquet")
+    )
     frames.children.select(CHILD_COLUMNS).write_parquet(folder / "children.parquet")
     frames.episodes.write_parquet(folder / "episodes.parquet")
     frames.suspensions.write_parquet(folder / "suspensions.parquet")
@@ -82,12 +94,12 @@ class FloorData:
     """What the floor reads, with the configuration whose rules it applies."""
 
     cfg: Config
-    ends: tuple[int, ...]       # see category_ends
+    ends: tuple[int, ...]  # see category_ends
     marks: pl.DataFrame
     children: pl.DataFrame
     episodes: pl.DataFrame
     suspensions: pl.DataFrame
-    calendar: pl.Series         # every date with a code: the authority's school days
+    calendar: pl.Series  # every date with a code: the authority's school days
 
     def school_days(self, window: Window) -> pl.Series:
         """The authority's school days in the window."""
@@ -110,12 +122,19 @@ def read_floor(folder: Path, cfg: Config) -> FloorData:
     """Read the floor's parquet files (the floor's share of a cold start)."""
     marks = pl.read_parquet(folder / "marks.parquet")
     calendar = marks.lazy().filter(has_code()).select(pl.col("date").unique().sort()).collect().to_series()
-    return FloorData(cfg, category_ends(cfg), marks, pl.read_parquet(folder / "children.parquet"),
-                     pl.read_parquet(folder / "episodes.parquet"), pl.read_parquet(folder / "suspensions.parquet"),
-                     calendar)
+    return FloorData(
+        cfg,
+        category_ends(cfg),
+        marks,
+        pl.read_parquet(folder / "children.parquet"),
+        pl.read_parquet(folder / "episodes.parquet"),
+        pl.read_parquet(folder / "suspensions.parquet"),
+        calendar,
+    )
 
 
 # ---- sessions and flags --------------------------------------------------------------------------
+
 
 def counted(d: FloorData, rows: pl.LazyFrame, **extra: pl.Expr) -> pl.LazyFrame:
     """Day rows with their possible and attended sessions (and any other columns asked for)."""
@@ -134,9 +153,11 @@ def flags(cfg: Config, possible: pl.Expr, attended: pl.Expr) -> dict[str, pl.Exp
     """Attendance %, persistent and severe absence from session counts (absence: possible, not attended)."""
     absence = possible - attended
     th = cfg.thresholds
-    return {"attendance_pct": metrics.attendance_pct(attended, possible),
-            "persistent_absence": reaches(absence, possible, th.persistent_absence_pct),
-            "severe_absence": reaches(absence, possible, th.severe_absence_pct)}
+    return {
+        "attendance_pct": metrics.attendance_pct(attended, possible),
+        "persistent_absence": reaches(absence, possible, th.persistent_absence_pct),
+        "severe_absence": reaches(absence, possible, th.severe_absence_pct),
+    }
 
 
 def to_date(cfg: Config, over: str | None = None) -> dict[str, pl.Expr]:
@@ -154,12 +175,15 @@ def rate(children: pl.Expr, of: pl.Expr) -> pl.Expr:
 
 # ---- who the filters select ----------------------------------------------------------------------
 
+
 def current_school(d: FloorData, as_of: date) -> pl.DataFrame:
     """Per UPN, the school of the latest mark up to the as-at date that is not D (the larger URN on a tie)."""
     attending = sent_not_dual("am") | sent_not_dual("pm")
     return (
-        d.marks.lazy().filter((pl.col("date") <= as_of) & attending)
-        .group_by("upn").agg(school_urn=pl.col("urn").sort_by("date", "urn").last())
+        d.marks.lazy()
+        .filter((pl.col("date") <= as_of) & attending)
+        .group_by("upn")
+        .agg(school_urn=pl.col("urn").sort_by("date", "urn").last())
         .collect()
     )
 
@@ -183,7 +207,9 @@ def upns_of(d: FloorData, children: pl.DataFrame) -> pl.DataFrame | None:
 def per_child(d: FloorData, window: Window, upns: pl.DataFrame | None) -> pl.DataFrame:
     """Per UPN with marks in the window: possible and attended sessions, attendance %, persistent and severe absence."""
     return (
-        window_rows(d, window, upns).group_by("upn").agg(pl.col("possible", "attended").sum())
+        window_rows(d, window, upns)
+        .group_by("upn")
+        .agg(pl.col("possible", "attended").sum())
         .with_columns(**flags(d.cfg, pl.col("possible"), pl.col("attended")))
         .collect()
     )
@@ -197,6 +223,7 @@ def selected(d: FloorData, filters: Filters) -> tuple[Window, pl.DataFrame, pl.D
 
 
 # ---- the pages' figures --------------------------------------------------------------------------
+
 
 def headline(children: pl.DataFrame, figures: pl.DataFrame) -> dict[str, Any]:
     """The headline cards: children selected, attendance %, persistent and severe absence among children with data."""
@@ -214,10 +241,14 @@ def weekly(d: FloorData, window: Window, children: pl.DataFrame, cohort: str | N
     """The weekly trend per school week and cohort ('All' or the filter's: every child), as `views.cohort_trend`."""
     weeks = weeks_mod.school_weeks(d.school_days(window)).to_frame()
     upns = children.select("upn").drop_nulls().unique()
-    sums = (window_rows(d, window, upns_of(d, children))
-            .group_by("upn", pl.col("date").dt.truncate("1w").alias("week_start")).agg(pl.col("possible", "attended").sum()))
+    sums = (
+        window_rows(d, window, upns_of(d, children))
+        .group_by("upn", pl.col("date").dt.truncate("1w").alias("week_start"))
+        .agg(pl.col("possible", "attended").sum())
+    )
     grid = (
-        upns.lazy().join(weeks.lazy(), how="cross")   # every child in every school week, marked or not
+        upns.lazy()
+        .join(weeks.lazy(), how="cross")  # every child in every school week, marked or not
         .join(sums, on=["upn", "week_start"], how="left")
         .with_columns(pl.col("possible", "attended").fill_null(0))
         .sort("upn", "week_start")
@@ -228,9 +259,12 @@ def weekly(d: FloorData, window: Window, children: pl.DataFrame, cohort: str | N
         labels = pl.concat([labels, children.select("upn", cohort="cohorts").explode("cohort")])
     return (
         grid.join(labels.drop_nulls().lazy(), on="upn")
-        .group_by("cohort", "week_start").agg(pl.col("possible", "attended", "with_data", "persistent_absence").sum())
-        .with_columns(attendance_pct=metrics.attendance_pct(pl.col("attended"), pl.col("possible")),
-                      persistent_absence_rate=rate(pl.col("persistent_absence"), pl.col("with_data")))
+        .group_by("cohort", "week_start")
+        .agg(pl.col("possible", "attended", "with_data", "persistent_absence").sum())
+        .with_columns(
+            attendance_pct=metrics.attendance_pct(pl.col("attended"), pl.col("possible")),
+            persistent_absence_rate=rate(pl.col("persistent_absence"), pl.col("with_data")),
+        )
         .sort("cohort", "week_start")
         .collect()
     )
@@ -240,8 +274,11 @@ def overview(d: FloorData, filters: Filters) -> dict[str, Any]:
     """The overview: the headline now and a month before, and the weekly trend by cohort."""
     window, children, figures = selected(d, filters)
     _, earlier, earlier_figures = selected(d, last_month_filters(filters))
-    return {"now": headline(children, figures), "then": headline(earlier, earlier_figures),
-            "weekly": weekly(d, window, children, filters.cohort)}
+    return {
+        "now": headline(children, figures),
+        "then": headline(earlier, earlier_figures),
+        "weekly": weekly(d, window, children, filters.cohort),
+    }
 
 
 def drift_spans(weeks: pl.Series, n: int) -> tuple[date | None, date | None]:
@@ -269,18 +306,28 @@ def signals_by_child(d: FloorData, window: Window, children: pl.DataFrame, days:
     # with no possible session neither break nor extend the run.
     broke = pl.col("date").filter((possible > 0) & (unauthorised < possible)).max().fill_null(date.min)
     by_day = (
-        window_rows(d, window, upns_of(d, children), unauthorised=d.sessions(UNAUTHORISED),
-                    part_time=(pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE))
-        .group_by("upn", "date").agg(pl.col("possible", "attended", "unauthorised").sum(), pl.col("part_time").any())
+        window_rows(
+            d,
+            window,
+            upns_of(d, children),
+            unauthorised=d.sessions(UNAUTHORISED),
+            part_time=(pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE),
+        )
+        .group_by("upn", "date")
+        .agg(pl.col("possible", "attended", "unauthorised").sum(), pl.col("part_time").any())
         .with_columns(week_start=pl.col("date").dt.truncate("1w"))
     )
     return by_day.group_by("upn").agg(
-        possible.sum(), attended.sum(),
+        possible.sum(),
+        attended.sum(),
         consecutive_unauthorised_days=((possible > 0) & (unauthorised == possible) & (pl.col("date") > broke)).sum(),
-        _recent_attended=span(attended, recent, None), _recent_possible=span(possible, recent, None),
-        _prior_attended=span(attended, prior, recent), _prior_possible=span(possible, prior, recent),
+        _recent_attended=span(attended, recent, None),
+        _recent_possible=span(possible, recent, None),
+        _prior_attended=span(attended, prior, recent),
+        _prior_possible=span(possible, prior, recent),
         part_time_timetable=(pl.col("part_time") & (pl.col("week_start") >= part_time_from)).any()
-        if part_time_from else pl.lit(False),
+        if part_time_from
+        else pl.lit(False),
     )
 
 
@@ -290,10 +337,15 @@ def triage_list(d: FloorData, filters: Filters) -> pl.DataFrame:
     window = metrics.window_for(cfg, filters.as_of, filters.start)
     children = selection(d, filters, window)
     days = d.school_days(window)
-    last_mark = (d.marks.lazy().filter((pl.col("date") <= window.as_of) & has_code())
-                 .group_by("upn").agg(last_mark_date=pl.col("date").max()))
-    suspended = recent_suspensions(d.suspensions, window,
-                                   last_days_start(days, window, th.recent_suspension_school_days))
+    last_mark = (
+        d.marks.lazy()
+        .filter((pl.col("date") <= window.as_of) & has_code())
+        .group_by("upn")
+        .agg(last_mark_date=pl.col("date").max())
+    )
+    suspended = recent_suspensions(
+        d.suspensions, window, last_days_start(days, window, th.recent_suspension_school_days)
+    )
     joined = new_episodes(d.episodes, window, last_days_start(days, window, th.new_to_cohort_school_days))
     return (
         children.lazy()
@@ -301,9 +353,11 @@ def triage_list(d: FloorData, filters: Filters) -> pl.DataFrame:
         .join(last_mark, on="upn", how="left")
         .join(suspended.lazy(), on="upn", how="left")
         .join(joined.lazy(), on="la_child_id", how="left")
-        .with_columns(pl.col("possible", "attended", "consecutive_unauthorised_days").fill_null(0),
-                      pl.col("part_time_timetable").fill_null(False),
-                      days_since_last_mark=school_days_after(days, pl.col("last_mark_date")))
+        .with_columns(
+            pl.col("possible", "attended", "consecutive_unauthorised_days").fill_null(0),
+            pl.col("part_time_timetable").fill_null(False),
+            days_since_last_mark=school_days_after(days, pl.col("last_mark_date")),
+        )
         # Each signal from its inputs, as in `triage.signals` (which has no public function for this step yet).
         .with_columns(
             **flags(cfg, pl.col("possible"), pl.col("attended")),
@@ -325,16 +379,24 @@ def child_page(d: FloorData, filters: Filters, upn: str) -> dict[str, Any]:
     mine = d.marks.lazy().filter(pl.col("upn") == upn)
     weeks = (
         counted(d, mine.filter(window.contains() & has_code()))
-        .group_by(pl.col("date").dt.truncate("1w").alias("week_start")).agg(pl.col("possible", "attended").sum())
+        .group_by(pl.col("date").dt.truncate("1w").alias("week_start"))
+        .agg(pl.col("possible", "attended").sum())
         .sort("week_start")
         .with_columns(**to_date(d.cfg))
         .collect()
     )
-    figures = weeks.select(pl.col("possible", "attended").sum()).with_columns(
-        **flags(d.cfg, pl.col("possible"), pl.col("attended"))).row(0, named=True)
+    figures = (
+        weeks.select(pl.col("possible", "attended").sum())
+        .with_columns(**flags(d.cfg, pl.col("possible"), pl.col("attended")))
+        .row(0, named=True)
+    )
     schools = mine.group_by("urn").agg(first=pl.col("date").min(), last=pl.col("date").max(), days=pl.len())
-    return {"figures": figures, "weekly": weeks, "schools": schools.sort("first").collect(),
-            "school_days": d.school_days(window)}
+    return {
+        "figures": figures,
+        "weekly": weeks,
+        "schools": schools.sort("first").collect(),
+        "school_days": d.school_days(window),
+    }
 
 
 def call(page: str, d: FloorData, filters: Filters, child_upn: str) -> Callable[[], Any]:

@@ -85,8 +85,17 @@ class Row:
     def from_dict(cls, data: dict[str, Any]) -> Row:
         """The row `as_dict` wrote (derived fields are worked out again, not read)."""
         target = Target(data["limit"], data["max_ratio"]) if data.get("limit") is not None else None
-        return cls(data["section"], data["measure"], data["value"], data["unit"], data["floor"], target,
-                   list(data["runs"]), data["note"], data["error"])
+        return cls(
+            data["section"],
+            data["measure"],
+            data["value"],
+            data["unit"],
+            data["floor"],
+            target,
+            list(data["runs"]),
+            data["note"],
+            data["error"],
+        )
 
 
 class Results:
@@ -109,6 +118,7 @@ class Results:
 
 # ---- time ----------------------------------------------------------------------------------------
 
+
 def timed(fn: Callable[[], Any]) -> tuple[float, Any]:
     """Seconds one call takes, and what it returned."""
     began = time.perf_counter()
@@ -122,6 +132,7 @@ def runs_of(fn: Callable[[], Any], repeat: int) -> list[float]:
 
 
 # ---- memory --------------------------------------------------------------------------------------
+
 
 def reset_peak_rss() -> bool:
     """Reset the kernel's peak-RSS mark (Linux 4.0+), so each phase reports its own peak."""

@@ -35,7 +35,7 @@ from vsdash.config import PROJECT_ROOT
 from vsdash.store import Store
 
 PAGE_FILES = {"overview": "pages/overview.py", "triage": "pages/triage.py", "child": "pages/child.py"}
-DEFAULT_PAGE = "overview"   # what app.py draws first (st.Page(..., default=True))
+DEFAULT_PAGE = "overview"  # what app.py draws first (st.Page(..., default=True))
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT_S = 600
 BENCH_USER = "benchmark"
@@ -95,7 +95,7 @@ def set_filter(at: AppTest, widget: str, key: str, value: Any) -> None:
 @contextmanager
 def dashboard_database(url: str) -> Iterator[None]:
     """The app reads `url` while the block runs; the caches are emptied after it."""
-    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")   # AppTest's "no runtime" warnings are expected here
+    os.environ.setdefault("STREAMLIT_LOGGER_LEVEL", "error")  # AppTest's "no runtime" warnings are expected here
     previous = os.environ.get("VSDASH_DATABASE_URL")
     os.environ["VSDASH_DATABASE_URL"] = url
     ensure_bench_user(url)
@@ -109,7 +109,9 @@ def dashboard_database(url: str) -> Iterator[None]:
             os.environ["VSDASH_DATABASE_URL"] = previous
 
 
-def measure_pages(url: str, scenario: Scenario, floors: Floors, repeat: int, cold_repeat: int, results: Results) -> None:
+def measure_pages(
+    url: str, scenario: Scenario, floors: Floors, repeat: int, cold_repeat: int, results: Results
+) -> None:
     """Cold start and each filter change on each page, through AppTest against the loaded store."""
     with dashboard_database(url):
         for page in PAGES:
@@ -130,9 +132,17 @@ def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, res
     except Exception as exc:
         results.failed("pages", measure, exc)
         return None
-    results.add(Row("pages", measure, statistics.median(runs), floor=floors[(page, "cold")],
-                    target=Target(COLD_PAGE_MAX_S), runs=runs,
-                    note="caches empty to drawn; floor: parquet read + compute"))
+    results.add(
+        Row(
+            "pages",
+            measure,
+            statistics.median(runs),
+            floor=floors[(page, "cold")],
+            target=Target(COLD_PAGE_MAX_S),
+            runs=runs,
+            note="caches empty to drawn; floor: parquet read + compute",
+        )
+    )
     return at
 
 
@@ -151,12 +161,21 @@ def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, rep
     except Exception as exc:
         results.failed("pages", measure, exc)
         return
-    results.add(Row("pages", measure, statistics.median(runs), floor=floors[(page, case.name)], runs=runs,
-                    target=Target(FILTER_CHANGE_MAX_S, FILTER_CHANGE_MAX_RATIO),
-                    note=f"{case.key} = {case.value}; runs " + ", ".join(f"{r:.2f}" for r in runs)))
+    results.add(
+        Row(
+            "pages",
+            measure,
+            statistics.median(runs),
+            floor=floors[(page, case.name)],
+            runs=runs,
+            target=Target(FILTER_CHANGE_MAX_S, FILTER_CHANGE_MAX_RATIO),
+            note=f"{case.key} = {case.value}; runs " + ", ".join(f"{r:.2f}" for r in runs),
+        )
+    )
 
 
 # ---- the dashboard's own memory -------------------------------------------------------------------
+
 
 def measure_dashboard_memory(url: str, scenario: Scenario, repeat: int, results: Results) -> None:
     """Peak RSS of a process that is only the dashboard: every page, then `repeat` values of each filter."""
@@ -172,8 +191,16 @@ def measure_dashboard_memory(url: str, scenario: Scenario, repeat: int, results:
         results.failed("memory", measure, RuntimeError((done.stderr.strip().splitlines() or ["failed"])[-1]), "MiB")
         return
     peak = round(float(done.stdout.split()[-1]), 1)
-    results.add(Row("memory", measure, peak, "MiB", target=Target(PEAK_MEMORY_MAX_MB),
-                    note="every page, then each filter change on it (AppTest), in a process of its own"))
+    results.add(
+        Row(
+            "memory",
+            measure,
+            peak,
+            "MiB",
+            target=Target(PEAK_MEMORY_MAX_MB),
+            note="every page, then each filter change on it (AppTest), in a process of its own",
+        )
+    )
 
 
 def jsonable(value: Any) -> Any:

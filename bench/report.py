@@ -33,17 +33,25 @@ def table_cells(r: Row) -> tuple[str, ...]:
     """One row's cells, in the order of HEAD."""
     ratio = "-" if r.ratio is None else f"{r.ratio:.1f}"
     target = r.target.describe(r.unit) if r.target else ""
-    return (r.section, r.measure, number(r.value, r.unit), r.unit, number(r.floor), ratio, target,
-            r.status or (r.error[:40] if r.error else ""))
+    return (
+        r.section,
+        r.measure,
+        number(r.value, r.unit),
+        r.unit,
+        number(r.floor),
+        ratio,
+        target,
+        r.status or (r.error[:40] if r.error else ""),
+    )
 
 
 def format_table(rows: list[Row]) -> str:
     """The results as a fixed-width table (names left-aligned, figures right-aligned)."""
     body = [table_cells(r) for r in rows]
-    widths = [max(len(x) for x in column) for column in zip(HEAD, *body)]
+    widths = [max(len(x) for x in column) for column in zip(HEAD, *body, strict=True)]
 
     def line(cells: tuple[str, ...]) -> str:
-        padded = (c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths)))
+        padded = (c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
         return "  ".join(padded).rstrip()
 
     return "\n".join([line(HEAD), line(tuple("-" * w for w in widths)), *map(line, body)])
@@ -52,8 +60,12 @@ def format_table(rows: list[Row]) -> str:
 def write_json(path: Path, facts: dict[str, Any], params: dict[str, Any], rows: list[Row]) -> None:
     """The machine facts, the parameters and every row, for the next run to compare against."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    document = {"machine": facts, "parameters": params, "rows": [r.as_dict() for r in rows],
-                "misses": [r.measure for r in rows if r.status in FAILED]}
+    document = {
+        "machine": facts,
+        "parameters": params,
+        "rows": [r.as_dict() for r in rows],
+        "misses": [r.measure for r in rows if r.status in FAILED],
+    }
     path.write_text(json.dumps(document, indent=2, default=str) + "\n", encoding="utf-8")
 
 
@@ -64,6 +76,7 @@ def read_json(path: Path) -> tuple[dict[str, Any], dict[str, Any], list[Row]]:
 
 
 # ---- what was measured on what -------------------------------------------------------------------
+
 
 def machine_facts(db_url: str) -> dict[str, Any]:
     """What the figures were measured on, so a later run can be compared fairly."""
@@ -77,7 +90,7 @@ def machine_facts(db_url: str) -> dict[str, Any]:
         "python": platform.python_version(),
         "polars": pl.__version__,
         "sqlalchemy": sqlalchemy.__version__,
-        "streamlit": metadata.version("streamlit"),   # the version only: Streamlit is imported by the page phase
+        "streamlit": metadata.version("streamlit"),  # the version only: Streamlit is imported by the page phase
         "sqlite": sqlite3.sqlite_version,
         "database": db_url.split("://", 1)[0],
         "database_server": server_version(db_url),
@@ -93,8 +106,10 @@ def git(*args: str) -> str:
 
 def code_version() -> dict[str, Any]:
     """The commit measured and the files changed on top of it, so figures match code."""
-    return {"commit": git("rev-parse", "--short", "HEAD").strip() or None,
-            "uncommitted": changed_files(git("status", "--porcelain"))}
+    return {
+        "commit": git("rev-parse", "--short", "HEAD").strip() or None,
+        "uncommitted": changed_files(git("status", "--porcelain")),
+    }
 
 
 def changed_files(porcelain: str) -> list[str]:

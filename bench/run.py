@@ -31,15 +31,24 @@ class Params:
 
 def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
     """Every measure a complete run reports, in order, so a test can check none went missing."""
-    names = [] if params.reuse_store else [
-        "generate the sample authority (child process)",
-        "full-year backfill (ingest of the folder)", "backfill rate (attendance rows / total seconds)",
-        "peak RSS during backfill", "one new day's feed, ingest_file end to end",
-        "the same day re-sent (every row replaced)", "peak RSS during day feed",
-    ]
+    names = (
+        []
+        if params.reuse_store
+        else [
+            "generate the sample authority (child process)",
+            "full-year backfill (ingest of the folder)",
+            "backfill rate (attendance rows / total seconds)",
+            "peak RSS during backfill",
+            "one new day's feed, ingest_file end to end",
+            "the same day re-sent (every row replaced)",
+            "peak RSS during day feed",
+        ]
+    )
     names += ["SQLite file size (with WAL)"] if sqlite else []
-    names += ["store.frames(): the week summary and every record into polars",
-              "filter_options (runs on every page rerun)"]
+    names += [
+        "store.frames(): the week summary and every record into polars",
+        "filter_options (runs on every page rerun)",
+    ]
     names += [f"{page}: views call, {n}" for page in PAGES for n in ("no filter", *FILTER_NAMES)]
     names += ["peak RSS during read and views"]
     if not params.skip_pages:
@@ -75,8 +84,15 @@ def measure(url: str, workdir: Path, params: Params, wipe: bool) -> list[Row]:
         with phase_memory(results, "pages"):
             pages.measure_pages(url, scenario, floors, params.repeat, params.cold_repeat, results)
         pages.measure_dashboard_memory(url, scenario, params.repeat, results)
-    results.add(Row("memory", "peak RSS of the whole process (ru_maxrss)", round(process_peak_mb(), 1), "MiB",
-                    note="the benchmark itself: the loader's batches and the floor's frames beside the pages"))
+    results.add(
+        Row(
+            "memory",
+            "peak RSS of the whole process (ru_maxrss)",
+            round(process_peak_mb(), 1),
+            "MiB",
+            note="the benchmark itself: the loader's batches and the floor's frames beside the pages",
+        )
+    )
     store.dispose()
     return results.rows
 

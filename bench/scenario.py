@@ -12,7 +12,7 @@ from vsdash.filters import Filters
 
 PAGES = ("overview", "triage", "child")
 FILTER_NAMES = ("cohort", "team", "school", "start", "as_of")
-WINDOW_CHANGES = 10   # new dates offered to a window change, so no run meets a window already worked out
+WINDOW_CHANGES = 10  # new dates offered to a window change, so no run meets a window already worked out
 
 
 @dataclass(frozen=True)
@@ -20,11 +20,11 @@ class FilterCase:
     """One filter change: the widget to set, its value and way back, and the filters it makes."""
 
     name: str
-    widget: str               # selectbox | date_input
+    widget: str  # selectbox | date_input
     key: str
     value: Any
     reset: Any
-    fresh: tuple[Any, ...]    # for a window: a new value per run
+    fresh: tuple[Any, ...]  # for a window: a new value per run
     filters: Filters
 
 
@@ -56,9 +56,16 @@ def choose_scenario(figures: views.Figures) -> Scenario:
         case("cohort", "selectbox", "cohort", "CP", None, cohort="CP"),
         case("team", "selectbox", "team", team, None, team=team),
         case("school", "selectbox", "school_urn", school, None, school_urn=school),
-        case("start", "date_input", "start", days[mid], None, tuple(days[mid:mid + WINDOW_CHANGES]), start=days[mid]),
-        case("as_of", "date_input", "as_of", days[back], last,
-             tuple(days[max(back - WINDOW_CHANGES + 1, 0):back + 1][::-1]), as_of=days[back]),
+        case("start", "date_input", "start", days[mid], None, tuple(days[mid : mid + WINDOW_CHANGES]), start=days[mid]),
+        case(
+            "as_of",
+            "date_input",
+            "as_of",
+            days[back],
+            last,
+            tuple(days[max(back - WINDOW_CHANGES + 1, 0) : back + 1][::-1]),
+            as_of=days[back],
+        ),
     )
     return Scenario(base, cases, child["la_child_id"], child["upn"])
 

@@ -19,21 +19,27 @@ except AccessDenied as exc:
 if done := st.session_state.pop("upload_results", None):
     failed = [line for line, status in done if status == "failed"]
     if failed:
-        st.warning(f"{len(failed)} of {len(done)} file(s) could not be loaded; the reasons are below. "
-                   "The others loaded, and every page now shows their data.")
+        st.warning(
+            f"{len(failed)} of {len(done)} file(s) could not be loaded; the reasons are below. "
+            "The others loaded, and every page now shows their data."
+        )
     else:
         st.success("Loaded. Every page now shows the new data.")
     st.code("\n".join(line for line, _ in done), language=None)
 
 round_ = st.session_state.get("upload_round", 0)
-uploads = st.file_uploader("Feed files: attendance, children, suspensions or schools (CSV, CSV.GZ or XLSX)",
-                           type=["csv", "gz", "xlsx"], accept_multiple_files=True, key=f"upload_files_{round_}")
+uploads = st.file_uploader(
+    "Feed files: attendance, children, suspensions or schools (CSV, CSV.GZ or XLSX)",
+    type=["csv", "gz", "xlsx"],
+    accept_multiple_files=True,
+    key=f"upload_files_{round_}",
+)
 if not uploads:
     st.info("Choose one or more files. Each is checked first: nothing is loaded until you confirm.")
     st.stop()
 
 # Each upload is its own entry, under a name that is safe for a file and distinct from the others'.
-files = {name: uploads[i] for name, i in upload_names([u.name for u in uploads]).items()}   # in load order
+files = {name: uploads[i] for name, i in upload_names([u.name for u in uploads]).items()}  # in load order
 bar = st.progress(0.0, text="Checking the files")
 previews = []
 for n, name in enumerate(files, start=1):
@@ -45,8 +51,10 @@ for preview in previews:
     with st.container(border=True):
         st.subheader(preview.file)
         if (sent := files[preview.file].name) != preview.file:
-            st.caption(f"Uploaded as “{sent}”: renamed because another file had the same name or the name "
-                       "held characters a file name cannot have.")
+            st.caption(
+                f"Uploaded as “{sent}”: renamed because another file had the same name or the name "
+                "held characters a file name cannot have."
+            )
         if preview.error:
             st.error(f"This file cannot be loaded: {preview.error}")
             continue
@@ -57,13 +65,20 @@ for preview in previews:
         cols[0].metric("Rows read", f"{preview.rows_read:,}")
         cols[1].metric("Rows to load", f"{preview.rows_to_load:,}")
         cols[2].metric("Rows rejected", f"{preview.rows_rejected:,}")
-        cols[3].metric("Stored rows replaced", f"{preview.rows_to_replace:,}",
-                       help="Rows already stored for the same key (a later file replaces them).")
+        cols[3].metric(
+            "Stored rows replaced",
+            f"{preview.rows_to_replace:,}",
+            help="Rows already stored for the same key (a later file replaces them).",
+        )
         if preview.rejects.height:
             st.markdown("Rows that will be rejected, and why:")
-            st.dataframe(preview.rejects.with_columns(quality.problem_kind(pl.col("reason")).alias("problem"))
-                         .select("line", "column", "problem", "reason", "outcome", "raw"),
-                         hide_index=True, key=f"rejects_{preview.file}")
+            st.dataframe(
+                preview.rejects.with_columns(quality.problem_kind(pl.col("reason")).alias("problem")).select(
+                    "line", "column", "problem", "reason", "outcome", "raw"
+                ),
+                hide_index=True,
+                key=f"rejects_{preview.file}",
+            )
 
 loadable = [p.file for p in previews if not p.error]
 if st.button(f"Confirm and load {len(loadable)} file(s)", type="primary", key="confirm_upload", disabled=not loadable):
@@ -75,5 +90,5 @@ if st.button(f"Confirm and load {len(loadable)} file(s)", type="primary", key="c
         results.append((result.summary(), result.status))
     bar.progress(1.0, text="Done")
     st.session_state["upload_results"] = results
-    st.session_state["upload_round"] = round_ + 1   # a fresh, empty uploader
+    st.session_state["upload_round"] = round_ + 1  # a fresh, empty uploader
     st.rerun()

@@ -54,6 +54,7 @@ def store(request, tmp_path: Path):
 @pytest.fixture
 def write(tmp_path: Path):
     """Write a small feed file into the test's folder and return its path."""
+
     def _write(name: str, text: str | bytes) -> Path:
         path = tmp_path / name
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -62,6 +63,7 @@ def write(tmp_path: Path):
         else:
             path.write_text(text.lstrip("\n"), encoding="utf-8")
         return path
+
     return _write
 
 

@@ -221,8 +221,13 @@ def _user_info(user: User, scope: str) -> UserInfo:
 class OidcProvider:
     """An OpenID Connect provider serving on a free 127.0.0.1 port from construction until `stop()`."""
 
-    def __init__(self, users: Iterable[User | tuple[str, str] | str], redirect_uri: str,
-                 client_id: str = "vsdash-test", client_secret: str | None = None) -> None:
+    def __init__(
+        self,
+        users: Iterable[User | tuple[str, str] | str],
+        redirect_uri: str,
+        client_id: str = "vsdash-test",
+        client_secret: str | None = None,
+    ) -> None:
         """Register one client, know `users` (User, (email, name) or a bare e-mail) and start serving."""
         self.users: list[User] = [_as_user(u) for u in users]
         self.client = Client(client_id, client_secret or secrets.token_urlsafe(32), redirect_uri)
@@ -231,8 +236,8 @@ class OidcProvider:
         self.tokens: dict[str, Token] = {}
         self.sessions: dict[str, User] = {}
         self.used_nonces: set[str] = set()
-        self.sign_ins: list[str] = []    # e-mail of each successful sign-in, in order
-        self.sign_outs: list[str] = []   # e-mail (or "") of each end_session call, in order
+        self.sign_ins: list[str] = []  # e-mail of each successful sign-in, in order
+        self.sign_outs: list[str] = []  # e-mail (or "") of each end_session call, in order
         self._lock = threading.Lock()
         self.app = self._build_app()
         self._server: BaseWSGIServer = make_server("127.0.0.1", 0, self.app, threaded=True)
@@ -279,8 +284,9 @@ class OidcProvider:
         """Use as `with OidcProvider(...) as idp:`; it is already serving."""
         return self
 
-    def __exit__(self, exc_type: type[BaseException] | None, exc: BaseException | None,
-                 tb: TracebackType | None) -> None:
+    def __exit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
         """Stop on leaving the block."""
         self.stop()
 
@@ -300,8 +306,18 @@ class OidcProvider:
             "id_token_signing_alg_values_supported": ["RS256"],
             "scopes_supported": SCOPES,
             "token_endpoint_auth_methods_supported": ["client_secret_basic", "client_secret_post"],
-            "claims_supported": ["sub", "iss", "aud", "exp", "iat", "auth_time", "nonce", "name", "email",
-                                 "email_verified"],
+            "claims_supported": [
+                "sub",
+                "iss",
+                "aud",
+                "exp",
+                "iat",
+                "auth_time",
+                "nonce",
+                "name",
+                "email",
+                "email_verified",
+            ],
             "code_challenge_methods_supported": ["S256"],
             "prompt_values_supported": ["none", "login", "select_account"],
         }
@@ -317,7 +333,8 @@ class OidcProvider:
         def save_token(token: dict[str, Any], req: Any) -> None:
             with provider._lock:
                 provider.tokens[token["access_token"]] = Token(
-                    token["access_token"], token.get("scope", ""), int(token["expires_in"]), req.user, req.client)
+                    token["access_token"], token.get("scope", ""), int(token["expires_in"]), req.user, req.client
+                )
 
         class CodeGrant(AuthorizationCodeGrant):
             """Codes kept in memory on the provider; the client authenticates with Basic or post (Authlib's default)."""
@@ -326,10 +343,16 @@ class OidcProvider:
                 data = req.payload.data
                 with provider._lock:
                     provider.codes[code] = AuthorizationCode(
-                        code=code, client_id=req.client.client_id, redirect_uri=req.payload.redirect_uri or "",
-                        scope=req.scope, user=req.user, nonce=data.get("nonce"),
+                        code=code,
+                        client_id=req.client.client_id,
+                        redirect_uri=req.payload.redirect_uri or "",
+                        scope=req.scope,
+                        user=req.user,
+                        nonce=data.get("nonce"),
                         code_challenge=data.get("code_challenge"),
-                        code_challenge_method=data.get("code_challenge_method"), auth_time=int(time.time()))
+                        code_challenge_method=data.get("code_challenge_method"),
+                        auth_time=int(time.time()),
+                    )
                     if data.get("nonce"):
                         provider.used_nonces.add(data["nonce"])
 
@@ -398,8 +421,14 @@ class OidcProvider:
         server.register_endpoint(EndSession)
 
         def login_page(error: str = "", email: str = "", status: int = 200) -> Response:
-            html = render_template_string(LOGIN_PAGE, client_id=provider.client_id, users=provider.users,
-                                          action=request.full_path, error=error, email=email)
+            html = render_template_string(
+                LOGIN_PAGE,
+                client_id=provider.client_id,
+                users=provider.users,
+                action=request.full_path,
+                error=error,
+                email=email,
+            )
             return Response(html, status=status, mimetype="text/html")
 
         @app.get("/.well-known/openid-configuration")
@@ -418,7 +447,7 @@ class OidcProvider:
             except OAuth2Error as error:
                 return server.handle_error_response(None, error)
             if request.method == "GET":
-                if signed_in is not None and grant.prompt is None:   # already signed in, no prompt asked for
+                if signed_in is not None and grant.prompt is None:  # already signed in, no prompt asked for
                     return server.create_authorization_response(grant=grant, grant_user=signed_in)
                 return login_page()
             if request.form.get("action") == "cancel":
@@ -450,13 +479,15 @@ class OidcProvider:
             except OAuth2Error as error:
                 return server.handle_error_response(None, error)
             if end_session.needs_confirmation and request.method == "GET":
-                html = render_template_string(MESSAGE_PAGE, title="Sign out of the test provider?", form=True,
-                                              action=request.full_path)
+                html = render_template_string(
+                    MESSAGE_PAGE, title="Sign out of the test provider?", form=True, action=request.full_path
+                )
                 return Response(html, mimetype="text/html")
             response = server.create_endpoint_response("end_session", end_session)
             if response is None:
-                response = Response(render_template_string(MESSAGE_PAGE, title="Signed out", form=False),
-                                    mimetype="text/html")
+                response = Response(
+                    render_template_string(MESSAGE_PAGE, title="Signed out", form=False), mimetype="text/html"
+                )
             response.delete_cookie(SESSION_COOKIE)
             return response
 

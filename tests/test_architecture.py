@@ -36,13 +36,16 @@ def importers_of(prefix: str) -> set[str]:
     return {m for m, found in MODULES.items() if any(i == prefix or i.startswith(prefix + ".") for i in found)}
 
 
-@pytest.mark.parametrize("library, owners", [
-    ("sqlalchemy", "vsdash.store"),              # the store owns every SQL statement
-    ("adbc_driver_sqlite", "vsdash.store"),
-    ("adbc_driver_postgresql", "vsdash.store"),
-    ("psycopg", "vsdash.store"),
-    ("streamlit", "vsdash.ui"),                  # one module draws; the rest is testable without Streamlit
-])
+@pytest.mark.parametrize(
+    "library, owners",
+    [
+        ("sqlalchemy", "vsdash.store"),  # the store owns every SQL statement
+        ("adbc_driver_sqlite", "vsdash.store"),
+        ("adbc_driver_postgresql", "vsdash.store"),
+        ("psycopg", "vsdash.store"),
+        ("streamlit", "vsdash.ui"),  # one module draws; the rest is testable without Streamlit
+    ],
+)
 def test_one_owner_imports_each_library(library, owners):
     outside = {m for m in importers_of(library) if m != owners and not m.startswith(owners + ".")}
     assert not outside, f"{library} is imported outside {owners}: {sorted(outside)}"
@@ -60,7 +63,7 @@ def test_the_vsdash_modules_import_each_other_without_a_cycle():
         path.append(node)
         for nxt in sorted(graph[node]):
             if state.get(nxt) == "open":
-                raise AssertionError("import cycle: " + " -> ".join([*path[path.index(nxt):], nxt]))
+                raise AssertionError("import cycle: " + " -> ".join([*path[path.index(nxt) :], nxt]))
             if nxt not in state:
                 visit(nxt)
         path.pop()

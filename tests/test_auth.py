@@ -45,8 +45,11 @@ def loaded(store, cfg, write):
     """Two children: Ava (North team, Hill School) and Ben (South team, Vale School), both absent."""
     ingest_file(store, write("schools.csv", SCHOOLS), cfg)
     ingest_file(store, write("children.csv", CHILDREN), cfg)
-    ingest_file(store, write("attendance.csv", "UPN,URN,Date,AM,PM\n" + attendance(AVA, 123456, True)
-                             + attendance(BEN, 234567, True)), cfg)
+    ingest_file(
+        store,
+        write("attendance.csv", "UPN,URN,Date,AM,PM\n" + attendance(AVA, 123456, True) + attendance(BEN, 234567, True)),
+        cfg,
+    )
     return store
 
 
@@ -55,6 +58,7 @@ def door(store, cfg, role: str = "officer", **limits) -> DataAccess:
 
 
 # ---- local sign-in ----------------------------------------------------------------------------------------
+
 
 def test_the_right_password_signs_in_and_a_wrong_one_does_not(store, cfg):
     store.add_user("pat", "officer", password_hash=auth.hash_password(PASSWORD), teams=["North team"])
@@ -67,7 +71,7 @@ def test_the_right_password_signs_in_and_a_wrong_one_does_not(store, cfg):
     assert events == ["sign-in failed"] * 3 + ["signed in"]
     details = store.audit_frame()["detail"].to_list()
     assert details == ["unknown username ''", "unknown username 'nobody'", "wrong password", "local password"]
-    assert not any(PASSWORD in d for d in details)                    # what was typed is never kept
+    assert not any(PASSWORD in d for d in details)  # what was typed is never kept
 
 
 def test_repeated_failures_lock_the_account_until_the_lock_runs_out_or_a_reset(store, cfg):
@@ -127,26 +131,38 @@ def test_names_and_emails_are_unique(store):
 
 # ---- roles and officers' own children, through the door -----------------------------------------------------
 
+
 def test_the_forum_role_gets_aggregates_and_no_child(loaded, cfg):
     forum = door(loaded, cfg, "forum")
     assert forum.overview(AS_OF).children == 2
-    for call in (lambda: forum.triage_list(AS_OF, date(2025, 9, 3)), lambda: forum.child_page("C1", AS_OF),
-                 forum.child_directory, lambda: forum.actions("C1"), forum.rejected_rows, forum.matching,
-                 lambda: forum.record_action("C1", "Note"), forum.users, forum.audit_log,
-                 lambda: forum.export(b"x", "triage.csv", "all", child_rows=True)):
+    for call in (
+        lambda: forum.triage_list(AS_OF, date(2025, 9, 3)),
+        lambda: forum.child_page("C1", AS_OF),
+        forum.child_directory,
+        lambda: forum.actions("C1"),
+        forum.rejected_rows,
+        forum.matching,
+        lambda: forum.record_action("C1", "Note"),
+        forum.users,
+        forum.audit_log,
+        lambda: forum.export(b"x", "triage.csv", "all", child_rows=True),
+    ):
         with pytest.raises(AccessDenied):
             call()
-    assert not hasattr(forum, "figures") and not hasattr(forum, "frames")   # no public way round the door
+    assert not hasattr(forum, "figures") and not hasattr(forum, "frames")  # no public way round the door
 
 
-@pytest.mark.parametrize(("limits", "mine"), [
-    ({}, {"C1", "C2"}),
-    ({"teams": ("North team",)}, {"C1"}),
-    ({"schools": (234567,)}, {"C2"}),
-    ({"localities": ("North",)}, {"C1"}),
-    ({"teams": ("North team",), "schools": (234567,)}, {"C1", "C2"}),   # any of their teams, schools, localities
-    ({"teams": ("East team",)}, set()),
-])
+@pytest.mark.parametrize(
+    ("limits", "mine"),
+    [
+        ({}, {"C1", "C2"}),
+        ({"teams": ("North team",)}, {"C1"}),
+        ({"schools": (234567,)}, {"C2"}),
+        ({"localities": ("North",)}, {"C1"}),
+        ({"teams": ("North team",), "schools": (234567,)}, {"C1", "C2"}),  # any of their teams, schools, localities
+        ({"teams": ("East team",)}, set()),
+    ],
+)
 def test_an_officer_sees_only_their_own_children(loaded, cfg, limits, mine):
     officer = door(loaded, cfg, **limits)
     assert set(officer.triage_list(AS_OF, date(2025, 9, 3))["la_child_id"]) == mine
@@ -171,13 +187,14 @@ def test_only_the_admin_reads_users_and_the_audit_log(loaded, cfg):
 
 # ---- the audit log ------------------------------------------------------------------------------------------
 
+
 def test_every_look_at_a_child_export_and_action_is_on_the_audit_log(loaded, cfg):
     memory: dict = {}
     officer = DataAccess(loaded, cfg, User("Pat Officer", "officer"), memory=memory)
     officer.child_page("C1", AS_OF)
-    officer.child_page("C1", Filters(as_of=date(2025, 9, 2)))   # the same page redrawn: not a second look
+    officer.child_page("C1", Filters(as_of=date(2025, 9, 2)))  # the same page redrawn: not a second look
     officer.child_page("C2", AS_OF)
-    officer.child_page("C1", AS_OF)                             # back to the first child: a new look
+    officer.child_page("C1", AS_OF)  # back to the first child: a new look
     officer.record_action("C2", "Contacted school", "left a message")
     assert officer.export(b"data", "triage_2025-09-03.csv", "all children", child_rows=True) == b"data"
     log = loaded.audit_frame().sort("id")
@@ -189,7 +206,7 @@ def test_every_look_at_a_child_export_and_action_is_on_the_audit_log(loaded, cfg
         ("Pat Officer", "officer", "export", None),
     ]
     assert log["detail"][-1] == "triage_2025-09-03.csv (all children)"
-    assert loaded.actions_frame("C2")["recorded_by"].to_list() == ["Pat Officer"]   # the signed-in name
+    assert loaded.actions_frame("C2")["recorded_by"].to_list() == ["Pat Officer"]  # the signed-in name
 
 
 def test_an_upload_is_on_the_audit_log(store, cfg):
@@ -202,6 +219,7 @@ def test_an_upload_is_on_the_audit_log(store, cfg):
 
 # ---- open only for the bundled sample -------------------------------------------------------------------
 
+
 def test_only_the_bundled_sample_may_be_shown_openly(store, cfg, write, sample_db):
     from vsdash.store import Store
 
@@ -210,22 +228,40 @@ def test_only_the_bundled_sample_may_be_shown_openly(store, cfg, write, sample_d
         assert holds_only_sample(sample)
     finally:
         sample.dispose()
-    assert holds_only_sample(store)                        # empty: nothing to hide
+    assert holds_only_sample(store)  # empty: nothing to hide
     ingest_file(store, write("schools.csv", SCHOOLS), cfg)
     assert not holds_only_sample(store)
 
 
 # ---- the command line ----------------------------------------------------------------------------------
 
+
 def vsdash(db: str, *args: str, stdin: str = "") -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "vsdash", *args, "--db", db], input=stdin, capture_output=True,
-                          text=True, cwd=PROJECT_ROOT, timeout=120)
+    return subprocess.run(
+        [sys.executable, "-m", "vsdash", *args, "--db", db],
+        input=stdin,
+        capture_output=True,
+        text=True,
+        cwd=PROJECT_ROOT,
+        timeout=120,
+    )
 
 
 def test_user_commands_add_list_reset_and_remove(tmp_path):
     db = f"sqlite:///{tmp_path / 'users.db'}"
-    added = vsdash(db, "user", "add", "pat", "--role", "officer", "--teams", "North team, South team",
-                   "--schools", "123456", stdin=PASSWORD + "\n")
+    added = vsdash(
+        db,
+        "user",
+        "add",
+        "pat",
+        "--role",
+        "officer",
+        "--teams",
+        "North team, South team",
+        "--schools",
+        "123456",
+        stdin=PASSWORD + "\n",
+    )
     assert (added.returncode, added.stdout.strip(), added.stderr) == (0, "added pat (officer)", "")
     listed = vsdash(db, "user", "list")
     assert listed.returncode == 0 and "pat,,officer" in listed.stdout and PASSWORD not in listed.stdout
@@ -242,8 +278,10 @@ def test_user_commands_add_list_reset_and_remove(tmp_path):
         done = vsdash(db, *args, stdin=stdin)
         assert done.returncode == 2 and message in done.stderr and len(done.stderr.strip().splitlines()) == 1, done
     assert vsdash(db, "user", "reset", "pat", stdin="a new long password\n").returncode == 0
-    assert vsdash(db, "user", "add", "kim", "--role", "manager", "--sso-only", "--email", "Kim@Council.example")\
-        .returncode == 0
+    assert (
+        vsdash(db, "user", "add", "kim", "--role", "manager", "--sso-only", "--email", "Kim@Council.example").returncode
+        == 0
+    )
     assert vsdash(db, "user", "remove", "pat").returncode == 0
     schools = tmp_path / "schools.csv"
     schools.write_text(SCHOOLS.lstrip())
@@ -251,7 +289,7 @@ def test_user_commands_add_list_reset_and_remove(tmp_path):
     audit = vsdash(db, "audit")
     entries = [line.split(",") for line in audit.stdout.splitlines()[1:]]
     assert [e[3] for e in entries] == ["file loaded", "user removed", "user added", "password reset", "user added"]
-    assert entries[0][1].endswith(" (command line)") and entries[0][5].startswith("\"schools.csv: schools: loaded 2")
+    assert entries[0][1].endswith(" (command line)") and entries[0][5].startswith('"schools.csv: schools: loaded 2')
 
 
 # ---- pseudonymised mode, through the door ------------------------------------------------------------------
@@ -276,16 +314,22 @@ def test_pseudonymised_mode_shows_initials_and_tokens_with_the_same_figures(load
     token = worklist.filter(pl.col("child") == "A. P.")["la_child_id"][0]
     page = masked.child_page(token, AS_OF)
     assert (page.identity.name, page.identity.upn[:3]) == ("A. P.", "PU-")
-    same = ("la_child_id", "upn", "social_worker")                                   # identities differ, figures not
-    assert replace(page.figures, **dict.fromkeys(same)) == replace(real.child_page("C1", AS_OF).figures,
-                                                                   **dict.fromkeys(same))
+    same = ("la_child_id", "upn", "social_worker")  # identities differ, figures not
+    assert replace(page.figures, **dict.fromkeys(same)) == replace(
+        real.child_page("C1", AS_OF).figures, **dict.fromkeys(same)
+    )
     text = " ".join(str(v) for v in [*worklist.rows(), *masked.child_directory().rows()])
     for identity in ("Ava", "Price", "Jones", AVA, BEN, "C1", "C2", "Sam Worker"):
         assert identity not in text
     opened = loaded.audit_frame(event=auth.CHILD_OPENED).sort("id").select("la_child_id", "detail").rows()
-    assert opened == [("C1", "pseudonymised"), ("C1", None)]          # the real child, each way it was seen
-    for call in (lambda: masked.record_action(token, "Note"), masked.matching, masked.rejected_explained,
-                 masked.confirmed_matches, lambda: masked.rejected_rows()):
+    assert opened == [("C1", "pseudonymised"), ("C1", None)]  # the real child, each way it was seen
+    for call in (
+        lambda: masked.record_action(token, "Note"),
+        masked.matching,
+        masked.rejected_explained,
+        masked.confirmed_matches,
+        lambda: masked.rejected_rows(),
+    ):
         with pytest.raises(AccessDenied, match="pseudonymised mode"):
             call()
 

@@ -42,35 +42,80 @@ def lines(*rows: str) -> str:
 # (file text, main table, rows loaded, [(line, column or None, outcome, words in the reason)])
 CASES = {
     "a stray quote loses only its line": (
-        lines(MARKS, GOOD[0], f'{B},123456,"2025-09-02,N,N', *GOOD[1:]), "attendance", 3,
-        [(3, None, "rejected", "quote")]),
+        lines(MARKS, GOOD[0], f'{B},123456,"2025-09-02,N,N', *GOOD[1:]),
+        "attendance",
+        3,
+        [(3, None, "rejected", "quote")],
+    ),
     "a 200 KB quoted cell loses only its row": (
         lines("UPN,URN,Date,AM,PM,LA Child ID", GOOD[0] + ",C1", f'{B},123456,2025-09-02,N,N,"{"x" * 200_000}"'),
-        "attendance", 1, [(3, None, "rejected", "longer than 10,000 characters")]),
+        "attendance",
+        1,
+        [(3, None, "rejected", "longer than 10,000 characters")],
+    ),
     "full-width digits are not a URN": (
-        lines(MARKS, GOOD[0], f"{B},１２３４５６,2025-09-02,N,N"), "attendance", 1,
-        [(3, "URN", "rejected", "6-digit")]),
+        lines(MARKS, GOOD[0], f"{B},１２３４５６,2025-09-02,N,N"),
+        "attendance",
+        1,
+        [(3, "URN", "rejected", "6-digit")],
+    ),
     "a date after today": (
-        lines(MARKS, GOOD[0], f"{B},123456,2099-01-01,N,N"), "attendance", 1, [(3, "Date", "rejected", "is after 13/02/2026")]),
+        lines(MARKS, GOOD[0], f"{B},123456,2099-01-01,N,N"),
+        "attendance",
+        1,
+        [(3, "Date", "rejected", "is after 13/02/2026")],
+    ),
     "a date more than ten academic years back": (
-        lines(MARKS, GOOD[0], f"{B},123456,2014-09-02,N,N"), "attendance", 1, [(3, "Date", "rejected", "is before 01/09/2015")]),
+        lines(MARKS, GOOD[0], f"{B},123456,2014-09-02,N,N"),
+        "attendance",
+        1,
+        [(3, "Date", "rejected", "is before 01/09/2015")],
+    ),
     "a two-digit year": (
-        lines(MARKS, GOOD[0], f"{B},123456,17/09/25,N,N"), "attendance", 1, [(3, "Date", "rejected", "two-digit year")]),
+        lines(MARKS, GOOD[0], f"{B},123456,17/09/25,N,N"),
+        "attendance",
+        1,
+        [(3, "Date", "rejected", "two-digit year")],
+    ),
     "a Saturday": (
-        lines(MARKS, GOOD[0], f"{B},123456,2025-09-06,N,N"), "attendance", 1, [(3, "Date", "rejected", "Saturday")]),
+        lines(MARKS, GOOD[0], f"{B},123456,2025-09-06,N,N"),
+        "attendance",
+        1,
+        [(3, "Date", "rejected", "Saturday")],
+    ),
     "a 60-character LA Child ID": (
         lines("UPN,URN,Date,AM,PM,LA Child ID", GOOD[0] + ",C1", f"{B},123456,2025-09-02,N,N,{'C' * 60}"),
-        "attendance", 1, [(3, "LA Child ID", "rejected", "60 characters; at most 40")]),
+        "attendance",
+        1,
+        [(3, "LA Child ID", "rejected", "60 characters; at most 40")],
+    ),
     "a superscript year group is dropped, the child kept": (
-        lines(CHILDREN, f"C1,{A},Amy,Smith,2012-03-04,CLA,2025-01-01,²", f"C2,{B},Ben,Jones,2013-03-04,CP,2025-01-01,Year 7"),
-        "cohort_episodes", 2, [(2, "Year Group", "value dropped", "is not R, N1, N2")]),
+        lines(
+            CHILDREN,
+            f"C1,{A},Amy,Smith,2012-03-04,CLA,2025-01-01,²",
+            f"C2,{B},Ben,Jones,2013-03-04,CP,2025-01-01,Year 7",
+        ),
+        "cohort_episodes",
+        2,
+        [(2, "Year Group", "value dropped", "is not R, N1, N2")],
+    ),
     "a date of birth in the future is dropped": (
-        lines(CHILDREN, f"C1,{A},Amy,Smith,2030-03-04,CLA,2025-01-01,7"), "cohort_episodes", 1,
-        [(2, "DOB", "value dropped", "is after 13/02/2026")]),
+        lines(CHILDREN, f"C1,{A},Amy,Smith,2030-03-04,CLA,2025-01-01,7"),
+        "cohort_episodes",
+        1,
+        [(2, "DOB", "value dropped", "is after 13/02/2026")],
+    ),
     "a suspension ending before it starts, and one far ahead": (
-        lines(SUSPENSIONS, f"{A},123456,2025-10-06,2025-10-07,2,FIXD,DB", f"{A},123456,2025-10-08,2025-10-01,2,FIXD,DB",
-              f"{B},123456,2026-06-01,,2,FIXD,DB"), "suspensions", 1,
-        [(3, "End Date", "rejected", "is before Start Date"), (4, "Start Date", "rejected", "is after 15/03/2026")]),
+        lines(
+            SUSPENSIONS,
+            f"{A},123456,2025-10-06,2025-10-07,2,FIXD,DB",
+            f"{A},123456,2025-10-08,2025-10-01,2,FIXD,DB",
+            f"{B},123456,2026-06-01,,2,FIXD,DB",
+        ),
+        "suspensions",
+        1,
+        [(3, "End Date", "rejected", "is before Start Date"), (4, "Start Date", "rejected", "is after 15/03/2026")],
+    ),
 }
 
 
@@ -86,10 +131,11 @@ def test_each_kind_of_bad_row(tmp_path, name):
 
 
 def test_a_few_bad_bytes_in_a_utf8_file_lose_only_their_lines(tmp_path):
-    data = lines(CHILDREN, f"C1,{A},Zoë,Smith,2012-03-04,CLA,2025-01-01,7").encode() + \
-        f"C2,{B},Zo\xeb,Jones,2013-03-04,CP,2025-01-01,8\n".encode("latin-1")
+    data = lines(
+        CHILDREN, f"C1,{A},Zoë,Smith,2012-03-04,CLA,2025-01-01,7"
+    ).encode() + f"C2,{B},Zo\xeb,Jones,2013-03-04,CP,2025-01-01,8\n".encode("latin-1")
     feed = parse(write(tmp_path, "children.csv", data), CFG, today=TODAY)
-    assert feed.tables["children"]["first_name"].to_list() == ["Zoë"]          # not 'ZoÃ«'
+    assert feed.tables["children"]["first_name"].to_list() == ["Zoë"]  # not 'ZoÃ«'
     assert feed.rejects.select("line", "outcome").rows() == [(3, "rejected")]
     assert "not UTF-8" in feed.rejects["reason"][0]
 
@@ -120,7 +166,7 @@ def test_a_spreadsheet_with_a_title_and_blank_trailing_cells_loads_every_row(tmp
     sheet.append([])
     sheet.append(["UPN", "URN", "Date", "AM", "PM", "LA Child ID"])
     sheet.append([A, 123456, date(2025, 9, 2), "/", "\\", "C1"])
-    sheet.append([B, 123456, date(2025, 9, 2), "N"])          # no PM yet, no LA Child ID: blank trailing cells
+    sheet.append([B, 123456, date(2025, 9, 2), "N"])  # no PM yet, no LA Child ID: blank trailing cells
     buffer = io.BytesIO()
     book.save(buffer)
     feed = parse(write(tmp_path, "marks.xlsx", buffer.getvalue()), CFG, today=TODAY)
@@ -135,11 +181,14 @@ def test_a_gzip_bomb_is_refused_without_unpacking_it_all(tmp_path):
         parse(write(tmp_path, "a.csv.gz", bomb), cfg, today=TODAY)
 
 
-@pytest.mark.parametrize("data, words", [
-    (b"", "empty"),
-    (b"\x00\x01\x02binary", "binary"),
-    (b"Dear data team,\nplease find attached\n", "no recognisable header"),
-])
+@pytest.mark.parametrize(
+    "data, words",
+    [
+        (b"", "empty"),
+        (b"\x00\x01\x02binary", "binary"),
+        (b"Dear data team,\nplease find attached\n", "no recognisable header"),
+    ],
+)
 def test_a_file_is_refused_whole_only_when_nothing_can_be_read(tmp_path, data, words):
     with pytest.raises(FeedError, match=words):
         parse(write(tmp_path, "a.csv", data), CFG, today=TODAY)
@@ -167,8 +216,11 @@ BAD_ROWS = {
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(good_days=st.lists(st.sampled_from(SCHOOL_DAYS), min_size=1, max_size=25, unique=True),
-       bad=st.lists(st.sampled_from(sorted(BAD_ROWS)), max_size=8), seed=st.randoms(use_true_random=False))
+@given(
+    good_days=st.lists(st.sampled_from(SCHOOL_DAYS), min_size=1, max_size=25, unique=True),
+    bad=st.lists(st.sampled_from(sorted(BAD_ROWS)), max_size=8),
+    seed=st.randoms(use_true_random=False),
+)
 def test_every_good_row_loads_and_every_bad_row_is_rejected_on_its_line(tmp_path, good_days, bad, seed):
     rows = [("good", f"{A},123456,{d.isoformat()},/,\\") for d in good_days] + [("bad", BAD_ROWS[b]) for b in bad]
     seed.shuffle(rows)
@@ -187,7 +239,7 @@ def test_a_formula_never_calculated_is_rejected_not_loaded_blank(tmp_path):
     sheet = book.active
     sheet.append(["UPN", "URN", "Date", "AM", "PM"])
     sheet.append([A, 123456, date(2025, 9, 2), "/", "\\"])
-    sheet.append([B, 123456, "=DATE(2025,9,2)", "N", "N"])     # openpyxl saves no value for a formula
+    sheet.append([B, 123456, "=DATE(2025,9,2)", "N", "N"])  # openpyxl saves no value for a formula
     buffer = io.BytesIO()
     book.save(buffer)
     feed = parse(write(tmp_path, "marks.xlsx", buffer.getvalue()), CFG, today=TODAY)

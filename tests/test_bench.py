@@ -48,11 +48,15 @@ def tiny_run(tmp_path_factory):
 
 # ---- the run -------------------------------------------------------------------------------------
 
+
 def test_a_run_reports_every_measure_with_a_figure_and_no_error(tiny_run):
     rows = tiny_run.rows
     assert [r.measure for r in rows] == expected_measures(TINY)
-    unmeasured = [(r.measure, r.value, r.error) for r in rows
-                  if r.error or not isinstance(r.value, (int, float)) or not math.isfinite(r.value) or r.value <= 0]
+    unmeasured = [
+        (r.measure, r.value, r.error)
+        for r in rows
+        if r.error or not isinstance(r.value, (int, float)) or not math.isfinite(r.value) or r.value <= 0
+    ]
     assert not unmeasured
 
 
@@ -75,25 +79,36 @@ def test_the_table_prints_one_line_per_row_with_its_verdict(tiny_run):
 
 # ---- verdicts and ratios on hand-made rows -------------------------------------------------------
 
-@pytest.mark.parametrize("value, floor_s, target, error, status", [
-    (0.4, None, Target(0.5), "", "PASS"),           # under the limit
-    (0.6, None, Target(0.5), "", "MISS"),           # over it
-    (0.5, None, Target(0.5), "", "PASS"),           # exactly at the limit: "<= 0.5 s" is met
-    (0.75, 0.25, Target(1.0, 3.0), "", "PASS"),     # exactly 3x the floor: "<= 3x floor" is met
-    (0.76, 0.25, Target(1.0, 3.0), "", "MISS"),     # in time, but more than 3x the floor
-    (0.6, 0.5, Target(0.5, 3.0), "", "MISS"),       # within 3x the floor, but over the limit
-    (0.4, None, Target(0.5, 3.0), "", "PASS"),      # no floor: the limit alone decides
-    (9.0, None, None, "", ""),                      # untargeted: no verdict
-    (0.1, None, Target(0.5), "boom", "ERROR"),      # a failed measurement is an error, whatever its value
-    (None, None, Target(0.5), "boom", "ERROR"),
-])
+
+@pytest.mark.parametrize(
+    "value, floor_s, target, error, status",
+    [
+        (0.4, None, Target(0.5), "", "PASS"),  # under the limit
+        (0.6, None, Target(0.5), "", "MISS"),  # over it
+        (0.5, None, Target(0.5), "", "PASS"),  # exactly at the limit: "<= 0.5 s" is met
+        (0.75, 0.25, Target(1.0, 3.0), "", "PASS"),  # exactly 3x the floor: "<= 3x floor" is met
+        (0.76, 0.25, Target(1.0, 3.0), "", "MISS"),  # in time, but more than 3x the floor
+        (0.6, 0.5, Target(0.5, 3.0), "", "MISS"),  # within 3x the floor, but over the limit
+        (0.4, None, Target(0.5, 3.0), "", "PASS"),  # no floor: the limit alone decides
+        (9.0, None, None, "", ""),  # untargeted: no verdict
+        (0.1, None, Target(0.5), "boom", "ERROR"),  # a failed measurement is an error, whatever its value
+        (None, None, Target(0.5), "boom", "ERROR"),
+    ],
+)
 def test_the_verdict_of_a_row(value, floor_s, target, error, status):
     assert Row("pages", "x", value, floor=floor_s, target=target, error=error).status == status
 
 
-@pytest.mark.parametrize("value, floor_s, ratio", [
-    (0.3, 0.1, 3.0), (0.05, 0.2, 0.25), (0.3, None, None), (0.3, 0.0, None), (None, 0.1, None),
-])
+@pytest.mark.parametrize(
+    "value, floor_s, ratio",
+    [
+        (0.3, 0.1, 3.0),
+        (0.05, 0.2, 0.25),
+        (0.3, None, None),
+        (0.3, 0.0, None),
+        (None, 0.1, None),
+    ],
+)
 def test_the_ratio_to_the_floor(value, floor_s, ratio):
     got = Row("views", "x", value, floor=floor_s).ratio
     assert got == pytest.approx(ratio) if ratio is not None else got is None
@@ -111,8 +126,9 @@ HAND_ROWS = [
 
 def current_commit() -> str | None:
     """HEAD of the checkout the tests run in (None outside one)."""
-    done = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
     return done.stdout.strip() or None
 
 
@@ -123,8 +139,19 @@ def test_the_results_file_round_trips_with_the_machine_and_commit(tmp_path):
     assert rows == HAND_ROWS
     assert params == {"children": 7}
     assert machine["commit"] == current_commit()
-    assert {"date", "cores", "ram_gib", "python", "polars", "sqlalchemy", "streamlit", "sqlite", "database",
-            "database_server", "uncommitted"} <= set(machine)
+    assert {
+        "date",
+        "cores",
+        "ram_gib",
+        "python",
+        "polars",
+        "sqlalchemy",
+        "streamlit",
+        "sqlite",
+        "database",
+        "database_server",
+        "uncommitted",
+    } <= set(machine)
     assert machine["database"] == "sqlite" and machine["database_server"].startswith("SQLite ")
 
 
@@ -143,30 +170,72 @@ def test_uncommitted_files_keep_their_whole_path():
 
 # ---- the command line ----------------------------------------------------------------------------
 
+
 def test_python_m_bench_starts_from_the_project_folder_without_streamlit():
-    no_streamlit = ("import sys, bench.__main__, bench.run, bench.direct, bench.floor, bench.load, bench.report; "
-                    "assert 'streamlit' not in sys.modules, 'only bench.pages may import Streamlit'")
+    no_streamlit = (
+        "import sys, bench.__main__, bench.run, bench.direct, bench.floor, bench.load, bench.report; "
+        "assert 'streamlit' not in sys.modules, 'only bench.pages may import Streamlit'"
+    )
     subprocess.run([sys.executable, "-c", no_streamlit], cwd=PROJECT_ROOT, check=True)
-    done = subprocess.run([sys.executable, "-m", "bench", "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          check=False)
+    done = subprocess.run(
+        [sys.executable, "-m", "bench", "--help"], cwd=PROJECT_ROOT, capture_output=True, text=True, check=False
+    )
     assert done.returncode == 0 and "--children" in done.stdout
 
 
 def test_the_command_line_takes_the_flags_it_always_took():
-    a = build_parser().parse_args(["--children", "30000", "--days", "190", "--db", "sqlite:///x.db", "--repeat", "3",
-                                   "--cold-repeat", "2", "--seed", "4", "--work", "w", "--wipe", "--reuse-store",
-                                   "--skip-pages", "--out", "o.json"])
-    assert (a.children, a.days, a.db, a.repeat, a.cold_repeat, a.seed, a.work, a.wipe, a.reuse_store, a.skip_pages,
-            a.out) == (30000, 190, "sqlite:///x.db", 3, 2, 4, Path("w"), True, True, True, Path("o.json"))
+    a = build_parser().parse_args(
+        [
+            "--children",
+            "30000",
+            "--days",
+            "190",
+            "--db",
+            "sqlite:///x.db",
+            "--repeat",
+            "3",
+            "--cold-repeat",
+            "2",
+            "--seed",
+            "4",
+            "--work",
+            "w",
+            "--wipe",
+            "--reuse-store",
+            "--skip-pages",
+            "--out",
+            "o.json",
+        ]
+    )
+    assert (
+        a.children,
+        a.days,
+        a.db,
+        a.repeat,
+        a.cold_repeat,
+        a.seed,
+        a.work,
+        a.wipe,
+        a.reuse_store,
+        a.skip_pages,
+        a.out,
+    ) == (30000, 190, "sqlite:///x.db", 3, 2, 4, Path("w"), True, True, True, Path("o.json"))
     assert set(FAILED) == {"MISS", "ERROR"}
 
 
 # ---- the floor against the product, on the tiny authority the run loaded -----------------------
 
 # Thresholds other than the configured ones: the floor must follow the configuration, not restate it.
-TIGHT = {"persistent_absence_pct": 20, "severe_absence_pct": 40, "drift_weeks": 2, "drift_points": 5,
-         "consecutive_unauthorised_days": 3, "not_seen_school_days": 2, "recent_suspension_school_days": 10,
-         "new_to_cohort_school_days": 10}
+TIGHT = {
+    "persistent_absence_pct": 20,
+    "severe_absence_pct": 40,
+    "drift_weeks": 2,
+    "drift_points": 5,
+    "consecutive_unauthorised_days": 3,
+    "not_seen_school_days": 2,
+    "recent_suspension_school_days": 10,
+    "new_to_cohort_school_days": 10,
+}
 CARDS = ("children", "attendance_pct", "persistent_absence_rate", "severe_absence_rate")
 FLAGS = ("attendance_pct", "persistent_absence", "severe_absence")
 
@@ -205,14 +274,17 @@ def authority(request, tiny_run, loaded, cfg):
 
 def sessions_as_floor() -> list[pl.Expr]:
     """The product's session columns under the floor's names."""
-    return [pl.col("possible_sessions").alias("possible"),
-            (pl.col("present_sessions") + pl.col("aea_sessions")).alias("attended")]
+    return [
+        pl.col("possible_sessions").alias("possible"),
+        (pl.col("present_sessions") + pl.col("aea_sessions")).alias("attended"),
+    ]
 
 
 def same(product: pl.DataFrame, counted: pl.DataFrame, keys: list[str]) -> None:
     """The two frames hold the same rows and values (types as the product's, rows in key order)."""
-    assert_frame_equal(product.sort(keys), counted.select(product.columns).cast(product.schema).sort(keys),
-                       check_exact=True)
+    assert_frame_equal(
+        product.sort(keys), counted.select(product.columns).cast(product.schema).sort(keys), check_exact=True
+    )
 
 
 @pytest.mark.parametrize("name", SELECTIONS)
@@ -222,10 +294,17 @@ def test_the_floor_counts_the_overview_the_product_shows(authority, name):
     counted = floor.overview(authority.floor_data, filters)
     cards = {c.key: c for c in shown.cards}
     assert {k: (cards[k].value, cards[k].last_month) for k in CARDS} == {
-        k: (counted["now"][k], counted["then"][k]) for k in CARDS}
+        k: (counted["now"][k], counted["then"][k]) for k in CARDS
+    }
     weekly = shown.weekly.select(
-        "cohort", "week_start", *sessions_as_floor(), pl.col("children_with_data").alias("with_data"),
-        pl.col("persistent_absence_children").alias("persistent_absence"), "attendance_pct", "persistent_absence_rate")
+        "cohort",
+        "week_start",
+        *sessions_as_floor(),
+        pl.col("children_with_data").alias("with_data"),
+        pl.col("persistent_absence_children").alias("persistent_absence"),
+        "attendance_pct",
+        "persistent_absence_rate",
+    )
     same(weekly, counted["weekly"], ["cohort", "week_start"])
 
 
@@ -234,15 +313,24 @@ def test_the_floor_lists_the_children_triage_lists(authority, name):
     filters = authority.filters(name)
     listed = views.triage_list(authority.figures, filters, authority.store.actions_frame(), date.today())
     counted = floor.triage_list(authority.floor_data, filters)
-    columns = ["la_child_id", *triage.SIGNALS, "attendance_pct", "consecutive_unauthorised_days", "days_since_last_mark"]
+    columns = [
+        "la_child_id",
+        *triage.SIGNALS,
+        "attendance_pct",
+        "consecutive_unauthorised_days",
+        "days_since_last_mark",
+    ]
     assert listed.height > 0
     same(listed.select(columns), counted, ["la_child_id"])
 
 
 def children_to_open(a: Authority) -> list[str]:
     """The benchmark's child, and the child with marks at the most schools (a move or a dual registration)."""
-    schools = (a.floor_data.marks.group_by("upn").agg(schools=pl.col("urn").n_unique())
-               .join(a.floor_data.children.select("upn", "la_child_id"), on="upn"))
+    schools = (
+        a.floor_data.marks.group_by("upn")
+        .agg(schools=pl.col("urn").n_unique())
+        .join(a.floor_data.children.select("upn", "la_child_id"), on="upn")
+    )
     return [a.scenario.child_id, schools.sort("schools", "la_child_id", descending=[True, False])["la_child_id"][0]]
 
 
@@ -253,11 +341,17 @@ def test_the_floor_draws_the_child_page_the_product_draws(authority, name):
         page = views.child_page(authority.figures, child_id, filters)
         counted = floor.child_page(authority.floor_data, filters, page.identity.upn)
         shown = page.figures
-        assert {**{k: getattr(shown, k) for k in FLAGS}, "possible": shown.possible_sessions,
-                "attended": shown.present_sessions + shown.aea_sessions} == counted["figures"]
-        weekly = page.weekly.select("week_start", *sessions_as_floor(),
-                                    (pl.col("children_with_data") > 0).alias("with_data"),
-                                    (pl.col("persistent_absence_children") > 0).alias("persistent_absence"))
+        assert {
+            **{k: getattr(shown, k) for k in FLAGS},
+            "possible": shown.possible_sessions,
+            "attended": shown.present_sessions + shown.aea_sessions,
+        } == counted["figures"]
+        weekly = page.weekly.select(
+            "week_start",
+            *sessions_as_floor(),
+            (pl.col("children_with_data") > 0).alias("with_data"),
+            (pl.col("persistent_absence_children") > 0).alias("persistent_absence"),
+        )
         same(weekly, counted["weekly"], ["week_start"])
         schools = page.schools.select("urn", pl.col("from").alias("first"), pl.col("to").alias("last"), "days")
         same(schools, counted["schools"], ["urn"])

@@ -19,8 +19,15 @@ from vsdash.config import PROJECT_ROOT
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
 SHOTS = PROJECT_ROOT / "test-artifacts" / "screenshots"
-PAGES = [("", "Overview"), ("triage", "Triage"), ("child", "Child"), ("about", "About these figures"),
-         ("data", "Data quality"), ("upload", "Upload feeds"), ("users", "Users and audit log")]
+PAGES = [
+    ("", "Overview"),
+    ("triage", "Triage"),
+    ("child", "Child"),
+    ("about", "About these figures"),
+    ("data", "Data quality"),
+    ("upload", "Upload feeds"),
+    ("users", "Users and audit log"),
+]
 
 
 def free_port() -> int:
@@ -43,9 +50,22 @@ def running_app(db_url: str, port: int | None = None, args: tuple[str, ...] = ()
     port = port or free_port()
     env = {**os.environ, "VSDASH_DATABASE_URL": db_url}
     server = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "app.py", "--server.headless=true", f"--server.port={port}",
-         "--server.address=127.0.0.1", "--browser.gatherUsageStats=false", *args],
-        cwd=PROJECT_ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+        [
+            sys.executable,
+            "-m",
+            "streamlit",
+            "run",
+            "app.py",
+            "--server.headless=true",
+            f"--server.port={port}",
+            "--server.address=127.0.0.1",
+            "--browser.gatherUsageStats=false",
+            *args,
+        ],
+        cwd=PROJECT_ROOT,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
@@ -78,9 +98,19 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -113,7 +143,9 @@ def test_page_renders_without_an_exception(opened, browser, path, title):
     SHOTS.mkdir(parents=True, exist_ok=True)
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}.png"), full_page=True)
     assert page.get_by_text("Page not found").count() == 0
-    assert page.locator("[data-testid='stException']").count() == 0, page.locator("[data-testid='stException']").first.inner_text()
+    assert page.locator("[data-testid='stException']").count() == 0, page.locator(
+        "[data-testid='stException']"
+    ).first.inner_text()
     page.close()
 
 
@@ -123,7 +155,7 @@ def test_triage_row_opens_the_child_page(app_url, browser):
     page.wait_for_selector("[data-testid='stDataFrame']", timeout=60_000)
     grid = page.locator("[data-testid='stDataFrame']").first
     box = grid.bounding_box()
-    page.mouse.click(box["x"] + 12, box["y"] + 52)   # the selection box of the first row
+    page.mouse.click(box["x"] + 12, box["y"] + 52)  # the selection box of the first row
     page.wait_for_url("**/child**", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     page.wait_for_selector("text=Every session", timeout=60_000)

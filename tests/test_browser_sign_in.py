@@ -75,7 +75,9 @@ def test_an_officer_signs_in_and_sees_the_officers_pages(signed_app, browser):
     finder.fill(child["la_child_id"])
     page.keyboard.press("Enter")
     page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
-    assert store.audit_frame(event=auth.CHILD_OPENED, la_child_id=child["la_child_id"])["user_name"].to_list() == ["pat"]
+    assert store.audit_frame(event=auth.CHILD_OPENED, la_child_id=child["la_child_id"])["user_name"].to_list() == [
+        "pat"
+    ]
     page.close()
 
 
@@ -109,6 +111,7 @@ def test_nobody_signed_in_sees_no_child_by_url(signed_app, browser):
 
 
 # ---- single sign-on through a real OpenID Connect provider on localhost ----------------------------------------
+
 
 @pytest.fixture(scope="module")
 def sso_app(sample_db, tmp_path_factory):
@@ -152,7 +155,7 @@ def test_single_sign_on_signs_in_a_known_e_mail_with_its_role(sso_app, browser):
     page.wait_for_selector("text=Signed in as", timeout=30_000)
     assert "sam" in page.locator("[data-testid='stSidebar']").inner_text()
     assert nav_links(page) == ["Overview", "Triage", "Child", "About these figures"]
-    other = context.new_page()                  # a new tab stays signed in: the identity cookie
+    other = context.new_page()  # a new tab stays signed in: the identity cookie
     other.goto(address, timeout=60_000)
     other.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
     assert store.audit_frame(event=auth.SIGNED_IN)["user_name"].to_list()[:2] == ["sam", "sam"]

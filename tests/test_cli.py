@@ -40,8 +40,19 @@ def test_ingest_loads_rejected_round_trip(capsys, write, db):
 
     code, out, _ = run(capsys, "loads", "--db", db)
     rows = list(csv.DictReader(io.StringIO(out)))
-    assert list(rows[0]) == ["file", "kind", "sha256", "status", "message", "rows_read", "rows_loaded",
-                             "rows_replaced", "rows_rejected", "started_at", "finished_at"]
+    assert list(rows[0]) == [
+        "file",
+        "kind",
+        "sha256",
+        "status",
+        "message",
+        "rows_read",
+        "rows_loaded",
+        "rows_replaced",
+        "rows_rejected",
+        "started_at",
+        "finished_at",
+    ]
     assert (rows[0]["file"], rows[0]["rows_loaded"], rows[0]["rows_rejected"]) == ("att.csv", "1", "1")
 
     code, out, _ = run(capsys, "rejected", "--file", "att.csv", "--db", db)
@@ -56,8 +67,10 @@ def test_unreadable_file_exits_non_zero_but_loads_the_others(capsys, write, db):
     bad = write("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00")
     code, out, _ = run(capsys, "ingest", str(bad), str(good), "--db", db)
     assert code == 1
-    assert out.splitlines() == ["photo.csv: failed: this is not a CSV or XLSX file (it contains binary data)",
-                                "att.csv: attendance: loaded 1, replaced 0, rejected 0"]
+    assert out.splitlines() == [
+        "photo.csv: failed: this is not a CSV or XLSX file (it contains binary data)",
+        "att.csv: attendance: loaded 1, replaced 0, rejected 0",
+    ]
 
 
 def test_missing_file_and_forced_kind(capsys, write, db, tmp_path):
@@ -77,8 +90,13 @@ def test_bad_config_is_one_clear_line(capsys, tmp_path, db):
 
 def test_python_dash_m_vsdash_runs(tmp_path):
     db = f"sqlite:///{tmp_path / 'sub.db'}"
-    done = subprocess.run([sys.executable, "-m", "vsdash", "init", "--db", db],
-                          cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=60)
+    done = subprocess.run(
+        [sys.executable, "-m", "vsdash", "init", "--db", db],
+        cwd=PROJECT_ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert done.returncode == 0, done.stderr
     assert "schema ready" in done.stdout
 
@@ -118,9 +136,22 @@ UPN,URN,Start Date,Sessions,Category,Reason
 
 
 METRICS_HEADER = [
-    "upn", "la_child_id", "possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
-    "unauthorised_sessions", "attendance_pct", "persistent_absence", "severe_absence", "suspensions",
-    "suspension_sessions", "permanent_exclusions", "school_urn", "out_of_area"]
+    "upn",
+    "la_child_id",
+    "possible_sessions",
+    "present_sessions",
+    "aea_sessions",
+    "authorised_sessions",
+    "unauthorised_sessions",
+    "attendance_pct",
+    "persistent_absence",
+    "severe_absence",
+    "suspensions",
+    "suspension_sessions",
+    "permanent_exclusions",
+    "school_urn",
+    "out_of_area",
+]
 
 
 def test_metrics_command_on_hand_made_feeds(capsys, write, db, tmp_path):
@@ -135,7 +166,12 @@ def test_metrics_command_on_hand_made_feeds(capsys, write, db, tmp_path):
     assert (c1["possible_sessions"], c1["present_sessions"], c1["authorised_sessions"]) == ("10", "9", "1")
     assert (c1["attendance_pct"], c1["persistent_absence"], c1["severe_absence"]) == ("90.0", "true", "false")
     # the August suspension is before the window (1 September)
-    assert (c1["suspensions"], c1["suspension_sessions"], c1["school_urn"], c1["out_of_area"]) == ("1", "1", "100001", "false")
+    assert (c1["suspensions"], c1["suspension_sessions"], c1["school_urn"], c1["out_of_area"]) == (
+        "1",
+        "1",
+        "100001",
+        "false",
+    )
     assert (c2["possible_sessions"], c2["unauthorised_sessions"], c2["attendance_pct"]) == ("4", "2", "50.0")
     assert (c2["severe_absence"], c2["school_urn"], c2["out_of_area"]) == ("true", "100002", "true")
     assert (c3["possible_sessions"], c3["attendance_pct"], c3["persistent_absence"]) == ("0", "", "false")
@@ -143,17 +179,30 @@ def test_metrics_command_on_hand_made_feeds(capsys, write, db, tmp_path):
     code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "CLA", "--db", db)
     assert [r["la_child_id"] for r in csv.DictReader(io.StringIO(out))] == ["C2"]
     code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "CIN", "--db", db)
-    assert code == 0 and list(csv.DictReader(io.StringIO(out))) == []     # C3's plan ended in August
+    assert code == 0 and list(csv.DictReader(io.StringIO(out))) == []  # C3's plan ended in August
 
     xlsx = tmp_path / "cp.xlsx"
-    code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--from", "2025-09-02", "--cohort", "CP",
-                       "--out", str(xlsx), "--db", db)
+    code, out, _ = run(
+        capsys,
+        "metrics",
+        "--as-of",
+        "2025-09-05",
+        "--from",
+        "2025-09-02",
+        "--cohort",
+        "CP",
+        "--out",
+        str(xlsx),
+        "--db",
+        db,
+    )
     assert code == 0 and "wrote 1 children" in out
     import openpyxl
+
     values = list(openpyxl.load_workbook(xlsx).active.values)
     assert "from 2025-09-02 to 2025-09-05" in values[1][0]
     header = values[3]
-    c1_xlsx = dict(zip(header, values[4]))
+    c1_xlsx = dict(zip(header, values[4], strict=True))
     # from 2 September: 8 possible sessions, 1 absent -> 87.5%
     assert (c1_xlsx["possible_sessions"], c1_xlsx["attendance_pct"]) == (8, 87.5)
 
@@ -165,10 +214,12 @@ def test_metrics_command_rejects_bad_arguments(capsys, db):
 
 # ---- no traceback ever reaches the user -------------------------------------------------------------
 
+
 def run_vsdash(*args: str, timeout: float = 120) -> subprocess.CompletedProcess:
     """`python -m vsdash ...` as a user runs it."""
-    return subprocess.run([sys.executable, "-m", "vsdash", *args], cwd=PROJECT_ROOT, capture_output=True, text=True,
-                          timeout=timeout)
+    return subprocess.run(
+        [sys.executable, "-m", "vsdash", *args], cwd=PROJECT_ROOT, capture_output=True, text=True, timeout=timeout
+    )
 
 
 def one_line(text: str) -> str:
@@ -200,18 +251,34 @@ def locked(tmp_path: Path):
         holder.close()
 
 
-@pytest.mark.parametrize("args, code, message", [
-    (["init", "--db", "postgresql+psycopg://vsdash@127.0.0.1:9/vsdash"], 1,
-     "vsdash init stopped: the database server cannot be reached; check that it is running and that --db (or "
-     "database.url) names the right host and port (details in "),
-    (["init", "--db", "sqlite:////etc/hostname/x.db"], 1,
-     "vsdash init stopped: /etc/hostname already exists as a file where a folder is needed; check the path (details in "),
-    (["init", "--db", "nonsense://x"], 2, "vsdash init stopped: the database URL is not one vsdash can use"),
-    (["metrics", "--as-of", "2025-09-05", "--out", "x.txt"], 2, "--out x.txt: name a .csv or .xlsx file, or an existing folder"),
-    (["metrics", "--as-of", "2025-09-05", "--out", "/no/such/dir/x.csv"], 2,
-     "--out /no/such/dir/x.csv: the folder /no/such/dir does not exist; create it first or choose another"),
-    (["metrics", "--as-of", "2025-09-05", "--cohort", "XX"], 2, "unknown cohort 'XX'; use one of"),
-])
+@pytest.mark.parametrize(
+    "args, code, message",
+    [
+        (
+            ["init", "--db", "postgresql+psycopg://vsdash@127.0.0.1:9/vsdash"],
+            1,
+            "vsdash init stopped: the database server cannot be reached; check that it is running and that --db (or "
+            "database.url) names the right host and port (details in ",
+        ),
+        (
+            ["init", "--db", "sqlite:////etc/hostname/x.db"],
+            1,
+            "vsdash init stopped: /etc/hostname already exists as a file where a folder is needed; check the path (details in ",
+        ),
+        (["init", "--db", "nonsense://x"], 2, "vsdash init stopped: the database URL is not one vsdash can use"),
+        (
+            ["metrics", "--as-of", "2025-09-05", "--out", "x.txt"],
+            2,
+            "--out x.txt: name a .csv or .xlsx file, or an existing folder",
+        ),
+        (
+            ["metrics", "--as-of", "2025-09-05", "--out", "/no/such/dir/x.csv"],
+            2,
+            "--out /no/such/dir/x.csv: the folder /no/such/dir does not exist; create it first or choose another",
+        ),
+        (["metrics", "--as-of", "2025-09-05", "--cohort", "XX"], 2, "unknown cohort 'XX'; use one of"),
+    ],
+)
 def test_a_failure_is_one_line_on_stderr_as_a_user_sees_it(args, code, message, tmp_path):
     db = [] if "--db" in args else ["--db", f"sqlite:///{tmp_path / 'cli.db'}"]
     done = run_vsdash(*args, *db)
@@ -224,7 +291,8 @@ def test_a_locked_database_is_one_line_and_exit_1(locked):
     assert done.returncode == 1
     assert one_line(done.stderr).startswith(
         "vsdash init stopped: the database is busy: another program (a load, the inbox watcher or a database tool) "
-        "is writing to it; wait for it to finish, then try again (details in ")
+        "is writing to it; wait for it to finish, then try again (details in "
+    )
 
 
 def test_ingest_into_a_locked_database_fails_the_file_and_exits_1(write, locked):
@@ -232,7 +300,7 @@ def test_ingest_into_a_locked_database_fails_the_file_and_exits_1(write, locked)
     done = run_vsdash("ingest", str(good), "--db", locked(schema=True))
     assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
     assert done.stdout.startswith("att.csv: failed: the database is busy")
-    assert one_line(done.stderr) == "1/1 att.csv"                     # the progress line alone
+    assert one_line(done.stderr) == "1/1 att.csv"  # the progress line alone
 
 
 def test_a_read_only_database_fails_the_load_in_one_line(write, tmp_path):
@@ -240,8 +308,10 @@ def test_a_read_only_database_fails_the_load_in_one_line(write, tmp_path):
     good = write("att.csv", f"UPN,URN,Date,AM,PM\n{A},123456,2025-09-02,/,\\\n")
     done = run_vsdash("ingest", str(good), "--db", f"sqlite:///file:{tmp_path / 'ro.db'}?mode=ro&uri=true")
     assert done.returncode == 1 and "Traceback" not in done.stderr + done.stdout
-    assert done.stdout.strip() == ("att.csv: failed: the database is read-only; give vsdash write access to the "
-                                   "database file and its folder, or point --db (or database.url) at one it can write")
+    assert done.stdout.strip() == (
+        "att.csv: failed: the database is read-only; give vsdash write access to the "
+        "database file and its folder, or point --db (or database.url) at one it can write"
+    )
 
 
 def test_an_unreadable_input_file_is_its_own_failure(capsys, write, db, monkeypatch):
@@ -259,13 +329,18 @@ def test_an_unreadable_input_file_is_its_own_failure(capsys, write, db, monkeypa
     assert code == 1 and "Traceback" not in out + err
     assert out.splitlines() == [
         f"secret.csv: failed: cannot open the file: permission denied for {secret}; ask for access to it, or choose "
-        "another file or folder", "att.csv: attendance: loaded 1, replaced 0, rejected 0"]
+        "another file or folder",
+        "att.csv: attendance: loaded 1, replaced 0, rejected 0",
+    ]
 
 
-@pytest.mark.parametrize("number, words", [
-    (errno.ENOSPC, "the disk is full (writing "),
-    (errno.EROFS, " is on a read-only disk; choose a folder that can be written"),
-])
+@pytest.mark.parametrize(
+    "number, words",
+    [
+        (errno.ENOSPC, "the disk is full (writing "),
+        (errno.EROFS, " is on a read-only disk; choose a folder that can be written"),
+    ],
+)
 def test_a_full_or_read_only_disk_is_one_line_and_no_half_file(capsys, db, tmp_path, monkeypatch, number, words):
     def refuse(self, data):
         raise OSError(number, os.strerror(number), str(self))
@@ -287,8 +362,11 @@ def test_something_unexpected_is_one_line_with_the_log_and_ctrl_c_is_quiet(capsy
     monkeypatch.setattr(cli, "cmd_loads", boom)
     code, _, err = run(capsys, "loads", "--db", db)
     assert code == 1
-    assert re.fullmatch(r"vsdash loads stopped: an unexpected problem \(KeyError: 'la_child_id'\); the details are in "
-                        r"the vsdash log: please send it to your support contact \(details in .+\)", one_line(err))
+    assert re.fullmatch(
+        r"vsdash loads stopped: an unexpected problem \(KeyError: 'la_child_id'\); the details are in "
+        r"the vsdash log: please send it to your support contact \(details in .+\)",
+        one_line(err),
+    )
 
     def interrupted(args):
         raise KeyboardInterrupt
@@ -304,7 +382,7 @@ def test_metrics_out_to_a_folder_names_the_file_by_the_selection(capsys, write, 
     code, out, _ = run(capsys, "metrics", "--as-of", "2025-09-05", "--cohort", "CP", "--out", str(tmp_path), "--db", db)
     path = tmp_path / "attendance_per_child_CP_from-2025-09-01_as-at-2025-09-05.csv"
     assert code == 0 and out.strip() == f"wrote 1 children to {path}"
-    assert path.read_text().splitlines()[0] == ",".join(METRICS_HEADER)      # the header is line 1
+    assert path.read_text().splitlines()[0] == ",".join(METRICS_HEADER)  # the header is line 1
 
 
 def test_loads_and_rejected_neutralise_formula_text(capsys, write, db):

@@ -27,11 +27,11 @@ def ep(cohort: str, start: str, end: str | None = None, child: str = "C1") -> di
 @pytest.mark.parametrize(
     "episode, in_cohort",
     [
-        (ep("CLA", "2024-01-01"), True),                  # open
-        (ep("CLA", "2024-10-31"), True),                  # starts on the as-at date
-        (ep("CLA", "2024-11-01"), False),                 # starts after it
-        (ep("CLA", "2024-01-01", "2024-10-31"), True),    # ends on the as-at date: still in care that day
-        (ep("CLA", "2024-01-01", "2024-10-30"), False),   # ended the day before
+        (ep("CLA", "2024-01-01"), True),  # open
+        (ep("CLA", "2024-10-31"), True),  # starts on the as-at date
+        (ep("CLA", "2024-11-01"), False),  # starts after it
+        (ep("CLA", "2024-01-01", "2024-10-31"), True),  # ends on the as-at date: still in care that day
+        (ep("CLA", "2024-01-01", "2024-10-30"), False),  # ended the day before
         (ep("PLAC", "2023-05-01"), True),
     ],
 )
@@ -40,20 +40,22 @@ def test_as_at(episode, in_cohort):
 
 
 def test_children_with_a_social_worker_are_cin_or_cp():
-    out = held([ep("CIN", "2024-01-01", child="A"), ep("CP", "2024-01-01", child="B"), ep("CLA", "2024-01-01", child="C")])
+    out = held(
+        [ep("CIN", "2024-01-01", child="A"), ep("CP", "2024-01-01", child="B"), ep("CLA", "2024-01-01", child="C")]
+    )
     assert {c for c, k in out if k == "CWSW"} == {"A", "B"}
 
 
 @pytest.mark.parametrize(
     "episodes, ever6",
     [
-        ([ep("CP", "2020-01-01", "2022-06-30")], True),          # plan ended 2 years ago, nothing now
-        ([ep("CLA", "2015-01-01", "2018-10-30")], False),        # ended more than 6 years before 31 Oct 2024
-        ([ep("CIN", "2015-01-01", "2018-10-31")], True),         # ended exactly 6 years before: within
+        ([ep("CP", "2020-01-01", "2022-06-30")], True),  # plan ended 2 years ago, nothing now
+        ([ep("CLA", "2015-01-01", "2018-10-30")], False),  # ended more than 6 years before 31 Oct 2024
+        ([ep("CIN", "2015-01-01", "2018-10-31")], True),  # ended exactly 6 years before: within
         ([ep("CP", "2020-01-01", "2022-06-30"), ep("CIN", "2024-01-01")], False),  # on a CIN plan now
-        ([ep("EVER6", "2023-09-01")], True),                     # explicit episode
-        ([ep("PLAC", "2020-01-01", "2022-06-30")], False),       # PLAC is not a social-care plan
-        ([ep("CP", "2024-01-01", "2024-10-31")], False),         # plan still covers the as-at date
+        ([ep("EVER6", "2023-09-01")], True),  # explicit episode
+        ([ep("PLAC", "2020-01-01", "2022-06-30")], False),  # PLAC is not a social-care plan
+        ([ep("CP", "2024-01-01", "2024-10-31")], False),  # plan still covers the as-at date
     ],
 )
 def test_ever6(episodes, ever6):
@@ -95,7 +97,9 @@ def test_no_episodes():
 
 
 def test_history_is_dated_and_ordered():
-    frame = Frames.build(episodes=[ep("CIN", "2024-06-01"), ep("CP", "2024-01-01", "2024-05-31"), ep("CLA", "2024-01-01", child="C2")]).episodes
+    frame = Frames.build(
+        episodes=[ep("CIN", "2024-06-01"), ep("CP", "2024-01-01", "2024-05-31"), ep("CLA", "2024-01-01", child="C2")]
+    ).episodes
     out = cohorts.history(frame, "C1", CFG)
     assert out["cohort"].to_list() == ["CP", "CIN"]
     assert out["open"].to_list() == [False, True]

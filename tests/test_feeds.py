@@ -9,24 +9,28 @@ import pytest
 
 from vsdash.feeds import FeedError, detect_kind, parse
 
-GOOD = "B801200005001"   # valid UPN (DfE example)
+GOOD = "B801200005001"  # valid UPN (DfE example)
 OTHER = "A801200005002"  # sum 93 - 13 + 26 = 106, 106 mod 23 = 14 -> 'Q', so 'A' is the wrong check letter
 
 
 def test_other_upn_constant_is_really_invalid_so_tests_below_mean_something():
     from vsdash.identifiers import upn_problem
+
     assert upn_problem(GOOD) is None
     assert upn_problem(OTHER) is not None
 
 
-@pytest.mark.parametrize("header, kind", [
-    (["UPN", "URN", "Date", "AM", "PM"], "attendance"),
-    (["upn", "urn", "date", "am", "pm", "la_child_id"], "attendance"),
-    (["LA Child ID", "UPN", "Cohort", "Start Date", "End Date"], "children"),
-    (["la_child_id", "cohort", "start_date"], "children"),
-    (["UPN", "URN", "Start Date", "Sessions", "Category", "Reason"], "suspensions"),
-    (["URN", "EstablishmentName", "LA (code)", "LA (name)", "Easting", "Northing"], "schools"),
-])
+@pytest.mark.parametrize(
+    "header, kind",
+    [
+        (["UPN", "URN", "Date", "AM", "PM"], "attendance"),
+        (["upn", "urn", "date", "am", "pm", "la_child_id"], "attendance"),
+        (["LA Child ID", "UPN", "Cohort", "Start Date", "End Date"], "children"),
+        (["la_child_id", "cohort", "start_date"], "children"),
+        (["UPN", "URN", "Start Date", "Sessions", "Category", "Reason"], "suspensions"),
+        (["URN", "EstablishmentName", "LA (code)", "LA (name)", "Easting", "Northing"], "schools"),
+    ],
+)
 def test_kind_is_detected_from_the_header(header, kind):
     assert detect_kind(header) == kind
 
@@ -37,7 +41,9 @@ def test_unrecognised_header_names_what_was_expected():
 
 
 def test_attendance_rows_validate_line_by_line(write, cfg):
-    path = write("att.csv", f"""
+    path = write(
+        "att.csv",
+        f"""
 UPN,URN,Date,AM,PM
 {GOOD},123456,2025-09-02,/,\\
 {GOOD},123456,03/09/2025,n,N
@@ -47,14 +53,18 @@ UPN,URN,Date,AM,PM
 {GOOD},123456,2025-09-05,,
 {GOOD},123456,2025-09-08,/,
 x,y
-""")
+""",
+    )
     feed = parse(path, cfg)
     assert feed.kind == "attendance"
     assert feed.rows_read == 8
     rows = feed.tables["attendance"].sort("date")
     # lines 2, 3 and 8 are good; line 3's lower-case n is the code N; line 8's empty PM is "not yet sent"
     assert rows.select("date", "am", "pm").rows() == [
-        (date(2025, 9, 2), "/", "\\"), (date(2025, 9, 3), "N", "N"), (date(2025, 9, 8), "/", None)]
+        (date(2025, 9, 2), "/", "\\"),
+        (date(2025, 9, 3), "N", "N"),
+        (date(2025, 9, 8), "/", None),
+    ]
     rejects = {(r["line"], r["column"]): r["reason"] for r in feed.rejects.iter_rows(named=True)}
     assert "wrong check letter" in rejects[(4, "UPN")]
     assert rejects[(5, "URN")] == "URN '12345' is not a 6-digit school reference number"
@@ -66,11 +76,14 @@ x,y
 
 
 def test_a_repeated_row_in_one_file_keeps_the_later(write, cfg):
-    path = write("att.csv", f"""
+    path = write(
+        "att.csv",
+        f"""
 UPN,URN,Date,AM,PM
 {GOOD},123456,2025-09-02,N,N
 {GOOD},123456,2025-09-02,/,\\
-""")
+""",
+    )
     feed = parse(path, cfg)
     assert feed.tables["attendance"].select("am", "pm").rows() == [("/", "\\")]
     assert feed.rejects["line"].to_list() == [2]
@@ -78,21 +91,27 @@ UPN,URN,Date,AM,PM
 
 
 def test_headers_match_ignoring_case_spaces_and_underscores_and_extra_columns_are_ignored(write, cfg):
-    path = write("att.csv", f"""
+    path = write(
+        "att.csv",
+        f"""
  upn ,U_R_N,DATE,Am,pM,Comment
 {GOOD},123456,2025-09-02,/,\\,hello
-""")
+""",
+    )
     feed = parse(path, cfg)
     assert feed.tables["attendance"].height == 1 and feed.rejects.is_empty()
 
 
-@pytest.mark.parametrize("content, message", [
-    (b"", "the file is empty"),
-    (b"\x00\x01\x02binary", "not a CSV or XLSX"),
-    (b"Pupil,When\n1,2\n", "no recognisable header"),
-    (b"PK\x03\x04broken zip", "XLSX file cannot be opened"),
-    (b"UPN,URN,Date,AM,AM\n", "repeats column(s) AM"),
-])
+@pytest.mark.parametrize(
+    "content, message",
+    [
+        (b"", "the file is empty"),
+        (b"\x00\x01\x02binary", "not a CSV or XLSX"),
+        (b"Pupil,When\n1,2\n", "no recognisable header"),
+        (b"PK\x03\x04broken zip", "XLSX file cannot be opened"),
+        (b"UPN,URN,Date,AM,AM\n", "repeats column(s) AM"),
+    ],
+)
 def test_unreadable_files_fail_with_one_line(write, cfg, content, message):
     with pytest.raises(FeedError, match=message.replace("(", r"\(").replace(")", r"\)")):
         parse(write("bad.csv", content), cfg)
@@ -127,20 +146,23 @@ def test_xlsx_and_gzip_and_latin1(tmp_path: Path, cfg):
 
 
 def test_schools_get_latitude_and_longitude_from_the_national_grid(write, cfg):
-    path = write("gias.csv", """
+    path = write(
+        "gias.csv",
+        """
 URN,EstablishmentName,LA (code),LA (name),PhaseOfEducation (name),Postcode,Easting,Northing
 123456,Shrewsbury Castle Primary,893,Shropshire,Primary,SY1 2AA,349300,312900
 123457,No Coordinates School,893,Shropshire,Secondary,SY1 2AB,,
 123458,Bad Coordinates School,893,Shropshire,Secondary,SY1 2AC,east,1
 12345,Too Short,893,Shropshire,Primary,SY1 2AD,1,1
-""")
+""",
+    )
     feed = parse(path, cfg)
     rows = {r["urn"]: r for r in feed.tables["schools"].iter_rows(named=True)}
     # Shrewsbury town centre is at about 52.707 N, 2.752 W
     assert rows[123456]["latitude"] == pytest.approx(52.707, abs=0.005)
     assert rows[123456]["longitude"] == pytest.approx(-2.752, abs=0.005)
     assert rows[123457]["latitude"] is None
-    assert rows[123458]["easting"] is None   # value dropped, school kept
+    assert rows[123458]["easting"] is None  # value dropped, school kept
     assert 12345 not in rows
     outcomes = {(r["line"], r["outcome"]) for r in feed.rejects.iter_rows(named=True)}
     assert outcomes == {(4, "value dropped"), (5, "rejected")}
@@ -160,14 +182,17 @@ def test_children_list_gives_episodes_children_and_allocations(write, cfg):
     feed = parse(write("children.csv", CHILDREN), cfg)
     episodes = feed.tables["cohort_episodes"].sort("la_child_id", "start_date")
     assert episodes.select("la_child_id", "cohort", "end_date").rows() == [
-        ("C1", "CIN", date(2025, 9, 9)), ("C1", "CP", None), ("C2", "CLA", None)]
+        ("C1", "CIN", date(2025, 9, 9)),
+        ("C1", "CP", None),
+        ("C2", "CLA", None),
+    ]
     children = {r["la_child_id"]: r for r in feed.tables["children"].iter_rows(named=True)}
-    assert children["C1"]["responsible_la"] == "893"      # defaults to the configured authority
-    assert children["C2"]["upn"] is None                   # bad UPN dropped, child kept
+    assert children["C1"]["responsible_la"] == "893"  # defaults to the configured authority
+    assert children["C2"]["upn"] is None  # bad UPN dropped, child kept
     assert children["C2"]["ehcp"] is True and children["C2"]["responsible_la"] == "886"
     assert children["C2"]["dob"] == date(2012, 2, 1)
     allocation = feed.tables["allocations"].filter(pl.col("la_child_id") == "C1").row(0, named=True)
-    assert allocation["social_worker"] == "Jo New"         # from the latest episode
+    assert allocation["social_worker"] == "Jo New"  # from the latest episode
     reasons = {(r["line"], r["column"]): (r["outcome"], r["reason"]) for r in feed.rejects.iter_rows(named=True)}
     assert reasons[(4, "UPN")][0] == "value dropped"
     assert reasons[(5, "Cohort")] == ("rejected", "Cohort 'ZZ' is not one of CLA, CIN, CP, PLAC, EVER6, CWSW")
@@ -175,7 +200,10 @@ def test_children_list_gives_episodes_children_and_allocations(write, cfg):
 
 
 def test_suspensions(write, cfg):
-    feed = parse(write("susp.csv", f"""
+    feed = parse(
+        write(
+            "susp.csv",
+            f"""
 UPN,URN,Start Date,Sessions,Category,Reason,Reason 2
 {GOOD},123456,2025-10-01,2,FIXD,PA,VA
 {GOOD},123456,2025-11-01,,PERM,DB,
@@ -183,10 +211,15 @@ UPN,URN,Start Date,Sessions,Category,Reason,Reason 2
 {GOOD},123456,2025-11-06,3,suspension,XX,
 {GOOD},123456,2025-11-07,1,expelled,DB,
 {GOOD},123456,2025-11-08,0,suspension,DB,
-"""), cfg)
+""",
+        ),
+        cfg,
+    )
     rows = feed.tables["suspensions"].sort("start_date")
     assert rows.select("category", "sessions", "reason", "reason_2").rows() == [
-        ("suspension", 2, "PA", "VA"), ("permanent_exclusion", None, "DB", None)]
+        ("suspension", 2, "PA", "VA"),
+        ("permanent_exclusion", None, "DB", None),
+    ]
     reasons = {r["line"]: r["reason"] for r in feed.rejects.iter_rows(named=True)}
     assert reasons == {
         4: "Sessions is empty; a suspension needs its number of sessions",
@@ -206,7 +239,9 @@ def test_plain_and_quoted_csv_read_the_same(write, cfg):
     assert a.tables["attendance"].height == 2
     assert a.rejects.select("line", "column", "reason").rows() == b.rejects.select("line", "column", "reason").rows()
     assert a.rejects.select("line", "reason").rows() == [
-        (5, "the row has 2 fields but the header has 5"), (6, "UPN 'A801200005002' has the wrong check letter (expected Q)")]
+        (5, "the row has 2 fields but the header has 5"),
+        (6, "UPN 'A801200005002' has the wrong check letter (expected Q)"),
+    ]
     assert a.rejects["raw"].to_list() == ["short,row", f"{OTHER},123456,2025-09-03,/,/"]
 
 

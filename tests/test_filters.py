@@ -18,12 +18,21 @@ CHILDREN = pl.DataFrame(
     [
         ("C1", ["CLA"], 100001, "893", False, "North", "A", "S. Patel", "Y7", True),
         ("C2", ["CIN", "CWSW"], 100002, "886", True, "South", "B", "J. Jones", "Y9", False),
-        ("C3", ["CP", "CWSW"], None, None, False, "North", "B", None, "R", None),   # no mark yet: no school
-        ("C4", [], 100003, None, None, None, None, None, None, False),              # school not on the list
+        ("C3", ["CP", "CWSW"], None, None, False, "North", "B", None, "R", None),  # no mark yet: no school
+        ("C4", [], 100003, None, None, None, None, None, None, False),  # school not on the list
     ],
-    schema={"la_child_id": pl.String, "cohorts": pl.List(pl.String), "school_urn": pl.Int64, "school_la": pl.String,
-            "out_of_area": pl.Boolean, "locality": pl.String, "team": pl.String, "social_worker": pl.String,
-            "year_group": pl.String, "ehcp": pl.Boolean},
+    schema={
+        "la_child_id": pl.String,
+        "cohorts": pl.List(pl.String),
+        "school_urn": pl.Int64,
+        "school_la": pl.String,
+        "out_of_area": pl.Boolean,
+        "locality": pl.String,
+        "team": pl.String,
+        "social_worker": pl.String,
+        "year_group": pl.String,
+        "ehcp": pl.Boolean,
+    },
     orient="row",
 )
 
@@ -41,14 +50,24 @@ CHILDREN = pl.DataFrame(
         ({"area": "in"}, ["C1", "C3"], "children where in-area schools, as at 13 Feb 2026"),
         ({"school_la": "886"}, ["C2"], "children where school LA 886, as at 13 Feb 2026"),
         ({"team": "B", "locality": "North"}, ["C3"], "children where locality North and team B, as at 13 Feb 2026"),
-        ({"social_worker": "S. Patel", "year_group": "Y7"}, ["C1"],
-         "children where social worker S. Patel and year group Y7, as at 13 Feb 2026"),
+        (
+            {"social_worker": "S. Patel", "year_group": "Y7"},
+            ["C1"],
+            "children where social worker S. Patel and year group Y7, as at 13 Feb 2026",
+        ),
         ({"ehcp": True}, ["C1"], "children where with an EHCP, as at 13 Feb 2026"),
-        ({"ehcp": False}, ["C2", "C3", "C4"], "children where without an EHCP, as at 13 Feb 2026"),   # unknown: none
-        ({"cohort": "CWSW", "area": "out", "team": "B"}, ["C2"],
-         "children where cohort Children with a social worker and out-of-area schools and team B, as at 13 Feb 2026"),
+        ({"ehcp": False}, ["C2", "C3", "C4"], "children where without an EHCP, as at 13 Feb 2026"),  # unknown: none
+        (
+            {"cohort": "CWSW", "area": "out", "team": "B"},
+            ["C2"],
+            "children where cohort Children with a social worker and out-of-area schools and team B, as at 13 Feb 2026",
+        ),
         ({"start": date(2026, 1, 5)}, ["C1", "C2", "C3", "C4"], "all children, from 05 Jan 2026 as at 13 Feb 2026"),
-        ({"as_of": date(2025, 12, 19), "locality": "South"}, ["C2"], "children where locality South, as at 19 Dec 2025"),
+        (
+            {"as_of": date(2025, 12, 19), "locality": "South"},
+            ["C2"],
+            "children where locality South, as at 19 Dec 2025",
+        ),
     ],
 )
 def test_parameters_select_children_and_say_so(params, selected, sentence):
@@ -73,4 +92,4 @@ def test_the_same_view_a_month_earlier_keeps_the_selection():
     filters = Filters(as_of=AS_OF, cohort="CWSW", team="B")
     earlier = filters.with_changes(as_of=date(2026, 1, 13))
     assert (earlier.as_of, earlier.cohort, earlier.team) == (date(2026, 1, 13), "CWSW", "B")
-    assert filters.as_of == AS_OF and hash(earlier) != hash(filters)   # a cache key of its own
+    assert filters.as_of == AS_OF and hash(earlier) != hash(filters)  # a cache key of its own

@@ -3,13 +3,16 @@ import pytest
 from vsdash.identifiers import la_problem, upn_problem, urn_problem, with_check_letter
 
 
-@pytest.mark.parametrize("upn", [
-    "B801200005001",            # the DfE's own example
-    "b801200005001",            # case does not matter
-    with_check_letter("942123412001"),   # LA number newer than python-stdnum's list
-    with_check_letter("680123412001"),   # Welsh authority (Swansea)
-    with_check_letter("80120000500A"),   # temporary UPN ends in a letter
-])
+@pytest.mark.parametrize(
+    "upn",
+    [
+        "B801200005001",  # the DfE's own example
+        "b801200005001",  # case does not matter
+        with_check_letter("942123412001"),  # LA number newer than python-stdnum's list
+        with_check_letter("680123412001"),  # Welsh authority (Swansea)
+        with_check_letter("80120000500A"),  # temporary UPN ends in a letter
+    ],
+)
 def test_valid_upns(upn):
     assert upn_problem(upn) is None
 
@@ -20,13 +23,16 @@ def test_check_letter_by_hand():
     assert with_check_letter("801200005001") == "B801200005001"
 
 
-@pytest.mark.parametrize("upn, words", [
-    ("A801200005001", "wrong check letter (expected B)"),
-    ("B80120000500", "has 12 characters"),
-    ("", "empty"),
-    ("B80120000X001", "not a letter, 11 digits"),
-    ("B80120000500I", "not a letter, 11 digits"),  # I, O, S are never used
-])
+@pytest.mark.parametrize(
+    "upn, words",
+    [
+        ("A801200005001", "wrong check letter (expected B)"),
+        ("B80120000500", "has 12 characters"),
+        ("", "empty"),
+        ("B80120000X001", "not a letter, 11 digits"),
+        ("B80120000500I", "not a letter, 11 digits"),  # I, O, S are never used
+    ],
+)
 def test_invalid_upns(upn, words):
     assert words in upn_problem(upn)
 

@@ -37,10 +37,18 @@ def inbox(store, cfg, tmp_path) -> Inbox:
     return Inbox(tmp_path / "inbox", store, cfg, settle=0.2, report=lambda line: None)
 
 
-@pytest.mark.parametrize("name, temporary", [
-    ("attendance.csv", False), ("attendance.csv.part", True), ("attendance.tmp", True), (".~lock.children.csv#", True),
-    ("~$children.xlsx", True), (".hidden.csv", True), ("children.xlsx", False),
-])
+@pytest.mark.parametrize(
+    "name, temporary",
+    [
+        ("attendance.csv", False),
+        ("attendance.csv.part", True),
+        ("attendance.tmp", True),
+        (".~lock.children.csv#", True),
+        ("~$children.xlsx", True),
+        (".hidden.csv", True),
+        ("children.xlsx", False),
+    ],
+)
 def test_temporary_names(name, temporary):
     assert is_temporary(name) is temporary
 
@@ -51,13 +59,13 @@ def test_a_file_is_ready_only_once_unchanged_for_the_settle_time(tmp_path):
     path = tmp_path / "attendance.csv"
     path.write_text(HEADER)
     settling.add(path)
-    assert settling.ready() == []                   # first look starts the clock
+    assert settling.ready() == []  # first look starts the clock
     now[0] = 1.5
     with path.open("a") as f:
-        f.write(rows(1))                            # still being written
+        f.write(rows(1))  # still being written
     assert settling.ready() == []
     now[0] = 3.0
-    assert settling.ready() == []                   # changed 1.5 s ago
+    assert settling.ready() == []  # changed 1.5 s ago
     now[0] = 3.6
     assert settling.ready() == [path] and len(settling) == 0
 
@@ -67,10 +75,14 @@ def test_loads_moves_and_rejects_with_a_reason(inbox, store):
     (folder / "attendance_1.csv").write_text(HEADER + rows(3))
     (folder / "broken.csv").write_text("this,is,not\na,feed,file\n")
     (folder / "notes.txt").write_text("hello")
-    (folder / "attendance_2.csv.part").write_text(HEADER + rows(2))     # still being copied
+    (folder / "attendance_2.csv.part").write_text(HEADER + rows(2))  # still being copied
     results = inbox.run_once()
-    assert {r.file: r.status for r in results} == {"attendance_1.csv": "loaded", "broken.csv": "failed", "notes.txt": "failed"}
-    assert names(folder) == ["attendance_2.csv.part"]                   # temp names stay, untouched
+    assert {r.file: r.status for r in results} == {
+        "attendance_1.csv": "loaded",
+        "broken.csv": "failed",
+        "notes.txt": "failed",
+    }
+    assert names(folder) == ["attendance_2.csv.part"]  # temp names stay, untouched
     assert names(folder / "processed") == ["attendance_1.csv"]
     assert names(folder / "failed") == ["broken.csv", "broken.csv.reason.txt", "notes.txt", "notes.txt.reason.txt"]
     assert "no recognisable header" in (folder / "failed" / "broken.csv.reason.txt").read_text()
@@ -78,7 +90,8 @@ def test_loads_moves_and_rejects_with_a_reason(inbox, store):
     assert store.table_counts()["attendance"] == 3
     # The load is on the audit log in the watcher's name; the failures are on the load log and in failed/.
     assert store.audit_frame().select("user_name", "event", "detail").rows() == [
-        ("inbox watcher", "file loaded", "inbox attendance_1.csv: attendance: loaded 3, replaced 0, rejected 0")]
+        ("inbox watcher", "file loaded", "inbox attendance_1.csv: attendance: loaded 3, replaced 0, rejected 0")
+    ]
 
 
 def test_a_file_dropped_twice_is_skipped_and_still_moved(inbox, store):
@@ -93,11 +106,11 @@ def test_a_file_dropped_twice_is_skipped_and_still_moved(inbox, store):
 
 
 def test_a_file_still_being_written_is_not_loaded_until_stable(inbox, store):
-    inbox.settle = 1.0                             # a writer pausing 0.1 s between rows is never mistaken for done
+    inbox.settle = 1.0  # a writer pausing 0.1 s between rows is never mistaken for done
     path = inbox.folder / "attendance.csv"
     path.write_text(HEADER + rows(1))
 
-    def keep_writing() -> None:                    # a slow copy: a row every 0.1 s for 1 s
+    def keep_writing() -> None:  # a slow copy: a row every 0.1 s for 1 s
         for i in range(1, 11):
             time.sleep(0.1)
             with path.open("a") as f:
@@ -107,7 +120,7 @@ def test_a_file_still_being_written_is_not_loaded_until_stable(inbox, store):
     writer.start()
     results = inbox.run_once()
     writer.join()
-    assert [r.counts.rows_loaded for r in results] == [11]       # the whole file, loaded once
+    assert [r.counts.rows_loaded for r in results] == [11]  # the whole file, loaded once
     assert store.table_counts()["attendance"] == 11
 
 
@@ -119,7 +132,7 @@ def test_watch_loads_a_file_renamed_into_the_inbox(inbox, store):
         time.sleep(0.3)
         part = inbox.folder / "attendance.csv.part"
         part.write_text(HEADER + rows(4))
-        part.rename(inbox.folder / "attendance.csv")            # how copy tools finish a file
+        part.rename(inbox.folder / "attendance.csv")  # how copy tools finish a file
         deadline = time.time() + 20
         while not (inbox.folder / "processed" / "attendance.csv").exists() and time.time() < deadline:
             time.sleep(0.1)
@@ -138,9 +151,9 @@ def test_watch_once_on_the_command_line(tmp_path, capsys):
     db = f"sqlite:///{tmp_path / 'cli.db'}"
     code = cli.main(["watch", str(folder), "--once", "--settle", "0.1", "--db", db])
     out, err = capsys.readouterr()
-    assert code == 1                                          # one file could not be read at all
+    assert code == 1  # one file could not be read at all
     assert "attendance.csv: attendance: loaded 2, replaced 0, rejected 0" in out
-    assert "1/2 attendance.csv" in err and "2/2 bad.csv" in err   # progress, in load order
+    assert "1/2 attendance.csv" in err and "2/2 bad.csv" in err  # progress, in load order
     assert names(folder / "processed") == ["attendance.csv"]
 
 
@@ -154,13 +167,21 @@ def test_ingest_prints_progress_per_file(tmp_path, capsys):
 
 # ---- the upload preview -------------------------------------------------------------------------------
 
+
 def test_preview_counts_what_would_load_reject_and_replace_without_writing(store, cfg, write):
     ingest_file(store, write("first.csv", HEADER + rows(3)), cfg)
-    path = write("second.csv", HEADER + rows(4) + "X123,123456,2025-09-08,/,\\\n" + f"{UPNS[9]},123456,2025-09-08,H9,/\n")
+    path = write(
+        "second.csv", HEADER + rows(4) + "X123,123456,2025-09-08,/,\\\n" + f"{UPNS[9]},123456,2025-09-08,H9,/\n"
+    )
     before = store.load_log_frame().height
     preview = preview_file(store, path, cfg)
     assert (preview.kind, preview.rows_read, preview.rows_to_load, preview.rows_rejected, preview.rows_to_replace) == (
-        "attendance", 6, 4, 2, 3)
+        "attendance",
+        6,
+        4,
+        2,
+        3,
+    )
     assert sorted(preview.rejects["column"].to_list()) == ["AM", "UPN"]
     assert not preview.already_loaded and not preview.error
     assert store.load_log_frame().height == before and store.table_counts()["attendance"] == 3
@@ -189,6 +210,7 @@ def test_only_the_admin_may_upload(store, cfg):
 
 # ---- bad input never costs a good file ---------------------------------------------------------------
 
+
 def parse_failing_for(monkeypatch, name: str, exc: Exception) -> None:
     """vsdash.ingest.parse raises `exc` for one file name (as a strict cast did on non-ASCII digits)."""
     real = ingest.parse
@@ -209,13 +231,16 @@ def test_a_file_whose_parse_raises_fails_alone_and_its_batch_still_loads(store, 
     assert results[1].message.startswith("an unexpected problem (ValueError: could not convert")
     assert store.table_counts()["attendance"] == 4
     log = store.load_log_frame().sort("id")
-    assert log.select("file", "status").rows() == [("attendance_0.csv", "loaded"), ("attendance_1.csv", "failed"),
-                                                    ("attendance_2.csv", "loaded")]
+    assert log.select("file", "status").rows() == [
+        ("attendance_0.csv", "loaded"),
+        ("attendance_1.csv", "failed"),
+        ("attendance_2.csv", "loaded"),
+    ]
     assert log["message"][1] == results[1].message
 
 
 def test_a_batch_whose_write_fails_fails_its_files_and_the_next_batch_loads(store, cfg, write, monkeypatch):
-    monkeypatch.setattr(ingest, "BATCH_ROWS", 1)                   # each 3-row file is a batch of its own
+    monkeypatch.setattr(ingest, "BATCH_ROWS", 1)  # each 3-row file is a batch of its own
     paths = [write(f"attendance_{n}.csv", HEADER + rows(3, start=3 * n)) for n in range(2)]
     real, calls = store.load_feeds, []
 
@@ -232,10 +257,13 @@ def test_a_batch_whose_write_fails_fails_its_files_and_the_next_batch_loads(stor
     assert results[0].message.startswith("an unexpected problem (RuntimeError: the connection dropped mid-write)")
     assert store.table_counts()["attendance"] == 3
     assert store.load_log_frame().sort("id").select("file", "status").rows() == [
-        ("attendance_0.csv", "failed"), ("attendance_1.csv", "loaded")]
+        ("attendance_0.csv", "failed"),
+        ("attendance_1.csv", "loaded"),
+    ]
 
 
 # ---- the watcher keeps going --------------------------------------------------------------------------
+
 
 def wait_for(condition, seconds: float = 20) -> bool:
     """Poll until `condition()` holds or the time is up."""
@@ -260,11 +288,11 @@ def test_a_file_that_raises_goes_to_failed_and_the_next_file_loads(inbox, store,
 
 def test_a_locked_database_does_not_stop_the_watcher_and_the_file_loads_once_released(cfg, tmp_path):
     db = tmp_path / "locked.db"
-    store = Store(f"sqlite:///{db}?timeout=0.1")                   # a short busy wait keeps the test quick
+    store = Store(f"sqlite:///{db}?timeout=0.1")  # a short busy wait keeps the test quick
     lines: list[str] = []
     inbox = Inbox(tmp_path / "inbox", store, cfg, settle=0.1, report=lines.append, retry_delays=(0.2,) * 50)
     holder = sqlite3.connect(db, isolation_level=None)
-    holder.execute("BEGIN IMMEDIATE")                               # another program is writing
+    holder.execute("BEGIN IMMEDIATE")  # another program is writing
     stop = threading.Event()
     watcher = threading.Thread(target=inbox.watch, kwargs={"stop": stop})
     watcher.start()
@@ -304,13 +332,13 @@ def test_a_database_that_stays_locked_fails_the_file_after_its_retries(cfg, tmp_
 def test_a_truncated_gzip_is_still_being_written_and_loads_once_complete(inbox, store):
     data = gzip.compress((HEADER + rows(5)).encode())
     path = inbox.folder / "attendance.csv.gz"
-    path.write_bytes(data[: len(data) // 2])                     # the copy has paused half way
+    path.write_bytes(data[: len(data) // 2])  # the copy has paused half way
     lines: list[str] = []
     inbox.report, inbox.retry_delays = lines.append, (0.2,) * 50
     runner = threading.Thread(target=lambda: lines.extend(r.summary() for r in inbox.run_once()))
     runner.start()
     assert wait_for(lambda: any("the gzip file ends early" in line for line in lines))
-    path.write_bytes(data)                                       # the copy finishes
+    path.write_bytes(data)  # the copy finishes
     runner.join(timeout=30)
     assert "attendance.csv.gz: attendance: loaded 5, replaced 0, rejected 0" in lines
     assert store.load_log_frame().select("file", "status").rows() == [("attendance.csv.gz", "loaded")]
@@ -319,7 +347,7 @@ def test_a_truncated_gzip_is_still_being_written_and_loads_once_complete(inbox, 
 def test_a_file_held_shut_by_its_writer_is_taken_once_it_opens(inbox, store, monkeypatch):
     path = inbox.folder / "attendance.csv"
     path.write_text(HEADER + rows(2))
-    held = [3]                                                   # a Windows writer on a share: the open fails
+    held = [3]  # a Windows writer on a share: the open fails
     real = inbox_module.readable_whole
 
     def readable_whole(p):
@@ -342,7 +370,7 @@ def test_a_file_that_grows_while_it_is_read_is_not_whole(tmp_path, monkeypatch):
 
     def open_and_grow(self, *args, **kwargs):
         handle = real_open(self, *args, **kwargs)
-        with real_open(self, "a") as writer:                      # the writer adds a row as we read
+        with real_open(self, "a") as writer:  # the writer adds a row as we read
             writer.write(rows(1, start=5))
         return handle
 

@@ -28,8 +28,7 @@ def marks_from_sessions(sessions: list[str | None], upn: str = "U1", urn: int = 
     days = weekdays((len(sessions) + 1) // 2)
     padded = sessions + [None] * (2 * len(days) - len(sessions))
     return [
-        {"upn": upn, "urn": urn, "date": d, "am": padded[2 * i], "pm": padded[2 * i + 1]}
-        for i, d in enumerate(days)
+        {"upn": upn, "urn": urn, "date": d, "am": padded[2 * i], "pm": padded[2 * i + 1]} for i, d in enumerate(days)
     ]
 
 
@@ -42,14 +41,15 @@ def one(frames: Frames, **kwargs) -> dict:
 
 # --- the DfE boundaries ---------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "absent, pct, persistent, severe",
     [
         (0, 100.0, False, False),
-        (1, 95.0, False, False),   # 1 of 20 missed = 5%: not PA
-        (2, 90.0, True, False),    # 2 of 20 = exactly 10%: PA (DfE "10% or more"), attendance exactly 90.0%
-        (9, 55.0, True, False),    # 9 of 20 = 45%: not yet severe
-        (10, 50.0, True, True),    # 10 of 20 = exactly 50%: severe
+        (1, 95.0, False, False),  # 1 of 20 missed = 5%: not PA
+        (2, 90.0, True, False),  # 2 of 20 = exactly 10%: PA (DfE "10% or more"), attendance exactly 90.0%
+        (9, 55.0, True, False),  # 9 of 20 = 45%: not yet severe
+        (10, 50.0, True, True),  # 10 of 20 = exactly 50%: severe
         (20, 0.0, True, True),
     ],
 )
@@ -86,8 +86,9 @@ COLUMN_OF = {
 @pytest.mark.parametrize("code, category", sorted(CFG.code_category.items()))
 def test_each_configured_code_counts_in_its_category(code, category):
     # One AM session with the code, PM not yet sent (null counts nowhere).
-    row = one(Frames.build(marks=[{"upn": "U1", "urn": 1, "date": "2024-09-02", "am": code, "pm": None}],
-                           children=[child()]))
+    row = one(
+        Frames.build(marks=[{"upn": "U1", "urn": 1, "date": "2024-09-02", "am": code, "pm": None}], children=[child()])
+    )
     counted = {column: row[column] for column in COLUMN_OF.values()}
     if category == "not_possible":
         assert row["possible_sessions"] == 0 and set(counted.values()) == {0}
@@ -101,10 +102,25 @@ def test_each_configured_code_counts_in_its_category(code, category):
 @pytest.mark.parametrize(
     "code, category",
     # DfE codes from August 2024, written out independently of the config file.
-    [("/", "present"), ("\\", "present"), ("L", "present"), ("K", "approved_activity"), ("B", "approved_activity"),
-     ("C2", "authorised"), ("E", "authorised"), ("J1", "authorised"), ("I", "authorised"), ("U", "unauthorised"),
-     ("G", "unauthorised"), ("N", "unauthorised"), ("D", "not_possible"), ("X", "not_possible"),
-     ("Y4", "not_possible"), ("#", "not_possible"), ("Z", "not_possible")],
+    [
+        ("/", "present"),
+        ("\\", "present"),
+        ("L", "present"),
+        ("K", "approved_activity"),
+        ("B", "approved_activity"),
+        ("C2", "authorised"),
+        ("E", "authorised"),
+        ("J1", "authorised"),
+        ("I", "authorised"),
+        ("U", "unauthorised"),
+        ("G", "unauthorised"),
+        ("N", "unauthorised"),
+        ("D", "not_possible"),
+        ("X", "not_possible"),
+        ("Y4", "not_possible"),
+        ("#", "not_possible"),
+        ("Z", "not_possible"),
+    ],
 )
 def test_config_matches_dfe_categories(code, category):
     assert CFG.code_category[code] == category
@@ -125,6 +141,7 @@ def test_unknown_and_unsent_sessions_count_nowhere():
 
 
 # --- school, corrections, window ------------------------------------------------------------------
+
 
 def test_school_move_with_dual_registration_code():
     # Days 1-3 at school 1 (present); days 4-6 school 1 sends D (attending elsewhere), school 2 sends present;
@@ -152,8 +169,14 @@ def test_a_corrected_file_changes_the_figures(store, write, cfg, held):
     # Feed rule: a later file for the same child, school and date replaces the earlier marks.
     mon, tue, wed = weekdays(3)
     ingest_file(store, write("children.csv", f"LA Child ID,UPN,Cohort,Start Date\nC1,{UPN},CLA,2020-01-01\n"), cfg)
-    ingest_file(store, write("attendance_2024-09-04.csv", attendance_csv(
-        [(100001, mon, "/", "\\"), (100001, tue, "N", "N"), (100001, wed, "N", "N")])), cfg)
+    ingest_file(
+        store,
+        write(
+            "attendance_2024-09-04.csv",
+            attendance_csv([(100001, mon, "/", "\\"), (100001, tue, "N", "N"), (100001, wed, "N", "N")]),
+        ),
+        cfg,
+    )
     window = metrics.window_for(cfg, wed)
     before = metrics.per_child(store.frames(cfg, held=held), window, cfg).row(0, named=True)
     # Mon present; Tue and Wed unauthorised: 4 of 6 missed.
@@ -161,15 +184,21 @@ def test_a_corrected_file_changes_the_figures(store, write, cfg, held):
     assert before["severe_absence"] is True
     # The school corrects Tuesday to illness and Wednesday afternoon to late; another school's D the same
     # Tuesday is a second row (dual registration), not a correction, and counts nowhere.
-    fix = ingest_file(store, write("attendance_fix.csv", attendance_csv(
-        [(100001, tue, "I", "I"), (100001, wed, "N", "L"), (100002, tue, "D", "D")])), cfg)
+    fix = ingest_file(
+        store,
+        write(
+            "attendance_fix.csv",
+            attendance_csv([(100001, tue, "I", "I"), (100001, wed, "N", "L"), (100002, tue, "D", "D")]),
+        ),
+        cfg,
+    )
     assert (fix.status, fix.counts.rows_loaded, fix.counts.rows_replaced) == ("loaded", 3, 2)
     after = metrics.per_child(store.frames(cfg, held=held), window, cfg).row(0, named=True)
     # Now 3 present, 2 authorised, 1 unauthorised: 3 of 6 missed = 50%, attendance 50%.
     assert (after["present_sessions"], after["authorised_sessions"], after["unauthorised_sessions"]) == (3, 2, 1)
     assert (after["possible_sessions"], after["attendance_pct"]) == (6, pytest.approx(50.0))
     assert (after["persistent_absence"], after["severe_absence"]) == (True, True)
-    assert after["school_urn"] == 100001   # the D elsewhere does not move the child
+    assert after["school_urn"] == 100001  # the D elsewhere does not move the child
 
 
 def test_marks_outside_the_window_are_not_counted():
@@ -186,9 +215,17 @@ def test_marks_outside_the_window_are_not_counted():
 
 def test_child_with_no_marks():
     row = one(Frames.build(children=[child(upn=None)]))
-    counts = ["possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
-              "unauthorised_sessions", "absence_sessions", "suspensions", "suspension_sessions",
-              "permanent_exclusions"]
+    counts = [
+        "possible_sessions",
+        "present_sessions",
+        "aea_sessions",
+        "authorised_sessions",
+        "unauthorised_sessions",
+        "absence_sessions",
+        "suspensions",
+        "suspension_sessions",
+        "permanent_exclusions",
+    ]
     assert {c: row[c] for c in counts} == {c: 0 for c in counts}
     assert row["attendance_pct"] is None
     assert (row["persistent_absence"], row["severe_absence"], row["has_data"]) == (False, False, False)
@@ -206,7 +243,12 @@ def test_a_child_s_figures_by_name_hold_every_per_child_column():
     assert [f.name for f in fields(metrics.ChildFigures)] == list(metrics.PER_CHILD_SCHEMA)
     frames = Frames.build(marks=marks_from_sessions(["/", "N", "/", "\\"]), children=[child(), child("C2", "U2")])
     mine = metrics.child_row(metrics.ChildFigures, metrics.per_child(frames, WINDOW, CFG), "C1")
-    assert (mine.la_child_id, mine.possible_sessions, mine.unauthorised_sessions, mine.attendance_pct) == ("C1", 4, 1, 75.0)
+    assert (mine.la_child_id, mine.possible_sessions, mine.unauthorised_sessions, mine.attendance_pct) == (
+        "C1",
+        4,
+        1,
+        75.0,
+    )
 
 
 def test_window_must_not_end_before_it_starts():
@@ -217,6 +259,7 @@ def test_window_must_not_end_before_it_starts():
 
 
 # --- suspensions ----------------------------------------------------------------------------------
+
 
 def test_suspensions_in_window_only():
     suspensions = [
@@ -234,14 +277,15 @@ def test_suspensions_in_window_only():
 
 # --- out of area ----------------------------------------------------------------------------------
 
+
 @pytest.mark.parametrize(
     "school_la, responsible_la, expected",
     [
-        ("886", "893", True),    # our child at a Kent school
+        ("886", "893", True),  # our child at a Kent school
         ("893", "893", False),
-        ("893", "886", True),    # another authority's child in our school
-        ("886", None, True),     # responsible LA defaults to the configured authority (893)
-        (None, "893", None),     # school not in the schools list: unknown
+        ("893", "886", True),  # another authority's child in our school
+        ("886", None, True),  # responsible LA defaults to the configured authority (893)
+        (None, "893", None),  # school not in the schools list: unknown
     ],
 )
 def test_out_of_area(school_la, responsible_la, expected):
@@ -259,7 +303,7 @@ def test_out_of_area(school_la, responsible_la, expected):
 # --- cohorts --------------------------------------------------------------------------------------
 
 EPISODES = [
-    {"la_child_id": "C1", "cohort": "CP", "start_date": "2024-10-01", "end_date": None},          # starts in window
+    {"la_child_id": "C1", "cohort": "CP", "start_date": "2024-10-01", "end_date": None},  # starts in window
     {"la_child_id": "C2", "cohort": "CP", "start_date": "2024-03-01", "end_date": "2024-10-15"},  # ends in window
     {"la_child_id": "C2", "cohort": "CIN", "start_date": "2024-10-16", "end_date": None},
     {"la_child_id": "C3", "cohort": "CLA", "start_date": "2020-01-01", "end_date": None},
@@ -293,6 +337,7 @@ def test_cohorts_list_as_at():
 
 # --- aggregates -----------------------------------------------------------------------------------
 
+
 def aggregate_frames() -> Frames:
     # C1 (team A): 10 sessions, all present = 100%.
     # C2 (team A): 20 sessions, 2 present, 18 N = 10%: PA and SA, 1 suspension of 2 sessions.
@@ -303,8 +348,12 @@ def aggregate_frames() -> Frames:
         + marks_from_sessions(["/"] * 2 + ["N"] * 18, upn="U2")
         + marks_from_sessions(["/"] * 18 + ["I"] * 2, upn="U4", urn=2)
     )
-    children = [child("C1", "U1", team="A"), child("C2", "U2", team="A"),
-                child("C3", "U3", team="B"), child("C4", "U4", team="B")]
+    children = [
+        child("C1", "U1", team="A"),
+        child("C2", "U2", team="A"),
+        child("C3", "U3", team="B"),
+        child("C4", "U4", team="B"),
+    ]
     suspensions = [{"upn": "U2", "urn": 1, "start_date": "2024-09-20", "sessions": 2, "category": "suspension"}]
     schools = [{"urn": 100001, "la_code": "893"}, {"urn": 2, "la_code": "886"}]
     return Frames.build(marks=marks, children=children, suspensions=suspensions, schools=schools)
@@ -349,7 +398,7 @@ def test_aggregate_by_cohort_counts_a_child_in_each_cohort():
         ],
     )
     out = metrics.aggregate(metrics.per_child(frames, WINDOW, CFG), ["cohort"])
-    assert dict(zip(out["cohort"], out["children"])) == {"CIN": 1, "CLA": 2, "CWSW": 1}
+    assert dict(zip(out["cohort"], out["children"], strict=True)) == {"CIN": 1, "CLA": 2, "CWSW": 1}
 
 
 def test_empty_cohort_aggregates_without_dividing_by_zero():
@@ -381,16 +430,21 @@ def test_aggregate_rejects_unknown_grouping():
 
 # --- weekly trend ---------------------------------------------------------------------------------
 
+
 def test_weekly_trend():
     # Week of 2 Sept: C1 present 10 of 10; C2 2 present, 8 N = 20%.
     # Week of 9 Sept: C1 6 present, 4 N; C2 no marks.  Week of 16 Sept (half term-like gap): nobody.
     # Week of 23 Sept: C1 10 present.
     w1, w2, w4 = weekdays(5), weekdays(5, date(2024, 9, 9)), weekdays(5, date(2024, 9, 23))
     rows = [{"upn": "U1", "urn": 1, "date": d, "am": "/", "pm": "\\"} for d in w1 + w4]
-    rows += [{"upn": "U1", "urn": 1, "date": d, "am": "/" if i < 3 else "N", "pm": "\\" if i < 3 else "N"}
-             for i, d in enumerate(w2)]
-    rows += [{"upn": "U2", "urn": 1, "date": d, "am": "/" if i == 0 else "N", "pm": "\\" if i == 0 else "N"}
-             for i, d in enumerate(w1)]
+    rows += [
+        {"upn": "U1", "urn": 1, "date": d, "am": "/" if i < 3 else "N", "pm": "\\" if i < 3 else "N"}
+        for i, d in enumerate(w2)
+    ]
+    rows += [
+        {"upn": "U2", "urn": 1, "date": d, "am": "/" if i == 0 else "N", "pm": "\\" if i == 0 else "N"}
+        for i, d in enumerate(w1)
+    ]
     frames = Frames.build(marks=rows, children=[child("C1", "U1", team="A"), child("C2", "U2", team="A")])
     out = metrics.weekly_trend(frames, WINDOW, CFG, ["team"])
     assert out["week_start"].to_list() == [date(2024, 9, 2), date(2024, 9, 9), date(2024, 9, 23)]

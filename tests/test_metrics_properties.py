@@ -18,9 +18,13 @@ WINDOW = metrics.window_for(CFG, AS_OF)
 CODES = [*sorted(CFG.code_category), None]
 DAYS = [date(2024, 9, 2) + timedelta(days=i) for i in range(19) if (date(2024, 9, 2) + timedelta(days=i)).weekday() < 5]
 
-child_marks = st.lists(st.tuples(st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES),
-                                 st.sampled_from([100001, 100002])),  # a school move on any day
-                       max_size=12, unique_by=lambda t: t[0])
+child_marks = st.lists(
+    st.tuples(
+        st.sampled_from(DAYS), st.sampled_from(CODES), st.sampled_from(CODES), st.sampled_from([100001, 100002])
+    ),  # a school move on any day
+    max_size=12,
+    unique_by=lambda t: t[0],
+)
 children_st = st.lists(st.tuples(st.sampled_from(["A", "B", "C", None]), child_marks), min_size=0, max_size=8)
 
 
@@ -72,9 +76,18 @@ def test_groups_add_up_to_the_headline(children):
     pc = metrics.per_child(build(children), WINDOW, CFG)
     headline = metrics.aggregate(pc, []).row(0, named=True)
     groups = metrics.aggregate(pc, ["team"])
-    additive = ["children", "children_with_data", "possible_sessions", "present_sessions", "aea_sessions",
-                "authorised_sessions", "unauthorised_sessions", "absence_sessions", "persistent_absence_children",
-                "severe_absence_children"]
+    additive = [
+        "children",
+        "children_with_data",
+        "possible_sessions",
+        "present_sessions",
+        "aea_sessions",
+        "authorised_sessions",
+        "unauthorised_sessions",
+        "absence_sessions",
+        "persistent_absence_children",
+        "severe_absence_children",
+    ]
     for column in additive:
         assert groups[column].sum() == headline[column], column
     assert groups.height == len({team for team, _ in children})
@@ -83,7 +96,8 @@ def test_groups_add_up_to_the_headline(children):
             expected = 100 * (row["present_sessions"] + row["aea_sessions"]) / row["possible_sessions"]
             assert row["attendance_pct"] == pytest.approx(expected)
             assert row["persistent_absence_rate"] == pytest.approx(
-                100 * row["persistent_absence_children"] / row["children_with_data"])
+                100 * row["persistent_absence_children"] / row["children_with_data"]
+            )
         else:
             assert row["attendance_pct"] is None and row["persistent_absence_rate"] is None
 
@@ -125,7 +139,9 @@ def test_any_window_matches_a_plain_count(children, bounds):
     window = metrics.Window(*bounds)
     frames = build(children)
     out = {r["la_child_id"]: r for r in metrics.per_child(frames, window, CFG).iter_rows(named=True)}
-    signals = {r["la_child_id"]: r for r in triage.signals(metrics.WindowFigures(frames, CFG, window)).iter_rows(named=True)}
+    signals = {
+        r["la_child_id"]: r for r in triage.signals(metrics.WindowFigures(frames, CFG, window)).iter_rows(named=True)
+    }
     for i, (_, marks) in enumerate(children):
         row, signal = out[f"C{i}"], signals[f"C{i}"]
         inside = [m for m in marks if window.start <= m[0] <= window.as_of]

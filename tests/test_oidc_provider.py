@@ -101,10 +101,19 @@ def authorization_request(provider: OidcProvider, metadata: dict[str, Any]) -> A
     """An authorization request with state, nonce and a PKCE S256 challenge."""
     state, nonce, verifier = secrets.token_urlsafe(16), secrets.token_urlsafe(16), secrets.token_urlsafe(48)
     challenge = base64.urlsafe_b64encode(hashlib.sha256(verifier.encode()).digest()).rstrip(b"=").decode()
-    query = urllib.parse.urlencode({
-        "response_type": "code", "client_id": provider.client_id, "redirect_uri": provider.redirect_uri,
-        "scope": "openid email profile", "state": state, "nonce": nonce, "prompt": "select_account",
-        "code_challenge": challenge, "code_challenge_method": "S256"})
+    query = urllib.parse.urlencode(
+        {
+            "response_type": "code",
+            "client_id": provider.client_id,
+            "redirect_uri": provider.redirect_uri,
+            "scope": "openid email profile",
+            "state": state,
+            "nonce": nonce,
+            "prompt": "select_account",
+            "code_challenge": challenge,
+            "code_challenge_method": "S256",
+        }
+    )
     return Authorization(f"{metadata['authorization_endpoint']}?{query}", state, nonce, verifier)
 
 
@@ -123,12 +132,20 @@ def code_from(reply: Reply, provider: OidcProvider, state: str) -> str:
     return query["code"]
 
 
-def redeem(provider: OidcProvider, metadata: dict[str, Any], code: str, verifier: str,
-           secret: str | None = None) -> Reply:
+def redeem(
+    provider: OidcProvider, metadata: dict[str, Any], code: str, verifier: str, secret: str | None = None
+) -> Reply:
     """Exchange a code at the token endpoint, authenticating with HTTP Basic."""
-    return http(metadata["token_endpoint"], {
-        "grant_type": "authorization_code", "code": code, "redirect_uri": provider.redirect_uri,
-        "code_verifier": verifier}, basic_auth(provider, secret))
+    return http(
+        metadata["token_endpoint"],
+        {
+            "grant_type": "authorization_code",
+            "code": code,
+            "redirect_uri": provider.redirect_uri,
+            "code_verifier": verifier,
+        },
+        basic_auth(provider, secret),
+    )
 
 
 def test_code_flow_over_plain_http(provider: OidcProvider) -> None:
@@ -157,8 +174,11 @@ def test_code_flow_over_plain_http(provider: OidcProvider) -> None:
     id_token = jwt.decode(token["id_token"], jwks, algorithms=["RS256"])
     assert id_token.header["alg"] == "RS256" and id_token.header["kid"] == jwks.keys[0].kid
     jwt.JWTClaimsRegistry(
-        iss={"essential": True, "value": provider.issuer}, aud={"essential": True, "value": provider.client_id},
-        nonce={"essential": True, "value": auth.nonce}, exp={"essential": True}, iat={"essential": True},
+        iss={"essential": True, "value": provider.issuer},
+        aud={"essential": True, "value": provider.client_id},
+        nonce={"essential": True, "value": auth.nonce},
+        exp={"essential": True},
+        iat={"essential": True},
     ).validate(id_token.claims)
     assert id_token.claims["email"] == "grace@example.org"
     assert id_token.claims["name"] == "Grace Hopper"
@@ -187,11 +207,14 @@ def test_provider_refuses_what_a_real_one_refuses(provider: OidcProvider) -> Non
     reused = redeem(provider, metadata, code, auth.verifier)
     assert reused.status == 400 and reused.json()["error"] == "invalid_grant"
 
-    replay = sign_in(auth, "ada@example.org")   # the same nonce again
+    replay = sign_in(auth, "ada@example.org")  # the same nonce again
     assert replay.status == 302 and "error=invalid_request" in replay.headers["Location"]
 
-    foreign = http(authorization_request(provider, metadata).url.replace(
-        urllib.parse.quote(provider.redirect_uri, safe=""), urllib.parse.quote("http://evil.example/cb", safe="")))
+    foreign = http(
+        authorization_request(provider, metadata).url.replace(
+            urllib.parse.quote(provider.redirect_uri, safe=""), urllib.parse.quote("http://evil.example/cb", safe="")
+        )
+    )
     assert foreign.status == 400 and "Location" not in foreign.headers
 
     cancelled = authorization_request(provider, metadata)
@@ -199,7 +222,7 @@ def test_provider_refuses_what_a_real_one_refuses(provider: OidcProvider) -> Non
     assert denied.status == 302 and "error=access_denied" in denied.headers["Location"]
 
     assert http(metadata["userinfo_endpoint"], headers={"Authorization": "Bearer nope"}).status == 401
-    assert provider.sign_ins == ["ada@example.org"]   # the replay was refused before anyone signed in
+    assert provider.sign_ins == ["ada@example.org"]  # the replay was refused before anyone signed in
 
 
 # --- Streamlit's st.login against the provider, in a real browser -------------------------------------------
@@ -229,10 +252,21 @@ def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoApp]:
     with OidcProvider(users=USERS, redirect_uri=redirect_uri_for(port)) as idp:
         secrets_file = write_secrets(tmp_path_factory.mktemp("sso"), idp, port, secrets.token_hex(32))
         server = subprocess.Popen(
-            [sys.executable, "-m", "streamlit", "run", str(PROBE_APP), "--server.headless=true",
-             f"--server.port={port}", "--server.address=127.0.0.1", "--browser.gatherUsageStats=false",
-             *streamlit_secrets_args(secrets_file)],
-            cwd=PROJECT_ROOT, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "streamlit",
+                "run",
+                str(PROBE_APP),
+                "--server.headless=true",
+                f"--server.port={port}",
+                "--server.address=127.0.0.1",
+                "--browser.gatherUsageStats=false",
+                *streamlit_secrets_args(secrets_file),
+            ],
+            cwd=PROJECT_ROOT,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.STDOUT,
         )
         url = f"http://127.0.0.1:{port}"
         deadline = time.time() + 60
@@ -243,8 +277,9 @@ def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoApp]:
             except OSError:
                 if server.poll() is not None or time.time() > deadline:
                     server.kill()
-                    pytest.fail("the probe app did not answer its health check:\n"
-                                + server.stdout.read().decode()[-3000:])
+                    pytest.fail(
+                        "the probe app did not answer its health check:\n" + server.stdout.read().decode()[-3000:]
+                    )
                 time.sleep(0.3)
         try:
             yield SsoApp(url, idp)
@@ -259,9 +294,19 @@ def browser() -> Iterator[Any]:
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as p:
-        b = p.chromium.launch(executable_path=CHROMIUM, args=[
-            "--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
-            "--disable-background-networking", "--disable-component-update", "--disable-sync"])
+        b = p.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--no-sandbox",
+                "--headless",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
+        )
         yield b
         b.close()
 
@@ -292,7 +337,7 @@ def test_st_login_round_trip_and_logout(sso_app: SsoApp, browser: Any) -> None:
 
     _sign_in_through_provider(page, sso_app, "grace@example.org")
     page.get_by_text("Signed in as grace@example.org").wait_for(timeout=60_000)
-    assert page.url.rstrip("/") == sso_app.url   # back at the app's home page, not stuck on the callback
+    assert page.url.rstrip("/") == sso_app.url  # back at the app's home page, not stuck on the callback
     page.get_by_text("Name: Grace Hopper").wait_for(timeout=10_000)
     assert sso_app.provider.sign_ins[before_in:] == ["grace@example.org"]
     assert {c["name"] for c in context.cookies(sso_app.url)} >= {"_streamlit_user", "_streamlit_user_tokens"}
@@ -304,7 +349,7 @@ def test_st_login_round_trip_and_logout(sso_app: SsoApp, browser: Any) -> None:
 
     page.get_by_role("button", name="Sign out").click()
     page.get_by_text("Not signed in").wait_for(timeout=60_000)
-    assert sso_app.provider.sign_outs[before_out:] == ["grace@example.org"]   # RP-initiated logout reached it
+    assert sso_app.provider.sign_outs[before_out:] == ["grace@example.org"]  # RP-initiated logout reached it
     assert "_streamlit_user" not in {c["name"] for c in context.cookies(sso_app.url)}
     assert page.locator("[data-testid='stException']").count() == 0
 

@@ -77,10 +77,12 @@ def metric(at: AppTest, label: str) -> str:
 
 
 def expected_headline(frames, filters: Filters) -> dict:
-    return metrics.aggregate(views.selected_children(views.Figures(frames, load_config()), filters), []).row(0, named=True)
+    return metrics.aggregate(views.selected_children(views.Figures(frames, load_config()), filters), []).row(
+        0, named=True
+    )
 
 
-LAST_DAY = date(2026, 2, 13)   # the sample's last school day
+LAST_DAY = date(2026, 2, 13)  # the sample's last school day
 
 
 def test_overview_headline_equals_the_metrics_and_follows_the_cohort_filter(db_url, frames):
@@ -118,7 +120,7 @@ def test_overview_as_at_date_and_locality_filters(db_url, frames):
 def test_empty_selection_says_no_children_match(db_url):
     at = app().run()
     at.selectbox(key="area").set_value("in").run()
-    at.selectbox(key="school_la").set_value("666").run()   # a Powys school cannot be in-area
+    at.selectbox(key="school_la").set_value("666").run()  # a Powys school cannot be in-area
     assert not at.exception, at.exception
     assert any("No children match" in i.value for i in at.info)
     assert not at.metric
@@ -128,15 +130,22 @@ def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
     at = app().run()
     at.switch_page("pages/triage.py").run()
     assert not at.exception, at.exception
-    expected = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), sample_store.actions_frame(), date.today())
+    expected = views.triage_list(
+        views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), sample_store.actions_frame(), date.today()
+    )
     assert metric(at, "Children on the list") == f"{expected.height:,}"
     assert metric(at, "Severe absence") == f"{expected['severe_absence'].sum():,}"
     shown = at.dataframe[0].value
     assert len(shown) == expected.height
-    assert shown["priority"].iloc[0].startswith("1 ")   # severe absence first
+    assert shown["priority"].iloc[0].startswith("1 ")  # severe absence first
 
     at.selectbox(key="cohort").set_value("CLA").run()
-    cla = views.triage_list(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY, cohort="CLA"), sample_store.actions_frame(), date.today())
+    cla = views.triage_list(
+        views.Figures(frames, load_config()),
+        Filters(as_of=LAST_DAY, cohort="CLA"),
+        sample_store.actions_frame(),
+        date.today(),
+    )
     assert metric(at, "Children on the list") == f"{cla.height:,}" and cla.height < expected.height
 
 
@@ -150,12 +159,14 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     assert not at.exception, at.exception
     stored = sample_store.actions_frame(child_id)
     assert stored.select("action", "note", "recorded_by").rows() == [
-        ("Contacted school", "Spoke to the DSL; attendance plan agreed", "A. Officer")]
+        ("Contacted school", "Spoke to the DSL; attendance plan agreed", "A. Officer")
+    ]
     shown = at.dataframe[0].value
     assert shown[shown["la_child_id"] == child_id]["last_action"].iloc[0] == "Contacted school"
     # A feed reload never touches actions: load the bundled children list again under a new name.
     from vsdash.ingest import SAMPLE_DATA, ingest_file
-    copy = Path(db_url[len("sqlite:///"):]).parent / "children_resend.csv"
+
+    copy = Path(db_url[len("sqlite:///") :]).parent / "children_resend.csv"
     copy.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
     assert ingest_file(sample_store, copy, load_config()).status == "loaded"
     assert sample_store.actions_frame(child_id).height == 1
@@ -173,13 +184,16 @@ def test_child_page_from_the_url(db_url, frames):
     mine = figures.filter(pl.col("la_child_id") == child["la_child_id"]).row(0, named=True)
     assert metric(at, "Possible sessions") == str(mine["possible_sessions"])
     charts = at.get("plotly_chart")
-    assert len(charts) == 2   # calendar heatmap and weekly attendance
+    assert len(charts) == 2  # calendar heatmap and weekly attendance
 
 
 def test_a_child_s_identity_by_name_holds_every_column_of_the_list():
     assert [f.name for f in dataclasses.fields(views.Identity)] == list(CHILDREN_SCHEMA)
     named = views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9", "last_name": "Okafor"})
-    assert named.name == "Okafor" and views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9"}).name == "C9"
+    assert (
+        named.name == "Okafor"
+        and views.Identity(**{c: None for c in CHILDREN_SCHEMA} | {"la_child_id": "C9"}).name == "C9"
+    )
 
 
 def test_child_page_without_a_child_asks_for_one(db_url):
@@ -189,7 +203,9 @@ def test_child_page_without_a_child_asks_for_one(db_url):
     assert any("Choose a child" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize("page, title", [("pages/about.py", "About these figures"), ("pages/data_loaded.py", "Data quality")])
+@pytest.mark.parametrize(
+    "page, title", [("pages/about.py", "About these figures"), ("pages/data_loaded.py", "Data quality")]
+)
 def test_other_pages_render(db_url, page, title):
     at = app().run()
     at.switch_page(page).run()
@@ -205,8 +221,9 @@ def test_triage_priority_labels_are_the_glossary_s(db_url):
     shown = at.dataframe[0].value
     expected = {f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
     assert set(shown["priority"]) <= expected and len(set(shown["priority"])) > 2
-    assert [m.label for m in at.metric][1:] == [words.of(s).label for s in
-                                                ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")]
+    assert [m.label for m in at.metric][1:] == [
+        words.of(s).label for s in ("severe_absence", "consecutive_unauthorised", "not_seen", "drift")
+    ]
 
 
 @pytest.fixture
@@ -229,7 +246,9 @@ def test_about_page_and_child_chart_follow_the_configured_thresholds(stricter_co
     at.switch_page("pages/about.py").run()
     assert not at.exception, at.exception
     text = " ".join(m.value for m in at.markdown)
-    assert "missed 15% or more" in text and "exactly 85.0% attendance" in text and "**Severe absence**: missed 40%" in text
+    assert (
+        "missed 15% or more" in text and "exactly 85.0% attendance" in text and "**Severe absence**: missed 40%" in text
+    )
     assert "10%" not in text and "50%" not in text
     child = frames.children.filter(pl.col("upn").is_not_null()).sort("la_child_id")["la_child_id"][0]
     at.query_params["child"] = child
@@ -255,7 +274,7 @@ def test_the_legacy_pages_folder_workaround_still_matches_streamlit():
     try:
         PagesManager.uses_pages_directory = None
         PagesManager(str(PROJECT_ROOT / "app.py"))
-        assert PagesManager.uses_pages_directory is True   # ... sets it from the pages/ folder beside app.py ...
+        assert PagesManager.uses_pages_directory is True  # ... sets it from the pages/ folder beside app.py ...
         ui.end_legacy_page_mode()
         assert PagesManager.uses_pages_directory is False  # ... and vsdash ends it.
     finally:
@@ -269,6 +288,7 @@ SAMPLE_TEXT = {"UPN": pl.String, "AM": pl.String, "PM": pl.String, "LA Child ID"
 
 def _sample_csv(path: Path) -> pl.DataFrame:
     import gzip
+
     data = gzip.decompress(path.read_bytes()) if path.suffix == ".gz" else path.read_bytes()
     return pl.read_csv(data, schema_overrides=SAMPLE_TEXT, infer_schema_length=None)
 
@@ -276,14 +296,21 @@ def _sample_csv(path: Path) -> pl.DataFrame:
 def _valid_upn(upn: str | None) -> bool:
     """Shape and check letter, worked out here with python-stdnum rather than vsdash's own check."""
     from stdnum.gb.upn import calc_check_digit
-    return (upn is not None and len(upn) == 13 and upn[0].isalpha() and upn[1:12].isdigit()
-            and calc_check_digit(upn[1:]) == upn[0])
+
+    return (
+        upn is not None
+        and len(upn) == 13
+        and upn[0].isalpha()
+        and upn[1:12].isdigit()
+        and calc_check_digit(upn[1:]) == upn[0]
+    )
 
 
 @pytest.fixture(scope="module")
 def sample_facts() -> dict:
     """The sample's faults counted straight from its files, independently of vsdash.quality."""
     from vsdash.ingest import SAMPLE_DATA
+
     attendance = pl.concat([_sample_csv(f) for f in sorted((SAMPLE_DATA / "attendance").iterdir())])
     attendance = attendance.filter(pl.col("UPN").map_elements(_valid_upn, return_dtype=pl.Boolean))
     attendance = attendance.with_columns(pl.col("Date").str.to_date())
@@ -316,9 +343,12 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
     at.switch_page("pages/data_loaded.py").run()
     assert not at.exception, at.exception
     facts = sample_facts
-    assert facts["silent_last"] == date(2026, 1, 30) and 401690 in facts["never_sent"]   # as the sample's README says
+    assert facts["silent_last"] == date(2026, 1, 30) and 401690 in facts["never_sent"]  # as the sample's README says
     silent = [w.value for w in at.warning if "135060" in w.value]
-    assert len(silent) == 1 and f"since {facts['silent_last']:%a %d %b %Y}: {facts['silent_days']} school days" in silent[0]
+    assert (
+        len(silent) == 1
+        and f"since {facts['silent_last']:%a %d %b %Y}: {facts['silent_days']} school days" in silent[0]
+    )
     never = [e.value for e in at.error if "never sent" in e.value]
     assert sorted(int(re.search(r"\((\d{6}),", text).group(1)) for text in never) == facts["never_sent"]
     assert any("401690" in text and "Wrexham, out of area" in text for text in never)
@@ -331,7 +361,7 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
     assert metric(at, "No attendance found") == f"{facts['no_data']:,}"
     assert metric(at, "Unknown pupils") == f"{facts['unknown']:,}"
     assert metric(at, "Match rate") == f"{100 * facts['matched'] / facts['listed']:.1f}%"
-    assert 77 <= 100 * facts["matched"] / facts["listed"] <= 90      # the field reports' range, roughly
+    assert 77 <= 100 * facts["matched"] / facts["listed"] <= 90  # the field reports' range, roughly
     headers = [h.value for h in at.subheader]
     assert f"Unknown pupils ({facts['unknown']:,})" in headers
     assert {b.label for b in at.get("download_button")} >= {"Exceptions report (XLSX)", "Exceptions report (CSV)"}
@@ -341,7 +371,7 @@ def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store,
     at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/data_loaded.py").run()
     choices = at.multiselect(key="confirm_choices")
-    upn = re.search(r"= (\w{13}) at", choices.options[0]).group(1)   # options show the child; the value is the UPN
+    upn = re.search(r"= (\w{13}) at", choices.options[0]).group(1)  # options show the child; the value is the UPN
     choices.select(upn).run()
     at.button(key="confirm_matches").click().run()
     assert not at.exception, at.exception
@@ -352,19 +382,26 @@ def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store,
 
 
 def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_store, tmp_path):
-    """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared by hand."""
+    """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared
+    by hand."""
     at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/data_loaded.py").run()
     assert metric(at, "Latest school day") == "13 Feb 2026"
     from vsdash.ingest import ingest_file
+
     new_day = tmp_path / "attendance_2026-02-23.csv"
-    new_day.write_text("UPN,URN,Date,AM,PM\n" + "".join(
-        f"{upn},135060,2026-02-23,/,\\\n" for upn in sample_store.marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()))
+    new_day.write_text(
+        "UPN,URN,Date,AM,PM\n"
+        + "".join(
+            f"{upn},135060,2026-02-23,/,\\\n"
+            for upn in sample_store.marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()
+        )
+    )
     assert ingest_file(sample_store, new_day, load_config()).status == "loaded"
     at.run()
     assert not at.exception, at.exception
     assert metric(at, "Latest school day") == "23 Feb 2026"
-    assert metric(at, "Silent schools") == "0"            # 135060 is sending again
+    assert metric(at, "Silent schools") == "0"  # 135060 is sending again
     assert not [w for w in at.warning if "135060" in w.value]
 
 
@@ -376,7 +413,9 @@ def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
     store = sample_store
     before = store.load_log_frame().height
     upns = store.marks().filter(pl.col("date") == LAST_DAY).head(3)
-    text = "UPN,URN,Date,AM,PM\n" + "".join(f"{r['upn']},{r['urn']},2026-02-13,/,\\\n" for r in upns.iter_rows(named=True))
+    text = "UPN,URN,Date,AM,PM\n" + "".join(
+        f"{r['upn']},{r['urn']},2026-02-13,/,\\\n" for r in upns.iter_rows(named=True)
+    )
     text += "BAD,123456,2026-02-16,/,/\n" + f"{upns['upn'][0]},{upns['urn'][0]},2026-02-16,L,/\n"
     at.file_uploader[0].set_value(("attendance_fix.csv", text.encode(), "text/csv")).run()
     assert not at.exception, at.exception
@@ -385,7 +424,7 @@ def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
     assert metric(at, "Rows rejected") == "1"
     assert metric(at, "Stored rows replaced") == "3"
     assert at.dataframe[0].value["column"].tolist() == ["UPN"]
-    assert store.load_log_frame().height == before                  # nothing written by the preview
+    assert store.load_log_frame().height == before  # nothing written by the preview
     at.button(key="confirm_upload").click().run()
     assert not at.exception, at.exception
     assert store.load_log_frame().height == before + 1
@@ -394,11 +433,11 @@ def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
 
 def test_upload_is_for_the_admin_only(db_url, sample_store):
     at = as_user(app(), sample_store, "A. Officer", "officer").run()
-    with pytest.raises(ValueError, match="Could not find a navigation page"):   # no entry, so no URL
+    with pytest.raises(ValueError, match="Could not find a navigation page"):  # no entry, so no URL
         at.switch_page("pages/upload.py")
     page = AppTest.from_file(str(PROJECT_ROOT / "pages" / "upload.py"), default_timeout=90)
     page.session_state[ui.SIGNED_IN] = "A. Officer"
-    page.run()                                                             # and the page itself refuses
+    page.run()  # and the page itself refuses
     assert not page.exception, page.exception
     assert any("officer role may not open this page" in e.value for e in page.error)
     assert not page.file_uploader

@@ -17,8 +17,14 @@ from vsdash.store.pg_bulk import copy_out, copy_upsert
 
 KEY = ["date", "key"]
 COLUMNS = ["date", "key", "column", "flag", "order", "score"]
-SCHEMA = {"date": pl.Date, "key": pl.String, "column": pl.String, "flag": pl.Boolean, "order": pl.Int64,
-          "score": pl.Float64}
+SCHEMA = {
+    "date": pl.Date,
+    "key": pl.String,
+    "column": pl.String,
+    "flag": pl.Boolean,
+    "order": pl.Int64,
+    "score": pl.Float64,
+}
 
 TRICKY = ["", None, "a,b", 'say "hi"', "two\nlines", "Ünïcode", "\\N", "NULL", " padded ", "cr\r\nlf", '"', "\t"]
 
@@ -35,7 +41,8 @@ def engine() -> Engine:
 def marks(engine: Engine) -> Table:
     """A throwaway table of its own, named to clash with nothing, whose column names need quoting."""
     table = Table(
-        f"pg_bulk_{uuid4().hex[:12]}", MetaData(),
+        f"pg_bulk_{uuid4().hex[:12]}",
+        MetaData(),
         Column("date", Date, primary_key=True),
         Column("key", String(13), primary_key=True),
         Column("column", Text),
@@ -74,11 +81,22 @@ def test_tricky_values_round_trip_exactly(engine, marks):
 
 
 def test_existing_keys_update_in_place_and_new_keys_insert(engine, marks):
-    upsert(engine, marks, frame([(date(2025, 9, 1), "A", "old", True, 1, 1.0),
-                                 (date(2025, 9, 2), "A", "", False, 2, None)]))
-    upsert(engine, marks, frame([(date(2025, 9, 1), "A", None, None, None, 0.5),
-                                 (date(2025, 9, 2), "A", "new", True, 20, 2.5),
-                                 (date(2025, 9, 3), "A", "", None, 3, None)]))
+    upsert(
+        engine,
+        marks,
+        frame([(date(2025, 9, 1), "A", "old", True, 1, 1.0), (date(2025, 9, 2), "A", "", False, 2, None)]),
+    )
+    upsert(
+        engine,
+        marks,
+        frame(
+            [
+                (date(2025, 9, 1), "A", None, None, None, 0.5),
+                (date(2025, 9, 2), "A", "new", True, 20, 2.5),
+                (date(2025, 9, 3), "A", "", None, 3, None),
+            ]
+        ),
+    )
     assert stored(engine, marks) == [
         (date(2025, 9, 1), "A", None, None, None, 0.5),
         (date(2025, 9, 2), "A", "new", True, 20, 2.5),
@@ -124,8 +142,9 @@ def test_an_empty_frame_changes_nothing(engine, marks):
 
 def test_more_rows_than_one_copy_block(engine, marks, monkeypatch):
     monkeypatch.setattr("vsdash.store.pg_bulk.COPY_BLOCK_ROWS", 7)
-    rows = [(date(2025, 9, 1 + i % 20), f"k{i:03d}", TRICKY[i % len(TRICKY)], i % 3 == 0, i, i * 0.1)
-            for i in range(100)]
+    rows = [
+        (date(2025, 9, 1 + i % 20), f"k{i:03d}", TRICKY[i % len(TRICKY)], i % 3 == 0, i, i * 0.1) for i in range(100)
+    ]
     upsert(engine, marks, frame(rows))
     assert stored(engine, marks) == sorted(rows, key=lambda r: (r[0], r[1]))
 
@@ -143,18 +162,32 @@ def test_the_attendance_table_as_the_store_defines_it(engine):
     columns = ["upn", "date", "urn", "am", "pm", "la_child_id", "load_id"]
     key = ["upn", "date", "urn"]
     upn = f"T{uuid4().hex[:12].upper()}"
-    schema = {"upn": pl.String, "date": pl.Date, "urn": pl.Int32, "am": pl.String, "pm": pl.String,
-              "la_child_id": pl.String, "load_id": pl.Int64}
-    day1 = pl.DataFrame([(upn, date(2025, 9, 2), 123456, "/", "\\", "C1", 1),
-                         (upn, date(2025, 9, 3), 123456, "N", "N", None, 1)], schema=schema, orient="row")
-    day2 = pl.DataFrame([(upn, date(2025, 9, 3), 123456, "I", "I", "C1", 2),
-                         (upn, date(2025, 9, 4), 123456, "", None, "C1", 2)], schema=schema, orient="row")
+    schema = {
+        "upn": pl.String,
+        "date": pl.Date,
+        "urn": pl.Int32,
+        "am": pl.String,
+        "pm": pl.String,
+        "la_child_id": pl.String,
+        "load_id": pl.Int64,
+    }
+    day1 = pl.DataFrame(
+        [(upn, date(2025, 9, 2), 123456, "/", "\\", "C1", 1), (upn, date(2025, 9, 3), 123456, "N", "N", None, 1)],
+        schema=schema,
+        orient="row",
+    )
+    day2 = pl.DataFrame(
+        [(upn, date(2025, 9, 3), 123456, "I", "I", "C1", 2), (upn, date(2025, 9, 4), 123456, "", None, "C1", 2)],
+        schema=schema,
+        orient="row",
+    )
     with engine.connect() as conn, conn.begin() as tx:
         attendance.metadata.create_all(conn, tables=[attendance])
         copy_upsert(conn, attendance, key, columns, day1)
         copy_upsert(conn, attendance, key, columns, day2)
-        got = conn.execute(select(*[attendance.c[c] for c in columns])
-                           .where(attendance.c.upn == upn).order_by(attendance.c.date)).all()
+        got = conn.execute(
+            select(*[attendance.c[c] for c in columns]).where(attendance.c.upn == upn).order_by(attendance.c.date)
+        ).all()
         tx.rollback()
     assert [tuple(r) for r in got] == [
         (upn, date(2025, 9, 2), 123456, "/", "\\", "C1", 1),
@@ -172,6 +205,6 @@ def test_a_large_read_through_copy_out_keeps_every_value(engine, marks):
     query = f'SELECT date, key, "column", flag, "order", score FROM {marks.name} ORDER BY date, key'
     with engine.begin() as conn:
         out = copy_out(conn, query, SCHEMA)
-        empty = copy_out(conn, f"{query[:query.index(' ORDER')]} WHERE false", SCHEMA)
+        empty = copy_out(conn, f"{query[: query.index(' ORDER')]} WHERE false", SCHEMA)
     assert out.rows() == sorted(rows, key=lambda r: (r[0], r[1]))
     assert empty.is_empty() and empty.schema == pl.Schema(SCHEMA)

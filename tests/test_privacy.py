@@ -25,19 +25,52 @@ WINDOW = metrics.window_for(CFG, AS_OF)
 
 U1, U2, U3 = "B801200005001", "A123456789012", "H999999999999"
 CHILDREN = [
-    {"la_child_id": "LA0001", "upn": U1, "first_name": "Jo", "last_name": "Bloggs", "dob": date(2012, 5, 17),
-     "responsible_la": "893", "social_worker": "Samira Patel", "team": "North", "locality": "Town", "year_group": "7"},
-    {"la_child_id": "LA0002", "upn": U2, "first_name": "Łucja", "last_name": "Smith-Jones", "dob": date(2013, 1, 31),
-     "responsible_la": "893", "social_worker": "Dev Okafor", "team": "South", "locality": "Vale", "year_group": "6"},
-    {"la_child_id": "LA0003", "upn": None, "first_name": "Amir", "last_name": "Khan", "dob": date(2011, 11, 2),
-     "responsible_la": "893", "social_worker": "Samira Patel", "team": "North", "locality": "Town", "year_group": "8"},
+    {
+        "la_child_id": "LA0001",
+        "upn": U1,
+        "first_name": "Jo",
+        "last_name": "Bloggs",
+        "dob": date(2012, 5, 17),
+        "responsible_la": "893",
+        "social_worker": "Samira Patel",
+        "team": "North",
+        "locality": "Town",
+        "year_group": "7",
+    },
+    {
+        "la_child_id": "LA0002",
+        "upn": U2,
+        "first_name": "Łucja",
+        "last_name": "Smith-Jones",
+        "dob": date(2013, 1, 31),
+        "responsible_la": "893",
+        "social_worker": "Dev Okafor",
+        "team": "South",
+        "locality": "Vale",
+        "year_group": "6",
+    },
+    {
+        "la_child_id": "LA0003",
+        "upn": None,
+        "first_name": "Amir",
+        "last_name": "Khan",
+        "dob": date(2011, 11, 2),
+        "responsible_la": "893",
+        "social_worker": "Samira Patel",
+        "team": "North",
+        "locality": "Town",
+        "year_group": "8",
+    },
 ]
 EPISODES = [
     {"la_child_id": "LA0001", "cohort": "CLA", "start_date": date(2023, 1, 1), "end_date": None},
     {"la_child_id": "LA0002", "cohort": "CP", "start_date": date(2024, 1, 1), "end_date": None},
     {"la_child_id": "LA0003", "cohort": "CIN", "start_date": date(2020, 1, 1), "end_date": date(2022, 3, 1)},
 ]
-SCHOOLS = [{"urn": 100001, "name": "Hill School", "la_code": "893"}, {"urn": 100002, "name": "Dale School", "la_code": "894"}]
+SCHOOLS = [
+    {"urn": 100001, "name": "Hill School", "la_code": "893"},
+    {"urn": 100002, "name": "Dale School", "la_code": "894"},
+]
 
 
 def _marks() -> list[dict]:
@@ -50,8 +83,17 @@ def _marks() -> list[dict]:
     return rows
 
 
-SUSPENSIONS = [{"upn": U1, "urn": 100001, "start_date": date(2024, 9, 10), "end_date": date(2024, 9, 11),
-                "sessions": 4, "category": "suspension", "reason": "PP"}]
+SUSPENSIONS = [
+    {
+        "upn": U1,
+        "urn": 100001,
+        "start_date": date(2024, 9, 10),
+        "end_date": date(2024, 9, 11),
+        "sessions": 4,
+        "category": "suspension",
+        "reason": "PP",
+    }
+]
 
 
 def real_frames() -> Frames:
@@ -73,6 +115,7 @@ def dashboard_frames() -> tuple[Frames, list[tuple[date | None, date | None, str
 
 
 # ---- tokens and initials -------------------------------------------------------------------------------
+
 
 def test_tokens_are_deterministic_keyed_and_per_kind():
     p = Pseudonymiser(KEY)
@@ -104,20 +147,23 @@ def test_an_unknown_kind_is_refused():
         Pseudonymiser(KEY).token(U1, "nhs_number")
 
 
-@pytest.mark.parametrize("first, last, expected", [
-    ("Jo", "Bloggs", "J. B."),
-    ("  jo  ", " bloggs ", "J. B."),
-    ("Mary-Jane", "Smith-Jones", "M.-J. S.-J."),
-    ("Anna Maria", "de la Cruz", "A. D."),
-    ("Łucja", "Ørsted", "Ł. Ø."),
-    ("E\u0301milie", "O'Brien", "É. O."),     # a decomposed accent stays with its letter
-    ("'Aisha", "ßmith", "A. ß."),              # leading punctuation passed over; ß has no one-letter capital
-    ("Jo", None, "J."),
-    (None, "Bloggs", "B."),
-    (None, None, ""),
-    ("", "   ", ""),
-    ("-", "?", ""),
-])
+@pytest.mark.parametrize(
+    "first, last, expected",
+    [
+        ("Jo", "Bloggs", "J. B."),
+        ("  jo  ", " bloggs ", "J. B."),
+        ("Mary-Jane", "Smith-Jones", "M.-J. S.-J."),
+        ("Anna Maria", "de la Cruz", "A. D."),
+        ("Łucja", "Ørsted", "Ł. Ø."),
+        ("E\u0301milie", "O'Brien", "É. O."),  # a decomposed accent stays with its letter
+        ("'Aisha", "ßmith", "A. ß."),  # leading punctuation passed over; ß has no one-letter capital
+        ("Jo", None, "J."),
+        (None, "Bloggs", "B."),
+        (None, None, ""),
+        ("", "   ", ""),
+        ("-", "?", ""),
+    ],
+)
 def test_initials(first, last, expected):
     assert Pseudonymiser(KEY).initials(first, last) == expected
 
@@ -127,6 +173,7 @@ def test_initial_of_one_name():
 
 
 # ---- the frames ------------------------------------------------------------------------------------------
+
 
 def test_children_become_tokens_initials_and_a_month_of_birth():
     p = Pseudonymiser(KEY)
@@ -144,13 +191,36 @@ def test_children_become_tokens_initials_and_a_month_of_birth():
 def test_no_real_identifier_or_name_is_left_anywhere():
     real = real_frames()
     dashboard, _ = dashboard_frames()
-    secrets = {U1, U2, U3, "LA0001", "LA0002", "LA0003", "Jo", "Bloggs", "Łucja", "Smith", "Jones", "Amir", "Khan",
-               "Samira", "Patel", "Dev", "Okafor"}
+    secrets = {
+        U1,
+        U2,
+        U3,
+        "LA0001",
+        "LA0002",
+        "LA0003",
+        "Jo",
+        "Bloggs",
+        "Łucja",
+        "Smith",
+        "Jones",
+        "Amir",
+        "Khan",
+        "Samira",
+        "Patel",
+        "Dev",
+        "Okafor",
+    }
     p = Pseudonymiser(KEY)
     held, lazy = pseudonymise(real, p), pseudonymise(dashboard, p)
-    tables = {"marks": held.marks, "children": held.children, "episodes": held.episodes,
-              "suspensions": held.suspensions, "weeks": lazy.weeks, "days": lazy.days(),
-              "days of one": lazy.days(upn=p.token(U1, "upn"))}
+    tables = {
+        "marks": held.marks,
+        "children": held.children,
+        "episodes": held.episodes,
+        "suspensions": held.suspensions,
+        "weeks": lazy.weeks,
+        "days": lazy.days(),
+        "days of one": lazy.days(upn=p.token(U1, "upn")),
+    }
     for name, frame in tables.items():
         assert frame is not None and not frame.is_empty(), name
         for column in frame.select(pl.col(pl.String)).columns:
@@ -176,10 +246,14 @@ def test_the_dashboards_views_are_the_real_ones_under_tokens():
     dashboard, _ = dashboard_frames()
     real, pseudo = views.Figures(dashboard, CFG), views.Figures(pseudonymise(dashboard, p), CFG)
     real_window, pseudo_window = real.at(WINDOW), pseudo.at(WINDOW)
-    assert (pseudo_window.children.sort("la_child_id").to_dicts()
-            == pseudonymise_frame(real_window.children, p).sort("la_child_id").to_dicts())
-    assert (pseudo_window.weeks.sort("upn", "week_start").to_dicts()
-            == pseudonymise_frame(real_window.weeks, p).sort("upn", "week_start").to_dicts())
+    assert (
+        pseudo_window.children.sort("la_child_id").to_dicts()
+        == pseudonymise_frame(real_window.children, p).sort("la_child_id").to_dicts()
+    )
+    assert (
+        pseudo_window.weeks.sort("upn", "week_start").to_dicts()
+        == pseudonymise_frame(real_window.weeks, p).sort("upn", "week_start").to_dicts()
+    )
     filters = Filters(as_of=AS_OF)
     real_cards = [(c.key, c.value, c.last_month) for c in views.overview(real, filters).cards]
     assert [(c.key, c.value, c.last_month) for c in views.overview(pseudo, filters).cards] == real_cards
@@ -203,16 +277,38 @@ def test_the_child_page_reads_the_real_day_rows_through_a_token():
 
 def test_one_table_leaving_another_way():
     p = Pseudonymiser(KEY)
-    actions = pl.DataFrame({"id": [1, 2], "la_child_id": ["LA0001", None], "note": ["rang Jo's carer", None],
-                            "child": ["Jo Bloggs", "Cher"], "list_upn": [U1, U2], "attendance_upn": [U3, None],
-                            "count": [3, 4]})
+    actions = pl.DataFrame(
+        {
+            "id": [1, 2],
+            "la_child_id": ["LA0001", None],
+            "note": ["rang Jo's carer", None],
+            "child": ["Jo Bloggs", "Cher"],
+            "list_upn": [U1, U2],
+            "attendance_upn": [U3, None],
+            "count": [3, 4],
+        }
+    )
     out = pseudonymise_frame(actions, p)
     assert out.schema == actions.schema
     assert out.to_dicts() == [
-        {"id": 1, "la_child_id": p.token("LA0001", "la_child_id"), "note": None, "child": "J. B.",
-         "list_upn": p.token(U1, "upn"), "attendance_upn": p.token(U3, "upn"), "count": 3},
-        {"id": 2, "la_child_id": None, "note": None, "child": "C.", "list_upn": p.token(U2, "upn"),
-         "attendance_upn": None, "count": 4},
+        {
+            "id": 1,
+            "la_child_id": p.token("LA0001", "la_child_id"),
+            "note": None,
+            "child": "J. B.",
+            "list_upn": p.token(U1, "upn"),
+            "attendance_upn": p.token(U3, "upn"),
+            "count": 3,
+        },
+        {
+            "id": 2,
+            "la_child_id": None,
+            "note": None,
+            "child": "C.",
+            "list_upn": p.token(U2, "upn"),
+            "attendance_upn": None,
+            "count": 4,
+        },
     ]
 
 
@@ -227,6 +323,7 @@ def test_tokens_are_worked_out_once_per_distinct_value(monkeypatch):
     p = Pseudonymiser(KEY)
     many = pl.DataFrame({"upn": [U1, U2] * 50_000})
     import hmac as hmac_mod
+
     calls = []
     real_new = hmac_mod.new
     monkeypatch.setattr(hmac_mod, "new", lambda *a, **k: calls.append(1) or real_new(*a, **k))

@@ -15,29 +15,80 @@ from vsdash.identifiers import with_check_letter
 
 U = {n: with_check_letter(f"8931234250{n:02d}") for n in range(1, 10)}
 
-CHILDREN = conform([
-    {"la_child_id": "C1", "upn": U[1], "first_name": "Ava", "last_name": "Price", "dob": date(2014, 3, 2)},
-    {"la_child_id": "C2", "upn": U[2], "first_name": "Ben", "last_name": "Jones", "dob": date(2013, 5, 6)},   # school sends U[5]
-    {"la_child_id": "C3", "upn": None, "first_name": "Cara", "last_name": "Lloyd", "dob": date(2012, 7, 8)},  # no UPN held
-    {"la_child_id": "C4", "upn": U[4], "first_name": "Dan", "last_name": "Evans", "dob": date(2011, 9, 10)},  # nothing sent
-    {"la_child_id": "C6", "upn": U[6], "first_name": "Eve", "last_name": "Hughes", "dob": date(2015, 1, 2)},  # confirmed
-], CHILDREN_SCHEMA)
+CHILDREN = conform(
+    [
+        {"la_child_id": "C1", "upn": U[1], "first_name": "Ava", "last_name": "Price", "dob": date(2014, 3, 2)},
+        {
+            "la_child_id": "C2",
+            "upn": U[2],
+            "first_name": "Ben",
+            "last_name": "Jones",
+            "dob": date(2013, 5, 6),
+        },  # school sends U[5]
+        {
+            "la_child_id": "C3",
+            "upn": None,
+            "first_name": "Cara",
+            "last_name": "Lloyd",
+            "dob": date(2012, 7, 8),
+        },  # no UPN held
+        {
+            "la_child_id": "C4",
+            "upn": U[4],
+            "first_name": "Dan",
+            "last_name": "Evans",
+            "dob": date(2011, 9, 10),
+        },  # nothing sent
+        {
+            "la_child_id": "C6",
+            "upn": U[6],
+            "first_name": "Eve",
+            "last_name": "Hughes",
+            "dob": date(2015, 1, 2),
+        },  # confirmed
+    ],
+    CHILDREN_SCHEMA,
+)
 
 
 def sent(*rows: tuple) -> pl.DataFrame:
     """Attendance as sent: (upn, la_child_id carried, urn, rows)."""
-    return pl.DataFrame([{"upn": u, "la_child_id": c, "urn": s, "rows": n, "first_date": date(2025, 9, 3),
-                          "last_date": date(2025, 9, 30)} for u, c, s, n in rows], schema=SENT_SCHEMA)
+    return pl.DataFrame(
+        [
+            {
+                "upn": u,
+                "la_child_id": c,
+                "urn": s,
+                "rows": n,
+                "first_date": date(2025, 9, 3),
+                "last_date": date(2025, 9, 30),
+            }
+            for u, c, s, n in rows
+        ],
+        schema=SENT_SCHEMA,
+    )
 
 
-SENT = sent((U[1], None, 111111, 20),      # C1 by UPN
-            (U[5], "C2", 111111, 20),      # C2's attendance under another UPN, carrying C2's ID
-            (U[7], None, 222222, 15),      # nobody on the list
-            (U[8], "C3", 222222, 10),      # C3 (no UPN held) found by the ID carried
-            (U[9], "C6", 111111, 5))       # C6's confirmed alias
+SENT = sent(
+    (U[1], None, 111111, 20),  # C1 by UPN
+    (U[5], "C2", 111111, 20),  # C2's attendance under another UPN, carrying C2's ID
+    (U[7], None, 222222, 15),  # nobody on the list
+    (U[8], "C3", 222222, 10),  # C3 (no UPN held) found by the ID carried
+    (U[9], "C6", 111111, 5),
+)  # C6's confirmed alias
 
-CONFIRMED = pl.DataFrame([{"alias_upn": U[9], "upn": U[6], "la_child_id": "C6", "confirmed_by": "D. Manager",
-                           "confirmed_at": datetime(2026, 2, 1, 9, 30, tzinfo=UTC)}], schema=ALIASES_SCHEMA)
+CONFIRMED = pl.DataFrame(
+    [
+        {
+            "alias_upn": U[9],
+            "upn": U[6],
+            "la_child_id": "C6",
+            "confirmed_by": "D. Manager",
+            "confirmed_at": datetime(2026, 2, 1, 9, 30, tzinfo=UTC),
+        }
+    ],
+    schema=ALIASES_SCHEMA,
+)
 
 
 @pytest.fixture(scope="module")
@@ -45,13 +96,16 @@ def matching() -> quality.Matching:
     return quality.match_children(CHILDREN, SENT, CONFIRMED)
 
 
-@pytest.mark.parametrize("child, status, attendance_upn", [
-    ("C1", quality.MATCHED_UPN, U[1]),
-    ("C2", quality.SUGGESTED, U[5]),
-    ("C3", quality.SUGGESTED, U[8]),
-    ("C4", quality.NO_DATA, None),
-    ("C6", quality.CONFIRMED, U[9]),
-])
+@pytest.mark.parametrize(
+    "child, status, attendance_upn",
+    [
+        ("C1", quality.MATCHED_UPN, U[1]),
+        ("C2", quality.SUGGESTED, U[5]),
+        ("C3", quality.SUGGESTED, U[8]),
+        ("C4", quality.NO_DATA, None),
+        ("C6", quality.CONFIRMED, U[9]),
+    ],
+)
 def test_match_rules(matching, child, status, attendance_upn):
     row = matching.children.filter(pl.col("la_child_id") == child).row(0, named=True)
     assert (row["status"], row["attendance_upn"]) == (status, attendance_upn)
@@ -59,10 +113,18 @@ def test_match_rules(matching, child, status, attendance_upn):
 
 def test_suggestions_unknown_pupils_and_rate(matching):
     assert matching.suggestions.select("la_child_id", "attendance_upn", "rule").rows() == [
-        ("C2", U[5], quality.BY_CHILD_ID), ("C3", U[8], quality.BY_CHILD_ID)]   # Jones, Lloyd
+        ("C2", U[5], quality.BY_CHILD_ID),
+        ("C3", U[8], quality.BY_CHILD_ID),
+    ]  # Jones, Lloyd
     assert matching.unknown_pupils.select("upn", "schools", "rows").rows() == [(U[7], "222222", 15)]
-    assert matching.counts() == {"listed": 5, quality.MATCHED_UPN: 1, quality.CONFIRMED: 1, quality.SUGGESTED: 2,
-                                 quality.NO_DATA: 1, "unknown_pupils": 1}
+    assert matching.counts() == {
+        "listed": 5,
+        quality.MATCHED_UPN: 1,
+        quality.CONFIRMED: 1,
+        quality.SUGGESTED: 2,
+        quality.NO_DATA: 1,
+        "unknown_pupils": 1,
+    }
     assert matching.match_rate() == pytest.approx(40.0)
 
 
@@ -73,7 +135,8 @@ def test_an_id_the_list_does_not_know_leaves_the_pupil_unknown():
 
 def test_name_and_date_of_birth_suggest_when_the_attendance_carries_them():
     with_names = SENT.filter(pl.col("upn") == U[7]).with_columns(
-        first_name=pl.lit("DAN"), last_name=pl.lit("evans"), dob=pl.lit(date(2011, 9, 10)))
+        first_name=pl.lit("DAN"), last_name=pl.lit("evans"), dob=pl.lit(date(2011, 9, 10))
+    )
     out = quality.match_children(CHILDREN.filter(pl.col("la_child_id") == "C4"), with_names, CONFIRMED.clear())
     assert out.suggestions.select("la_child_id", "attendance_upn", "rule").rows() == [("C4", U[7], quality.BY_NAME_DOB)]
     assert out.unknown_pupils.is_empty()
@@ -81,81 +144,121 @@ def test_name_and_date_of_birth_suggest_when_the_attendance_carries_them():
 
 # ---- freshness by school --------------------------------------------------------------------------------
 
-DAYS = [date(2026, 1, 26) + timedelta(days=i) for i in range(12) if (date(2026, 1, 26) + timedelta(days=i)).weekday() < 5]
+DAYS = [
+    date(2026, 1, 26) + timedelta(days=i) for i in range(12) if (date(2026, 1, 26) + timedelta(days=i)).weekday() < 5
+]
 
 
 def marks_for(urn: int, days: list[date], upn: str = U[1]) -> list[dict]:
     return [{"upn": upn, "urn": urn, "date": d, "am": "/", "pm": "\\"} for d in days]
 
 
-SCHOOLS = [{"urn": 111111, "name": "Sending", "la_code": "893"}, {"urn": 222222, "name": "Quiet", "la_code": "893"},
-           {"urn": 333333, "name": "Welsh", "la_code": "665", "la_name": "Wrexham"},
-           {"urn": 444444, "name": "Two days", "la_code": "893"}]
+SCHOOLS = [
+    {"urn": 111111, "name": "Sending", "la_code": "893"},
+    {"urn": 222222, "name": "Quiet", "la_code": "893"},
+    {"urn": 333333, "name": "Welsh", "la_code": "665", "la_name": "Wrexham"},
+    {"urn": 444444, "name": "Two days", "la_code": "893"},
+]
 
 
 def test_school_freshness_counts_school_days_by_the_authority_calendar(cfg):
-    frames = Frames.build(schools=SCHOOLS, children=[{"la_child_id": "C1", "upn": U[1]}],
-                          marks=marks_for(111111, DAYS) + marks_for(222222, DAYS[:4], U[2]) + marks_for(444444, DAYS[:-2], U[3]))
-    fresh = quality.school_freshness(frames, cfg).select("urn", "status", "last_mark", "school_days_silent",
-                                                         "out_of_area", "listed_children")
+    frames = Frames.build(
+        schools=SCHOOLS,
+        children=[{"la_child_id": "C1", "upn": U[1]}],
+        marks=marks_for(111111, DAYS) + marks_for(222222, DAYS[:4], U[2]) + marks_for(444444, DAYS[:-2], U[3]),
+    )
+    fresh = quality.school_freshness(frames, cfg).select(
+        "urn", "status", "last_mark", "school_days_silent", "out_of_area", "listed_children"
+    )
     assert {r[0]: r[1:] for r in fresh.rows()} == {
         333333: (quality.NEVER_SENT, None, None, True, 0),
         222222: (quality.SILENT, DAYS[3], len(DAYS) - 4, False, 0),
-        444444: (quality.SENDING, DAYS[-3], 2, False, 0),      # 2 < silent_school_days (3)
+        444444: (quality.SENDING, DAYS[-3], 2, False, 0),  # 2 < silent_school_days (3)
         111111: (quality.SENDING, DAYS[-1], 0, False, 1),
     }
-    assert fresh["urn"].to_list()[:2] == [333333, 222222]     # problems first
+    assert fresh["urn"].to_list()[:2] == [333333, 222222]  # problems first
 
 
 # ---- rejects in plain words -------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("reason, problem", [
-    ("UPN 'A1234' has 5 characters; a UPN has 13", "UPN format error"),
-    ("UPN 'B801200005002' has the wrong check letter (expected H)", "UPN format error"),
-    ("AM code 'H9' is not an attendance code in the configuration", "Unknown attendance code"),
-    ("Date '31/02/2026' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", "Date not understood"),
-    ("URN is empty", "Required value missing"),
-    ("the same child, school and date appears again at line 9; the later row was kept", "Repeated row (the later one was kept)"),
-    ("the row has 4 fields but the header has 6", "Wrong number of fields"),
-    ("something new", "Other"),
-])
+
+@pytest.mark.parametrize(
+    "reason, problem",
+    [
+        ("UPN 'A1234' has 5 characters; a UPN has 13", "UPN format error"),
+        ("UPN 'B801200005002' has the wrong check letter (expected H)", "UPN format error"),
+        ("AM code 'H9' is not an attendance code in the configuration", "Unknown attendance code"),
+        ("Date '31/02/2026' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", "Date not understood"),
+        ("URN is empty", "Required value missing"),
+        (
+            "the same child, school and date appears again at line 9; the later row was kept",
+            "Repeated row (the later one was kept)",
+        ),
+        ("the row has 4 fields but the header has 6", "Wrong number of fields"),
+        ("something new", "Other"),
+    ],
+)
 def test_problem_kind(reason, problem):
     assert pl.select(quality.problem_kind(pl.lit(reason))).item() == problem
 
 
 def test_upn_format_errors_group_by_upn_as_sent():
-    rejected = pl.DataFrame({
-        "file": ["a1.csv", "a2.csv", "a2.csv", "children.csv"], "line": [2, 3, 4, 5],
-        "column": ["UPN", "UPN", "AM", "UPN"], "outcome": ["rejected", "rejected", "rejected", "value dropped"],
-        "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2 + ["AM code 'H9' is not an attendance code",
-                   "UPN 'B801200005002' has the wrong check letter (expected H)"],
-        "raw": ["r1", "r2", "r3", "r4"], "load_id": [1, 2, 2, 3]})
+    rejected = pl.DataFrame(
+        {
+            "file": ["a1.csv", "a2.csv", "a2.csv", "children.csv"],
+            "line": [2, 3, 4, 5],
+            "column": ["UPN", "UPN", "AM", "UPN"],
+            "outcome": ["rejected", "rejected", "rejected", "value dropped"],
+            "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2
+            + ["AM code 'H9' is not an attendance code", "UPN 'B801200005002' has the wrong check letter (expected H)"],
+            "raw": ["r1", "r2", "r3", "r4"],
+            "load_id": [1, 2, 2, 3],
+        }
+    )
     log = pl.DataFrame({"id": [1, 2, 3], "kind": ["attendance", "attendance", "children"]})
     errors = quality.upn_format_errors(quality.explain_rejects(rejected, log))
     assert errors.select("upn_as_sent", "kind", "rows", "first_file", "last_file").rows() == [
-        ("X89312", "attendance", 2, "a1.csv", "a2.csv"), ("B801200005002", "children", 1, "children.csv", "children.csv")]
+        ("X89312", "attendance", 2, "a1.csv", "a2.csv"),
+        ("B801200005002", "children", 1, "children.csv", "children.csv"),
+    ]
 
 
 def test_school_disagreements_ignore_dual_registration():
     day = date(2026, 1, 5)
-    marks = conform([
-        {"upn": U[1], "urn": 111111, "date": day, "am": "/", "pm": "\\"}, {"upn": U[1], "urn": 222222, "date": day, "am": "/", "pm": None},
-        {"upn": U[2], "urn": 111111, "date": day, "am": "/", "pm": "\\"}, {"upn": U[2], "urn": 222222, "date": day, "am": "D", "pm": "D"},
-    ], Frames.build().marks.schema)
+    marks = conform(
+        [
+            {"upn": U[1], "urn": 111111, "date": day, "am": "/", "pm": "\\"},
+            {"upn": U[1], "urn": 222222, "date": day, "am": "/", "pm": None},
+            {"upn": U[2], "urn": 111111, "date": day, "am": "/", "pm": "\\"},
+            {"upn": U[2], "urn": 222222, "date": day, "am": "D", "pm": "D"},
+        ],
+        Frames.build().marks.schema,
+    )
     assert quality.school_disagreements(marks).select("upn", "schools", "days").rows() == [(U[1], "111111, 222222", 1)]
 
 
 def test_the_report_has_a_headed_sheet_per_exception_type(cfg, matching):
-    sections = quality.exceptions_report(matching, quality.explain_rejects(pl.DataFrame(), pl.DataFrame()),
-                                         pl.DataFrame(schema={"upn": pl.String}), CONFIRMED)
+    sections = quality.exceptions_report(
+        matching,
+        quality.explain_rejects(pl.DataFrame(), pl.DataFrame()),
+        pl.DataFrame(schema={"upn": pl.String}),
+        CONFIRMED,
+    )
     book = load_workbook(io.BytesIO(quality.report_xlsx(sections, cfg, date(2026, 2, 13))))
-    assert book.sheetnames == ["Suggested matches", "No attendance found", "Unknown pupils", "UPN format errors", "Identity conflicts",
-                               "School disagreements", "Confirmed matches"]
+    assert book.sheetnames == [
+        "Suggested matches",
+        "No attendance found",
+        "Unknown pupils",
+        "UPN format errors",
+        "Identity conflicts",
+        "School disagreements",
+        "Confirmed matches",
+    ]
     sheet = book["Unknown pupils"]
     assert sheet["A1"].value.endswith("exceptions report for social care")
     assert sheet["A2"].value == "data as at 13/02/2026"
     assert sheet["A3"].value.startswith("Unknown pupils: Attendance received for UPNs")
     assert sheet["A5"].value == "upn" and sheet["A6"].value == U[7]
-    assert book["Confirmed matches"]["E6"].value == datetime(2026, 2, 1, 9, 30)   # Excel has no time zones
+    assert book["Confirmed matches"]["E6"].value == datetime(2026, 2, 1, 9, 30)  # Excel has no time zones
     text = quality.report_csv(sections, cfg, date(2026, 2, 13)).decode()
     assert text.count("# data as at 13/02/2026") == len(sections)

@@ -22,19 +22,39 @@ DAYS = weekdays(10)
 def summary(first_name: str = SCRIPT, note: str = "Called <b>mum</b> & the DSL") -> str:
     # 10 days: 7 present, 2 ill (authorised), 1 unauthorised = 20 sessions, 14 attended: 70%, PA not SA.
     codes = ["/"] * 7 + ["I", "I", "N"]
-    marks = [{"upn": "U1", "urn": 100001, "date": d, "am": c, "pm": "\\" if c == "/" else c} for d, c in zip(DAYS, codes)]
+    marks = [
+        {"upn": "U1", "urn": 100001, "date": d, "am": c, "pm": "\\" if c == "/" else c}
+        for d, c in zip(DAYS, codes, strict=True)
+    ]
     frames = Frames.build(
         marks=marks,
-        children=[{"la_child_id": "C1", "upn": "U1", "first_name": first_name, "last_name": "O'Neil & Sons",
-                   "dob": "2012-05-01", "team": "Team <i>East</i>", "responsible_la": "893"}],
+        children=[
+            {
+                "la_child_id": "C1",
+                "upn": "U1",
+                "first_name": first_name,
+                "last_name": "O'Neil & Sons",
+                "dob": "2012-05-01",
+                "team": "Team <i>East</i>",
+                "responsible_la": "893",
+            }
+        ],
         episodes=[{"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}],
         schools=[{"urn": 100001, "name": "St Mary's <C of E> School", "la_code": "893", "la_name": "Somewhere"}],
-        suspensions=[{"upn": "U1", "urn": 100001, "start_date": DAYS[3], "sessions": 2, "category": "suspension",
-                      "reason": "DB"}],
+        suspensions=[
+            {"upn": "U1", "urn": 100001, "start_date": DAYS[3], "sessions": 2, "category": "suspension", "reason": "DB"}
+        ],
     )
     page = views.child_page(views.Figures(frames, CFG), "C1", Filters(as_of=DAYS[-1]))
-    actions = pl.DataFrame({"recorded_at": [datetime(2024, 9, 13, 9, 30)], "action": ["Contacted carer"], "note": [note],
-                            "recorded_by": ["A. Officer"], "follow_up": [date(2024, 9, 20)]})
+    actions = pl.DataFrame(
+        {
+            "recorded_at": [datetime(2024, 9, 13, 9, 30)],
+            "action": ["Contacted carer"],
+            "note": [note],
+            "recorded_by": ["A. Officer"],
+            "follow_up": [date(2024, 9, 20)],
+        }
+    )
     return child_summary_html(page, CFG, actions, date(2024, 9, 16))
 
 
@@ -51,18 +71,29 @@ def test_the_child_s_figures_appear():
     html = summary(first_name="Amara")
     assert "<title>Attendance summary: Amara O&#39;Neil &amp; Sons</title>" in html
     assert '<span class="big">70.0%</span> persistent absence<br>' in html
-    assert ("20 possible sessions. Present: 14 · Approved educational activity: 0 · Authorised absence: 4 · "
-            "Unauthorised absence: 2.") in html
+    assert (
+        "20 possible sessions. Present: 14 · Approved educational activity: 0 · Authorised absence: 4 · "
+        "Unauthorised absence: 2."
+    ) in html
     assert "Suspensions: 1 (2 sessions); permanent exclusions: 0." in html
-    assert "Attendance 01 Sep 2024 to 13 Sep 2024" in html   # from the academic year's start
+    assert "Attendance 01 Sep 2024 to 13 Sep 2024" in html  # from the academic year's start
     assert "<li>persistent absence: attendance 70.0% (missed 10% or more of possible sessions)</li>" in html
     assert "<td>13 Sep 2024</td><td>Contacted carer</td>" in html
     assert "printed 16 Sep 2024" in html and CFG.authority_name in html
 
 
-@pytest.mark.parametrize("value, text", [
-    (None, ""), (date(2026, 2, 12), "12 Feb 2026"), (datetime(2026, 2, 12, 8, 0), "12 Feb 2026"), (70.04, "70.0"),
-    (True, "yes"), (False, "no"), (3, "3"), ("N", "N"),
-])
+@pytest.mark.parametrize(
+    "value, text",
+    [
+        (None, ""),
+        (date(2026, 2, 12), "12 Feb 2026"),
+        (datetime(2026, 2, 12, 8, 0), "12 Feb 2026"),
+        (70.04, "70.0"),
+        (True, "yes"),
+        (False, "no"),
+        (3, "3"),
+        ("N", "N"),
+    ],
+)
 def test_cells_read_as_people_write_them(value, text):
     assert cell(value) == text

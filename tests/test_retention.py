@@ -15,12 +15,12 @@ from vsdash.store import Store
 
 TODAY = date.today()
 CUT_OFF = months_before(TODAY, 72)
-MONDAY = weeks_mod.monday(TODAY) - timedelta(weeks=1)           # last week: every day of it is in the past
+MONDAY = weeks_mod.monday(TODAY) - timedelta(weeks=1)  # last week: every day of it is in the past
 WEEK = [MONDAY + timedelta(days=d) for d in range(5)]
 
-OLD, RECENT, MIXED = "100234", "1002345", "100299"             # RECENT holds OLD inside a longer value
+OLD, RECENT, MIXED = "100234", "1002345", "100299"  # RECENT holds OLD inside a longer value
 UPN_OLD, UPN_RECENT, UPN_MIXED = (with_check_letter(f"80120000{n:04d}") for n in (501, 502, 503))
-ALIAS_OLD = with_check_letter("801200009999")                   # a school's UPN confirmed as OLD's
+ALIAS_OLD = with_check_letter("801200009999")  # a school's UPN confirmed as OLD's
 URN = "123456"
 
 
@@ -33,31 +33,45 @@ def load(store: Store, write, cfg) -> None:
     """Three children: OLD left care 7 years ago, RECENT 5 years ago, MIXED has an 8-year-old episode and an
     open one; marks, suspensions, an action, a confirmed match and rejected rows for each."""
     dob = _years_ago(12)
-    children = write("children.csv", "\n".join([
-        "LA Child ID,UPN,First Name,Last Name,DOB,Cohort,Start Date,End Date,Social Worker,Team,Locality",
-        f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},CIN,{_years_ago(9)},{_years_ago(7)},Sam Lee,North,North",
-        f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},CP,{_years_ago(8)},{_years_ago(7, 30)},Sam Lee,North,North",
-        f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},NOPE,{_years_ago(9)},,Sam Lee,North,North",          # rejected: OLD's
-        f"{RECENT},{UPN_RECENT},Ann,Smith,{dob},CP,{_years_ago(6)},{_years_ago(5)},Sam Lee,North,North",
-        f"{RECENT},{UPN_RECENT},Ann,Smith,{dob},NOPE,{_years_ago(6)},,Sam Lee,North,North",    # rejected: RECENT's
-        f"{MIXED},{UPN_MIXED},Ed,Jones,{dob},CLA,{_years_ago(10)},{_years_ago(8)},Kim Ray,South,South",
-        f"{MIXED},{UPN_MIXED},Ed,Jones,{dob},CIN,{_years_ago(1)},,Kim Ray,South,South",
-    ]) + "\n")
+    children = write(
+        "children.csv",
+        "\n".join(
+            [
+                "LA Child ID,UPN,First Name,Last Name,DOB,Cohort,Start Date,End Date,Social Worker,Team,Locality",
+                f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},CIN,{_years_ago(9)},{_years_ago(7)},Sam Lee,North,North",
+                f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},CP,{_years_ago(8)},{_years_ago(7, 30)},Sam Lee,North,North",
+                f"{OLD},{UPN_OLD},Jo,Bloggs,{dob},NOPE,{_years_ago(9)},,Sam Lee,North,North",  # rejected: OLD's
+                f"{RECENT},{UPN_RECENT},Ann,Smith,{dob},CP,{_years_ago(6)},{_years_ago(5)},Sam Lee,North,North",
+                f"{RECENT},{UPN_RECENT},Ann,Smith,{dob},NOPE,{_years_ago(6)},,Sam Lee,North,North",  # rejected: RECENT's
+                f"{MIXED},{UPN_MIXED},Ed,Jones,{dob},CLA,{_years_ago(10)},{_years_ago(8)},Kim Ray,South,South",
+                f"{MIXED},{UPN_MIXED},Ed,Jones,{dob},CIN,{_years_ago(1)},,Kim Ray,South,South",
+            ]
+        )
+        + "\n",
+    )
     marks = ["UPN,URN,Date,AM,PM"]
     for day in WEEK:
         marks += [f"{u},{URN},{day},/,{'N' if u == UPN_OLD else '/'}" for u in (UPN_OLD, UPN_RECENT, UPN_MIXED)]
         marks.append(f"{ALIAS_OLD},{URN},{day},/,/")
-    marks += [f"{UPN_OLD},{URN},{WEEK[0]},ZZ,/",                 # rejected: OLD's UPN as a whole field
-              f"{UPN_RECENT},{URN},{WEEK[0]},ZZ,/",              # rejected: RECENT's
-              f"{UPN_OLD}X,{URN},{WEEK[1]},/,/",                 # rejected: OLD's UPN inside a longer value
-              f"{UPN_MIXED},{OLD},{WEEK[1]},ZZ,/"]               # rejected: MIXED's, at a URN equal to OLD's ID
+    marks += [
+        f"{UPN_OLD},{URN},{WEEK[0]},ZZ,/",  # rejected: OLD's UPN as a whole field
+        f"{UPN_RECENT},{URN},{WEEK[0]},ZZ,/",  # rejected: RECENT's
+        f"{UPN_OLD}X,{URN},{WEEK[1]},/,/",  # rejected: OLD's UPN inside a longer value
+        f"{UPN_MIXED},{OLD},{WEEK[1]},ZZ,/",
+    ]  # rejected: MIXED's, at a URN equal to OLD's ID
     attendance = write("attendance.csv", "\n".join(marks) + "\n")
-    suspensions = write("suspensions.csv", "\n".join([
-        "UPN,URN,Start Date,Sessions,Category,Reason",
-        f"{UPN_OLD},{URN},{WEEK[1]},2,suspension,PP",
-        f"{UPN_RECENT},{URN},{WEEK[2]},2,suspension,PP",
-        f" {UPN_OLD.lower()} ,{URN},{WEEK[2]},2,nope,PP",          # rejected: OLD's UPN, spaced and lower case
-    ]) + "\n")
+    suspensions = write(
+        "suspensions.csv",
+        "\n".join(
+            [
+                "UPN,URN,Start Date,Sessions,Category,Reason",
+                f"{UPN_OLD},{URN},{WEEK[1]},2,suspension,PP",
+                f"{UPN_RECENT},{URN},{WEEK[2]},2,suspension,PP",
+                f" {UPN_OLD.lower()} ,{URN},{WEEK[2]},2,nope,PP",  # rejected: OLD's UPN, spaced and lower case
+            ]
+        )
+        + "\n",
+    )
     for path in (children, attendance, suspensions):
         assert ingest_file(store, path, cfg).status == "loaded"
     for child in (OLD, RECENT, MIXED):
@@ -70,21 +84,32 @@ def snapshot(store: Store) -> dict[str, int]:
     return {k: v for k, v in store.table_counts().items() if k not in ("audit_log", "load_log")}
 
 
-EXPECTED = {"children": 1, "cohort_episodes": 2, "allocations": 1, "attendance": 10, "attendance_weeks": 2,
-            "suspensions": 1, "actions": 1, "upn_aliases": 1, "rejected_rows": 3, "shared_upns_kept": 0}
+EXPECTED = {
+    "children": 1,
+    "cohort_episodes": 2,
+    "allocations": 1,
+    "attendance": 10,
+    "attendance_weeks": 2,
+    "suspensions": 1,
+    "actions": 1,
+    "upn_aliases": 1,
+    "rejected_rows": 3,
+    "shared_upns_kept": 0,
+}
 
 
 def test_a_child_past_retention_goes_with_everything_about_them(store, write, cfg):
     load(store, write, cfg)
     before, version = snapshot(store), store.data_version()
     planned = store.retention_plan(CUT_OFF)
-    assert snapshot(store) == before                                     # the dry run changes nothing
+    assert snapshot(store) == before  # the dry run changes nothing
     removed = store.remove_before(CUT_OFF)
     assert removed == planned
     assert {k: getattr(removed, k) for k in EXPECTED} == EXPECTED
     after = snapshot(store)
     assert {k: before[k] - after[k] for k in before if before[k] != after[k]} == {
-        k: v for k, v in EXPECTED.items() if v and k != "shared_upns_kept"}
+        k: v for k, v in EXPECTED.items() if v and k != "shared_upns_kept"
+    }
 
     assert store.children_frame()["la_child_id"].sort().to_list() == [RECENT, MIXED]
     assert set(store.episodes()["la_child_id"]) == {RECENT, MIXED}
@@ -94,10 +119,10 @@ def test_a_child_past_retention_goes_with_everything_about_them(store, write, cf
     assert store.aliases_frame().is_empty()
     raws = store.rejected_frame()["raw"].drop_nulls().to_list()
     assert not any(UPN_OLD in r.split(",") or OLD in r.split(",")[:1] for r in raws)
-    assert f"{RECENT},{UPN_RECENT},Ann,Smith" in " ".join(raws)          # RECENT's rejected row stays
-    assert any(r.startswith(f"{UPN_OLD}X,") for r in raws)               # OLD's UPN inside a longer value: not OLD
-    assert f"{UPN_MIXED},{OLD},{WEEK[1]},ZZ,/" in raws                 # OLD's ID as a URN in a kept child's row
-    assert store.data_version() > version                                # dashboard caches refresh
+    assert f"{RECENT},{UPN_RECENT},Ann,Smith" in " ".join(raws)  # RECENT's rejected row stays
+    assert any(r.startswith(f"{UPN_OLD}X,") for r in raws)  # OLD's UPN inside a longer value: not OLD
+    assert f"{UPN_MIXED},{OLD},{WEEK[1]},ZZ,/" in raws  # OLD's ID as a URN in a kept child's row
+    assert store.data_version() > version  # dashboard caches refresh
 
     # The week summary stays true: what is left is the summary of the marks that are left.
     kept = store.weeks_frame().sort("upn", "week_start")
@@ -123,16 +148,20 @@ def test_nothing_goes_before_its_time(store, write, cfg):
 
 def test_a_upn_a_kept_child_shares_keeps_its_marks(store, write, cfg):
     load(store, write, cfg)
-    shared = write("shared.csv", "LA Child ID,UPN,Cohort,Start Date\n"  # one UPN on two children: flagged, loaded
-                   f"200001,{UPN_OLD},CLA,{_years_ago(1)}\n")
+    shared = write(
+        "shared.csv",
+        "LA Child ID,UPN,Cohort,Start Date\n"  # one UPN on two children: flagged, loaded
+        f"200001,{UPN_OLD},CLA,{_years_ago(1)}\n",
+    )
     assert ingest_file(store, shared, cfg).status == "loaded"
     removed = store.remove_before(CUT_OFF)
     assert (removed.children, removed.shared_upns_kept) == (1, 1)
-    assert removed.attendance == 5 and removed.suspensions == 0          # only the alias's marks went
+    assert removed.attendance == 5 and removed.suspensions == 0  # only the alias's marks went
     assert UPN_OLD in set(store.marks()["upn"]) and ALIAS_OLD not in set(store.marks()["upn"])
 
 
 # ---- the command -------------------------------------------------------------------------------------------
+
 
 @pytest.fixture
 def loaded(tmp_path, write, cfg) -> str:
@@ -155,8 +184,10 @@ def test_the_command_dry_run_then_removal_then_audit(capsys, loaded):
     before = snapshot(store)
     code, out, err = run(capsys, "retention", "--older-than", "6y", "--dry-run", "--db", loaded)
     assert (code, err) == (0, "")
-    counts = ("children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, suspensions 1, "
-              "actions 1, upn_aliases 1, rejected_rows 3, shared_upns_kept 0")
+    counts = (
+        "children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, suspensions 1, "
+        "actions 1, upn_aliases 1, rejected_rows 3, shared_upns_kept 0"
+    )
     assert out.strip() == f"dry run: last episode ended before {CUT_OFF}: would remove {counts}"
     assert snapshot(store) == before and store.audit_frame(event="retention").is_empty()
 
@@ -174,15 +205,18 @@ def test_the_command_dry_run_then_removal_then_audit(capsys, loaded):
     store.dispose()
 
 
-@pytest.mark.parametrize("period, message", [
-    ("6", "--older-than '6': give years or months, such as 6y or 72m"),
-    ("six years", "--older-than 'six years': give years or months, such as 6y or 72m"),
-    ("6w", "--older-than '6w': give years or months, such as 6y or 72m"),
-    ("-6y", "--older-than '-6y': give years or months, such as 6y or 72m"),
-    ("0y", "--older-than '0y': give years or months, such as 6y or 72m"),
-    ("5y", "--older-than 5y: Ever 6 counts a child for 6 years after their last episode"),
-    ("71m", "--older-than 71m: Ever 6 counts a child for 6 years after their last episode"),
-])
+@pytest.mark.parametrize(
+    "period, message",
+    [
+        ("6", "--older-than '6': give years or months, such as 6y or 72m"),
+        ("six years", "--older-than 'six years': give years or months, such as 6y or 72m"),
+        ("6w", "--older-than '6w': give years or months, such as 6y or 72m"),
+        ("-6y", "--older-than '-6y': give years or months, such as 6y or 72m"),
+        ("0y", "--older-than '0y': give years or months, such as 6y or 72m"),
+        ("5y", "--older-than 5y: Ever 6 counts a child for 6 years after their last episode"),
+        ("71m", "--older-than 71m: Ever 6 counts a child for 6 years after their last episode"),
+    ],
+)
 def test_a_bad_period_is_one_line_and_exit_2(capsys, loaded, period, message):
     before = snapshot(Store(loaded))
     code, out, err = run(capsys, "retention", f"--older-than={period}", "--db", loaded)

@@ -16,9 +16,15 @@ from vsdash.ingest import SAMPLE_DATA, ingest_file
 from vsdash.store import Store
 
 PASSWORD = "a long enough password"
-SSO = {"auth": {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                "client_id": "vsdash", "client_secret": "secret",
-                "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration"}}
+SSO = {
+    "auth": {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "vsdash",
+        "client_secret": "secret",
+        "server_metadata_url": "http://127.0.0.1:1/.well-known/openid-configuration",
+    }
+}
 
 
 @pytest.fixture
@@ -40,8 +46,19 @@ def real_data(store, tmp_path):
 def shown_text(at: AppTest) -> str:
     """Every word the run put on screen: texts, metrics, tables and the options of every chooser."""
     parts: list[str] = []
-    for kind in ("title", "header", "subheader", "markdown", "caption", "info", "warning", "error", "success",
-                 "code", "text"):
+    for kind in (
+        "title",
+        "header",
+        "subheader",
+        "markdown",
+        "caption",
+        "info",
+        "warning",
+        "error",
+        "success",
+        "code",
+        "text",
+    ):
         parts += [str(e.value) for e in getattr(at, kind)]
     parts += [f"{m.label} {m.value}" for m in at.metric]
     parts += [e.value.to_csv() for e in at.dataframe]
@@ -84,7 +101,7 @@ def test_other_data_with_no_sign_in_shows_no_child_on_any_page_or_url(real_data)
         assert not at.exception, at.exception
         assert [t.value for t in at.title] == ["Sign in"]
         assert "Nobody can sign in yet" in at.warning[0].value and "python -m vsdash user add" in at.warning[0].value
-        assert not at.text_input                                 # no form: there is nobody to sign in as
+        assert not at.text_input  # no form: there is nobody to sign in as
         text = shown_text(at)
         assert not [w for w in names_and_upns(real_data) if w in text], page
         assert not reaches(at, f"pages/{page}.py" if page != "data" else "pages/data_loaded.py")
@@ -116,13 +133,27 @@ def test_a_local_user_signs_in_with_username_and_password(store):
     assert store.audit_frame()["event"][0] == "signed out"
 
 
-@pytest.mark.parametrize(("role", "reachable", "unreachable"), [
-    ("forum", ["pages/about.py"], ["pages/triage.py", "pages/child.py", "pages/data_loaded.py", "pages/upload.py",
-                                   "pages/users.py"]),
-    ("manager", ["pages/triage.py", "pages/child.py"], ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"]),
-    ("officer", ["pages/triage.py", "pages/child.py"], ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"]),
-    ("admin", ["pages/triage.py", "pages/data_loaded.py", "pages/upload.py", "pages/users.py"], []),
-])
+@pytest.mark.parametrize(
+    ("role", "reachable", "unreachable"),
+    [
+        (
+            "forum",
+            ["pages/about.py"],
+            ["pages/triage.py", "pages/child.py", "pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+        ),
+        (
+            "manager",
+            ["pages/triage.py", "pages/child.py"],
+            ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+        ),
+        (
+            "officer",
+            ["pages/triage.py", "pages/child.py"],
+            ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+        ),
+        ("admin", ["pages/triage.py", "pages/data_loaded.py", "pages/upload.py", "pages/users.py"], []),
+    ],
+)
 def test_each_role_is_offered_only_its_own_pages(store, role, reachable, unreachable):
     at = as_user(app(), store, "someone", role).run()
     assert not at.exception, at.exception
@@ -131,13 +162,13 @@ def test_each_role_is_offered_only_its_own_pages(store, role, reachable, unreach
         assert not reaches(at, page), page
     for page in reachable:
         assert reaches(at, page), page
-    for page in reachable:                      # and each opens for the role
+    for page in reachable:  # and each opens for the role
         opened = app()
         opened.session_state[ui.SIGNED_IN] = "someone"
         opened.run().switch_page(page).run()
         assert not opened.exception, (page, opened.exception)
         assert not [e.value for e in opened.error if "may not" in e.value], page
-    for page in unreachable:                    # while the page file run on its own refuses the role
+    for page in unreachable:  # while the page file run on its own refuses the role
         alone = AppTest.from_file(str(PROJECT_ROOT / page), default_timeout=90)
         alone.session_state[ui.SIGNED_IN] = "someone"
         alone.run()
@@ -165,7 +196,8 @@ def test_an_officer_limited_to_a_team_sees_only_that_team(store):
     assert not at.exception, at.exception
     assert set(at.dataframe[0].value["team"]) == {team}
     others = store.children_frame().join(
-        store.frames(load_config()).children.select("la_child_id"), on="la_child_id")  # every listed child
+        store.frames(load_config()).children.select("la_child_id"), on="la_child_id"
+    )  # every listed child
     at.switch_page("pages/child.py").run()
     offered = set(next(s for s in at.selectbox if s.label.startswith("Find a child")).options) - {None}
     assert offered and len(offered) < others.height
@@ -181,7 +213,7 @@ def test_single_sign_on_maps_the_e_mail_to_a_user(store):
     assert [t.value for t in at.title] == ["Overview"]
     assert any("Signed in as **sam** (manager)" in m.value for m in at.sidebar.markdown)
     at.run()
-    assert store.audit_frame(event=auth.SIGNED_IN)["detail"].to_list() == ["single sign-on"]   # once a session
+    assert store.audit_frame(event=auth.SIGNED_IN)["detail"].to_list() == ["single sign-on"]  # once a session
 
 
 def test_single_sign_on_with_no_vsdash_user_shows_nothing_but_how_to_be_added(store):
@@ -218,8 +250,8 @@ def test_an_admin_previews_the_app_as_the_forum(store):
     at.selectbox(key=ui.PREVIEW_ROLE).set_value("forum").run()
     assert not at.exception, at.exception
     assert any("Signed in as **ann** (forum)" in m.value for m in at.sidebar.markdown)
-    assert at.selectbox(key=ui.PREVIEW_ROLE).value == "forum"          # the way back stays on screen
-    fresh = app()                                                       # a new run's navigation: the forum's
+    assert at.selectbox(key=ui.PREVIEW_ROLE).value == "forum"  # the way back stays on screen
+    fresh = app()  # a new run's navigation: the forum's
     fresh.session_state[ui.SIGNED_IN] = "ann"
     fresh.session_state[ui.PREVIEW_ROLE] = "forum"
     fresh.run()
@@ -227,7 +259,7 @@ def test_an_admin_previews_the_app_as_the_forum(store):
     store.add_user("oli", "officer")
     officer = app()
     officer.session_state[ui.SIGNED_IN] = "oli"
-    officer.session_state[ui.PREVIEW_ROLE] = "admin"                    # only an admin may preview
+    officer.session_state[ui.PREVIEW_ROLE] = "admin"  # only an admin may preview
     officer.run()
     assert not reaches(officer, "pages/upload.py")
 
@@ -255,5 +287,5 @@ def test_pseudonymised_mode_shows_no_name_or_upn_on_any_page(db_url, store, tmp_
         text = shown_text(at)
         assert not [w for w in identities if f" {w} " in f" {text} " or f"({w}" in text], page
     finder = next(s for s in at.selectbox if s.label.startswith("Find a child"))
-    assert all(o == "Choose a child" or "(PC-" in o for o in finder.options)      # found by their pseudonyms
+    assert all(o == "Choose a child" or "(PC-" in o for o in finder.options)  # found by their pseudonyms
     config_mod.cached_config.cache_clear()

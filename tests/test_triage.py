@@ -18,7 +18,8 @@ CFG = load_config()
 def day_marks(upn: str, days: list[date], codes: list[str]) -> list[dict]:
     """One row per day, the same code AM and PM (a present day is '/', '\\')."""
     return [
-        {"upn": upn, "urn": 1, "date": d, "am": c, "pm": "\\" if c == "/" else c} for d, c in zip(days, codes)
+        {"upn": upn, "urn": 1, "date": d, "am": c, "pm": "\\" if c == "/" else c}
+        for d, c in zip(days, codes, strict=False)  # a test may give fewer codes than days: the rest unmarked
     ]
 
 
@@ -29,9 +30,9 @@ def calendar(days: list[date]) -> list[dict]:
 
 def signals_for(marks: list[dict], as_of: date, episodes=None, suspensions=None, children=None) -> dict:
     children = children or [{"la_child_id": "C1", "upn": "U1"}]
-    episodes = episodes if episodes is not None else [
-        {"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}
-    ]
+    episodes = (
+        episodes if episodes is not None else [{"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}]
+    )
     frames = Frames.build(marks=marks, children=children, episodes=episodes, suspensions=suspensions)
     out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, as_of)))
     return {row["la_child_id"]: row for row in out.iter_rows(named=True)}
@@ -44,9 +45,9 @@ DAYS = weekdays(30)
     "codes, absence_run, unauthorised_run",
     [
         (["/", "N", "N", "N"], 3, 3),
-        (["N", "/", "N", "X", "N"], 2, 2),        # X (no possible session) neither breaks nor extends
-        (["N", "N", "I", "N"], 4, 1),             # illness extends absence, breaks the unauthorised run
-        (["N", "N", "N", "#"], 3, 3),             # run ends at the latest mark day, whatever its code
+        (["N", "/", "N", "X", "N"], 2, 2),  # X (no possible session) neither breaks nor extends
+        (["N", "N", "I", "N"], 4, 1),  # illness extends absence, breaks the unauthorised run
+        (["N", "N", "N", "#"], 3, 3),  # run ends at the latest mark day, whatever its code
         (["/", "/"], 0, 0),
     ],
 )
@@ -98,8 +99,16 @@ def drift_marks(prior_present: int, recent_present: int) -> list[dict]:
 
     The prior 4 weeks have `prior_present` of 40 sessions present (the rest N), the last 4 `recent_present`.
     """
-    mondays = [date(2024, 9, 23), date(2024, 9, 30), date(2024, 10, 7), date(2024, 10, 14),
-               date(2024, 10, 21), date(2024, 11, 4), date(2024, 11, 11), date(2024, 11, 18)]  # 28 Oct: half term
+    mondays = [
+        date(2024, 9, 23),
+        date(2024, 9, 30),
+        date(2024, 10, 7),
+        date(2024, 10, 14),
+        date(2024, 10, 21),
+        date(2024, 11, 4),
+        date(2024, 11, 11),
+        date(2024, 11, 18),
+    ]  # 28 Oct: half term
     rows = []
     for span, present in ((mondays[:4], prior_present), (mondays[4:], recent_present)):
         sessions = ["/"] * present + ["N"] * (40 - present)
@@ -112,9 +121,9 @@ def drift_marks(prior_present: int, recent_present: int) -> list[dict]:
 @pytest.mark.parametrize(
     "prior, recent, flagged",
     [
-        (38, 34, True),    # 95.0% -> 85.0%: exactly 10 points
-        (38, 35, False),   # 95.0% -> 87.5%: 7.5 points
-        (30, 40, False),   # improving
+        (38, 34, True),  # 95.0% -> 85.0%: exactly 10 points
+        (38, 35, False),  # 95.0% -> 87.5%: 7.5 points
+        (30, 40, False),  # improving
     ],
 )
 def test_drift(prior, recent, flagged):
@@ -164,9 +173,11 @@ def test_new_to_cohort():
 def test_urgency_orders_children():
     # C1: severe absence (4 of 10 present = 40%); C2: persistent only (9 of 10 present = 90%); C3: nothing.
     days = DAYS[:5]
-    marks = (day_marks("U1", days, ["N", "N", "N", "/", "/"])
-             + [{"upn": "U2", "urn": 1, "date": d, "am": "/", "pm": "I" if i == 4 else "\\"} for i, d in enumerate(days)]
-             + day_marks("U3", days, ["/"] * 5))
+    marks = (
+        day_marks("U1", days, ["N", "N", "N", "/", "/"])
+        + [{"upn": "U2", "urn": 1, "date": d, "am": "/", "pm": "I" if i == 4 else "\\"} for i, d in enumerate(days)]
+        + day_marks("U3", days, ["/"] * 5)
+    )
     children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (3, 2, 1)]
     frames = Frames.build(marks=marks, children=children)
     out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, days[-1])))
@@ -188,10 +199,13 @@ def test_no_marks_at_all():
 def test_a_child_s_signals_by_name():
     # The child page reads ChildSignals: every signal, in urgency order, then the columns that explain it.
     names = [f.name for f in fields(triage.ChildSignals)]
-    assert names[:len(triage.SIGNALS)] == list(triage.SIGNALS)
+    assert names[: len(triage.SIGNALS)] == list(triage.SIGNALS)
     marks = day_marks("U1", DAYS[:6], ["/", "N", "N", "N", "N", "N"])
-    frames = Frames.build(marks=marks, children=[{"la_child_id": "C1", "upn": "U1"}],
-                          episodes=[{"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}])
+    frames = Frames.build(
+        marks=marks,
+        children=[{"la_child_id": "C1", "upn": "U1"}],
+        episodes=[{"la_child_id": "C1", "cohort": "CLA", "start_date": "2020-01-01"}],
+    )
     out = triage.signals(metrics.WindowFigures(frames, CFG, metrics.window_for(CFG, DAYS[5])))
     mine = metrics.child_row(triage.ChildSignals, out, "C1")
     assert set(names) <= set(out.columns)

@@ -18,8 +18,10 @@ from vsdash.store import Store
 def attendance(store: Store, skip: int, n: int = 2) -> bytes:
     """An attendance file re-sending n of the last day's marks (a different n for a different `skip`)."""
     marks = store.marks().filter(pl.col("date") == LAST_DAY).sort("upn").slice(skip, n)
-    return ("UPN,URN,Date,AM,PM\n" + "".join(f"{r['upn']},{r['urn']},{LAST_DAY},/,\\\n"
-                                             for r in marks.iter_rows(named=True))).encode()
+    return (
+        "UPN,URN,Date,AM,PM\n"
+        + "".join(f"{r['upn']},{r['urn']},{LAST_DAY},/,\\\n" for r in marks.iter_rows(named=True))
+    ).encode()
 
 
 def upload(at, files: list[tuple[str, bytes]]):
@@ -31,7 +33,10 @@ def upload(at, files: list[tuple[str, bytes]]):
 def test_two_uploads_with_the_same_name_are_both_previewed_and_loaded(db_url):
     store = Store(db_url)
     before = store.load_log_frame().height
-    at = upload(signed_in_app(db_url).run(), [("attendance.csv", attendance(store, 0)), ("attendance.csv", attendance(store, 2, 3))])
+    at = upload(
+        signed_in_app(db_url).run(),
+        [("attendance.csv", attendance(store, 0)), ("attendance.csv", attendance(store, 2, 3))],
+    )
     assert not at.exception, at.exception
     assert [h.value for h in at.subheader] == ["attendance.csv", "attendance (2).csv"]
     assert [m.value for m in at.metric if m.label == "Rows to load"] == ["2", "3"]
@@ -39,8 +44,10 @@ def test_two_uploads_with_the_same_name_are_both_previewed_and_loaded(db_url):
     at.button(key="confirm_upload").click().run()
     assert not at.exception, at.exception
     assert at.success[0].value.startswith("Loaded.")
-    assert at.code[0].value.splitlines() == ["attendance.csv: attendance: loaded 2, replaced 2, rejected 0",
-                                             "attendance (2).csv: attendance: loaded 3, replaced 3, rejected 0"]
+    assert at.code[0].value.splitlines() == [
+        "attendance.csv: attendance: loaded 2, replaced 2, rejected 0",
+        "attendance (2).csv: attendance: loaded 3, replaced 3, rejected 0",
+    ]
     assert store.load_log_frame().height == before + 2
 
 
@@ -56,10 +63,14 @@ def test_a_name_with_a_folder_separator_is_previewed_and_loaded(db_url):
 
 def test_a_file_that_cannot_load_is_said_and_the_others_still_load(db_url):
     store = Store(db_url)
-    at = upload(signed_in_app(db_url).run(), [("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00"), ("attendance.csv", attendance(store, 0))])
+    at = upload(
+        signed_in_app(db_url).run(),
+        [("photo.csv", b"\x89PNG\r\n\x1a\n\x00\x00"), ("attendance.csv", attendance(store, 0))],
+    )
     assert not at.exception, at.exception
     assert [e.value for e in at.error] == [
-        "This file cannot be loaded: this is not a CSV or XLSX file (it contains binary data)"]
+        "This file cannot be loaded: this is not a CSV or XLSX file (it contains binary data)"
+    ]
     at.button(key="confirm_upload").click().run()
     assert at.code[0].value == "attendance.csv: attendance: loaded 2, replaced 2, rejected 0"
 
@@ -83,7 +94,8 @@ def test_a_failing_page_shows_one_sentence_and_no_traceback(db_url, monkeypatch,
     assert not at.exception
     assert [e.value for e in at.error] == [
         "This page could not be shown: an unexpected problem (RuntimeError: the week summary is missing a column); "
-        "the details are in the vsdash log: please send it to your support contact."]
+        "the details are in the vsdash log: please send it to your support contact."
+    ]
 
 
 def test_a_developer_who_asks_for_details_gets_the_real_exception(db_url, monkeypatch, error_details):
@@ -96,7 +108,7 @@ def test_a_developer_who_asks_for_details_gets_the_real_exception(db_url, monkey
 def test_st_stop_and_rerun_pass_through_the_page_wrapper(db_url, error_details):
     error_details("none")
     at = signed_in_app(db_url).run()
-    at.switch_page("pages/upload.py").run()              # no files chosen: the page calls st.stop()
+    at.switch_page("pages/upload.py").run()  # no files chosen: the page calls st.stop()
     assert not at.exception and not at.error
     assert at.info[0].value.startswith("Choose one or more files")
 

@@ -24,19 +24,28 @@ def day(n: int) -> date:
 
 
 # One week of A's: present Mon; unauthorised Tue; ill Wed; not a possible session Thu; unauthorised Fri.
-WEEK = pl.DataFrame([
-    (A, 100001, day(0), "/", "\\"),
-    (A, 100001, day(1), "N", "O"),
-    (A, 100001, day(2), "I", "I"),
-    (A, 100001, day(3), "X", "X"),
-    (A, 100001, day(4), "O", "O"),
-], schema=MARKS_SCHEMA, orient="row")
+WEEK = pl.DataFrame(
+    [
+        (A, 100001, day(0), "/", "\\"),
+        (A, 100001, day(1), "N", "O"),
+        (A, 100001, day(2), "I", "I"),
+        (A, 100001, day(3), "X", "X"),
+        (A, 100001, day(4), "O", "O"),
+    ],
+    schema=MARKS_SCHEMA,
+    orient="row",
+)
 
 
 def test_a_week_by_hand():
     row = weeks.summarise(WEEK, CFG).row(0, named=True)
     assert (row["upn"], row["week_start"]) == (A, MON)
-    assert (row["present_sessions"], row["aea_sessions"], row["authorised_sessions"], row["unauthorised_sessions"]) == (2, 0, 2, 4)
+    assert (row["present_sessions"], row["aea_sessions"], row["authorised_sessions"], row["unauthorised_sessions"]) == (
+        2,
+        0,
+        2,
+        4,
+    )
     assert row["days"] == 0b11111
     assert (row["school_date"], row["school_urn"]) == (day(4), 100001)
     # Runs: Tue, Wed and Fri were wholly absent after Mon (Thu X neither breaks nor extends the run).
@@ -54,28 +63,47 @@ def test_a_week_cut_by_a_window():
     assert row["days"] == 0b11111
     # Up to Tuesday: nothing after it counts at all.
     row = weeks.summarise(WEEK, CFG, as_of=day(1)).row(0, named=True)
-    assert (row["present_sessions"], row["unauthorised_sessions"], row["days"], row["school_date"]) == (2, 2, 0b11, day(1))
+    assert (row["present_sessions"], row["unauthorised_sessions"], row["days"], row["school_date"]) == (
+        2,
+        2,
+        0b11,
+        day(1),
+    )
 
 
 def test_the_calendar_and_last_mark_come_from_the_day_bits():
-    summary = weeks.summarise(pl.concat([WEEK, WEEK.with_columns(upn=pl.lit(B), date=pl.col("date") + pl.duration(days=7))
-                                         .filter(pl.col("date") <= day(9))]), CFG)
+    summary = weeks.summarise(
+        pl.concat(
+            [
+                WEEK,
+                WEEK.with_columns(upn=pl.lit(B), date=pl.col("date") + pl.duration(days=7)).filter(
+                    pl.col("date") <= day(9)
+                ),
+            ]
+        ),
+        CFG,
+    )
     assert weeks.calendar(summary).to_list() == [day(n) for n in (0, 1, 2, 3, 4, 7, 8, 9)]
     assert summary.sort("upn").select(weeks.last_mark_date()).to_series().to_list() == [day(4), day(9)]
 
 
 def test_a_window_cuts_only_weeks_with_school_days_outside_it():
     days = pl.Series([day(n) for n in (0, 1, 2, 3, 4, 7, 8)])
-    assert weeks.cut_weeks(days, day(0), day(8)) == []            # Monday start, last day of data
-    assert weeks.cut_weeks(days, day(2), day(4)) == [MON]         # starts on the Wednesday
-    assert weeks.cut_weeks(days, day(0), day(7)) == [day(7)]      # ends before the Tuesday's marks
+    assert weeks.cut_weeks(days, day(0), day(8)) == []  # Monday start, last day of data
+    assert weeks.cut_weeks(days, day(2), day(4)) == [MON]  # starts on the Wednesday
+    assert weeks.cut_weeks(days, day(0), day(7)) == [day(7)]  # ends before the Tuesday's marks
 
 
 def test_frames_without_day_rows_say_so():
     frames = Frames.build()
     with pytest.raises(ValueError, match="no day rows"):
-        Frames(marks=None, children=frames.children, episodes=frames.episodes, schools=frames.schools,
-               suspensions=frames.suspensions).days()
+        Frames(
+            marks=None,
+            children=frames.children,
+            episodes=frames.episodes,
+            schools=frames.schools,
+            suspensions=frames.suspensions,
+        ).days()
 
 
 def csv(rows: list[tuple]) -> str:
@@ -90,15 +118,21 @@ def stored_and_recomputed(store) -> tuple[list, list]:
 
 def test_the_store_keeps_the_summary_true_through_loads_and_corrections(store, write, cfg):
     ingest_file(store, write("mon.csv", csv([(A, 100001, day(0), "/", "\\"), (B, 100001, day(0), "N", "N")])), cfg)
-    ingest_file(store, write("tue.csv", csv([(A, 100001, day(1), "N", "N"), (B, 100001, day(1), "/", "\\"),
-                                             (A, 100001, day(7), "/", "\\")])), cfg)
+    ingest_file(
+        store,
+        write(
+            "tue.csv",
+            csv([(A, 100001, day(1), "N", "N"), (B, 100001, day(1), "/", "\\"), (A, 100001, day(7), "/", "\\")]),
+        ),
+        cfg,
+    )
     # A corrected file for one child, and a second school sending a D (dual registration) for the same day.
     ingest_file(store, write("fix.csv", csv([(A, 100001, day(1), "I", "I"), (A, 100002, day(1), "D", "D")])), cfg)
     stored, recomputed = stored_and_recomputed(store)
     assert stored == recomputed
     a_week = store.weeks_frame().filter((pl.col("upn") == A) & (pl.col("week_start") == MON)).row(0, named=True)
     assert (a_week["authorised_sessions"], a_week["unauthorised_sessions"], a_week["school_date"]) == (2, 0, day(1))
-    assert store.weeks_frame().height == 3   # A twice (two weeks), B once
+    assert store.weeks_frame().height == 3  # A twice (two weeks), B once
 
 
 def test_a_summary_made_under_other_code_categories_is_made_again(store, write, cfg):
@@ -114,8 +148,15 @@ def test_a_summary_made_under_other_code_categories_is_made_again(store, write, 
 
 def test_a_load_touching_few_children_over_many_weeks(store, write, cfg):
     # A school's corrected term touches few children: their rows are re-read by UPN, not the whole span.
-    ingest_file(store, write("all.csv", csv([(u, 100001, day(n), "/", "\\") for u in (A, B) for n in (0, 7, 14, 21)])), cfg)
+    ingest_file(
+        store, write("all.csv", csv([(u, 100001, day(n), "/", "\\") for u in (A, B) for n in (0, 7, 14, 21)])), cfg
+    )
     ingest_file(store, write("fix.csv", csv([(A, 100001, day(n), "O", "O") for n in (0, 21)])), cfg)
     stored, recomputed = stored_and_recomputed(store)
     assert stored == recomputed
-    assert store.weeks_frame().filter(pl.col("upn") == A).sort("week_start")["unauthorised_sessions"].to_list() == [2, 0, 0, 2]
+    assert store.weeks_frame().filter(pl.col("upn") == A).sort("week_start")["unauthorised_sessions"].to_list() == [
+        2,
+        0,
+        0,
+        2,
+    ]

@@ -25,8 +25,10 @@ from vsdash.frames import as_date
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
 
-NO_KEY = ("access.pseudonymise is on, but no key is set: add [vsdash] pseudonym_key = \"a long random secret\" "
-          "to .streamlit/secrets.toml")
+NO_KEY = (
+    'access.pseudonymise is on, but no key is set: add [vsdash] pseudonym_key = "a long random secret" '
+    "to .streamlit/secrets.toml"
+)
 
 
 class AccessDenied(PermissionError):
@@ -154,8 +156,9 @@ class DataAccess:
         """The performance-meeting page: aggregates only."""
         return views.overview(self._figures(), filters)
 
-    def triage_list(self, filters: Filters, today: date, teams: list[str] | None = None,
-                    schools: list[int] | None = None) -> pl.DataFrame:
+    def triage_list(
+        self, filters: Filters, today: date, teams: list[str] | None = None, schools: list[int] | None = None
+    ) -> pl.DataFrame:
         """The officers' worklist: named children, so child-level roles only."""
         self.require_child_level("the triage list")
         actions = self._people(self.store.actions_frame())
@@ -239,8 +242,9 @@ class DataAccess:
         """The list as sent against the attendance as sent, with confirmed matches: child-level."""
         self.require_child_level("matching of named children")
         self._require_real_identities("match children")
-        return quality.match_children(self.store.children_frame(), self.store.sent_identities(),
-                                      self.store.aliases_frame())
+        return quality.match_children(
+            self.store.children_frame(), self.store.sent_identities(), self.store.aliases_frame()
+        )
 
     def confirmed_matches(self) -> pl.DataFrame:
         """UPN aliases people have confirmed: child-level."""
@@ -282,8 +286,12 @@ class DataAccess:
         """The report a data manager sends to social care (named children, so child-level); pass the matching
         already worked out to avoid doing it twice."""
         marks = self._figures().day_frames.days()  # the day frames hold every day row: this is them
-        return quality.exceptions_report(matching or self.matching(), self.rejected_explained(),
-                                         quality.school_disagreements(marks), self.confirmed_matches())
+        return quality.exceptions_report(
+            matching or self.matching(),
+            self.rejected_explained(),
+            quality.school_disagreements(marks),
+            self.confirmed_matches(),
+        )
 
     def as_at(self) -> date | None:
         """The latest date the attendance covers."""

@@ -37,8 +37,12 @@ def confirmation(alias_upn: str, la_child_id: str, confirmed_by: str, upn: str |
         raise ValueError("say who confirmed the match")
     if not la_child_id.strip():
         raise ValueError("a confirmed match needs the child's LA Child ID")
-    return {"alias_upn": alias_upn, "upn": (upn or "").strip().upper() or None, "la_child_id": la_child_id.strip(),
-            "confirmed_by": confirmed_by.strip()}
+    return {
+        "alias_upn": alias_upn,
+        "upn": (upn or "").strip().upper() or None,
+        "la_child_id": la_child_id.strip(),
+        "confirmed_by": confirmed_by.strip(),
+    }
 
 
 def links(aliases: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
@@ -47,20 +51,28 @@ def links(aliases: pl.DataFrame, children: pl.DataFrame) -> pl.DataFrame:
     Resolving through LA Child ID means a list later corrected to the school's UPN needs no re-confirmation.
     """
     listed = children.select("la_child_id", pl.col("upn").alias("list_upn"))
-    return (aliases.join(listed, on="la_child_id", how="left")
-            .select("alias_upn", "la_child_id", pl.coalesce("list_upn", "upn").alias("canonical")))
+    return aliases.join(listed, on="la_child_id", how="left").select(
+        "alias_upn", "la_child_id", pl.coalesce("list_upn", "upn").alias("canonical")
+    )
 
 
 def _rekey(frame: pl.DataFrame, mapping: pl.DataFrame, key: list[str]) -> pl.DataFrame:
-    """Rows under an alias UPN move to the canonical UPN; where both were sent for the same key, the canonical row wins."""
-    moved = (frame.join(mapping, left_on="upn", right_on="alias_upn", how="left")
-             .with_columns(pl.col("canonical").is_not_null().alias("_alias"),
-                           pl.coalesce("canonical", "upn").alias("upn"))
-             .drop("canonical"))
+    """Rows under an alias UPN move to the canonical UPN; where both were sent for the same key, the
+    canonical row wins."""
+    moved = (
+        frame.join(mapping, left_on="upn", right_on="alias_upn", how="left")
+        .with_columns(pl.col("canonical").is_not_null().alias("_alias"), pl.coalesce("canonical", "upn").alias("upn"))
+        .drop("canonical")
+    )
     if not moved["_alias"].any():
         return frame
-    return (moved.sort("_alias").unique(key, keep="first", maintain_order=True)
-            .drop("_alias").sort("upn", *[k for k in key if k != "upn"]).select(frame.columns))
+    return (
+        moved.sort("_alias")
+        .unique(key, keep="first", maintain_order=True)
+        .drop("_alias")
+        .sort("upn", *[k for k in key if k != "upn"])
+        .select(frame.columns)
+    )
 
 
 def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
@@ -73,14 +85,21 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
         return frames
     resolved = links(aliases, frames.children)
     mapping = resolved.filter(pl.col("canonical").is_not_null() & (pl.col("canonical") != pl.col("alias_upn")))
-    fill = (resolved.filter(pl.col("canonical").is_null())
-            .unique("la_child_id", keep="first").select("la_child_id", pl.col("alias_upn").alias("_fill")))
-    children = (frames.children.join(fill, on="la_child_id", how="left")
-                .with_columns(pl.coalesce("upn", "_fill").alias("upn")).select(frames.children.columns))
+    fill = (
+        resolved.filter(pl.col("canonical").is_null())
+        .unique("la_child_id", keep="first")
+        .select("la_child_id", pl.col("alias_upn").alias("_fill"))
+    )
+    children = (
+        frames.children.join(fill, on="la_child_id", how="left")
+        .with_columns(pl.coalesce("upn", "_fill").alias("upn"))
+        .select(frames.children.columns)
+    )
     mapping = mapping.select("alias_upn", "canonical")
     marks_key = ["upn", "date", "urn"]
     day_reader = held = frames.day_reader
     if held is not None and not mapping.is_empty():
+
         def day_reader(first: date | None, last: date | None, upn: str | None, read: DayReader = held) -> pl.DataFrame:
             """Day rows re-keyed; one child's rows include those sent under their aliases."""
             if upn is None:
@@ -88,6 +107,7 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
             alias = mapping.filter(pl.col("canonical") == upn)["alias_upn"].to_list()
             rows = pl.concat([read(first, last, u) for u in [upn, *alias]])
             return _rekey(rows, mapping, marks_key)
+
     out = replace(
         frames,
         children=children,

@@ -20,7 +20,7 @@ from vsdash.store.retention import RETENTION_EVENT
 
 # Roles that may see an identifiable child; the forum role sees only suppressed aggregates.
 CHILD_LEVEL_ROLES = frozenset({"admin", "officer", "manager"})
-MIN_PASSWORD_CHARS = 10   # NCSC password guidance: length over complexity
+MIN_PASSWORD_CHARS = 10  # NCSC password guidance: length over complexity
 WRONG = "The username or password is not right. Check them and try again."
 
 # What the audit log records (its `event` column), in the words an admin reads.
@@ -29,7 +29,7 @@ CHILD_OPENED, EXPORTED = "child page opened", "export"
 LOADED, MATCH_CONFIRMED, MATCH_WITHDRAWN = "file loaded", "match confirmed", "match withdrawn"
 ACTION_RECORDED = "action recorded"
 USER_ADDED, USER_REMOVED, PASSWORD_RESET = "user added", "user removed", "password reset"
-RETENTION = RETENTION_EVENT   # written by the store, inside the removal's own transaction
+RETENTION = RETENTION_EVENT  # written by the store, inside the removal's own transaction
 
 _HASHER = PasswordHasher()
 # Checked against when the user does not exist, so a wrong name takes as long as a wrong password.
@@ -50,8 +50,8 @@ class User:
     teams: tuple[str, ...] = ()
     schools: tuple[int, ...] = ()
     localities: tuple[str, ...] = ()
-    open_sample: bool = False   # nobody signed in: the bundled synthetic sample is shown openly
-    previewing: bool = False    # an admin seeing the app as this role
+    open_sample: bool = False  # nobody signed in: the bundled synthetic sample is shown openly
+    previewing: bool = False  # an admin seeing the app as this role
 
     def __post_init__(self) -> None:
         if self.role not in ROLES:
@@ -71,8 +71,11 @@ class User:
         """Which rows of a per-child table are this person's: any of their teams, schools or localities."""
         if not self.limited:
             return None
-        return (pl.col("team").is_in(list(self.teams)) | pl.col("school_urn").is_in(list(self.schools))
-                | pl.col("locality").is_in(list(self.localities))).fill_null(False)
+        return (
+            pl.col("team").is_in(list(self.teams))
+            | pl.col("school_urn").is_in(list(self.schools))
+            | pl.col("locality").is_in(list(self.localities))
+        ).fill_null(False)
 
     @property
     def audit_name(self) -> str:
@@ -94,6 +97,7 @@ def user_of(account: Account) -> User:
 
 
 # ---- passwords ------------------------------------------------------------------------------------------
+
 
 def check_new_password(password: str) -> None:
     """Refuse a password too short to be safe (the one rule NCSC guidance asks for)."""
@@ -131,11 +135,13 @@ def sign_in(store: Store, cfg: Config, name: str, password: str, at: datetime | 
         raise SignInRefused(_locked(locked_until))
     if account is None or not _matches(account.password_hash, password):
         detail = "wrong password" if account else f"unknown username {name[:100]!r}"
-        store.audit(SIGN_IN_FAILED, account.name if account else None, account.role if account else None,
-                    detail=detail)
+        store.audit(SIGN_IN_FAILED, account.name if account else None, account.role if account else None, detail=detail)
         if account is not None and account.password_hash is not None:
             until = at + timedelta(minutes=cfg.access.lockout_minutes)
-            if store.note_failed_sign_in(account.name, cfg.access.lockout_failures, until) >= cfg.access.lockout_failures:
+            if (
+                store.note_failed_sign_in(account.name, cfg.access.lockout_failures, until)
+                >= cfg.access.lockout_failures
+            ):
                 raise SignInRefused(_locked(until))
         raise SignInRefused(WRONG)
     store.note_sign_in(account.name)
@@ -147,8 +153,10 @@ def sign_in(store: Store, cfg: Config, name: str, password: str, at: datetime | 
 
 def _locked(until: datetime) -> str:
     """What a locked-out person reads: when to try again, and who can help sooner."""
-    return (f"This account is locked after too many wrong passwords. Try again after {until:%H:%M} UTC, "
-            "or ask an admin to reset the password.")
+    return (
+        f"This account is locked after too many wrong passwords. Try again after {until:%H:%M} UTC, "
+        "or ask an admin to reset the password."
+    )
 
 
 def single_sign_on_user(store: Store, email: str | None) -> User | None:

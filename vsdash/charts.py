@@ -12,8 +12,13 @@ from vsdash.glossary import CATEGORY_WORDS, attendance_lines
 # the same on every page.
 OKABE_ITO = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
 COHORT_COLOURS = {
-    "CLA": "#0072B2", "CIN": "#E69F00", "CP": "#D55E00", "PLAC": "#009E73",
-    "EVER6": "#CC79A7", "CWSW": "#56B4E9", "All": "#000000",
+    "CLA": "#0072B2",
+    "CIN": "#E69F00",
+    "CP": "#D55E00",
+    "PLAC": "#009E73",
+    "EVER6": "#CC79A7",
+    "CWSW": "#56B4E9",
+    "All": "#000000",
 }
 CATEGORY_COLOURS = {
     "present": "#009E73",
@@ -30,9 +35,13 @@ LINE_STYLES = (("dash", CATEGORY_COLOURS["authorised"]), ("dot", CATEGORY_COLOUR
 def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.Figure:
     """One look for every chart: white, compact, legend on top."""
     fig.update_layout(
-        title=title, height=height, template="plotly_white", margin=dict(l=10, r=10, t=40, b=10),
+        title=title,
+        height=height,
+        template="plotly_white",
+        margin=dict(l=10, r=10, t=40, b=10),
         legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
-        yaxis_title=y_title, hovermode="x unified",
+        yaxis_title=y_title,
+        hovermode="x unified",
     )
     return fig
 
@@ -47,22 +56,32 @@ def trend_lines(weekly: pl.DataFrame, value: str, group: str, title: str, y_titl
     fig = go.Figure()
     for i, name in enumerate(sorted(weekly[group].drop_nulls().unique().to_list())):
         part = weekly.filter(pl.col(group) == name).sort("week_start")
-        fig.add_trace(go.Scatter(
-            x=part["week_start"].to_list(), y=part[value].to_list(), name=str(name), mode="lines+markers",
-            line=dict(color=colour_for(str(name), i), width=2),
-        ))
+        fig.add_trace(
+            go.Scatter(
+                x=part["week_start"].to_list(),
+                y=part[value].to_list(),
+                name=str(name),
+                mode="lines+markers",
+                line=dict(color=colour_for(str(name), i), width=2),
+            )
+        )
     return _layout(fig, title, y_title)
 
 
 def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, title: str, x_title: str) -> go.Figure:
     """Horizontal bars of a rate by group, with the number of children behind each bar."""
     table = table.filter(pl.col(value).is_not_null()).sort(value)
-    fig = go.Figure(go.Bar(
-        x=table[value].to_list(), y=[str(v) for v in table[label].to_list()], orientation="h",
-        marker_color=OKABE_ITO[0],
-        text=[f"{v:.1f}% (n={n})" for v, n in zip(table[value].to_list(), table[count].to_list())],
-        textposition="auto", hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
-    ))
+    fig = go.Figure(
+        go.Bar(
+            x=table[value].to_list(),
+            y=[str(v) for v in table[label].to_list()],
+            orientation="h",
+            marker_color=OKABE_ITO[0],
+            text=[f"{v:.1f}% (n={n})" for v, n in zip(table[value].to_list(), table[count].to_list(), strict=True)],
+            textposition="auto",
+            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+        )
+    )
     fig = _layout(fig, title, "", height=max(240, 40 + 28 * table.height))
     fig.update_layout(xaxis_title=x_title, hovermode="closest")
     return fig
@@ -70,11 +89,16 @@ def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, titl
 
 def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendance by week") -> go.Figure:
     """A child's attendance per week with the persistent and severe absence lines at the configured thresholds."""
-    fig = go.Figure(go.Bar(
-        x=weekly["week_start"].to_list(), y=weekly["attendance_pct"].to_list(), marker_color=OKABE_ITO[0],
-        name="Attendance %", hovertemplate="week of %{x|%d %b}: %{y:.1f}%<extra></extra>",
-    ))
-    for (y, words), (dash, colour) in zip(attendance_lines(cfg), LINE_STYLES):
+    fig = go.Figure(
+        go.Bar(
+            x=weekly["week_start"].to_list(),
+            y=weekly["attendance_pct"].to_list(),
+            marker_color=OKABE_ITO[0],
+            name="Attendance %",
+            hovertemplate="week of %{x|%d %b}: %{y:.1f}%<extra></extra>",
+        )
+    )
+    for (y, words), (dash, colour) in zip(attendance_lines(cfg), LINE_STYLES, strict=True):
         fig.add_hline(y=y, line_dash=dash, line_color=colour, annotation_text=words, annotation_position="bottom right")
     fig = _layout(fig, title, "Attendance %", height=320)
     fig.update_yaxes(range=[0, 100])
@@ -95,16 +119,28 @@ def session_calendar(sessions: pl.DataFrame, title: str = "Every session") -> go
     for row in sessions.iter_rows(named=True):
         i = position[row["date"]]
         grid[row["session"]][i] = index[row["category"] or "no_mark"]
-        text[row["session"]][i] = f"{row['date']:%a %d %b} {row['session']}: {row['code'] or 'no mark'} ({CATEGORY_WORDS[row['category'] or 'no_mark']})"
+        text[row["session"]][i] = (
+            f"{row['date']:%a %d %b} {row['session']}: {row['code'] or 'no mark'} ({CATEGORY_WORDS[row['category'] or 'no_mark']})"
+        )
     n = len(order)
     scale = []
     for i, c in enumerate(order):
         scale += [[i / n, CATEGORY_COLOURS[c]], [(i + 1) / n, CATEGORY_COLOURS[c]]]
-    fig = go.Figure(go.Heatmap(
-        z=[grid["AM"], grid["PM"]], x=dates, y=["AM", "PM"], text=[text["AM"], text["PM"]],
-        hoverinfo="text", colorscale=scale, zmin=-0.5, zmax=n - 0.5, xgap=1, ygap=2,
-        colorbar=dict(tickvals=list(range(n)), ticktext=[CATEGORY_WORDS[c] for c in order], len=1.0),
-    ))
+    fig = go.Figure(
+        go.Heatmap(
+            z=[grid["AM"], grid["PM"]],
+            x=dates,
+            y=["AM", "PM"],
+            text=[text["AM"], text["PM"]],
+            hoverinfo="text",
+            colorscale=scale,
+            zmin=-0.5,
+            zmax=n - 0.5,
+            xgap=1,
+            ygap=2,
+            colorbar=dict(tickvals=list(range(n)), ticktext=[CATEGORY_WORDS[c] for c in order], len=1.0),
+        )
+    )
     fig = _layout(fig, title, "", height=220)
     fig.update_layout(hovermode="closest")
     return fig

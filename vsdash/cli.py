@@ -66,13 +66,14 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     """Load files; exit non-zero when any file could not be read at all."""
     cfg, store = _open(args)
     failed = 0
+
     def progress(n: int, total: int, name: str) -> None:
         print(progress_line(n, total, name), file=sys.stderr, flush=True)
 
     who = auth.command_line_user()
     for result in ingest_files(store, expand_paths(args.files), cfg, args.kind, progress):
         print(result.summary(), flush=True)
-        if result.status == "loaded":   # what changed the data (a failure is on the load log, when it can be)
+        if result.status == "loaded":  # what changed the data (a failure is on the load log, when it can be)
             store.audit(auth.LOADED, who.name, who.role, detail=result.summary())
         failed += result.status == "failed"
     return 1 if failed else 0
@@ -107,9 +108,21 @@ def cmd_rejected(args: argparse.Namespace) -> int:
 
 # The per-child export's columns, in order (issue 3).
 METRICS_COLUMNS = [
-    "upn", "la_child_id", "possible_sessions", "present_sessions", "aea_sessions", "authorised_sessions",
-    "unauthorised_sessions", "attendance_pct", "persistent_absence", "severe_absence", "suspensions",
-    "suspension_sessions", "permanent_exclusions", "school_urn", "out_of_area",
+    "upn",
+    "la_child_id",
+    "possible_sessions",
+    "present_sessions",
+    "aea_sessions",
+    "authorised_sessions",
+    "unauthorised_sessions",
+    "attendance_pct",
+    "persistent_absence",
+    "severe_absence",
+    "suspensions",
+    "suspension_sessions",
+    "permanent_exclusions",
+    "school_urn",
+    "out_of_area",
 ]
 
 
@@ -139,11 +152,16 @@ def cmd_metrics(args: argparse.Namespace) -> int:
     _, store = _open(args, cfg)
     key = privacy.key_from_file() if cfg.access.pseudonymise else None
     access = DataAccess(store, cfg, auth.command_line_user(), pseudonymiser=privacy.Pseudonymiser(key) if key else None)
-    table = access.per_child(window, cohort=args.cohort).select(METRICS_COLUMNS).with_columns(
-        pl.col("attendance_pct").round(1)
-    ).sort("la_child_id")
-    about = [f"{cfg.authority_name}: attendance per child",
-             f"cohort {args.cohort or 'all children'}, from {window.start} to {window.as_of}"]
+    table = (
+        access.per_child(window, cohort=args.cohort)
+        .select(METRICS_COLUMNS)
+        .with_columns(pl.col("attendance_pct").round(1))
+        .sort("la_child_id")
+    )
+    about = [
+        f"{cfg.authority_name}: attendance per child",
+        f"cohort {args.cohort or 'all children'}, from {window.start} to {window.as_of}",
+    ]
     if out:
         export.write_table(table, out, about)
         print(f"wrote {table.height} children to {out}")
@@ -192,8 +210,11 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         raise UsageError(f"--email {args.email!r} is not an e-mail address")
     if args.sso_only and email is None:
         raise UsageError("--sso-only needs --email: single sign-on finds the user by the e-mail the provider gives")
-    limits = {"teams": _listed(args.teams, "teams"), "schools": _listed(args.schools, "schools", numbers=True),
-              "localities": _listed(args.localities, "localities")}
+    limits = {
+        "teams": _listed(args.teams, "teams"),
+        "schools": _listed(args.schools, "schools", numbers=True),
+        "localities": _listed(args.localities, "localities"),
+    }
     _cfg, store = _open(args)
     if store.account(name=args.name) is not None:
         raise UsageError(f"a user named {args.name!r} already exists; `user reset {args.name}` sets a new password")
@@ -265,9 +286,11 @@ def retention_months(text: str, cfg: Config, force: bool) -> int:
     months = int(found.group(1)) * (12 if found.group(2) == "y" else 1)
     floor = cfg.thresholds.ever6_years
     if months < floor * 12 and not force:
-        raise UsageError(f"--older-than {text}: Ever 6 counts a child for {floor} years after their last episode "
-                         f"(thresholds.ever6_years), so a shorter period removes children the figures still count; "
-                         f"use {floor}y or more, or add --force")
+        raise UsageError(
+            f"--older-than {text}: Ever 6 counts a child for {floor} years after their last episode "
+            f"(thresholds.ever6_years), so a shorter period removes children the figures still count; "
+            f"use {floor}y or more, or add --force"
+        )
     return months
 
 
@@ -292,11 +315,20 @@ def cmd_sample(args: argparse.Namespace) -> int:
     from vsdash.sample import generate
 
     cfg = load_config(args.config)
-    summary = generate(Path(args.out), children=args.children, seed=args.seed, start=args.start, days=args.days,
-                       compress=args.gzip, config=cfg)
-    print(f"wrote {len(summary.files)} files for {summary.children:,} children, {summary.school_days} school days "
-          f"({summary.first_day} to {summary.last_day}), {summary.attendance_rows:,} attendance rows to {args.out} "
-          f"in {summary.seconds:.1f} s")
+    summary = generate(
+        Path(args.out),
+        children=args.children,
+        seed=args.seed,
+        start=args.start,
+        days=args.days,
+        compress=args.gzip,
+        config=cfg,
+    )
+    print(
+        f"wrote {len(summary.files)} files for {summary.children:,} children, {summary.school_days} school days "
+        f"({summary.first_day} to {summary.last_day}), {summary.attendance_rows:,} attendance rows to {args.out} "
+        f"in {summary.seconds:.1f} s"
+    )
     return 0
 
 
@@ -318,8 +350,12 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("watch", parents=[common], help="load feed files dropped into an inbox folder as they arrive")
     p.add_argument("folder", help="the inbox; files move to FOLDER/processed or FOLDER/failed (with NAME.reason.txt)")
     p.add_argument("--once", action="store_true", help="load what is there now, then exit")
-    p.add_argument("--settle", type=float, default=SETTLE_SECONDS,
-                   help=f"seconds a file must stay unchanged before it loads (default {SETTLE_SECONDS:g})")
+    p.add_argument(
+        "--settle",
+        type=float,
+        default=SETTLE_SECONDS,
+        help=f"seconds a file must stay unchanged before it loads (default {SETTLE_SECONDS:g})",
+    )
     p.set_defaults(func=cmd_watch)
 
     sub.add_parser("loads", parents=[common], help="print the load log as CSV").set_defaults(func=cmd_loads)
@@ -332,14 +368,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--as-of", type=_date, required=True, dest="as_of", help="YYYY-MM-DD")
     p.add_argument("--from", type=_date, dest="start", help="window start (default: 1 September before --as-of)")
     p.add_argument("--cohort", help="only children in this cohort as at --as-of (e.g. CP)")
-    p.add_argument("--out", help="FILE.csv or FILE.xlsx, or a folder to write a CSV named by the cohort and dates "
-                                 "(default: CSV on standard output)")
+    p.add_argument(
+        "--out",
+        help="FILE.csv or FILE.xlsx, or a folder to write a CSV named by the cohort and dates "
+        "(default: CSV on standard output)",
+    )
     p.set_defaults(func=cmd_metrics)
 
     p = sub.add_parser("user", help="manage who may sign in")
     users = p.add_subparsers(dest="user_command", required=True)
-    p = users.add_parser("add", parents=[common], help="add a user (the password is asked for, or read from "
-                                                       "standard input)")
+    p = users.add_parser(
+        "add", parents=[common], help="add a user (the password is asked for, or read from standard input)"
+    )
     p.add_argument("name")
     p.add_argument("--role", required=True, choices=ROLES)
     p.add_argument("--email", help="the e-mail single sign-on vouches for")
@@ -361,10 +401,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--child", help="only the entries about this LA child ID")
     p.set_defaults(func=cmd_audit)
 
-    p = sub.add_parser("retention", parents=[common], help="remove children whose last cohort episode ended "
-                                                            "longer ago than a period, with all their rows")
-    p.add_argument("--older-than", required=True, dest="older_than", metavar="PERIOD",
-                   help="years or months, such as 6y (Ever 6's look-back, the least allowed without --force) or 72m")
+    p = sub.add_parser(
+        "retention",
+        parents=[common],
+        help="remove children whose last cohort episode ended longer ago than a period, with all their rows",
+    )
+    p.add_argument(
+        "--older-than",
+        required=True,
+        dest="older_than",
+        metavar="PERIOD",
+        help="years or months, such as 6y (Ever 6's look-back, the least allowed without --force) or 72m",
+    )
     p.add_argument("--dry-run", action="store_true", dest="dry_run", help="print what would go; change nothing")
     p.add_argument("--force", action="store_true", help="allow a period shorter than thresholds.ever6_years")
     p.set_defaults(func=cmd_retention)
@@ -392,7 +440,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (ConfigError, UsageError) as exc:
         print(f"{'configuration error: ' if isinstance(exc, ConfigError) else ''}{exc}", file=sys.stderr)
         return 2
-    except BrokenPipeError:          # `vsdash loads | head`: the reader has all it wanted
+    except BrokenPipeError:  # `vsdash loads | head`: the reader has all it wanted
         os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
     except Exception as exc:

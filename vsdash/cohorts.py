@@ -84,9 +84,8 @@ def _ever6_any_time(episodes: pl.DataFrame, first: date, last: date, years: int)
     """EVER6 on at least one day of [first, last]: at either end, or on the day after a plan ended in between."""
     social_care = episodes.filter(pl.col("cohort").is_in(SOCIAL_CARE_COHORTS))
     # A child becomes EVER6 the day after their last covering episode ends, unless another starts at once.
-    day_after = (
-        social_care.filter((pl.col("end_date") >= first) & (pl.col("end_date") < last))
-        .select("la_child_id", day=pl.col("end_date") + timedelta(days=1))
+    day_after = social_care.filter((pl.col("end_date") >= first) & (pl.col("end_date") < last)).select(
+        "la_child_id", day=pl.col("end_date") + timedelta(days=1)
     )
     covered = day_after.join(social_care, on="la_child_id").filter(
         (pl.col("start_date").is_null() | (pl.col("start_date") <= pl.col("day")))
@@ -95,12 +94,14 @@ def _ever6_any_time(episodes: pl.DataFrame, first: date, last: date, years: int)
     became = day_after.join(covered.select("la_child_id", "day"), on=["la_child_id", "day"], how="anti")
     # An explicit EVER6 episode overlapping the window also counts.
     explicit = _overlapping(episodes, first, last).filter(pl.col("cohort") == "EVER6")
-    ids = pl.concat([
-        _ever6_at(episodes, first, years).select("la_child_id"),
-        _ever6_at(episodes, last, years).select("la_child_id"),
-        became.select("la_child_id"),
-        explicit.select("la_child_id"),
-    ])
+    ids = pl.concat(
+        [
+            _ever6_at(episodes, first, years).select("la_child_id"),
+            _ever6_at(episodes, last, years).select("la_child_id"),
+            became.select("la_child_id"),
+            explicit.select("la_child_id"),
+        ]
+    )
     return ids.unique().with_columns(cohort=pl.lit("EVER6")).select(list(MEMBERSHIP_SCHEMA))
 
 

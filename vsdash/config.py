@@ -67,31 +67,38 @@ def _unknown(word: str, key: Any, known: list[str]) -> str:
 
 # ---- the kinds of value a file holds, each with the words its mistake is reported in ----------------------
 
+
 def _kind(check: Callable[[Any], Any], expected: str) -> PlainValidator:
     """A value type checked by `check` (None when the value is wrong), reported as `expected ..., found ...`."""
+
     def validate(value: Any) -> Any:
         out = check(value)
         if out is None:
             raise _Mistake(f"expected {expected}, found {_found(value)}")
         return out
+
     return PlainValidator(validate)
 
 
 def _whole_number(low: int, high: int | None = None) -> PlainValidator:
     """A whole number from `low` (to `high`); YAML's true/false are not numbers."""
     words = f"a whole number between {low} and {high}" if high else f"a whole number of {low} or more"
+
     def check(v: Any) -> int | None:
         ok = isinstance(v, int) and not isinstance(v, bool) and low <= v and (high is None or v <= high)
         return v if ok else None
+
     return _kind(check, words)
 
 
 def _matching(pattern: str, expected: str, numbers: bool = False) -> PlainValidator:
     """Text matching `pattern` in full (a whole number too when `numbers`: YAML reads 893 as a number)."""
+
     def check(v: Any) -> str | None:
         if numbers and isinstance(v, int) and not isinstance(v, bool):
             v = str(v)
         return v if isinstance(v, str) and re.fullmatch(pattern, v) else None
+
     return _kind(check, expected)
 
 
@@ -179,13 +186,14 @@ class _KnownKeys:
 
 # ---- sections the rest of vsdash reads as they are -------------------------------------------------------
 
+
 @section(frozen=True, config=SECTION)
 class Thresholds(_KnownKeys):
     """Triage and flag thresholds; defaults follow DfE guidance."""
 
     persistent_absence_pct: Percent = 10
     severe_absence_pct: Percent = 50
-    drift_weeks: Positive = 4   # compares weeks: at least one (0 would compare nothing)
+    drift_weeks: Positive = 4  # compares weeks: at least one (0 would compare nothing)
     drift_points: Count = 10
     consecutive_unauthorised_days: Count = 10
     not_seen_school_days: Count = 5
@@ -196,17 +204,18 @@ class Thresholds(_KnownKeys):
 
 
 # Every threshold has a whole-number default; the isinstance check tells mypy so (a field's default may be MISSING).
-THRESHOLD_DEFAULTS: dict[str, int] = {f.name: f.default for f in dataclasses.fields(Thresholds)
-                                      if isinstance(f.default, int)}
+THRESHOLD_DEFAULTS: dict[str, int] = {
+    f.name: f.default for f in dataclasses.fields(Thresholds) if isinstance(f.default, int)
+}
 
 
 @section(frozen=True, config=SECTION)
 class FeedRules(_KnownKeys):
     """What a feed row may plausibly hold."""
 
-    earliest_academic_years: Count = 10   # attendance before the academic year this many years back is rejected
-    suspension_future_days: Count = 30    # a suspension may start at most this many days ahead
-    max_field_chars: Positive = 10_000    # a longer cell rejects its row
+    earliest_academic_years: Count = 10  # attendance before the academic year this many years back is rejected
+    suspension_future_days: Count = 30  # a suspension may start at most this many days ahead
+    max_field_chars: Positive = 10_000  # a longer cell rejects its row
     max_uncompressed_mb: Positive = 2048  # a gzip file unpacking to more is refused
     closure_dates: tuple[CalendarDate, ...] = ()  # authority-wide closure days
 
@@ -260,10 +269,10 @@ PageName = Annotated[str, _kind(lambda v: v if v in PAGES else None, "a page: " 
 class AccessRules(_KnownKeys):
     """Who may open what, and how long a sign-in lasts."""
 
-    idle_minutes: Positive = 30          # a session unused this long must sign in again
-    lockout_failures: Positive = 5       # this many wrong passwords in a row lock the account ...
-    lockout_minutes: Positive = 15       # ... for this long (an admin's reset unlocks it at once)
-    pseudonymise: Flag = False           # initials for names and keyed hashes for UPNs and LA child IDs
+    idle_minutes: Positive = 30  # a session unused this long must sign in again
+    lockout_failures: Positive = 5  # this many wrong passwords in a row lock the account ...
+    lockout_minutes: Positive = 15  # ... for this long (an admin's reset unlocks it at once)
+    pseudonymise: Flag = False  # initials for names and keyed hashes for UPNs and LA child IDs
     roles: dict[str, tuple[PageName, ...]] = dataclasses.field(default_factory=lambda: dict(DEFAULT_ROLE_PAGES))
 
     @model_validator(mode="after")
@@ -274,7 +283,7 @@ class AccessRules(_KnownKeys):
                 raise _Mistake(_unknown("role", role, list(ROLES)), "roles")
             if not pages:
                 raise _Mistake("list at least one page the role may open", "roles", role)
-            refused = (CHILD_PAGES if role == "forum" else ADMIN_PAGES if role != "admin" else frozenset())
+            refused = CHILD_PAGES if role == "forum" else ADMIN_PAGES if role != "admin" else frozenset()
             if wrong := [p for p in pages if p in refused]:
                 why = "shows identifiable children" if role == "forum" else "is for the admin only"
                 raise _Mistake(f"the {role} role may not open {wrong[0]}: that page {why}", "roles", role)
@@ -292,6 +301,7 @@ DEFAULT_FEED_RULES = FeedRules()
 
 
 # ---- sections only the file has: parse_config turns them into Config's lookups ---------------------------
+
 
 @section(frozen=True, config=SECTION)
 class _Authority(_KnownKeys):
@@ -324,8 +334,10 @@ class _AttendanceCodes(_KnownKeys):
         for category in CODE_CATEGORIES:
             for code in getattr(self, category):
                 if code in out:
-                    raise _Mistake(f"code {code!r} is already listed under {out[code]}; "
-                                   "each code belongs to exactly one category", category)
+                    raise _Mistake(
+                        f"code {code!r} is already listed under {out[code]}; each code belongs to exactly one category",
+                        category,
+                    )
                 out[code] = category
         return out
 
@@ -350,8 +362,11 @@ class _SuspensionCategories(_KnownKeys):
             spellings = getattr(self, category)
             for spelling in [category, *spellings] if spellings is not None else []:
                 if out.setdefault(spelling.upper(), category) != category:
-                    raise _Mistake(f"{spelling!r} is already a spelling of {out[spelling.upper()]}; "
-                                   "each spelling belongs to one category", category)
+                    raise _Mistake(
+                        f"{spelling!r} is already a spelling of {out[spelling.upper()]}; "
+                        "each spelling belongs to one category",
+                        category,
+                    )
         return out
 
 
@@ -380,9 +395,11 @@ class _File(_KnownKeys):
         missing = [c for c in self.attendance_codes.by_code() if c not in self.attendance_code_meanings]
         if missing:
             listed = ", ".join(repr(c) for c in missing)
-            raise _Mistake(f"no meaning given for code{'s' if len(missing) > 1 else ''} {listed}; "
-                           f"add a line for each, such as {missing[0]}: \"what the code means\"",
-                           "attendance_code_meanings")
+            raise _Mistake(
+                f"no meaning given for code{'s' if len(missing) > 1 else ''} {listed}; "
+                f'add a line for each, such as {missing[0]}: "what the code means"',
+                "attendance_code_meanings",
+            )
         for cohort in self.national_benchmarks.by_cohort:
             if cohort not in self.cohorts:
                 raise _Mistake(_unknown("cohort", cohort, list(self.cohorts)), "national_benchmarks", "by_cohort")
@@ -404,9 +421,9 @@ class Config:
     thresholds: Thresholds
     localities: tuple[str, ...]
     cohorts: dict[str, str]
-    code_category: dict[str, str]          # code -> category (one of CODE_CATEGORIES)
+    code_category: dict[str, str]  # code -> category (one of CODE_CATEGORIES)
     code_meaning: dict[str, str]
-    suspension_category: dict[str, str]    # accepted spelling (upper case) -> category
+    suspension_category: dict[str, str]  # accepted spelling (upper case) -> category
     suspension_reasons: dict[str, str]
     benchmarks: Benchmarks = NO_BENCHMARKS
     feeds: FeedRules = DEFAULT_FEED_RULES
@@ -428,7 +445,7 @@ def _message(error: ErrorDetails) -> str:
     mistake = (error.get("ctx") or {}).get("error")
     path: list[str] = []
     for part in error["loc"]:
-        if part == "[key]":      # a dict key that is wrong: the message quotes it, so the path stops above it
+        if part == "[key]":  # a dict key that is wrong: the message quotes it, so the path stops above it
             path.pop()
         elif not isinstance(part, int):  # a list position: the message quotes the value found there
             path.append(str(part))
@@ -450,8 +467,10 @@ def _environment_url() -> str | None:
     """VSDASH_DATABASE_URL, which overrides the file's database.url, checked the same way."""
     url = os.environ.get("VSDASH_DATABASE_URL")
     if url and not DATABASE_URL_PATTERN.match(url):
-        raise ConfigError(f"VSDASH_DATABASE_URL (environment variable): expected {DATABASE_URL_WORDS}, "
-                          f"found {_found(url)}", in_file=False)
+        raise ConfigError(
+            f"VSDASH_DATABASE_URL (environment variable): expected {DATABASE_URL_WORDS}, found {_found(url)}",
+            in_file=False,
+        )
     return url or None
 
 
@@ -459,7 +478,7 @@ def resolve_database_url(url: str) -> str:
     """Make a relative SQLite path relative to the project folder, so the app works from any directory."""
     prefix = "sqlite:///"
     if url.startswith(prefix) and not url.startswith(prefix + "/") and ":memory:" not in url:
-        path = PROJECT_ROOT / url[len(prefix):]
+        path = PROJECT_ROOT / url[len(prefix) :]
         return prefix + str(path)
     return url
 
@@ -467,8 +486,9 @@ def resolve_database_url(url: str) -> str:
 def parse_config(raw: Any, source: Path | None = None) -> Config:
     """Validate a parsed YAML document and build the Config."""
     if raw is None:
-        raise ConfigError("the file is empty; it needs at least authority:, cohorts:, attendance_codes: and "
-                          "suspension_categories:")
+        raise ConfigError(
+            "the file is empty; it needs at least authority:, cohorts:, attendance_codes: and suspension_categories:"
+        )
     if not isinstance(raw, dict):
         raise ConfigError(f"expected sections of keys (authority:, database:, ...), found {_found(raw)}")
     try:

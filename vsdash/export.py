@@ -24,8 +24,13 @@ from vsdash.filters import AREA_WORDS, Filters
 
 FORMULA_START = r"^[=+\-@\t\r]"
 # xlsxwriter's defaults turn "=..." into a formula and "http://..." into a link: strings stay strings here.
-XLSX_OPTIONS = {"in_memory": True, "remove_timezone": True, "strings_to_formulas": False, "strings_to_urls": False,
-                "strings_to_numbers": False}
+XLSX_OPTIONS = {
+    "in_memory": True,
+    "remove_timezone": True,
+    "strings_to_formulas": False,
+    "strings_to_urls": False,
+    "strings_to_numbers": False,
+}
 SUFFIXES = (".csv", ".xlsx")
 
 
@@ -37,11 +42,13 @@ def safe_text(value: str) -> str:
 def _plain(frame: pl.DataFrame) -> pl.DataFrame:
     """Lists become text ("CP; CIN") so every format can hold them; formula-like text gets its apostrophe."""
     frame = frame.with_columns(pl.col(c).list.join("; ") for c, t in frame.schema.items() if isinstance(t, pl.List))
-    frame = frame.with_columns(pl.col(c).cast(pl.String) for c, t in frame.schema.items()
-                               if isinstance(t, (pl.Categorical, pl.Enum)))
+    frame = frame.with_columns(
+        pl.col(c).cast(pl.String) for c, t in frame.schema.items() if isinstance(t, (pl.Categorical, pl.Enum))
+    )
     return frame.with_columns(
         pl.when(pl.col(c).str.contains(FORMULA_START)).then(pl.lit("'") + pl.col(c)).otherwise(pl.col(c)).alias(c)
-        for c, t in frame.schema.items() if t == pl.String
+        for c, t in frame.schema.items()
+        if t == pl.String
     )
 
 
@@ -74,8 +81,13 @@ def xlsx_sheets_bytes(sheets: list[tuple[str, pl.DataFrame, list[str]]]) -> byte
             worksheet = workbook.add_worksheet(_sheet_name(sheet))
             for row, line in enumerate(about):
                 worksheet.write_string(row, 0, safe_text(line), bold if row == 0 else None)
-            _plain(frame).write_excel(workbook=workbook, worksheet=worksheet, position=(len(about) + (1 if about else 0), 0),
-                                      autofit=True, table_style="Table Style Light 9")
+            _plain(frame).write_excel(
+                workbook=workbook,
+                worksheet=worksheet,
+                position=(len(about) + (1 if about else 0), 0),
+                autofit=True,
+                table_style="Table Style Light 9",
+            )
     return buffer.getvalue()
 
 
@@ -100,6 +112,7 @@ def write_table(frame: pl.DataFrame, path: Path, about: list[str] | None = None)
 
 # ---- file names -------------------------------------------------------------------------------------
 
+
 def _slug(text: object) -> str:
     """Letters, digits, dots and dashes only: a piece of a file name every system accepts."""
     return re.sub(r"[^\w.-]+", "-", str(text), flags=re.UNICODE).strip("-._")
@@ -111,7 +124,9 @@ def selection_parts(filters: Filters) -> list[str]:
     parts += [f"school-{filters.school_urn}"] if filters.school_urn is not None else []
     parts += [AREA_WORDS[filters.area].removesuffix(" schools")] if filters.area in AREA_WORDS else []
     named = {"school_la": "la", "locality": "locality", "team": "team", "social_worker": "worker", "year_group": "year"}
-    parts += [f"{word}-{getattr(filters, field)}" for field, word in named.items() if getattr(filters, field) is not None]
+    parts += [
+        f"{word}-{getattr(filters, field)}" for field, word in named.items() if getattr(filters, field) is not None
+    ]
     parts += [] if filters.ehcp is None else ["ehcp" if filters.ehcp else "no-ehcp"]
     parts += [f"from-{filters.start:%Y-%m-%d}"] if filters.start else []
     return [*parts, f"as-at-{filters.as_of:%Y-%m-%d}"]

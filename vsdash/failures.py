@@ -28,47 +28,72 @@ DATABASE_MODULES = ("sqlalchemy", "sqlite3", "psycopg", "adbc_driver")
 class Known:
     """A recognised problem: a pattern in the driver's (or Python's) message, and what to tell the user."""
 
-    pattern: str                 # a regular expression searched in the lower-cased message
+    pattern: str  # a regular expression searched in the lower-cased message
     message: str
-    transient: bool = False      # it may pass by itself: try again later rather than fail for good
-    setup: bool = False          # the configuration or the command line is wrong (exit 2)
+    transient: bool = False  # it may pass by itself: try again later rather than fail for good
+    setup: bool = False  # the configuration or the command line is wrong (exit 2)
 
 
 DATABASE_PROBLEMS = (
-    Known(r"database (table )?is locked|lock timeout|deadlock detected",
-          "the database is busy: another program (a load, the inbox watcher or a database tool) is writing to it; "
-          "wait for it to finish, then try again", transient=True),
-    Known(r"attempt to write a readonly database",
-          "the database is read-only; give vsdash write access to the database file and its folder, "
-          "or point --db (or database.url) at one it can write"),
+    Known(
+        r"database (table )?is locked|lock timeout|deadlock detected",
+        "the database is busy: another program (a load, the inbox watcher or a database tool) is writing to it; "
+        "wait for it to finish, then try again",
+        transient=True,
+    ),
+    Known(
+        r"attempt to write a readonly database",
+        "the database is read-only; give vsdash write access to the database file and its folder, "
+        "or point --db (or database.url) at one it can write",
+    ),
     Known(r"database or disk is full", "the disk holding the database is full; free some space, then try again"),
-    Known(r"disk i/o error",
-          "the database file could not be read or written (disk I/O error); check the disk or network share "
-          "it is on, then try again"),
-    Known(r"unable to open database file",
-          "the database file cannot be opened; check that its folder exists and can be written "
-          "(--db or database.url)", setup=True),
-    Known(r"file is (encrypted or is )?not a database",
-          "the database URL points at a file that is not an SQLite database; check --db or database.url",
-          setup=True),
-    Known(r"password authentication failed|no password supplied|role \".*\" does not exist",
-          "the database server refused the sign-in; check the user name and password in the database URL",
-          setup=True),
-    Known(r"database \".*\" does not exist",
-          "the database named in the URL does not exist on the server; create it or correct the name", setup=True),
-    Known(r"could not connect|connection refused|could not translate host name|name or service not known|"
-          r"no route to host|connection timed out|timeout expired|server closed the connection",
-          "the database server cannot be reached; check that it is running and that --db (or database.url) "
-          "names the right host and port", transient=True),
-    Known(r"could not parse sqlalchemy url|can't load plugin",
-          "the database URL is not one vsdash can use; write it like sqlite:///var/vsdash.db or "
-          "postgresql+psycopg://user@host/database (--db or database.url)", setup=True),
+    Known(
+        r"disk i/o error",
+        "the database file could not be read or written (disk I/O error); check the disk or network share "
+        "it is on, then try again",
+    ),
+    Known(
+        r"unable to open database file",
+        "the database file cannot be opened; check that its folder exists and can be written (--db or database.url)",
+        setup=True,
+    ),
+    Known(
+        r"file is (encrypted or is )?not a database",
+        "the database URL points at a file that is not an SQLite database; check --db or database.url",
+        setup=True,
+    ),
+    Known(
+        r"password authentication failed|no password supplied|role \".*\" does not exist",
+        "the database server refused the sign-in; check the user name and password in the database URL",
+        setup=True,
+    ),
+    Known(
+        r"database \".*\" does not exist",
+        "the database named in the URL does not exist on the server; create it or correct the name",
+        setup=True,
+    ),
+    Known(
+        r"could not connect|connection refused|could not translate host name|name or service not known|"
+        r"no route to host|connection timed out|timeout expired|server closed the connection",
+        "the database server cannot be reached; check that it is running and that --db (or database.url) "
+        "names the right host and port",
+        transient=True,
+    ),
+    Known(
+        r"could not parse sqlalchemy url|can't load plugin",
+        "the database URL is not one vsdash can use; write it like sqlite:///var/vsdash.db or "
+        "postgresql+psycopg://user@host/database (--db or database.url)",
+        setup=True,
+    ),
 )
 
 # Python's gzip says this when a file ends before its last block: usually a copy still under way.
-STILL_WRITING = Known(r"gzip.*(end-of-stream marker|ended before|truncated)",
-                      "the gzip file ends early, as if it is still being written (or was cut short when copied); "
-                      "wait for the copy to finish, or send the file again", transient=True)
+STILL_WRITING = Known(
+    r"gzip.*(end-of-stream marker|ended before|truncated)",
+    "the gzip file ends early, as if it is still being written (or was cut short when copied); "
+    "wait for the copy to finish, or send the file again",
+    transient=True,
+)
 
 
 def _where(exc: OSError) -> str:
@@ -91,7 +116,7 @@ def _os_error(exc: OSError) -> str:
         errno.EISDIR: f"{where} is a folder, not a file; name a file",
         errno.EEXIST: f"{where} already exists as a file where a folder is needed; check the path",
         errno.EIO: f"the disk could not read or write {where} (input/output error); check the disk or network "
-                   "share, then try again",
+        "share, then try again",
         errno.EMFILE: "too many files are open at once; close some programs, then try again",
         errno.ECONNREFUSED: "the server refused the connection; check that it is running and the host and port",
         errno.ETIMEDOUT: "the connection timed out; check the network and the host, then try again",
@@ -131,18 +156,22 @@ def explain(exc: BaseException) -> str:
         if known := _known(cause):
             return known.message
         if type(cause).__module__.startswith("vsdash"):
-            return str(cause)            # vsdash's own errors (FeedError, ConfigError...) are written for people
+            return str(cause)  # vsdash's own errors (FeedError, ConfigError...) are written for people
         if isinstance(cause, OSError) and cause.errno:
             return _os_error(cause)
         if isinstance(cause, MemoryError):
             return "the computer ran out of memory; close other programs or load fewer files at once"
     name = type(exc).__name__
     if type(exc).__module__.startswith(DATABASE_MODULES):
-        return (f"the database refused the operation ({name}); try again, and if it happens again send the "
-                "vsdash log to your support contact")
+        return (
+            f"the database refused the operation ({name}); try again, and if it happens again send the "
+            "vsdash log to your support contact"
+        )
     detail = _short(exc)
-    return (f"an unexpected problem ({name}{': ' + detail if detail else ''}); the details are in the vsdash log: "
-            "please send it to your support contact")
+    return (
+        f"an unexpected problem ({name}{': ' + detail if detail else ''}); the details are in the vsdash log: "
+        "please send it to your support contact"
+    )
 
 
 def is_transient(exc: BaseException) -> bool:
@@ -176,5 +205,5 @@ def start_log(path: Path | None = None) -> Path | None:
         root.addHandler(handler)
         root.setLevel(logging.INFO)
         return candidate
-    root.addHandler(logging.NullHandler())   # nowhere to write: stay silent rather than print tracebacks
+    root.addHandler(logging.NullHandler())  # nowhere to write: stay silent rather than print tracebacks
     return None

@@ -106,8 +106,8 @@ class RawFeed:
     file: str
     sha256: str
     header: list[str]
-    frame: pl.DataFrame          # one String column per header cell, plus _line
-    short_rows: pl.DataFrame     # rows whose number of fields does not match the header
+    frame: pl.DataFrame  # one String column per header cell, plus _line
+    short_rows: pl.DataFrame  # rows whose number of fields does not match the header
     quote: Callable[[list[int]], dict[int, str]]  # the original text of some lines (for rejected rows)
 
 
@@ -120,7 +120,7 @@ class ParsedFeed:
     sha256: str
     rows_read: int
     tables: dict[str, pl.DataFrame]
-    rejects: pl.DataFrame        # line, column, reason, raw, outcome
+    rejects: pl.DataFrame  # line, column, reason, raw, outcome
 
 
 REJECT_SCHEMA = {"line": pl.Int64, "column": pl.String, "reason": pl.String, "raw": pl.String, "outcome": pl.String}
@@ -137,6 +137,7 @@ def file_sha256(data: bytes) -> str:
 
 
 # ---- reading ---------------------------------------------------------------------------------
+
 
 def read_raw(path: Path, rules: FeedRules | None = None) -> RawFeed:
     """Read a CSV (UTF-8, UTF-16 or Latin-1, optionally gzipped) or XLSX file into text cells; lines that cannot
@@ -155,8 +156,14 @@ def read_raw(path: Path, rules: FeedRules | None = None) -> RawFeed:
     text, bad_lines = _decode(data)
     if "\x00" in text[:4096]:
         raise FeedError("this is not a CSV or XLSX file (it contains binary data)")
-    unreadable = [_reject(line, f"line {line} holds bytes that are not UTF-8 text; save the file as UTF-8 "
-                                "(CSV UTF-8 in Excel) and send it again") for line in bad_lines]
+    unreadable = [
+        _reject(
+            line,
+            f"line {line} holds bytes that are not UTF-8 text; save the file as UTF-8 "
+            "(CSV UTF-8 in Excel) and send it again",
+        )
+        for line in bad_lines
+    ]
     if '"' not in text and "," in text.split("\n", 1)[0] and not _too_long(text, rules.max_field_chars):
         return _plain_csv_feed(path.name, sha, text, unreadable)
     rows, broken = _csv_rows(text, rules.max_field_chars)
@@ -205,7 +212,7 @@ def _decode(data: bytes) -> tuple[str, list[int]]:
             decoded.append("")
             bad.append(number)
     if utf8_elsewhere:
-        return "\n".join(decoded), bad   # real UTF-8 text elsewhere: only the bad lines are lost
+        return "\n".join(decoded), bad  # real UTF-8 text elsewhere: only the bad lines are lost
     return (data.decode("cp1252") if _is_cp1252(data) else data.decode("latin-1")), []
 
 
@@ -247,18 +254,25 @@ def _plain_csv_feed(name: str, sha: str, text: str, unreadable: list[dict]) -> R
         _used=pl.col("text").str.replace(r",+$", "").str.count_matches(",") + 1,
     )
     fits = (pl.col("_fields") == width) | ((pl.col("_fields") > width) & (pl.col("_used") <= width))
-    short = body.filter(~fits).select(
-        "_line", pl.lit(None, dtype=pl.String).alias("column"),
-        pl.format("the row has {} fields but the header has {}", pl.col("_fields"), pl.lit(width)).alias("reason"),
-        pl.col("text").alias("raw"), pl.lit("rejected").alias("outcome"),
-    ).rename({"_line": "line"})
+    short = (
+        body.filter(~fits)
+        .select(
+            "_line",
+            pl.lit(None, dtype=pl.String).alias("column"),
+            pl.format("the row has {} fields but the header has {}", pl.col("_fields"), pl.lit(width)).alias("reason"),
+            pl.col("text").alias("raw"),
+            pl.lit("rejected").alias("outcome"),
+        )
+        .rename({"_line": "line"})
+    )
     short = pl.concat([short, pl.DataFrame(unreadable, schema=REJECT_SCHEMA)])
     good = body.filter(fits)
     names = header if len(set(header)) == width else [f"c{i}" for i in range(width)]
     frame = good.select(pl.col("text").str.split(",").list.to_struct(names).struct.unnest(), "_line")
     source = good.select("_line", "text")
-    return RawFeed(name, sha, header, frame, short, lambda wanted: dict(
-        source.filter(pl.col("_line").is_in(wanted)).iter_rows()))
+    return RawFeed(
+        name, sha, header, frame, short, lambda wanted: dict(source.filter(pl.col("_line").is_in(wanted)).iter_rows())
+    )
 
 
 MAX_RECORD_LINES = 20  # a quoted cell may hold line breaks, but no real feed's cell runs to 20 lines
@@ -290,7 +304,7 @@ def _csv_rows(text: str, max_chars: int) -> tuple[list[tuple[int, list[str]]], l
             problem = "a quote in this line is not closed, so the row runs into the next lines"
         if problem is not None:
             rejects.append(_reject(start + 1, problem, lines[start].rstrip("\r\n")[:1000]))
-            i = start + 1                 # judge the following lines on their own
+            i = start + 1  # judge the following lines on their own
             continue
         if width is None:
             width = len(_header(cells))
@@ -301,7 +315,7 @@ def _csv_rows(text: str, max_chars: int) -> tuple[list[tuple[int, list[str]]], l
 def _one_record(chunk: str, delimiter: str, max_chars: int) -> tuple[list[str], str | None]:
     """One record's cells, or why it cannot be read."""
     if '"' in chunk and chunk.count('"') % 2:
-        return [], "a quote (\") in this line is not closed; remove it or close it"
+        return [], 'a quote (") in this line is not closed; remove it or close it'
     try:
         records = list(csv.reader(io.StringIO(chunk, newline=""), delimiter=delimiter, strict=True))
     except csv.Error as exc:
@@ -356,14 +370,26 @@ def _xlsx_rows(data: bytes) -> tuple[list[tuple[int, list[str]]], list[dict]]:
                     rows.append((number, cells))
             start = next((i for i, (_, cells) in enumerate(rows[:HEADER_SEARCH_ROWS]) if _is_header(cells)), None)
             if start is not None:
-                unsaved = _unsaved_formulas(data, index, {n: c for n, c in rows[start + 1:]}, rows[start][0])
-                return ([(n, c) for n, c in rows[start:] if n not in unsaved],
-                        [_reject(n, "a cell holds a formula with no saved value; open the file in Excel, save it and "
-                                    "send it again", _join(c)) for n, c in rows[start + 1:] if n in unsaved])
+                unsaved = _unsaved_formulas(data, index, {n: c for n, c in rows[start + 1 :]}, rows[start][0])
+                return (
+                    [(n, c) for n, c in rows[start:] if n not in unsaved],
+                    [
+                        _reject(
+                            n,
+                            "a cell holds a formula with no saved value; open the file in Excel, save it and "
+                            "send it again",
+                            _join(c),
+                        )
+                        for n, c in rows[start + 1 :]
+                        if n in unsaved
+                    ],
+                )
     finally:
         workbook.close()
-    raise FeedError("no sheet of this workbook has a recognisable header row; "
-                    f"expected {'; '.join(f'{k}: {HEADER_HELP[k]}' for k in KINDS)}")
+    raise FeedError(
+        "no sheet of this workbook has a recognisable header row; "
+        f"expected {'; '.join(f'{k}: {HEADER_HELP[k]}' for k in KINDS)}"
+    )
 
 
 def _unsaved_formulas(data: bytes, sheet_index: int, values: dict[int, list[str]], header_row: int) -> set[int]:
@@ -396,8 +422,9 @@ def _is_header(cells: list[str]) -> bool:
     return any(all(c in map_columns(header, k) for c in REQUIRED[k]) for k in KINDS)
 
 
-def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]], unreadable: list[dict],
-                 pad: bool = False) -> RawFeed:
+def _to_raw_feed(
+    name: str, sha: str, rows: list[tuple[int, list[str]]], unreadable: list[dict], pad: bool = False
+) -> RawFeed:
     """Split header and body; rows with the wrong number of fields are set aside, not guessed at. A
     spreadsheet leaves blank trailing cells out of a row (`pad`): those rows are filled out, not lost."""
     if not rows:
@@ -420,10 +447,18 @@ def _to_raw_feed(name: str, sha: str, rows: list[tuple[int, list[str]]], unreada
         {**columns, "_line": good_lines},
         schema={**{f"c{i}": pl.String for i in range(width)}, "_line": pl.Int64},
     )
-    frame = frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
+    frame = (
+        frame.rename({f"c{i}": h for i, h in enumerate(header)}, strict=False) if len(set(header)) == width else frame
+    )
     by_line = dict(zip(good_lines, good_cells, strict=True))
-    return RawFeed(name, sha, header, frame, pl.DataFrame(short, schema=REJECT_SCHEMA),
-                   lambda wanted: {line: _join(by_line[line]) for line in wanted if line in by_line})
+    return RawFeed(
+        name,
+        sha,
+        header,
+        frame,
+        pl.DataFrame(short, schema=REJECT_SCHEMA),
+        lambda wanted: {line: _join(by_line[line]) for line in wanted if line in by_line},
+    )
 
 
 def _join(cells: list[str]) -> str:
@@ -434,6 +469,7 @@ def _join(cells: list[str]) -> str:
 
 
 # ---- recognising ---------------------------------------------------------------------------
+
 
 def map_columns(header: list[str], kind: str) -> dict[str, str]:
     """Canonical column -> header cell, for the columns of `kind` that the header has."""
@@ -483,8 +519,10 @@ def parse(path: Path, cfg: Config, kind: str | None = None, today: date | None =
     rejects = pl.concat([too_long, rejects])
     # Name the column as the file's own header does, so the data manager recognises it.
     quoted = raw.quote(rejects["line"].unique().to_list())
-    rejects = rejects.with_columns(pl.col("column").replace(mapping),
-                                   raw=pl.col("line").replace_strict(quoted, default=None, return_dtype=pl.String))
+    rejects = rejects.with_columns(
+        pl.col("column").replace(mapping),
+        raw=pl.col("line").replace_strict(quoted, default=None, return_dtype=pl.String),
+    )
     rejects = pl.concat([raw.short_rows, rejects]).sort("line", "column", nulls_last=False)
     return ParsedFeed(raw.file, kind, raw.sha256, raw.frame.height + raw.short_rows.height, tables, rejects)
 
@@ -495,14 +533,34 @@ def parse(path: Path, cfg: Config, kind: str | None = None, today: date | None =
 Check = tuple[str, pl.Expr]
 
 # Column names as a data manager reads them in a reason.
-LABELS = {"la_child_id": "LA Child ID", "upn": "UPN", "urn": "URN", "am": "AM", "pm": "PM", "cohort": "Cohort",
-          "first_name": "First Name", "last_name": "Last Name", "social_worker": "Social Worker", "team": "Team",
-          "locality": "Locality", "year_group": "Year Group", "gender": "Gender", "la_code": "LA (code)",
-          "la_name": "LA (name)", "name": "EstablishmentName", "phase": "PhaseOfEducation", "postcode": "Postcode",
-          "responsible_la": "Responsible LA", "category": "Category", "reason": "Reason", "reason_2": "Reason 2",
-          "reason_3": "Reason 3", "ehcp": "EHCP"}
+LABELS = {
+    "la_child_id": "LA Child ID",
+    "upn": "UPN",
+    "urn": "URN",
+    "am": "AM",
+    "pm": "PM",
+    "cohort": "Cohort",
+    "first_name": "First Name",
+    "last_name": "Last Name",
+    "social_worker": "Social Worker",
+    "team": "Team",
+    "locality": "Locality",
+    "year_group": "Year Group",
+    "gender": "Gender",
+    "la_code": "LA (code)",
+    "la_name": "LA (name)",
+    "name": "EstablishmentName",
+    "phase": "PhaseOfEducation",
+    "postcode": "Postcode",
+    "responsible_la": "Responsible LA",
+    "category": "Category",
+    "reason": "Reason",
+    "reason_2": "Reason 2",
+    "reason_3": "Reason 3",
+    "ehcp": "EHCP",
+}
 
-OLDEST_DOB_YEARS = 25   # a child on a virtual school's list is under 25 (care leavers' support ends at 25)
+OLDEST_DOB_YEARS = 25  # a child on a virtual school's list is under 25 (care leavers' support ends at 25)
 
 
 @dataclass(frozen=True)
@@ -523,8 +581,10 @@ def _length_check(column: str, label: str) -> Check:
     """Reject a value longer than the store keeps (the store's columns are built from the same table)."""
     limit = MAX_LENGTH[column]
     return column, pl.when(pl.col(column).str.len_chars() > limit).then(
-        pl.format("{} has {} characters; at most {} are kept", pl.lit(label), pl.col(column).str.len_chars(),
-                  pl.lit(limit)))
+        pl.format(
+            "{} has {} characters; at most {} are kept", pl.lit(label), pl.col(column).str.len_chars(), pl.lit(limit)
+        )
+    )
 
 
 # Dates are YYYY-MM-DD or DD/MM/YYYY (feed rule), with a four-digit year: '17/09/25' is not the year 25.
@@ -547,10 +607,14 @@ def _date_check(column: str, label: str) -> Check:
     """Reject a cell that is not a date in either accepted form; a two-digit year is named as such."""
     two_digit_year = pl.col(column).str.contains(r"^[0-9]{1,2}/[0-9]{1,2}/[0-9]{2}$")
     return column, (
-        pl.when(pl.col(column).is_not_null() & two_digit_year).then(
-            pl.format("{} '{}' has a two-digit year; write the year in full (DD/MM/YYYY)", pl.lit(label), pl.col(column)))
-        .when(pl.col(column).is_not_null() & parse_date(column).is_null()).then(
-            pl.format("{} '{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", pl.lit(label), pl.col(column)))
+        pl.when(pl.col(column).is_not_null() & two_digit_year)
+        .then(
+            pl.format(
+                "{} '{}' has a two-digit year; write the year in full (DD/MM/YYYY)", pl.lit(label), pl.col(column)
+            )
+        )
+        .when(pl.col(column).is_not_null() & parse_date(column).is_null())
+        .then(pl.format("{} '{}' is not a date (use YYYY-MM-DD or DD/MM/YYYY)", pl.lit(label), pl.col(column)))
     )
 
 
@@ -558,10 +622,26 @@ def _between_check(column: str, label: str, first: date, last: date, why: str) -
     """Reject a date that cannot be true: after `last` or before `first` (`why` says what the bounds are)."""
     day = parse_date(column)
     return column, (
-        pl.when(day > last).then(pl.format("{} {} is after {}; {}", pl.lit(label), day.dt.strftime("%d/%m/%Y"),
-                                           pl.lit(f"{last:%d/%m/%Y}"), pl.lit(why)))
-        .when(day < first).then(pl.format("{} {} is before {}; {}", pl.lit(label), day.dt.strftime("%d/%m/%Y"),
-                                          pl.lit(f"{first:%d/%m/%Y}"), pl.lit(why)))
+        pl.when(day > last)
+        .then(
+            pl.format(
+                "{} {} is after {}; {}",
+                pl.lit(label),
+                day.dt.strftime("%d/%m/%Y"),
+                pl.lit(f"{last:%d/%m/%Y}"),
+                pl.lit(why),
+            )
+        )
+        .when(day < first)
+        .then(
+            pl.format(
+                "{} {} is before {}; {}",
+                pl.lit(label),
+                day.dt.strftime("%d/%m/%Y"),
+                pl.lit(f"{first:%d/%m/%Y}"),
+                pl.lit(why),
+            )
+        )
     )
 
 
@@ -572,11 +652,15 @@ def _school_day_check(rules: Rules) -> Check:
     counts = pl.col("am").is_in(sorted(possible)) | pl.col("pm").is_in(sorted(possible))
     closures = [d.isoformat() for d in rules.cfg.feeds.closure_dates]
     return "date", (
-        pl.when(day.dt.weekday() >= 6).then(
-            pl.format("Date {} is a {}, not a school day", day.dt.strftime("%d/%m/%Y"), day.dt.strftime("%A")))
-        .when(day.dt.strftime("%Y-%m-%d").is_in(closures) & counts).then(
-            pl.format("Date {} is a closure day in the configuration, but the row records a session",
-                      day.dt.strftime("%d/%m/%Y")))
+        pl.when(day.dt.weekday() >= 6)
+        .then(pl.format("Date {} is a {}, not a school day", day.dt.strftime("%d/%m/%Y"), day.dt.strftime("%A")))
+        .when(day.dt.strftime("%Y-%m-%d").is_in(closures) & counts)
+        .then(
+            pl.format(
+                "Date {} is a closure day in the configuration, but the row records a session",
+                day.dt.strftime("%d/%m/%Y"),
+            )
+        )
     )
 
 
@@ -587,8 +671,8 @@ def _pattern_check(column: str, pattern: str, message: str) -> Check:
     )
 
 
-_UPNS_CHECKED: set[str] = set()      # every UPN checked in this process: the same pupils recur daily
-_UPN_PROBLEMS: dict[str, str] = {}   # the invalid ones, with why
+_UPNS_CHECKED: set[str] = set()  # every UPN checked in this process: the same pupils recur daily
+_UPN_PROBLEMS: dict[str, str] = {}  # the invalid ones, with why
 
 
 def _upn_check(frame: pl.DataFrame, column: str = "upn") -> Check:
@@ -599,7 +683,10 @@ def _upn_check(frame: pl.DataFrame, column: str = "upn") -> Check:
         if problem := upn_problem(value):
             _UPN_PROBLEMS[value] = problem
     _UPNS_CHECKED.update(new)
-    problems = {v: _UPN_PROBLEMS[v] for v in values.filter(values.is_in(pl.Series(list(_UPN_PROBLEMS), dtype=pl.String).implode())).to_list()}
+    problems = {
+        v: _UPN_PROBLEMS[v]
+        for v in values.filter(values.is_in(pl.Series(list(_UPN_PROBLEMS), dtype=pl.String).implode())).to_list()
+    }
     return column, pl.col(column).replace_strict(problems, default=None, return_dtype=pl.String)
 
 
@@ -629,17 +716,20 @@ def _apply_checks(frame: pl.DataFrame, checks: list[Check], outcome: str = "reje
     """Evaluate the checks; one reject row per failed check, with its line and column (the text comes later)."""
     if frame.is_empty() or not checks:
         return pl.DataFrame(schema=REJECT_SCHEMA)
-    reasons = frame.select(
-        "_line", *[expr.alias(f"_check{i}") for i, (_, expr) in enumerate(checks)]
-    )
+    reasons = frame.select("_line", *[expr.alias(f"_check{i}") for i, (_, expr) in enumerate(checks)])
     parts = []
     for i, (column, _) in enumerate(checks):
         failed = reasons.filter(pl.col(f"_check{i}").is_not_null())
         if failed.height:
-            parts.append(failed.select(
-                pl.col("_line").alias("line"), pl.lit(column).alias("column"),
-                pl.col(f"_check{i}").alias("reason"), pl.lit(None, dtype=pl.String).alias("raw"), pl.lit(outcome).alias("outcome"),
-            ))
+            parts.append(
+                failed.select(
+                    pl.col("_line").alias("line"),
+                    pl.lit(column).alias("column"),
+                    pl.col(f"_check{i}").alias("reason"),
+                    pl.lit(None, dtype=pl.String).alias("raw"),
+                    pl.lit(outcome).alias("outcome"),
+                )
+            )
     return pl.concat(parts) if parts else pl.DataFrame(schema=REJECT_SCHEMA)
 
 
@@ -654,9 +744,13 @@ def _keep_last(frame: pl.DataFrame, key: list[str], what: str) -> tuple[pl.DataF
     last = pl.col("_line").max().over(key)
     earlier = frame.with_columns(last.alias("_last")).filter(pl.col("_line") != pl.col("_last"))
     rejects = earlier.select(
-        pl.col("_line").alias("line"), pl.lit(None, dtype=pl.String).alias("column"),
-        pl.format("the same {} appears again at line {}; the later row was kept", pl.lit(what), pl.col("_last")).alias("reason"),
-        pl.lit(None, dtype=pl.String).alias("raw"), pl.lit("rejected").alias("outcome"),
+        pl.col("_line").alias("line"),
+        pl.lit(None, dtype=pl.String).alias("column"),
+        pl.format("the same {} appears again at line {}; the later row was kept", pl.lit(what), pl.col("_last")).alias(
+            "reason"
+        ),
+        pl.lit(None, dtype=pl.String).alias("raw"),
+        pl.lit("rejected").alias("outcome"),
     )
     return frame.filter(pl.col("_line") == last), rejects
 
@@ -673,13 +767,22 @@ def validate_attendance(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl
     codes = set(cfg.code_category)
     hint = "is not an attendance code in the configuration"
     checks = [
-        _required("upn", "UPN"), _upn_check(cells),
-        _required("urn", "URN"), _urn_check(),
-        _required("date", "Date"), _date_check("date", "Date"),
-        _between_check("date", "Date", rules.earliest, rules.today,
-                       f"attendance is taken from {cfg.feeds.earliest_academic_years} academic years ago up to today"),
+        _required("upn", "UPN"),
+        _upn_check(cells),
+        _required("urn", "URN"),
+        _urn_check(),
+        _required("date", "Date"),
+        _date_check("date", "Date"),
+        _between_check(
+            "date",
+            "Date",
+            rules.earliest,
+            rules.today,
+            f"attendance is taken from {cfg.feeds.earliest_academic_years} academic years ago up to today",
+        ),
         _school_day_check(rules),
-        _in_set_check("am", codes, "AM code", hint), _in_set_check("pm", codes, "PM code", hint),
+        _in_set_check("am", codes, "AM code", hint),
+        _in_set_check("pm", codes, "PM code", hint),
         ("am", pl.when(pl.col("am").is_null() & pl.col("pm").is_null()).then(pl.lit("both AM and PM are empty"))),
     ]
     rejects = _apply_checks(cells, checks)
@@ -703,37 +806,66 @@ def validate_children(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.D
         _required("la_child_id", "LA Child ID"),
         _required("cohort", "Cohort"),
         _in_set_check("cohort", set(cfg.cohorts), "Cohort", f"is not one of {', '.join(cfg.cohorts)}"),
-        _required("start_date", "Start Date"), _date_check("start_date", "Start Date"), _date_check("end_date", "End Date"),
-        ("end_date", pl.when(parse_date("end_date") < parse_date("start_date")).then(
-            pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date")))),
+        _required("start_date", "Start Date"),
+        _date_check("start_date", "Start Date"),
+        _date_check("end_date", "End Date"),
+        (
+            "end_date",
+            pl.when(parse_date("end_date") < parse_date("start_date")).then(
+                pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date"))
+            ),
+        ),
     ]
     rejects = _apply_checks(cells, checks)
     # A bad UPN, date of birth, EHCP or LA number loses the value, not the child: the row still loads.
     soft = [
         _upn_check(cells),
         _date_check("dob", "DOB"),
-        _between_check("dob", "DOB", rules.today.replace(year=rules.today.year - OLDEST_DOB_YEARS), rules.today,
-                       f"a child on the list is born in the last {OLDEST_DOB_YEARS} years"),
+        _between_check(
+            "dob",
+            "DOB",
+            rules.today.replace(year=rules.today.year - OLDEST_DOB_YEARS),
+            rules.today,
+            f"a child on the list is born in the last {OLDEST_DOB_YEARS} years",
+        ),
         _pattern_check("year_group", YEAR_GROUP, "Year Group '{}' is not R, N1, N2 or a year from 0 to 14"),
-        ("ehcp", pl.when(pl.col("ehcp").is_not_null() & _bool_value("ehcp").is_null()).then(
-            pl.format("EHCP '{}' is not Yes/No", pl.col("ehcp")))),
+        (
+            "ehcp",
+            pl.when(pl.col("ehcp").is_not_null() & _bool_value("ehcp").is_null()).then(
+                pl.format("EHCP '{}' is not Yes/No", pl.col("ehcp"))
+            ),
+        ),
         _pattern_check("responsible_la", LA_PATTERN, "Responsible LA '{}' is not a 3-digit LA number"),
     ]
     dropped = _apply_checks(_split(cells, rejects), soft, outcome="value dropped")
     good = _split(cells, rejects)
     for column in dropped["column"].unique().to_list():
         bad_lines = dropped.filter(pl.col("column") == column)["line"].implode()
-        good = good.with_columns(pl.when(pl.col("_line").is_in(bad_lines)).then(None).otherwise(pl.col(column)).alias(column))
+        good = good.with_columns(
+            pl.when(pl.col("_line").is_in(bad_lines)).then(None).otherwise(pl.col(column)).alias(column)
+        )
     good = good.with_columns(
-        parse_date("start_date").alias("start_date"), parse_date("end_date").alias("end_date"),
-        parse_date("dob").alias("dob"), _bool_value("ehcp").alias("ehcp"),
+        parse_date("start_date").alias("start_date"),
+        parse_date("end_date").alias("end_date"),
+        parse_date("dob").alias("dob"),
+        _bool_value("ehcp").alias("ehcp"),
         pl.col("responsible_la").fill_null(cfg.la_code),
     )
     good, repeats = _keep_last(good, ["la_child_id", "cohort", "start_date"], "child, cohort and start date")
     latest = good.sort("start_date", "_line").unique("la_child_id", keep="last", maintain_order=True)
     tables = {
-        "children": latest.select("la_child_id", "upn", "first_name", "last_name", "dob", "gender", "ehcp",
-                                  "responsible_la", "year_group", "_line"),  # the line: for identity conflicts
+        "children": latest.select(
+            "la_child_id",
+            "upn",
+            "first_name",
+            "last_name",
+            "dob",
+            "gender",
+            "ehcp",
+            "responsible_la",
+            "year_group",
+            "_line",
+        ),  # the line: for identity conflicts
         "allocations": latest.select("la_child_id", "social_worker", "team", "locality"),
         "cohort_episodes": good.select("la_child_id", "cohort", "start_date", "end_date"),
     }
@@ -747,28 +879,58 @@ def validate_suspensions(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, p
     category = pl.col("category").replace_strict(cfg.suspension_category, default=None, return_dtype=pl.String)
     reasons = set(cfg.suspension_reasons)
     checks = [
-        _required("upn", "UPN"), _upn_check(cells),
-        _required("urn", "URN"), _urn_check(),
-        _required("start_date", "Start Date"), _date_check("start_date", "Start Date"), _date_check("end_date", "End Date"),
-        _between_check("start_date", "Start Date", rules.earliest,
-                       rules.today + timedelta(days=cfg.feeds.suspension_future_days),
-                       f"a suspension is recorded at most {cfg.feeds.suspension_future_days} days ahead"),
-        ("end_date", pl.when(parse_date("end_date") < parse_date("start_date")).then(
-            pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date")))),
+        _required("upn", "UPN"),
+        _upn_check(cells),
+        _required("urn", "URN"),
+        _urn_check(),
+        _required("start_date", "Start Date"),
+        _date_check("start_date", "Start Date"),
+        _date_check("end_date", "End Date"),
+        _between_check(
+            "start_date",
+            "Start Date",
+            rules.earliest,
+            rules.today + timedelta(days=cfg.feeds.suspension_future_days),
+            f"a suspension is recorded at most {cfg.feeds.suspension_future_days} days ahead",
+        ),
+        (
+            "end_date",
+            pl.when(parse_date("end_date") < parse_date("start_date")).then(
+                pl.format("End Date {} is before Start Date {}", pl.col("end_date"), pl.col("start_date"))
+            ),
+        ),
         _required("category", "Category"),
-        ("category", pl.when(pl.col("category").is_not_null() & category.is_null()).then(
-            pl.format("Category '{}' is not suspension or permanent_exclusion (or FIXD / PERM)", pl.col("category")))),
+        (
+            "category",
+            pl.when(pl.col("category").is_not_null() & category.is_null()).then(
+                pl.format("Category '{}' is not suspension or permanent_exclusion (or FIXD / PERM)", pl.col("category"))
+            ),
+        ),
         _pattern_check("sessions", r"[0-9]{1,3}", "Sessions '{}' is not a whole number of half-day sessions"),
-        ("sessions", pl.when(pl.col("sessions").is_null() & (category == "suspension")).then(
-            pl.lit("Sessions is empty; a suspension needs its number of sessions"))),
-        ("sessions", pl.when(pl.col("sessions").str.contains(r"^[0-9]+$") & (pl.col("sessions").cast(pl.Int64, strict=False) == 0)).then(
-            pl.lit("Sessions is 0; a suspension lasts at least one session"))),
-        *[_in_set_check(c, reasons, "Reason", "is not a reason code in the configuration") for c in ("reason", "reason_2", "reason_3")],
+        (
+            "sessions",
+            pl.when(pl.col("sessions").is_null() & (category == "suspension")).then(
+                pl.lit("Sessions is empty; a suspension needs its number of sessions")
+            ),
+        ),
+        (
+            "sessions",
+            pl.when(
+                pl.col("sessions").str.contains(r"^[0-9]+$") & (pl.col("sessions").cast(pl.Int64, strict=False) == 0)
+            ).then(pl.lit("Sessions is 0; a suspension lasts at least one session")),
+        ),
+        *[
+            _in_set_check(c, reasons, "Reason", "is not a reason code in the configuration")
+            for c in ("reason", "reason_2", "reason_3")
+        ],
     ]
     rejects = _apply_checks(cells, checks)
     good = _split(cells, rejects).with_columns(
-        pl.col("urn").cast(pl.Int64), category.alias("category"), pl.col("sessions").cast(pl.Int64),
-        parse_date("start_date").alias("start_date"), parse_date("end_date").alias("end_date"),
+        pl.col("urn").cast(pl.Int64),
+        category.alias("category"),
+        pl.col("sessions").cast(pl.Int64),
+        parse_date("start_date").alias("start_date"),
+        parse_date("end_date").alias("end_date"),
     )
     good, repeats = _keep_last(good, ["upn", "urn", "start_date", "category"], "child, school, start date and category")
     rows = good.select("upn", "urn", "start_date", "category", "end_date", "sessions", "reason", "reason_2", "reason_3")
@@ -779,12 +941,17 @@ def validate_schools(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.Da
     """A GIAS-shaped extract; Easting/Northing become latitude/longitude when those are not given."""
     number = r"-?[0-9]+(?:\.[0-9]+)?"
     checks = [
-        _required("urn", "URN"), _urn_check(),
+        _required("urn", "URN"),
+        _urn_check(),
         _required("name", "EstablishmentName"),
-        _required("la_code", "LA (code)"), _pattern_check("la_code", LA_PATTERN, "LA (code) '{}' is not a 3-digit LA number"),
+        _required("la_code", "LA (code)"),
+        _pattern_check("la_code", LA_PATTERN, "LA (code) '{}' is not a 3-digit LA number"),
     ]
     rejects = _apply_checks(cells, checks)
-    soft = [_pattern_check(c, number, f"{c.title()} '{{}}' is not a number") for c in ("easting", "northing", "latitude", "longitude")]
+    soft = [
+        _pattern_check(c, number, f"{c.title()} '{{}}' is not a number")
+        for c in ("easting", "northing", "latitude", "longitude")
+    ]
     good = _split(cells, rejects)
     dropped = _apply_checks(good, soft, outcome="value dropped")
     good = good.with_columns(
@@ -797,8 +964,19 @@ def validate_schools(cells: pl.DataFrame, rules: Rules) -> tuple[dict[str, pl.Da
         pl.coalesce(pl.col("latitude"), lat).alias("latitude"),
         pl.coalesce(pl.col("longitude"), lon).alias("longitude"),
     )
-    rows = good.select("urn", "name", "la_code", "la_name", "phase", "postcode", "easting", "northing",
-                       "latitude", "longitude", "locality")
+    rows = good.select(
+        "urn",
+        "name",
+        "la_code",
+        "la_name",
+        "phase",
+        "postcode",
+        "easting",
+        "northing",
+        "latitude",
+        "longitude",
+        "locality",
+    )
     return {"schools": rows}, pl.concat([rejects, dropped, repeats])
 
 

@@ -47,10 +47,10 @@ class Filters:
     """One view's selection; small and hashable, so it can key caches and travel in the URL."""
 
     as_of: date
-    start: date | None = None          # None: the academic year's start
+    start: date | None = None  # None: the academic year's start
     cohort: str | None = None
     school_urn: int | None = None
-    area: str = "all"                  # all | in | out (of the authority)
+    area: str = "all"  # all | in | out (of the authority)
     school_la: str | None = None
     locality: str | None = None
     team: str | None = None
@@ -83,9 +83,15 @@ class Filters:
             condition &= ~pl.col("out_of_area").fill_null(True)
         return condition
 
-    def describe(self, school_names: Mapping[int, str] | None = None, cohort_labels: Mapping[str, str] | None = None) -> str:
+    def describe(
+        self, school_names: Mapping[int, str] | None = None, cohort_labels: Mapping[str, str] | None = None
+    ) -> str:
         """The selection in words, for page titles and export headers."""
-        parts = [f"cohort {cohort_labels.get(self.cohort, self.cohort) if cohort_labels else self.cohort}"] if self.cohort else []
+        parts = (
+            [f"cohort {cohort_labels.get(self.cohort, self.cohort) if cohort_labels else self.cohort}"]
+            if self.cohort
+            else []
+        )
         if self.school_urn is not None:
             name = (school_names or {}).get(self.school_urn)
             parts.append(f"school {name} ({self.school_urn})" if name else f"school {self.school_urn}")

@@ -16,13 +16,13 @@ MARKS_SCHEMA: Schema = {
     "upn": pl.String,
     "urn": pl.Int64,
     "date": pl.Date,
-    "am": pl.String,   # null when the school has not yet sent that session
+    "am": pl.String,  # null when the school has not yet sent that session
     "pm": pl.String,
 }
 
 CHILDREN_SCHEMA: Schema = {
     "la_child_id": pl.String,
-    "upn": pl.String,             # null when social care holds no UPN
+    "upn": pl.String,  # null when social care holds no UPN
     "first_name": pl.String,
     "last_name": pl.String,
     "dob": pl.Date,
@@ -39,7 +39,7 @@ EPISODES_SCHEMA: Schema = {
     "la_child_id": pl.String,
     "cohort": pl.String,
     "start_date": pl.Date,
-    "end_date": pl.Date,          # null = open
+    "end_date": pl.Date,  # null = open
 }
 
 SCHOOLS_SCHEMA: Schema = {
@@ -61,8 +61,8 @@ SUSPENSIONS_SCHEMA: Schema = {
     "urn": pl.Int64,
     "start_date": pl.Date,
     "end_date": pl.Date,
-    "sessions": pl.Int64,         # null allowed for a permanent exclusion
-    "category": pl.String,        # suspension | permanent_exclusion | lunchtime
+    "sessions": pl.Int64,  # null allowed for a permanent exclusion
+    "category": pl.String,  # suspension | permanent_exclusion | lunchtime
     "reason": pl.String,
     "reason_2": pl.String,
     "reason_3": pl.String,
@@ -70,31 +70,77 @@ SUSPENSIONS_SCHEMA: Schema = {
 
 # What people recorded (the store's `records`): officers' actions and confirmed UPN matches.
 ACTIONS_SCHEMA: Schema = {
-    "id": pl.Int64, "la_child_id": pl.String, "action": pl.String, "note": pl.String, "follow_up": pl.Date,
-    "recorded_by": pl.String, "recorded_at": pl.Datetime("us", "UTC"),
+    "id": pl.Int64,
+    "la_child_id": pl.String,
+    "action": pl.String,
+    "note": pl.String,
+    "follow_up": pl.Date,
+    "recorded_by": pl.String,
+    "recorded_at": pl.Datetime("us", "UTC"),
 }
-ALIASES_SCHEMA: Schema = {"alias_upn": pl.String, "upn": pl.String, "la_child_id": pl.String, "confirmed_by": pl.String,
-                  "confirmed_at": pl.Datetime("us", "UTC")}
+ALIASES_SCHEMA: Schema = {
+    "alias_upn": pl.String,
+    "upn": pl.String,
+    "la_child_id": pl.String,
+    "confirmed_by": pl.String,
+    "confirmed_at": pl.Datetime("us", "UTC"),
+}
 
-USERS_SCHEMA: Schema = {"name": pl.String, "email": pl.String, "role": pl.String, "teams": pl.String,
-                        "schools": pl.String, "localities": pl.String, "failed_sign_ins": pl.Int64,
-                        "locked_until": pl.Datetime("us", "UTC"), "created_at": pl.Datetime("us", "UTC"),
-                        "changed_at": pl.Datetime("us", "UTC"), "has_password": pl.Boolean}
-AUDIT_SCHEMA: Schema = {"id": pl.Int64, "at": pl.Datetime("us", "UTC"), "user_name": pl.String, "role": pl.String,
-                        "event": pl.String, "la_child_id": pl.String, "detail": pl.String}
+USERS_SCHEMA: Schema = {
+    "name": pl.String,
+    "email": pl.String,
+    "role": pl.String,
+    "teams": pl.String,
+    "schools": pl.String,
+    "localities": pl.String,
+    "failed_sign_ins": pl.Int64,
+    "locked_until": pl.Datetime("us", "UTC"),
+    "created_at": pl.Datetime("us", "UTC"),
+    "changed_at": pl.Datetime("us", "UTC"),
+    "has_password": pl.Boolean,
+}
+AUDIT_SCHEMA: Schema = {
+    "id": pl.Int64,
+    "at": pl.Datetime("us", "UTC"),
+    "user_name": pl.String,
+    "role": pl.String,
+    "event": pl.String,
+    "la_child_id": pl.String,
+    "detail": pl.String,
+}
 
 # Attendance as schools sent it, per UPN, carried LA Child ID and school (the data-quality page's matching).
-SENT_SCHEMA: Schema = {"upn": pl.String, "la_child_id": pl.String, "urn": pl.Int64, "rows": pl.Int64,
-               "first_date": pl.Date, "last_date": pl.Date}
+SENT_SCHEMA: Schema = {
+    "upn": pl.String,
+    "la_child_id": pl.String,
+    "urn": pl.Int64,
+    "rows": pl.Int64,
+    "first_date": pl.Date,
+    "last_date": pl.Date,
+}
 
 # The longest value each text column may hold. The store's String(n) columns are built from this table and
 # the feeds check it before writing, so a 60-character LA Child ID is one rejected row, not a failed batch.
 FREE_TEXT = 200
 MAX_LENGTH: dict[str, int] = {
-    "upn": 13, "la_child_id": 40, "la_code": 3, "responsible_la": 3, "cohort": 10, "am": 2, "pm": 2,
-    "category": 20, "reason": 4, "reason_2": 4, "reason_3": 4, "year_group": 10, "gender": 20, "postcode": 10,
-    **{c: FREE_TEXT for c in ("first_name", "last_name", "social_worker", "team", "locality", "name", "la_name",
-                              "phase", "ehcp")},
+    "upn": 13,
+    "la_child_id": 40,
+    "la_code": 3,
+    "responsible_la": 3,
+    "cohort": 10,
+    "am": 2,
+    "pm": 2,
+    "category": 20,
+    "reason": 4,
+    "reason_2": 4,
+    "reason_3": 4,
+    "year_group": 10,
+    "gender": 20,
+    "postcode": 10,
+    **{
+        c: FREE_TEXT
+        for c in ("first_name", "last_name", "social_worker", "team", "locality", "name", "la_name", "phase", "ehcp")
+    },
 }
 
 
@@ -162,8 +208,13 @@ class Frames:
         if unknown:
             raise TypeError(f"unknown frame(s): {sorted(unknown)}")
         made = {name: conform(frames.get(name), schema) for name, schema in schemas.items()}
-        return cls(marks=made["marks"], children=made["children"], episodes=made["episodes"],
-                   schools=made["schools"], suspensions=made["suspensions"])
+        return cls(
+            marks=made["marks"],
+            children=made["children"],
+            episodes=made["episodes"],
+            schools=made["schools"],
+            suspensions=made["suspensions"],
+        )
 
 
 def conform(data: pl.DataFrame | list[dict] | None, schema: Schema) -> pl.DataFrame:

@@ -59,41 +59,74 @@ def terms(cfg: Config) -> Terms:
     not_possible = ", ".join(cfg.codes_in("not_possible"))
     missed = "missed {}% or more of their own possible sessions " + since
     return Terms(
-        children=Term("Children", "Children selected by the filters who are in the cohort as at the as-at date "
-                                  "(a child can be in several cohorts; each is counted once here)."),
+        children=Term(
+            "Children",
+            "Children selected by the filters who are in the cohort as at the as-at date "
+            "(a child can be in several cohorts; each is counted once here).",
+        ),
         children_with_data=Term("With data", "Children with at least one possible session."),
-        attendance_pct=Term("Attendance", "Attendance: sessions present or in approved educational activity, divided "
-                                          "by possible sessions, summed over all the children (not an average of "
-                                          f"percentages), {since}."),
-        persistent_absence_rate=Term("Persistent absence", f"Persistent absence: {missed.format(th.persistent_absence_pct)}"
-                                                           "; as a share of children with at least one possible session."),
-        severe_absence_rate=Term("Severe absence", f"Severe absence: {missed.format(th.severe_absence_pct)}; as a share "
-                                                   "of children with at least one possible session."),
+        attendance_pct=Term(
+            "Attendance",
+            "Attendance: sessions present or in approved educational activity, divided "
+            "by possible sessions, summed over all the children (not an average of "
+            f"percentages), {since}.",
+        ),
+        persistent_absence_rate=Term(
+            "Persistent absence",
+            f"Persistent absence: {missed.format(th.persistent_absence_pct)}"
+            "; as a share of children with at least one possible session.",
+        ),
+        severe_absence_rate=Term(
+            "Severe absence",
+            f"Severe absence: {missed.format(th.severe_absence_pct)}; as a share "
+            "of children with at least one possible session.",
+        ),
         suspensions=Term("Suspensions", "Suspensions (fixed-period exclusions) starting in the window."),
-        suspension_rate=Term("Suspended %", "Children with at least one suspension in the window, as a share of the children."),
+        suspension_rate=Term(
+            "Suspended %", "Children with at least one suspension in the window, as a share of the children."
+        ),
         suspension_sessions=Term("Sessions lost to suspension", "Sessions of the suspensions starting in the window."),
         permanent_exclusions=Term("Permanent exclusions", "Permanent exclusions starting in the window."),
-        out_of_area_children=Term("Out-of-area children", "Children whose current school (latest mark that is not D) "
-                                                          "is in another local authority than the one responsible for them."),
-        possible_sessions=Term("Possible sessions", "Half-day sessions the child could have attended: every code except "
-                                                    f"those that are not possible sessions ({not_possible})."),
+        out_of_area_children=Term(
+            "Out-of-area children",
+            "Children whose current school (latest mark that is not D) "
+            "is in another local authority than the one responsible for them.",
+        ),
+        possible_sessions=Term(
+            "Possible sessions",
+            "Half-day sessions the child could have attended: every code except "
+            f"those that are not possible sessions ({not_possible}).",
+        ),
         absence_sessions=Term("Absent sessions", "Possible sessions missed, authorised or not."),
         severe_absence=Term("Severe absence", f"The child {missed.format(th.severe_absence_pct)}."),
-        consecutive_unauthorised=Term(f"{th.consecutive_unauthorised_days}+ days unauthorised",
-                                      f"{th.consecutive_unauthorised_days} or more school days in a row of unauthorised "
-                                      "absence: schools must tell the local authority."),
-        not_seen=Term("Not being seen", f"In a cohort now, but no mark received for {th.not_seen_school_days} school "
-                                        "days, or ever."),
-        drift=Term("Drifting down", f"Attendance over the last {th.drift_weeks} school weeks at least {th.drift_points} "
-                                    f"points below the {th.drift_weeks} weeks before."),
-        recent_suspension=Term("Suspended", f"A suspension or exclusion starting in the last "
-                                            f"{th.recent_suspension_school_days} school days."),
-        part_time_timetable=Term("Part-time timetable", f"A {PART_TIME_CODE} code (part-time timetable) in the last "
-                                                        f"{PART_TIME_SCHOOL_WEEKS} school weeks: attendance can look "
-                                                        "better than the education received."),
+        consecutive_unauthorised=Term(
+            f"{th.consecutive_unauthorised_days}+ days unauthorised",
+            f"{th.consecutive_unauthorised_days} or more school days in a row of unauthorised "
+            "absence: schools must tell the local authority.",
+        ),
+        not_seen=Term(
+            "Not being seen",
+            f"In a cohort now, but no mark received for {th.not_seen_school_days} school days, or ever.",
+        ),
+        drift=Term(
+            "Drifting down",
+            f"Attendance over the last {th.drift_weeks} school weeks at least {th.drift_points} "
+            f"points below the {th.drift_weeks} weeks before.",
+        ),
+        recent_suspension=Term(
+            "Suspended",
+            f"A suspension or exclusion starting in the last {th.recent_suspension_school_days} school days.",
+        ),
+        part_time_timetable=Term(
+            "Part-time timetable",
+            f"A {PART_TIME_CODE} code (part-time timetable) in the last "
+            f"{PART_TIME_SCHOOL_WEEKS} school weeks: attendance can look "
+            "better than the education received.",
+        ),
         persistent_absence=Term("Persistent absence", f"The child {missed.format(th.persistent_absence_pct)}."),
-        new_to_cohort=Term("New to cohort", f"A cohort episode that started in the last {th.new_to_cohort_school_days} "
-                                            "school days."),
+        new_to_cohort=Term(
+            "New to cohort", f"A cohort episode that started in the last {th.new_to_cohort_school_days} school days."
+        ),
     )
 
 
@@ -122,15 +155,26 @@ def attendance_lines(cfg: Config) -> list[tuple[int, str]]:
     """The attendance % at or below which a child is persistently or severely absent, with their words."""
     th, words = cfg.thresholds, terms(cfg)
     # DfE: absent for 10% (50%) or more of possible sessions = attendance of 90% (50%) or less.
-    return [(100 - pct, f"{100 - pct}% or below: {term.label.lower()}")
-            for pct, term in ((th.persistent_absence_pct, words.persistent_absence),
-                              (th.severe_absence_pct, words.severe_absence))]
+    return [
+        (100 - pct, f"{100 - pct}% or below: {term.label.lower()}")
+        for pct, term in (
+            (th.persistent_absence_pct, words.persistent_absence),
+            (th.severe_absence_pct, words.severe_absence),
+        )
+    ]
 
 
 # Attendance-code categories in words, for legends, the calendar and the codes table.
 # Each page's title, by the name the configuration's access.roles gives it (app.py's menu and the Users page).
-PAGE_TITLES = {"overview": "Overview", "triage": "Triage", "child": "Child", "about": "About these figures",
-               "data": "Data quality", "upload": "Upload feeds", "users": "Users and audit log"}
+PAGE_TITLES = {
+    "overview": "Overview",
+    "triage": "Triage",
+    "child": "Child",
+    "about": "About these figures",
+    "data": "Data quality",
+    "upload": "Upload feeds",
+    "users": "Users and audit log",
+}
 
 CATEGORY_WORDS = {
     "present": "Present",
@@ -144,4 +188,17 @@ CATEGORY_WORDS = {
 
 def _month(number: int) -> str:
     """Month name for a sentence."""
-    return ["January", "February", "March", "April", "May", "June", "July", "August", "September", "October", "November", "December"][number - 1]
+    return [
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ][number - 1]

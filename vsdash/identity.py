@@ -12,9 +12,9 @@ import polars as pl
 
 from vsdash.feeds import REJECT_SCHEMA
 
-FLAGGED = "flagged"   # the row loaded, and a person should check it
+FLAGGED = "flagged"  # the row loaded, and a person should check it
 IDENTITY = ["la_child_id", "upn", "first_name", "last_name", "dob"]
-CONFLICT = "identity conflict"   # the words every reason below starts with, so the pages can group them
+CONFLICT = "identity conflict"  # the words every reason below starts with, so the pages can group them
 
 
 def conflicts(incoming: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
@@ -28,9 +28,11 @@ def conflicts(incoming: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
 def _flag(frame: pl.DataFrame, column: str, reason: pl.Expr) -> pl.DataFrame:
     """Conflict rows in the shape of the rejects, for the rows of `frame`."""
     return frame.select(
-        pl.col("_line").cast(pl.Int64).alias("line"), pl.lit(column).alias("column"),
+        pl.col("_line").cast(pl.Int64).alias("line"),
+        pl.lit(column).alias("column"),
         pl.concat_str(pl.lit(f"{CONFLICT}: "), reason).alias("reason"),
-        pl.lit(None, dtype=pl.String).alias("raw"), pl.lit(FLAGGED).alias("outcome"),
+        pl.lit(None, dtype=pl.String).alias("raw"),
+        pl.lit(FLAGGED).alias("outcome"),
     )
 
 
@@ -39,21 +41,31 @@ def _shared_upns(incoming: pl.DataFrame) -> pl.DataFrame:
     rows = incoming.filter(pl.col("upn").is_not_null()).sort("_line")
     first = rows.group_by("upn").agg(first_id=pl.col("la_child_id").first(), first_line=pl.col("_line").first())
     clash = rows.join(first, on="upn").filter(pl.col("la_child_id") != pl.col("first_id"))
-    return _flag(clash, "upn", pl.format(
-        "UPN {} is also given to LA Child ID {} (line {}); one child's attendance would count for both: "
-        "correct the UPN on one of the records", pl.col("upn"), pl.col("first_id"), pl.col("first_line")))
+    return _flag(
+        clash,
+        "upn",
+        pl.format(
+            "UPN {} is also given to LA Child ID {} (line {}); one child's attendance would count for both: "
+            "correct the UPN on one of the records",
+            pl.col("upn"),
+            pl.col("first_id"),
+            pl.col("first_line"),
+        ),
+    )
 
 
 def _name(prefix: str = "") -> pl.Expr:
     """First and last name as one phrase, for a reason text."""
-    return pl.concat_str(pl.col(f"{prefix}first_name").fill_null(""), pl.lit(" "),
-                         pl.col(f"{prefix}last_name").fill_null("")).str.strip_chars()
+    return pl.concat_str(
+        pl.col(f"{prefix}first_name").fill_null(""), pl.lit(" "), pl.col(f"{prefix}last_name").fill_null("")
+    ).str.strip_chars()
 
 
 def _changes(incoming: pl.DataFrame, stored: pl.DataFrame) -> list[pl.DataFrame]:
     """A child already stored whose UPN, name or date of birth the new list gives differently."""
-    both = incoming.join(stored.select(IDENTITY).rename({c: f"was_{c}" for c in IDENTITY[1:]}),
-                         on="la_child_id", how="inner")
+    both = incoming.join(
+        stored.select(IDENTITY).rename({c: f"was_{c}" for c in IDENTITY[1:]}), on="la_child_id", how="inner"
+    )
 
     def differs(column: str) -> pl.Expr:
         now, was = pl.col(column), pl.col(f"was_{column}")
@@ -65,23 +77,55 @@ def _changes(incoming: pl.DataFrame, stored: pl.DataFrame) -> list[pl.DataFrame]
     name = both.filter(differs("first_name") | differs("last_name"))
     dob = both.filter(differs("dob"))
     return [
-        _flag(upn, "upn", pl.format("LA Child ID {}'s UPN changes from {} to {}: check it is the same child",
-                                    pl.col("la_child_id"), pl.col("was_upn"), pl.col("upn"))),
-        _flag(name, "first_name", pl.format("LA Child ID {}'s name changes from '{}' to '{}': check it is the "
-                                            "same child", pl.col("la_child_id"), _name("was_"), _name())),
-        _flag(dob, "dob", pl.format("LA Child ID {}'s date of birth changes from {} to {}: check it is the same "
-                                    "child", pl.col("la_child_id"), pl.col("was_dob").dt.strftime("%d/%m/%Y"),
-                                    pl.col("dob").dt.strftime("%d/%m/%Y"))),
+        _flag(
+            upn,
+            "upn",
+            pl.format(
+                "LA Child ID {}'s UPN changes from {} to {}: check it is the same child",
+                pl.col("la_child_id"),
+                pl.col("was_upn"),
+                pl.col("upn"),
+            ),
+        ),
+        _flag(
+            name,
+            "first_name",
+            pl.format(
+                "LA Child ID {}'s name changes from '{}' to '{}': check it is the same child",
+                pl.col("la_child_id"),
+                _name("was_"),
+                _name(),
+            ),
+        ),
+        _flag(
+            dob,
+            "dob",
+            pl.format(
+                "LA Child ID {}'s date of birth changes from {} to {}: check it is the same child",
+                pl.col("la_child_id"),
+                pl.col("was_dob").dt.strftime("%d/%m/%Y"),
+                pl.col("dob").dt.strftime("%d/%m/%Y"),
+            ),
+        ),
     ]
 
 
 def _upn_held_elsewhere(incoming: pl.DataFrame, stored: pl.DataFrame) -> pl.DataFrame:
     """A UPN the store already holds for another child, who does not move off it in this list."""
     moved_off = incoming.select("la_child_id")
-    holders = (stored.filter(pl.col("upn").is_not_null())
-               .join(moved_off, on="la_child_id", how="anti")
-               .select("upn", pl.col("la_child_id").alias("holder")))
+    holders = (
+        stored.filter(pl.col("upn").is_not_null())
+        .join(moved_off, on="la_child_id", how="anti")
+        .select("upn", pl.col("la_child_id").alias("holder"))
+    )
     clash = incoming.join(holders, on="upn").filter(pl.col("la_child_id") != pl.col("holder"))
-    return _flag(clash, "upn", pl.format(
-        "UPN {} is already held by LA Child ID {}; one child's attendance would count for both: correct the UPN "
-        "on one of the records", pl.col("upn"), pl.col("holder")))
+    return _flag(
+        clash,
+        "upn",
+        pl.format(
+            "UPN {} is already held by LA Child ID {}; one child's attendance would count for both: correct the UPN "
+            "on one of the records",
+            pl.col("upn"),
+            pl.col("holder"),
+        ),
+    )

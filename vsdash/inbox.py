@@ -146,7 +146,7 @@ def _numbered(name: str, n: int) -> str:
     """`NAME (n)` before its feed suffix: the second file of one name."""
     suffix = next((s for s in FEED_SUFFIXES if name.lower().endswith(s)), "")
     stem = name[: len(name) - len(suffix)] if suffix else name
-    return f"{stem} ({n}){name[len(stem):]}"
+    return f"{stem} ({n}){name[len(stem) :]}"
 
 
 def _free_name(folder: Path, name: str) -> Path:
@@ -157,7 +157,7 @@ def _free_name(folder: Path, name: str) -> Path:
     return target
 
 
-WATCHER = "inbox watcher"   # the audit log's name for loads from the watched inbox
+WATCHER = "inbox watcher"  # the audit log's name for loads from the watched inbox
 
 
 @dataclass
@@ -186,11 +186,12 @@ class Inbox:
         With `retrying`, a failure that may pass (a busy database) leaves the file where it is for another try.
         """
         if not path.name.lower().endswith(FEED_SUFFIXES):
-            result = IngestResult(path.name, None, "failed", LoadCounts(),
-                                  f"not a feed file (expected {', '.join(FEED_SUFFIXES)})")
+            result = IngestResult(
+                path.name, None, "failed", LoadCounts(), f"not a feed file (expected {', '.join(FEED_SUFFIXES)})"
+            )
         else:
             result = ingest_file(self.store, path, self.cfg, retrying=retrying)
-        if result.status == "loaded":   # what changed the data goes on the audit log, as every load does
+        if result.status == "loaded":  # what changed the data goes on the audit log, as every load does
             self.store.audit(auth.LOADED, WATCHER, "admin", detail=f"inbox {result.summary()}")
         if result.transient and retrying:
             return result
@@ -200,7 +201,7 @@ class Inbox:
     def _move(self, path: Path, result: IngestResult) -> None:
         """processed/ for a loaded or repeated file; failed/ with NAME.reason.txt (one line) for the rest."""
         folder = self.folder / (FAILED if result.status == "failed" else PROCESSED)
-        folder.mkdir(parents=True, exist_ok=True)      # someone may have tidied the folder away
+        folder.mkdir(parents=True, exist_ok=True)  # someone may have tidied the folder away
         target = _free_name(folder, path.name)
         shutil.move(path, target)
         if result.status == "failed":
@@ -217,14 +218,14 @@ class Inbox:
         """
         stuck = False
         try:
-            if not readable_whole(path):            # still growing after all: settle again
+            if not readable_whole(path):  # still growing after all: settle again
                 settling.add(path)
                 return None
             result = self.process(path, retrying=not retries.exhausted(path))
-        except FileNotFoundError:                    # taken away meanwhile: nothing to do
+        except FileNotFoundError:  # taken away meanwhile: nothing to do
             retries.forget(path)
             return None
-        except Exception as exc:                     # held shut by its writer, or the move failed
+        except Exception as exc:  # held shut by its writer, or the move failed
             log.exception("%s: could not be taken from the inbox", path.name)
             result, stuck = IngestResult(path.name, None, "failed", LoadCounts(), explain(exc), transient=True), True
         if result.transient and not retries.exhausted(path):
@@ -233,8 +234,9 @@ class Inbox:
         retries.forget(path)
         return replace(result, message=result.message + "; the file is left in the inbox") if stuck else result
 
-    def _process_all(self, paths: list[Path], done: int, total: int, settling: Settling,
-                     retries: Retries) -> list[IngestResult]:
+    def _process_all(
+        self, paths: list[Path], done: int, total: int, settling: Settling, retries: Retries
+    ) -> list[IngestResult]:
         """Take files in order, with an `n/N` line before each and the summary after a final result."""
         results: list[IngestResult] = []
         for path in paths:
@@ -288,13 +290,13 @@ class Inbox:
         settling, retries, done = Settling(self.settle), Retries(self.retry_delays), 0
         wait = self._tick(tick)
         try:
-            for path in self.waiting():       # what was dropped while nobody watched
+            for path in self.waiting():  # what was dropped while nobody watched
                 settling.add(path.resolve())
             self.report(f"watching {self.folder} (settle {self.settle:g} s); stop with Ctrl+C")
             while not stop.is_set():
                 try:
                     done += self._watch_step(arrived, settling, retries, wait, done)
-                except Exception as exc:      # never die: say what happened and carry on watching
+                except Exception as exc:  # never die: say what happened and carry on watching
                     log.exception("the inbox watcher met a problem")
                     self.report(f"watching {self.folder}: {explain(exc)}; still watching")
                     stop.wait(1.0)
@@ -302,8 +304,9 @@ class Inbox:
             observer.stop()
             observer.join()
 
-    def _watch_step(self, arrived: queue.Queue[Path], settling: Settling, retries: Retries, wait: float,
-                    done: int) -> int:
+    def _watch_step(
+        self, arrived: queue.Queue[Path], settling: Settling, retries: Retries, wait: float, done: int
+    ) -> int:
         """Wait for an event (briefly while files are settling or waiting to retry), then take what is ready."""
         with contextlib.suppress(queue.Empty):
             settling.add(arrived.get(timeout=wait if len(settling) or len(retries) else 0.5))
@@ -317,6 +320,7 @@ class Inbox:
 
 # ---- the upload page's preview ------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class Preview:
     """What loading a file would do, worked out without writing anything."""
@@ -327,8 +331,8 @@ class Preview:
     rows_read: int
     rows_to_load: int
     rows_to_replace: int
-    rejects: pl.DataFrame        # line, column, reason, raw, outcome
-    error: str = ""              # the file cannot be loaded at all
+    rejects: pl.DataFrame  # line, column, reason, raw, outcome
+    error: str = ""  # the file cannot be loaded at all
 
     @property
     def rows_rejected(self) -> int:
@@ -344,14 +348,21 @@ def preview_file(store: Store, path: Path, cfg: Config) -> Preview:
     file never hides the others' previews.
     """
     path = Path(path)
-    empty = pl.DataFrame(schema={"line": pl.Int64, "column": pl.String, "reason": pl.String, "raw": pl.String,
-                                 "outcome": pl.String})
+    empty = pl.DataFrame(
+        schema={"line": pl.Int64, "column": pl.String, "reason": pl.String, "raw": pl.String, "outcome": pl.String}
+    )
     try:
         sha = file_sha256(path.read_bytes())
         feed = parse(path, cfg)
-        return Preview(feed.file, feed.kind, store.already_loaded(sha), feed.rows_read,
-                       feed.tables[main_table(feed.kind)].height, store.rows_to_replace(feed.kind, feed.tables),
-                       feed.rejects)
+        return Preview(
+            feed.file,
+            feed.kind,
+            store.already_loaded(sha),
+            feed.rows_read,
+            feed.tables[main_table(feed.kind)].height,
+            store.rows_to_replace(feed.kind, feed.tables),
+            feed.rejects,
+        )
     except Exception as exc:
         if not isinstance(exc, FeedError):
             log.exception("%s: preview failed", path.name)

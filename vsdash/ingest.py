@@ -27,10 +27,10 @@ class IngestResult:
 
     file: str
     kind: str | None
-    status: str                  # loaded | skipped | failed
+    status: str  # loaded | skipped | failed
     counts: LoadCounts
     message: str = ""
-    transient: bool = False      # failed for a reason that may pass (a busy database): worth trying again
+    transient: bool = False  # failed for a reason that may pass (a busy database): worth trying again
 
     def summary(self) -> str:
         """One line per file: `loaded N, replaced N, rejected N`, or why nothing was loaded."""
@@ -39,7 +39,9 @@ class IngestResult:
         if self.status == "failed":
             return f"{self.file}: failed: {self.message}"
         c = self.counts
-        line = f"{self.file}: {self.kind}: loaded {c.rows_loaded}, replaced {c.rows_replaced}, rejected {c.rows_rejected}"
+        line = (
+            f"{self.file}: {self.kind}: loaded {c.rows_loaded}, replaced {c.rows_replaced}, rejected {c.rows_rejected}"
+        )
         if c.rows_flagged:
             line += f"; {c.rows_flagged} with an identity conflict to check (see the data-quality page)"
         return line
@@ -54,8 +56,9 @@ def ingest_file(store: Store, path: Path, cfg: Config, kind: str | None = None, 
 BATCH_ROWS = 600_000
 
 
-def _failed(store: Store, file: str, kind: str | None, sha: str | None, exc: Exception, retrying: bool = False,
-            note: str = "") -> IngestResult:
+def _failed(
+    store: Store, file: str, kind: str | None, sha: str | None, exc: Exception, retrying: bool = False, note: str = ""
+) -> IngestResult:
     """A file that loads nothing: one sentence for people, the traceback in the log, a failed load-log line.
 
     A failure that may pass by itself (a busy database) is not logged as failed while the caller will try
@@ -69,13 +72,19 @@ def _failed(store: Store, file: str, kind: str | None, sha: str | None, exc: Exc
     if not (transient and retrying):
         try:
             store.record_failure(file, kind, sha, message)
-        except Exception:   # the database itself is the problem: the log and the caller still have the reason
+        except Exception:  # the database itself is the problem: the log and the caller still have the reason
             log.exception("the failure of %s could not be written to the load log", file)
     return IngestResult(file, kind, "failed", LoadCounts(), message, transient)
 
 
-def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None = None,
-                 progress: Callable[[int, int, str], None] | None = None, retrying: bool = False) -> Iterator[IngestResult]:
+def ingest_files(
+    store: Store,
+    paths: list[Path],
+    cfg: Config,
+    kind: str | None = None,
+    progress: Callable[[int, int, str], None] | None = None,
+    retrying: bool = False,
+) -> Iterator[IngestResult]:
     """Load files in order, one result per file in the same order.
 
     Consecutive readable files of one kind are written together, up to BATCH_ROWS rows per transaction:
@@ -94,7 +103,11 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
             counts = store.load_feeds(pending, cfg)
             done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts, strict=True)]
         except Exception as exc:
-            others = f" (written together with {len(pending) - 1} other file(s); none of them loaded)" if len(pending) > 1 else ""
+            others = (
+                f" (written together with {len(pending) - 1} other file(s); none of them loaded)"
+                if len(pending) > 1
+                else ""
+            )
             seen.difference_update(f.sha256 for f in pending)
             done = [_failed(store, f.file, f.kind, f.sha256, exc, retrying, others) for f in pending]
         pending.clear()
@@ -112,7 +125,7 @@ def ingest_files(store: Store, paths: list[Path], cfg: Config, kind: str | None 
         try:
             repeated = sha in seen or store.already_loaded(sha)
             feed = None if repeated else parse(path, cfg, kind)
-        except Exception as exc:   # anything, not only FeedError: one file's surprise must not stop the others
+        except Exception as exc:  # anything, not only FeedError: one file's surprise must not stop the others
             yield from flush()
             yield _failed(store, path.name, kind, sha, exc, retrying)
             continue

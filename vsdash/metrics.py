@@ -21,8 +21,16 @@ if TYPE_CHECKING:
 
 # Columns of the per-child frame a figure can be grouped by ("cohort" explodes `cohorts`).
 GROUPABLE = (
-    "cohort", "school_urn", "school_la", "locality", "team", "social_worker",
-    "year_group", "ehcp", "out_of_area", "responsible_la",
+    "cohort",
+    "school_urn",
+    "school_la",
+    "locality",
+    "team",
+    "social_worker",
+    "year_group",
+    "ehcp",
+    "out_of_area",
+    "responsible_la",
 )
 
 PER_CHILD_SCHEMA: Schema = {
@@ -121,6 +129,7 @@ def _flags(cfg: Config) -> list[pl.Expr]:
 
 # --- per child ------------------------------------------------------------------------------------
 
+
 def per_child(
     frames: Frames,
     window: Window,
@@ -209,8 +218,10 @@ def _out_of_area(cfg: Config) -> pl.Expr:
     """
     responsible = pl.col("responsible_la").fill_null(pl.lit(cfg.la_code))
     return (
-        pl.when(pl.col("school_urn").is_null()).then(False)
-        .when(pl.col("school_la").is_not_null()).then(pl.col("school_la") != responsible)
+        pl.when(pl.col("school_urn").is_null())
+        .then(False)
+        .when(pl.col("school_la").is_not_null())
+        .then(pl.col("school_la") != responsible)
     )
 
 
@@ -257,6 +268,7 @@ def child_row(kind: type[Row], frame: pl.DataFrame, la_child_id: str) -> Row:
 
 # --- one window, every child ----------------------------------------------------------------------
 
+
 class WindowFigures:
     """Every child's figures for one window, worked out once: a selection of children (a filter change)
     then only selects rows of `children`, which keeps the dashboard interactive (see the README's Speed).
@@ -282,6 +294,7 @@ class WindowFigures:
 
 
 # --- aggregates -----------------------------------------------------------------------------------
+
 
 def _check_groups(children: pl.DataFrame, by: list[str]) -> None:
     """Refuse a grouping the per-child frame cannot give, naming the ones it can."""
@@ -332,6 +345,7 @@ def aggregate(per_child_df: pl.DataFrame, by: list[str]) -> pl.DataFrame:
 
 # --- weekly trend ---------------------------------------------------------------------------------
 
+
 def weekly_trend(
     frames: Frames,
     window: Window,
@@ -369,18 +383,24 @@ def child_weeks(rows: pl.DataFrame, days: pl.Series, cfg: Config, children: pl.D
         .filter(pl.col("in_window"))
         .join(upns.to_frame().with_row_index("_child").lazy(), on="upn")  # also drops children outside the selection
         .join(weeks.to_frame().with_row_index("_week").lazy(), on="week_start")
-        .select(_cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=sessions.pack(sessions.columns()))
+        .select(
+            _cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=sessions.pack(sessions.columns())
+        )
         .collect()
     )
     grid = pl.zeros(len(upns) * width, dtype=pl.Int64, eager=True).scatter(cells["_cell"], cells["_packed"])
     return (
-        pl.DataFrame({"_packed": grid}).with_row_index("_cell")
+        pl.DataFrame({"_packed": grid})
+        .with_row_index("_cell")
         .with_columns(_total=pl.col("_packed").cum_sum())
-        .with_columns(_to_date=pl.col("_total") - (pl.col("_total") - pl.col("_packed")).gather(pl.col("_cell") // width * width))
+        .with_columns(
+            _to_date=pl.col("_total") - (pl.col("_total") - pl.col("_packed")).gather(pl.col("_cell") // width * width)
+        )
         .select(
             pl.lit(upns).gather(pl.col("_cell") // width).alias("upn"),
             pl.lit(weeks).gather(pl.col("_cell") % width).alias("week_start"),
-            *sessions.unpack_sessions(), *_pa_to_date(cfg),
+            *sessions.unpack_sessions(),
+            *_pa_to_date(cfg),
         )
         # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
         .with_columns(pl.col(SESSION_COUNTS).cast(pl.Int32))
@@ -396,7 +416,9 @@ def week_sums(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.
     _check_groups(children, by)
     groups = [b for b in by if b != "cohort"]
     attributes = children.filter(pl.col("upn").is_not_null()).select(
-        "upn", *groups, pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET),
+        "upn",
+        *groups,
+        pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET),
     )
     keys = ["week_start", *groups, _COHORT_SET]
     return (
@@ -418,8 +440,11 @@ def trend_from_sums(sums: pl.DataFrame, by: list[str]) -> pl.DataFrame:
     keys = ["week_start", *by]
     rows = sums
     if "cohort" in by:
-        rows = (rows.with_columns(cohort=pl.col(_COHORT_SET).str.split("|")).explode("cohort")
-                .filter(pl.col("cohort") != ""))
+        rows = (
+            rows.with_columns(cohort=pl.col(_COHORT_SET).str.split("|"))
+            .explode("cohort")
+            .filter(pl.col("cohort") != "")
+        )
     counts = [*SESSION_COUNTS, "children_with_data", "persistent_absence_children"]
     out = rows.group_by(keys).agg(pl.col(counts).sum()).sort(keys, nulls_last=True)
     if out.is_empty():
@@ -453,12 +478,14 @@ def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None
 
 # --- change since last month ----------------------------------------------------------------------
 
+
 def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> pl.DataFrame:
     """The groups whose attendance changed most between two selections (last month's and today's), with
     the children behind each figure."""
     current = aggregate(now, [by]).select(by, "children", "attendance_pct", "persistent_absence_rate")
     earlier = aggregate(then, [by]).select(
-        by, pl.col("attendance_pct").alias("attendance_pct_last_month"),
+        by,
+        pl.col("attendance_pct").alias("attendance_pct_last_month"),
         pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
     )
     return (
@@ -477,8 +504,14 @@ def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> 
 # --- one child's schools and sessions -------------------------------------------------------------
 
 SCHOOL_HISTORY_SCHEMA: Schema = {
-    "urn": pl.Int64, "school": pl.String, "la_name": pl.String, "from": pl.Date, "to": pl.Date,
-    "days": pl.UInt32, "dual_registered_days": pl.UInt32, "out_of_area": pl.Boolean,
+    "urn": pl.Int64,
+    "school": pl.String,
+    "la_name": pl.String,
+    "from": pl.Date,
+    "to": pl.Date,
+    "days": pl.UInt32,
+    "dual_registered_days": pl.UInt32,
+    "out_of_area": pl.Boolean,
 }
 
 
@@ -488,11 +521,15 @@ def school_history(marks: pl.DataFrame, schools: pl.DataFrame, responsible_la: s
     if marks.is_empty():
         return pl.DataFrame(schema=SCHOOL_HISTORY_SCHEMA)
     per_school = marks.group_by("urn").agg(
-        pl.col("date").min().alias("from"), pl.col("date").max().alias("to"), pl.len().alias("days"),
+        pl.col("date").min().alias("from"),
+        pl.col("date").max().alias("to"),
+        pl.len().alias("days"),
         sessions.dual_registered("am", "pm").sum().alias("dual_registered_days"),
     )
     return (
-        per_school.join(schools.select("urn", pl.col("name").alias("school"), "la_code", "la_name"), on="urn", how="left")
+        per_school.join(
+            schools.select("urn", pl.col("name").alias("school"), "la_code", "la_name"), on="urn", how="left"
+        )
         .with_columns(school_urn="urn", school_la="la_code", responsible_la=pl.lit(responsible_la, dtype=pl.String))
         .with_columns(out_of_area=_out_of_area(cfg))
         .select(list(SCHOOL_HISTORY_SCHEMA))
@@ -509,15 +546,18 @@ def session_codes(marks: pl.DataFrame, window: Window, cfg: Config, school_days:
     in_window = marks.filter(window.contains())
     long = in_window.unpivot(index=["date", "urn"], on=["am", "pm"], variable_name="session", value_name="code")
     coded = (
-        long.with_columns(session=pl.col("session").str.to_uppercase(),
-                          _dual=sessions.dual_registered("code") | pl.col("code").is_null())
+        long.with_columns(
+            session=pl.col("session").str.to_uppercase(),
+            _dual=sessions.dual_registered("code") | pl.col("code").is_null(),
+        )
         .sort("date", "session", "_dual")
         .unique(["date", "session"], keep="first")
         .select("date", "session", "code")
     )
     every = pl.DataFrame({"date": school_days}).join(pl.DataFrame({"session": ["AM", "PM"]}), how="cross")
     return (
-        pl.concat([every, coded.select("date", "session")]).unique()
+        pl.concat([every, coded.select("date", "session")])
+        .unique()
         .join(coded, on=["date", "session"], how="left")
         .with_columns(category=pl.col("code").replace_strict(cfg.code_category, default=None, return_dtype=pl.String))
         .sort("date", "session")

@@ -41,11 +41,11 @@ from vsdash.config import PROJECT_ROOT
 from vsdash.frames import MARKS_SCHEMA, DayReader, Frames, conform
 
 MIN_KEY_CHARS = 16  # 128 bits of a random key: NCSC's floor for a symmetric key
-TOKEN_HEX = 16      # 64 bits: two of 300,000 children sharing a token is a one in 400 million chance
+TOKEN_HEX = 16  # 64 bits: two of 300,000 children sharing a token is a one in 400 million chance
 KIND_PREFIX = {"upn": "PU-", "la_child_id": "PC-"}
 
 # Columns a table may carry identifiers or names in (the data-quality tables name a UPN by where it came from).
-UPN_SUFFIX = "upn"                  # upn, alias_upn, list_upn, attendance_upn
+UPN_SUFFIX = "upn"  # upn, alias_upn, list_upn, attendance_upn
 CHILD_ID_SUFFIX = "la_child_id"
 NAME_COLUMNS = ("first_name", "last_name")
 FULL_NAME_COLUMNS = ("child", "social_worker")  # "Jo Bloggs" in one cell (views.py joins a child's names)
@@ -58,9 +58,11 @@ class Pseudonymiser:
     def __init__(self, key: bytes | str) -> None:
         raw = key.encode() if isinstance(key, str) else bytes(key)
         if len(raw.strip()) < MIN_KEY_CHARS:
-            raise ValueError(f"the pseudonymisation key needs at least {MIN_KEY_CHARS} characters (a random "
-                             "secret kept out of the configuration file); it has "
-                             f"{len(raw.strip())}")
+            raise ValueError(
+                f"the pseudonymisation key needs at least {MIN_KEY_CHARS} characters (a random "
+                "secret kept out of the configuration file); it has "
+                f"{len(raw.strip())}"
+            )
         self._key = raw
         self._tokens: dict[tuple[str, str], str] = {}
 
@@ -116,7 +118,7 @@ def _first_letter(word: str) -> str:
     for i, char in enumerate(word):
         if char.isalnum():
             marks = ""
-            for follower in word[i + 1:]:
+            for follower in word[i + 1 :]:
                 if not unicodedata.combining(follower):
                     break
                 marks += follower
@@ -178,10 +180,22 @@ def pseudonymise(frames: Frames, p: Pseudonymiser) -> Frames:
     """The frames as a pseudonymised view shows them: every figure worked out from them equals the real one,
     child for child, under tokens and initials (see the module's docstring for each field)."""
     children = pseudonymise_frame(frames.children, p)
-    real_upns = pl.concat([s for s in (frames.children["upn"], frames.suspensions["upn"],
-                                       frames.marks["upn"] if frames.marks is not None else None,
-                                       frames.weeks["upn"] if frames.weeks is not None else None)
-                           if s is not None]).drop_nulls().unique()
+    real_upns = (
+        pl.concat(
+            [
+                s
+                for s in (
+                    frames.children["upn"],
+                    frames.suspensions["upn"],
+                    frames.marks["upn"] if frames.marks is not None else None,
+                    frames.weeks["upn"] if frames.weeks is not None else None,
+                )
+                if s is not None
+            ]
+        )
+        .drop_nulls()
+        .unique()
+    )
     return replace(
         frames,
         marks=pseudonymise_frame(frames.marks, p) if frames.marks is not None else None,
@@ -190,8 +204,11 @@ def pseudonymise(frames: Frames, p: Pseudonymiser) -> Frames:
         schools=frames.schools,
         suspensions=pseudonymise_frame(frames.suspensions, p),
         weeks=pseudonymise_frame(frames.weeks, p) if frames.weeks is not None else None,
-        day_reader=(_pseudonymised_reader(frames.day_reader, p, p.tokens(real_upns, "upn"))
-                    if frames.day_reader is not None else None),
+        day_reader=(
+            _pseudonymised_reader(frames.day_reader, p, p.tokens(real_upns, "upn"))
+            if frames.day_reader is not None
+            else None
+        ),
     )
 
 

@@ -33,33 +33,69 @@ def school_freshness(frames: Frames, cfg: Config) -> pl.DataFrame:
     marks = frames.days()  # held day rows (the data-quality checks are given frames that hold them)
     last_day = as_date(marks["date"].max()) if marks.height else None
     calendar = marks.filter(has_code()).select(pl.col("date").unique().sort()).to_series()
-    sent = (marks.lazy().filter(has_code()).group_by("urn")
-            .agg(first_mark=pl.col("date").min(), last_mark=pl.col("date").max(),
-                 days_sent=pl.col("date").n_unique(), pupils=pl.col("upn").n_unique())
-            .collect())
+    sent = (
+        marks.lazy()
+        .filter(has_code())
+        .group_by("urn")
+        .agg(
+            first_mark=pl.col("date").min(),
+            last_mark=pl.col("date").max(),
+            days_sent=pl.col("date").n_unique(),
+            pupils=pl.col("upn").n_unique(),
+        )
+        .collect()
+    )
     days = calendar.to_frame("day")
-    silent_days = (sent.join(days, how="cross").filter(pl.col("day") > pl.col("last_mark"))
-                   .group_by("urn").agg(school_days_silent=pl.len()))
+    silent_days = (
+        sent.join(days, how="cross")
+        .filter(pl.col("day") > pl.col("last_mark"))
+        .group_by("urn")
+        .agg(school_days_silent=pl.len())
+    )
     listed = _listed_children_by_school(frames, cfg, last_day)
     schools = frames.schools.select("urn", "name", "la_code", "la_name", "phase", "locality")
-    out = (schools.join(sent, on="urn", how="full", coalesce=True)
-           .join(silent_days, on="urn", how="left")
-           .join(listed, on="urn", how="left")
-           .with_columns(
-               pl.when(pl.col("last_mark").is_not_null()).then(pl.col("school_days_silent").fill_null(0))
-               .cast(pl.Int64).alias("school_days_silent"),
-               pl.col("days_sent", "pupils", "listed_children").fill_null(0).cast(pl.Int64),
-               (pl.col("la_code") != cfg.la_code).alias("out_of_area"),
-           ))
+    out = (
+        schools.join(sent, on="urn", how="full", coalesce=True)
+        .join(silent_days, on="urn", how="left")
+        .join(listed, on="urn", how="left")
+        .with_columns(
+            pl.when(pl.col("last_mark").is_not_null())
+            .then(pl.col("school_days_silent").fill_null(0))
+            .cast(pl.Int64)
+            .alias("school_days_silent"),
+            pl.col("days_sent", "pupils", "listed_children").fill_null(0).cast(pl.Int64),
+            (pl.col("la_code") != cfg.la_code).alias("out_of_area"),
+        )
+    )
     threshold = cfg.thresholds.silent_school_days
-    status = (pl.when(pl.col("last_mark").is_null()).then(pl.lit(NEVER_SENT))
-              .when(pl.col("school_days_silent") >= threshold).then(pl.lit(SILENT))
-              .otherwise(pl.lit(SENDING)))
+    status = (
+        pl.when(pl.col("last_mark").is_null())
+        .then(pl.lit(NEVER_SENT))
+        .when(pl.col("school_days_silent") >= threshold)
+        .then(pl.lit(SILENT))
+        .otherwise(pl.lit(SENDING))
+    )
     order = pl.col("status").replace_strict({NEVER_SENT: 0, SILENT: 1, SENDING: 2}, return_dtype=pl.Int64)
-    return (out.with_columns(status.alias("status"))
-            .sort(order, pl.col("school_days_silent"), "urn", descending=[False, True, False])
-            .select("urn", "name", "status", "last_mark", "school_days_silent", "first_mark", "days_sent", "pupils",
-                    "listed_children", "la_code", "la_name", "out_of_area", "phase", "locality"))
+    return (
+        out.with_columns(status.alias("status"))
+        .sort(order, pl.col("school_days_silent"), "urn", descending=[False, True, False])
+        .select(
+            "urn",
+            "name",
+            "status",
+            "last_mark",
+            "school_days_silent",
+            "first_mark",
+            "days_sent",
+            "pupils",
+            "listed_children",
+            "la_code",
+            "la_name",
+            "out_of_area",
+            "phase",
+            "locality",
+        )
+    )
 
 
 def _listed_children_by_school(frames: Frames, cfg: Config, last_day: date | None) -> pl.DataFrame:
@@ -67,21 +103,30 @@ def _listed_children_by_school(frames: Frames, cfg: Config, last_day: date | Non
     if last_day is None:
         return pl.DataFrame(schema={"urn": pl.Int64, "listed_children": pl.UInt32})
     per_child = metrics.per_child(frames, metrics.window_for(cfg, last_day), cfg)
-    return (per_child.filter(pl.col("school_urn").is_not_null())
-            .group_by(pl.col("school_urn").alias("urn")).agg(listed_children=pl.len()))
+    return (
+        per_child.filter(pl.col("school_urn").is_not_null())
+        .group_by(pl.col("school_urn").alias("urn"))
+        .agg(listed_children=pl.len())
+    )
 
 
 # ---- matching the list to the attendance -----------------------------------------------------------
 
-MATCHED_UPN, CONFIRMED, SUGGESTED, NO_DATA = "matched by UPN", "confirmed match", "suggested match", "no attendance found"
+MATCHED_UPN, CONFIRMED, SUGGESTED, NO_DATA = (
+    "matched by UPN",
+    "confirmed match",
+    "suggested match",
+    "no attendance found",
+)
 BY_CHILD_ID, BY_NAME_DOB = "LA Child ID sent with the attendance", "name and date of birth"
+
 
 @dataclass(frozen=True)
 class Matching:
     """How the social-care list meets the attendance: one row per listed child, the suggestions, the unknowns."""
 
-    children: pl.DataFrame        # la_child_id, upn, names, dob, status, attendance_upn, schools, rows, last_date
-    suggestions: pl.DataFrame     # a listed child and an attendance UPN a person should confirm
+    children: pl.DataFrame  # la_child_id, upn, names, dob, status, attendance_upn, schools, rows, last_date
+    suggestions: pl.DataFrame  # a listed child and an attendance UPN a person should confirm
     unknown_pupils: pl.DataFrame  # attendance UPNs that are no listed child's
 
     def counts(self) -> dict[str, int]:
@@ -98,11 +143,17 @@ class Matching:
 
 def _per_upn(sent: pl.DataFrame) -> pl.DataFrame:
     """What each attendance UPN brought: schools, rows and dates, and any LA Child IDs carried."""
-    return (sent.group_by("upn")
-            .agg(schools=pl.col("urn").unique().sort(), rows=pl.col("rows").sum(),
-                 first_date=pl.col("first_date").min(), last_date=pl.col("last_date").max(),
-                 carried_ids=pl.col("la_child_id").drop_nulls().unique().sort())
-            .with_columns(pl.col("schools").cast(pl.List(pl.String)).list.join(", ")))
+    return (
+        sent.group_by("upn")
+        .agg(
+            schools=pl.col("urn").unique().sort(),
+            rows=pl.col("rows").sum(),
+            first_date=pl.col("first_date").min(),
+            last_date=pl.col("last_date").max(),
+            carried_ids=pl.col("la_child_id").drop_nulls().unique().sort(),
+        )
+        .with_columns(pl.col("schools").cast(pl.List(pl.String)).list.join(", "))
+    )
 
 
 def match_children(children: pl.DataFrame, sent: pl.DataFrame, aliases: pl.DataFrame) -> Matching:
@@ -115,17 +166,38 @@ def match_children(children: pl.DataFrame, sent: pl.DataFrame, aliases: pl.DataF
     confirmed = aliases.select("alias_upn", "la_child_id")
     outside = per_upn.filter(~pl.col("upn").is_in(listed_upns) & ~pl.col("upn").is_in(confirmed["alias_upn"].implode()))
     people = children.select("la_child_id", pl.col("upn").alias("list_upn"), "first_name", "last_name", "dob")
-    by_id = (outside.explode("carried_ids").rename({"carried_ids": "la_child_id"})
-             .join(people, on="la_child_id", how="inner").with_columns(rule=pl.lit(BY_CHILD_ID)))
+    by_id = (
+        outside.explode("carried_ids")
+        .rename({"carried_ids": "la_child_id"})
+        .join(people, on="la_child_id", how="inner")
+        .with_columns(rule=pl.lit(BY_CHILD_ID))
+    )
     suggestions = pl.concat([by_id, _by_name_dob(outside, sent, people, by_id)], how="diagonal_relaxed")
     suggestions = suggestions.select(
-        "la_child_id", "first_name", "last_name", "dob", "list_upn", pl.col("upn").alias("attendance_upn"),
-        "rule", "schools", "rows", "first_date", "last_date",
+        "la_child_id",
+        "first_name",
+        "last_name",
+        "dob",
+        "list_upn",
+        pl.col("upn").alias("attendance_upn"),
+        "rule",
+        "schools",
+        "rows",
+        "first_date",
+        "last_date",
     ).sort("last_name", "first_name", "la_child_id")
-    unknown = (outside.join(suggestions.select(pl.col("attendance_upn").alias("upn")), on="upn", how="anti")
-               .select("upn", "schools", "rows", "first_date", "last_date",
-                       pl.col("carried_ids").list.join(", ").replace("", None).alias("la_child_id_sent"))
-               .sort("upn"))
+    unknown = (
+        outside.join(suggestions.select(pl.col("attendance_upn").alias("upn")), on="upn", how="anti")
+        .select(
+            "upn",
+            "schools",
+            "rows",
+            "first_date",
+            "last_date",
+            pl.col("carried_ids").list.join(", ").replace("", None).alias("la_child_id_sent"),
+        )
+        .sort("upn")
+    )
     return Matching(_child_status(children, per_upn, confirmed, suggestions), suggestions, unknown)
 
 
@@ -133,28 +205,55 @@ def _by_name_dob(outside: pl.DataFrame, sent: pl.DataFrame, people: pl.DataFrame
     """Suggestions by first name, last name and date of birth, when the attendance carries them (few feeds do)."""
     if not {"first_name", "last_name", "dob"} <= set(sent.columns):
         return pl.DataFrame()
-    key: list[pl.Expr | str] = [pl.col("first_name").str.to_lowercase().alias("_first"),
-                                pl.col("last_name").str.to_lowercase().alias("_last"), "dob"]
+    key: list[pl.Expr | str] = [
+        pl.col("first_name").str.to_lowercase().alias("_first"),
+        pl.col("last_name").str.to_lowercase().alias("_last"),
+        "dob",
+    ]
     sent_people = sent.select("upn", *key).drop_nulls().unique()
     left = outside.join(by_id.select("upn"), on="upn", how="anti").join(sent_people, on="upn")
-    return (left.join(people.with_columns(key[:2]), on=["_first", "_last", "dob"])
-            .drop("_first", "_last").with_columns(rule=pl.lit(BY_NAME_DOB)))
+    return (
+        left.join(people.with_columns(key[:2]), on=["_first", "_last", "dob"])
+        .drop("_first", "_last")
+        .with_columns(rule=pl.lit(BY_NAME_DOB))
+    )
 
 
-def _child_status(children: pl.DataFrame, per_upn: pl.DataFrame, confirmed: pl.DataFrame,
-                  suggestions: pl.DataFrame) -> pl.DataFrame:
+def _child_status(
+    children: pl.DataFrame, per_upn: pl.DataFrame, confirmed: pl.DataFrame, suggestions: pl.DataFrame
+) -> pl.DataFrame:
     """Each listed child's status, and the attendance UPN it rests on."""
     found = per_upn.select("upn", "schools", "rows", "last_date")
-    direct = children.join(found, on="upn", how="inner").with_columns(attendance_upn=pl.col("upn"), status=pl.lit(MATCHED_UPN))
+    direct = children.join(found, on="upn", how="inner").with_columns(
+        attendance_upn=pl.col("upn"), status=pl.lit(MATCHED_UPN)
+    )
     rest = children.join(direct.select("la_child_id"), on="la_child_id", how="anti")
-    aliased = (rest.join(confirmed, on="la_child_id").join(found, left_on="alias_upn", right_on="upn")
-               .rename({"alias_upn": "attendance_upn"}).unique("la_child_id", keep="first")
-               .with_columns(status=pl.lit(CONFIRMED)))
+    aliased = (
+        rest.join(confirmed, on="la_child_id")
+        .join(found, left_on="alias_upn", right_on="upn")
+        .rename({"alias_upn": "attendance_upn"})
+        .unique("la_child_id", keep="first")
+        .with_columns(status=pl.lit(CONFIRMED))
+    )
     rest = rest.join(aliased.select("la_child_id"), on="la_child_id", how="anti")
-    suggested = (rest.join(suggestions.select("la_child_id", "attendance_upn", "schools", "rows", "last_date"),
-                           on="la_child_id").unique("la_child_id", keep="first").with_columns(status=pl.lit(SUGGESTED)))
+    suggested = (
+        rest.join(suggestions.select("la_child_id", "attendance_upn", "schools", "rows", "last_date"), on="la_child_id")
+        .unique("la_child_id", keep="first")
+        .with_columns(status=pl.lit(SUGGESTED))
+    )
     rest = rest.join(suggested.select("la_child_id"), on="la_child_id", how="anti").with_columns(status=pl.lit(NO_DATA))
-    columns = ["la_child_id", "upn", "first_name", "last_name", "dob", "status", "attendance_upn", "schools", "rows", "last_date"]
+    columns = [
+        "la_child_id",
+        "upn",
+        "first_name",
+        "last_name",
+        "dob",
+        "status",
+        "attendance_upn",
+        "schools",
+        "rows",
+        "last_date",
+    ]
     return pl.concat([direct, aliased, suggested, rest], how="diagonal_relaxed").select(columns).sort("la_child_id")
 
 
@@ -190,41 +289,72 @@ def problem_kind(reason: pl.Expr) -> pl.Expr:
 def explain_rejects(rejected: pl.DataFrame, load_log: pl.DataFrame) -> pl.DataFrame:
     """Rejected rows with the feed kind and the kind of problem, for filtering and the exceptions report."""
     if rejected.is_empty():
-        return pl.DataFrame(schema={"file": pl.String, "kind": pl.String, "line": pl.Int64, "column": pl.String,
-                                    "problem": pl.String, "reason": pl.String, "outcome": pl.String, "raw": pl.String})
+        return pl.DataFrame(
+            schema={
+                "file": pl.String,
+                "kind": pl.String,
+                "line": pl.Int64,
+                "column": pl.String,
+                "problem": pl.String,
+                "reason": pl.String,
+                "outcome": pl.String,
+                "raw": pl.String,
+            }
+        )
     kinds = load_log.select(pl.col("id").cast(pl.Int64).alias("load_id"), "kind")
-    return (rejected.with_columns(pl.col("load_id").cast(pl.Int64)).join(kinds, on="load_id", how="left")
-            .with_columns(problem_kind(pl.col("reason")).alias("problem"))
-            .select("file", "kind", "line", "column", "problem", "reason", "outcome", "raw"))
+    return (
+        rejected.with_columns(pl.col("load_id").cast(pl.Int64))
+        .join(kinds, on="load_id", how="left")
+        .with_columns(problem_kind(pl.col("reason")).alias("problem"))
+        .select("file", "kind", "line", "column", "problem", "reason", "outcome", "raw")
+    )
 
 
 def upn_format_errors(explained: pl.DataFrame) -> pl.DataFrame:
     """One row per malformed UPN as sent: which feed, how many rows, which files, an example row."""
     upn_rows = explained.filter(pl.col("column").map_elements(normalise_header, return_dtype=pl.String) == "upn")
     upn_rows = upn_rows.filter(pl.col("problem") == "UPN format error")
-    return (upn_rows.with_columns(pl.col("reason").str.extract(r"UPN '([^']*)'").alias("upn_as_sent"))
-            .group_by("upn_as_sent", "kind")
-            .agg(problem=pl.col("reason").first(), rows=pl.len(), outcome=pl.col("outcome").first(),
-                 first_file=pl.col("file").min(), last_file=pl.col("file").max(), example_row=pl.col("raw").first())
-            .sort("kind", "upn_as_sent"))
+    return (
+        upn_rows.with_columns(pl.col("reason").str.extract(r"UPN '([^']*)'").alias("upn_as_sent"))
+        .group_by("upn_as_sent", "kind")
+        .agg(
+            problem=pl.col("reason").first(),
+            rows=pl.len(),
+            outcome=pl.col("outcome").first(),
+            first_file=pl.col("file").min(),
+            last_file=pl.col("file").max(),
+            example_row=pl.col("raw").first(),
+        )
+        .sort("kind", "upn_as_sent")
+    )
 
 
 # ---- school disagreements -----------------------------------------------------------------------------
 
+
 def school_disagreements(marks: pl.DataFrame) -> pl.DataFrame:
     """Pupils marked at two schools on the same day without a D (dual registration) at either: one is wrong."""
-    attending = (pl.col("am").is_not_null() & (pl.col("am") != "D")) | (pl.col("pm").is_not_null() & (pl.col("pm") != "D"))
-    clashes = (marks.lazy().filter(attending).group_by("upn", "date")
-               .agg(pl.col("urn").unique().sort().alias("schools"))
-               .filter(pl.col("schools").list.len() > 1)
-               .collect())
-    return (clashes.with_columns(pl.col("schools").cast(pl.List(pl.String)).list.join(", "))
-            .group_by("upn", "schools")
-            .agg(days=pl.len(), first_date=pl.col("date").min(), last_date=pl.col("date").max())
-            .sort("upn"))
+    attending = (pl.col("am").is_not_null() & (pl.col("am") != "D")) | (
+        pl.col("pm").is_not_null() & (pl.col("pm") != "D")
+    )
+    clashes = (
+        marks.lazy()
+        .filter(attending)
+        .group_by("upn", "date")
+        .agg(pl.col("urn").unique().sort().alias("schools"))
+        .filter(pl.col("schools").list.len() > 1)
+        .collect()
+    )
+    return (
+        clashes.with_columns(pl.col("schools").cast(pl.List(pl.String)).list.join(", "))
+        .group_by("upn", "schools")
+        .agg(days=pl.len(), first_date=pl.col("date").min(), last_date=pl.col("date").max())
+        .sort("upn")
+    )
 
 
 # ---- the exceptions report ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Section:
@@ -235,38 +365,72 @@ class Section:
     frame: pl.DataFrame
 
 
-def exceptions_report(matching: Matching, explained_rejects: pl.DataFrame, disagreements: pl.DataFrame,
-                      confirmed: pl.DataFrame) -> list[Section]:
+def exceptions_report(
+    matching: Matching, explained_rejects: pl.DataFrame, disagreements: pl.DataFrame, confirmed: pl.DataFrame
+) -> list[Section]:
     """The sections a data manager sends back to social care, one per kind of disagreement."""
     no_data = matching.children.filter(pl.col("status") == NO_DATA).select(
-        "la_child_id", "upn", "first_name", "last_name", "dob",
-        pl.when(pl.col("upn").is_null()).then(pl.lit("no UPN on the social-care record"))
-        .otherwise(pl.lit("no school has sent attendance for this UPN")).alias("why"))
+        "la_child_id",
+        "upn",
+        "first_name",
+        "last_name",
+        "dob",
+        pl.when(pl.col("upn").is_null())
+        .then(pl.lit("no UPN on the social-care record"))
+        .otherwise(pl.lit("no school has sent attendance for this UPN"))
+        .alias("why"),
+    )
     return [
-        Section("Suggested matches", "Listed children whose attendance arrives under another UPN (found by the "
-                "LA Child ID the school sent): please check the UPN on the social-care record.", matching.suggestions),
-        Section("No attendance found", "Listed children for whom no attendance has been found: please check the "
-                "UPN and the school.", no_data),
-        Section("Unknown pupils", "Attendance received for UPNs that no child on the social-care list has: are "
-                "these children missing from the list, or is a UPN wrong?", matching.unknown_pupils),
-        Section("UPN format errors", "UPNs that are not valid (wrong length or check letter), as sent in the feeds.",
-                upn_format_errors(explained_rejects)),
-        Section("Identity conflicts", "Children whose UPN, name or date of birth changed between lists, or who "
-                "share a UPN with another child: please check which record is right.",
-                explained_rejects.filter(pl.col("outcome") == identity.FLAGGED)
-                .select("file", "line", "column", "reason", "raw")),
-        Section("School disagreements", "Pupils marked at two schools on the same day with no dual registration (D).",
-                disagreements),
-        Section("Confirmed matches", "UPNs confirmed by the virtual school as the same child: please update the "
-                "social-care record to the school's UPN.", confirmed.select("alias_upn", "upn", "la_child_id",
-                                                                              "confirmed_by", "confirmed_at")),
+        Section(
+            "Suggested matches",
+            "Listed children whose attendance arrives under another UPN (found by the "
+            "LA Child ID the school sent): please check the UPN on the social-care record.",
+            matching.suggestions,
+        ),
+        Section(
+            "No attendance found",
+            "Listed children for whom no attendance has been found: please check the UPN and the school.",
+            no_data,
+        ),
+        Section(
+            "Unknown pupils",
+            "Attendance received for UPNs that no child on the social-care list has: are "
+            "these children missing from the list, or is a UPN wrong?",
+            matching.unknown_pupils,
+        ),
+        Section(
+            "UPN format errors",
+            "UPNs that are not valid (wrong length or check letter), as sent in the feeds.",
+            upn_format_errors(explained_rejects),
+        ),
+        Section(
+            "Identity conflicts",
+            "Children whose UPN, name or date of birth changed between lists, or who "
+            "share a UPN with another child: please check which record is right.",
+            explained_rejects.filter(pl.col("outcome") == identity.FLAGGED).select(
+                "file", "line", "column", "reason", "raw"
+            ),
+        ),
+        Section(
+            "School disagreements",
+            "Pupils marked at two schools on the same day with no dual registration (D).",
+            disagreements,
+        ),
+        Section(
+            "Confirmed matches",
+            "UPNs confirmed by the virtual school as the same child: please update the "
+            "social-care record to the school's UPN.",
+            confirmed.select("alias_upn", "upn", "la_child_id", "confirmed_by", "confirmed_at"),
+        ),
     ]
 
 
 def report_about(cfg: Config, as_at: date | None, section: Section | None = None) -> list[str]:
     """The header lines: whose report, what it is, and the date the data runs to."""
-    lines = [f"{cfg.authority_name}: exceptions report for social care",
-             f"data as at {as_at:%d/%m/%Y}" if as_at else "no attendance loaded yet"]
+    lines = [
+        f"{cfg.authority_name}: exceptions report for social care",
+        f"data as at {as_at:%d/%m/%Y}" if as_at else "no attendance loaded yet",
+    ]
     return lines + ([f"{section.name}: {section.title}"] if section else [])
 
 
@@ -278,6 +442,3 @@ def report_xlsx(sections: list[Section], cfg: Config, as_at: date | None) -> byt
 def report_csv(sections: list[Section], cfg: Config, as_at: date | None) -> bytes:
     """The same report as one CSV, a headed section per exception type."""
     return b"\n".join(export.csv_bytes(s.frame, report_about(cfg, as_at, s)) for s in sections)
-
-
-

@@ -50,7 +50,9 @@ def _environment() -> Environment:
     env = Environment(
         loader=PackageLoader("vsdash", "templates"),
         autoescape=select_autoescape(enabled_extensions=("html", "html.j2"), default=True),
-        undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True,
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
     )
     env.filters["cell"] = cell
     return env
@@ -59,19 +61,45 @@ def _environment() -> Environment:
 def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, printed: date) -> str:
     """A self-contained HTML page that prints on one A4 sheet."""
     fig, words = page.figures, terms(cfg)
-    flags = [term.label.lower() for held, term in ((fig.severe_absence, words.severe_absence),
-                                                   (fig.persistent_absence, words.persistent_absence)) if held]
+    flags = [
+        term.label.lower()
+        for held, term in (
+            (fig.severe_absence, words.severe_absence),
+            (fig.persistent_absence, words.persistent_absence),
+        )
+        if held
+    ]
     counts = [f"{CATEGORY_WORDS[c]}: {getattr(fig, SESSION_COLUMNS[c])}" for c in COUNTED_CATEGORIES]
     tables = [
         _table("Cohorts", page.cohort_history, {"label": "Cohort", "start_date": "From", "end_date": "To"}),
-        _table("Schools", page.schools, {"school": "School", "la_name": "LA", "from": "From", "to": "To",
-                                         "out_of_area": "Out of area"}),
-        _table("Suspensions and exclusions", page.suspensions, {"start_date": "Start", "category": "Category",
-                                                                "sessions": "Sessions", "reason": "Reason"}),
-        _table("Actions recorded", actions.head(8), {"recorded_at": "When", "action": "Action", "note": "Note",
-                                                     "recorded_by": "By", "follow_up": "Follow up"}),
+        _table(
+            "Schools",
+            page.schools,
+            {"school": "School", "la_name": "LA", "from": "From", "to": "To", "out_of_area": "Out of area"},
+        ),
+        _table(
+            "Suspensions and exclusions",
+            page.suspensions,
+            {"start_date": "Start", "category": "Category", "sessions": "Sessions", "reason": "Reason"},
+        ),
+        _table(
+            "Actions recorded",
+            actions.head(8),
+            {"recorded_at": "When", "action": "Action", "note": "Note", "recorded_by": "By", "follow_up": "Follow up"},
+        ),
     ]
-    return _environment().get_template(TEMPLATE).render(
-        who=page.identity, fig=fig, window=page.window, flags=flags, counts=counts, reasons=page.signals.reasons,
-        tables=tables, authority=cfg.authority_name, printed=printed,
+    return (
+        _environment()
+        .get_template(TEMPLATE)
+        .render(
+            who=page.identity,
+            fig=fig,
+            window=page.window,
+            flags=flags,
+            counts=counts,
+            reasons=page.signals.reasons,
+            tables=tables,
+            authority=cfg.authority_name,
+            printed=printed,
+        )
     )

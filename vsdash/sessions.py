@@ -61,6 +61,7 @@ def absence(parts: Parts) -> pl.Expr:
 
 # ---- the four counters in one integer ---------------------------------------------------------------
 
+
 def _unit(category: str) -> int:
     """The value of one session of a category in a packed counter."""
     return 1 << (COUNTER_BITS * COUNTED_CATEGORIES.index(category))
@@ -105,9 +106,11 @@ def counters(packed: str) -> dict[str, pl.Expr]:
 def unpack_sessions(packed: str = "_packed") -> list[pl.Expr]:
     """The session columns from a (summed) packed counter: possible, each category, absence."""
     parts = counters(packed)
-    return [possible(parts).alias("possible_sessions"),
-            *(parts[c].alias(SESSION_COLUMNS[c]) for c in COUNTED_CATEGORIES),
-            absence(parts).alias("absence_sessions")]
+    return [
+        possible(parts).alias("possible_sessions"),
+        *(parts[c].alias(SESSION_COLUMNS[c]) for c in COUNTED_CATEGORIES),
+        absence(parts).alias("absence_sessions"),
+    ]
 
 
 def session_totals() -> list[pl.Expr]:
@@ -117,6 +120,7 @@ def session_totals() -> list[pl.Expr]:
 
 
 # ---- marks ------------------------------------------------------------------------------------------
+
 
 def has_code() -> pl.Expr:
     """A mark row carries at least one code (a row with both sessions unsent is no mark)."""

@@ -40,10 +40,18 @@ def signals(figures: WindowFigures) -> pl.DataFrame:
     th = cfg.thresholds
     rows = (
         figures.children.join(_runs_and_drift(figures.rows, cfg, weeks), on="upn", how="left")
-        .join(recent_suspensions(frames.suspensions, window, last_days_start(days, window, th.recent_suspension_school_days)),
-              on="upn", how="left")
-        .join(new_episodes(frames.episodes, window, last_days_start(days, window, th.new_to_cohort_school_days)),
-              on="la_child_id", how="left")
+        .join(
+            recent_suspensions(
+                frames.suspensions, window, last_days_start(days, window, th.recent_suspension_school_days)
+            ),
+            on="upn",
+            how="left",
+        )
+        .join(
+            new_episodes(frames.episodes, window, last_days_start(days, window, th.new_to_cohort_school_days)),
+            on="la_child_id",
+            how="left",
+        )
         .with_columns(
             pl.col("consecutive_absence_days", "consecutive_unauthorised_days").fill_null(0),
             pl.col("part_time_timetable").fill_null(False),
@@ -65,17 +73,42 @@ def signals(figures: WindowFigures) -> pl.DataFrame:
             urgency=urgency.cast(pl.Int64),
         )
         .select(
-            "la_child_id", "upn", "cohorts", "school_urn", "attendance_pct", *SIGNALS, "urgency", "signal_count",
-            "reasons", "consecutive_absence_days", "consecutive_unauthorised_days", "days_since_last_mark",
-            "last_mark_date", "social_worker", "team", "locality",
+            "la_child_id",
+            "upn",
+            "cohorts",
+            "school_urn",
+            "attendance_pct",
+            *SIGNALS,
+            "urgency",
+            "signal_count",
+            "reasons",
+            "consecutive_absence_days",
+            "consecutive_unauthorised_days",
+            "days_since_last_mark",
+            "last_mark_date",
+            "social_worker",
+            "team",
+            "locality",
             *[c for c in metrics.PER_CHILD_SCHEMA if c not in TRIAGE_OWN_COLUMNS],
         )
         .sort(["urgency", "signal_count", "la_child_id"], descending=[False, True, False], nulls_last=True)
     )
 
+
 # Per-child columns named explicitly above; the rest follow, so filters and pages find every attribute.
-TRIAGE_OWN_COLUMNS = {"la_child_id", "upn", "cohorts", "school_urn", "attendance_pct", "persistent_absence",
-                      "severe_absence", "last_mark_date", "social_worker", "team", "locality"}
+TRIAGE_OWN_COLUMNS = {
+    "la_child_id",
+    "upn",
+    "cohorts",
+    "school_urn",
+    "attendance_pct",
+    "persistent_absence",
+    "severe_absence",
+    "last_mark_date",
+    "social_worker",
+    "team",
+    "locality",
+}
 
 
 def last_days_start(days: pl.Series, window: Window, n: int) -> date:
@@ -125,7 +158,8 @@ def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.Dat
             _prior_attended=span(prior_from, recent_from, attended),
             _prior_possible=span(prior_from, recent_from, possible),
             part_time_timetable=((pl.col("part_time_days") > 0) & (monday >= part_time_from)).any()
-            if part_time_from else pl.lit(False),
+            if part_time_from
+            else pl.lit(False),
         )
         .collect()
     )
@@ -191,24 +225,35 @@ def _span_pct(attended: str, possible: str) -> pl.Expr:
 def _reasons(th: Thresholds) -> list[pl.Expr]:
     """One sentence per signal held, most urgent first."""
     text = {
-        "severe_absence": pl.lit("severe absence: attendance ") + _pct(pl.col("attendance_pct"))
+        "severe_absence": pl.lit("severe absence: attendance ")
+        + _pct(pl.col("attendance_pct"))
         + pl.lit(f" (missed {th.severe_absence_pct}% or more of possible sessions)"),
         "consecutive_unauthorised": pl.lit("absent without authorisation for ")
-        + pl.col("consecutive_unauthorised_days").cast(pl.String) + " consecutive school days",
+        + pl.col("consecutive_unauthorised_days").cast(pl.String)
+        + " consecutive school days",
         "not_seen": pl.when(pl.col("last_mark_date").is_null())
         .then(pl.lit("no attendance ever received"))
-        .otherwise(pl.lit("no mark received for ") + pl.col("days_since_last_mark").cast(pl.String)
-                   + " school days (last " + pl.col("last_mark_date").cast(pl.String) + ")"),
-        "drift": pl.lit("attendance fell from ") + _span_pct("_prior_attended", "_prior_possible")
-        + " to " + _span_pct("_recent_attended", "_recent_possible")
+        .otherwise(
+            pl.lit("no mark received for ")
+            + pl.col("days_since_last_mark").cast(pl.String)
+            + " school days (last "
+            + pl.col("last_mark_date").cast(pl.String)
+            + ")"
+        ),
+        "drift": pl.lit("attendance fell from ")
+        + _span_pct("_prior_attended", "_prior_possible")
+        + " to "
+        + _span_pct("_recent_attended", "_recent_possible")
         + pl.lit(f" over the last {th.drift_weeks} school weeks"),
         "recent_suspension": pl.when(pl.col("_suspension_category") == "permanent_exclusion")
         .then(pl.lit("permanently excluded on "))
-        .otherwise(pl.lit("suspended on ")) + pl.col("_suspension_date").cast(pl.String),
+        .otherwise(pl.lit("suspended on "))
+        + pl.col("_suspension_date").cast(pl.String),
         "part_time_timetable": pl.lit(
             f"on a part-time timetable ({PART_TIME_CODE}) in the last {PART_TIME_SCHOOL_WEEKS} school weeks"
         ),
-        "persistent_absence": pl.lit("persistent absence: attendance ") + _pct(pl.col("attendance_pct"))
+        "persistent_absence": pl.lit("persistent absence: attendance ")
+        + _pct(pl.col("attendance_pct"))
         + pl.lit(f" (missed {th.persistent_absence_pct}% or more of possible sessions)"),
         "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + pl.col("_new_since").cast(pl.String),
     }
@@ -229,9 +274,9 @@ class ChildSignals:
     part_time_timetable: bool
     persistent_absence: bool
     new_to_cohort: bool
-    urgency: int | None                 # the most urgent signal's rank (None: no signal)
+    urgency: int | None  # the most urgent signal's rank (None: no signal)
     signal_count: int
-    reasons: list[str]                  # one sentence per signal held, most urgent first
+    reasons: list[str]  # one sentence per signal held, most urgent first
     consecutive_absence_days: int
     consecutive_unauthorised_days: int
     days_since_last_mark: int | None

@@ -72,11 +72,11 @@ def _pseudonym_key(cfg: Config) -> str | None:
 
 # ---- who is looking -----------------------------------------------------------------------------------
 
-SIGNED_IN = "vsdash_signed_in"      # session keys: the local user's name once their password was right,
-LAST_SEEN = "vsdash_last_seen"      # when the session last did anything (idle expiry),
+SIGNED_IN = "vsdash_signed_in"  # session keys: the local user's name once their password was right,
+LAST_SEEN = "vsdash_last_seen"  # when the session last did anything (idle expiry),
 SSO_AUDITED = "vsdash_sso_audited"  # the single-sign-on e-mail whose sign-in is on the audit log,
-PREVIEW_ROLE = "vsdash_preview"     # the role an admin is previewing the app as
-NOTICE = "vsdash_sign_in_notice"    # why the sign-in page is showing (an expired session)
+PREVIEW_ROLE = "vsdash_preview"  # the role an admin is previewing the app as
+NOTICE = "vsdash_sign_in_notice"  # why the sign-in page is showing (an expired session)
 HOW_TO_ADD = "python -m vsdash user add NAME --role admin"
 
 
@@ -107,7 +107,9 @@ def _expired(cfg: Config) -> bool:
     if not signed_in or not auth.idle_expired(last, cfg, now):
         return False
     st.session_state.pop(SIGNED_IN, None)
-    st.session_state[NOTICE] = f"You were signed out after {cfg.access.idle_minutes} minutes without use. Sign in again."
+    st.session_state[NOTICE] = (
+        f"You were signed out after {cfg.access.idle_minutes} minutes without use. Sign in again."
+    )
     return True
 
 
@@ -141,8 +143,14 @@ def access(user: User) -> DataAccess:
     # A new load or a confirmed / withdrawn UPN match changes the figures: either makes a new cache key.
     version = (store.data_version(), store.alias_state())
     key = _pseudonym_key(cfg)
-    return DataAccess(store, cfg, user, figures_source=lambda: _figures(cfg.database_url, version, key),
-                      memory=st.session_state, pseudonymiser=privacy.Pseudonymiser(key) if key else None)
+    return DataAccess(
+        store,
+        cfg,
+        user,
+        figures_source=lambda: _figures(cfg.database_url, version, key),
+        memory=st.session_state,
+        pseudonymiser=privacy.Pseudonymiser(key) if key else None,
+    )
 
 
 def sign_in_page() -> None:
@@ -158,13 +166,17 @@ def sign_in_page() -> None:
     sso = single_sign_on()
     if sso and st.user.is_logged_in:
         email = st.user.get("email") or "an account with no e-mail"
-        st.warning(f"You are signed in as {email}, but vsdash has no user with that e-mail. "
-                   f"Ask an admin to add you: `python -m vsdash user add NAME --role ROLE --email {email}`.")
+        st.warning(
+            f"You are signed in as {email}, but vsdash has no user with that e-mail. "
+            f"Ask an admin to add you: `python -m vsdash user add NAME --role ROLE --email {email}`."
+        )
         st.button("Sign out", on_click=st.logout, key="sso_sign_out")
         return
     if not sso and not store.has_users():
-        st.warning("Nobody can sign in yet. This store holds data that is not the bundled sample, so no child is "
-                   f"shown until an admin adds a user on the server: `{HOW_TO_ADD}`.")
+        st.warning(
+            "Nobody can sign in yet. This store holds data that is not the bundled sample, so no child is "
+            f"shown until an admin adds a user on the server: `{HOW_TO_ADD}`."
+        )
         return
     if sso:
         st.button("Sign in with your organisation's account", on_click=st.login, key="sso_sign_in", type="primary")
@@ -195,24 +207,37 @@ def sign_out(user: User) -> None:
 def who_panel(user: User) -> None:
     """Who is signed in, the admin's preview of another role, and the way out; or the open sample's banner."""
     if user.open_sample:
-        st.info("Open demonstration: this is the bundled synthetic sample, so nobody has to sign in. Add a user "
-                f"before loading real data (`{HOW_TO_ADD}`): from then on everyone signs in.",
-                icon=":material/lock_open:")
+        st.info(
+            "Open demonstration: this is the bundled synthetic sample, so nobody has to sign in. Add a user "
+            f"before loading real data (`{HOW_TO_ADD}`): from then on everyone signs in.",
+            icon=":material/lock_open:",
+        )
         return
     with st.sidebar:
         st.markdown(f"Signed in as **{user.name}** ({user.role})")
         if user.role == "admin" or user.previewing:
-            st.selectbox("Preview the app as", ROLES, key=PREVIEW_ROLE,
-                         help="See exactly what another role sees; choose admin to return.")
+            st.selectbox(
+                "Preview the app as",
+                ROLES,
+                key=PREVIEW_ROLE,
+                help="See exactly what another role sees; choose admin to return.",
+            )
         st.button("Sign out", key="sign_out", on_click=sign_out, args=(user,))
 
 
 # ---- the filter bar ---------------------------------------------------------------------------------
 
+
 def _choice(label: str, options: list, key: str, labels: dict | None = None, help: str | None = None):
     """A selectbox that starts empty ('All': no filter) and can be cleared again, kept in the URL under `key`."""
     return st.selectbox(
-        label, options, index=None, placeholder="All", key=key, bind="query-params", help=help,
+        label,
+        options,
+        index=None,
+        placeholder="All",
+        key=key,
+        bind="query-params",
+        help=help,
         format_func=lambda v: (labels or {}).get(v, str(v)),
     )
 
@@ -222,28 +247,72 @@ def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
     latest = options.last_date or date.today()
     with st.sidebar:
         st.markdown("#### Filters")
-        as_of = st.date_input("As at", value=latest, key="as_of", bind="query-params", format="DD/MM/YYYY",
-                              min_value=options.first_date, max_value=latest,
-                              help="Figures count every session up to and including this date.")
-        start = st.date_input("From (blank: start of the academic year)", value=None, key="start",
-                              bind="query-params", format="DD/MM/YYYY", max_value=as_of)
-        cohort = _choice("Cohort", options.cohorts, "cohort", {c: f"{c}: {label}" for c, label in cfg.cohorts.items()},
-                         help="Children in the cohort as at the as-at date.")
-        school = _choice("School", list(options.schools), "school_urn",
-                         {urn: f"{name} ({urn})" for urn, name in options.schools.items()})
-        area = st.selectbox("In or out of area", list(AREA_LABELS), key="area", bind="query-params",
-                            format_func=lambda a: AREA_LABELS[a])
+        as_of = st.date_input(
+            "As at",
+            value=latest,
+            key="as_of",
+            bind="query-params",
+            format="DD/MM/YYYY",
+            min_value=options.first_date,
+            max_value=latest,
+            help="Figures count every session up to and including this date.",
+        )
+        start = st.date_input(
+            "From (blank: start of the academic year)",
+            value=None,
+            key="start",
+            bind="query-params",
+            format="DD/MM/YYYY",
+            max_value=as_of,
+        )
+        cohort = _choice(
+            "Cohort",
+            options.cohorts,
+            "cohort",
+            {c: f"{c}: {label}" for c, label in cfg.cohorts.items()},
+            help="Children in the cohort as at the as-at date.",
+        )
+        school = _choice(
+            "School",
+            list(options.schools),
+            "school_urn",
+            {urn: f"{name} ({urn})" for urn, name in options.schools.items()},
+        )
+        area = st.selectbox(
+            "In or out of area",
+            list(AREA_LABELS),
+            key="area",
+            bind="query-params",
+            format_func=lambda a: AREA_LABELS[a],
+        )
         school_la = _choice("School's local authority", list(options.school_las), "school_la", options.school_las)
         locality = _choice("Locality", options.localities, "locality")
         team = _choice("Social-care team", options.teams, "team")
         worker = _choice("Social worker", options.social_workers, "social_worker")
         year = _choice("Year group", options.year_groups, "year_group")
-        ehcp = st.selectbox("EHCP", [True, False], index=None, placeholder="Any", key="ehcp", bind="query-params",
-                            format_func=lambda v: EHCP_LABELS[v])
+        ehcp = st.selectbox(
+            "EHCP",
+            [True, False],
+            index=None,
+            placeholder="Any",
+            key="ehcp",
+            bind="query-params",
+            format_func=lambda v: EHCP_LABELS[v],
+        )
     try:
-        filters = Filters(as_of=as_of or latest, start=start, cohort=cohort, school_urn=school, area=area,
-                          school_la=school_la, locality=locality, team=team, social_worker=worker,
-                          year_group=year, ehcp=ehcp)
+        filters = Filters(
+            as_of=as_of or latest,
+            start=start,
+            cohort=cohort,
+            school_urn=school,
+            area=area,
+            school_la=school_la,
+            locality=locality,
+            team=team,
+            social_worker=worker,
+            year_group=year,
+            ehcp=ehcp,
+        )
     except FilterError as exc:
         st.sidebar.error(str(exc))
         filters = Filters(as_of=as_of or latest)
@@ -285,8 +354,11 @@ def shell(page: str) -> Shell:
     who_panel(user)
     data = access(user)
     if data.pseudonymised:
-        st.sidebar.info("Pseudonymised: initials and keyed codes stand in for every child's name, UPN and "
-                        "LA child ID, on every page and in every download.", icon=":material/masks:")
+        st.sidebar.info(
+            "Pseudonymised: initials and keyed codes stand in for every child's name, UPN and "
+            "LA child ID, on every page and in every download.",
+            icon=":material/masks:",
+        )
     st.sidebar.markdown(f"### {cfg.authority_name}")
     freshness_panel(data)
     options = data.filter_options()
@@ -294,6 +366,7 @@ def shell(page: str) -> Shell:
 
 
 # ---- common widgets --------------------------------------------------------------------------------
+
 
 def freshness_panel(access: DataAccess) -> None:
     """'Data as at' and each feed's last load, always visible in the sidebar."""
@@ -307,7 +380,9 @@ def freshness_panel(access: DataAccess) -> None:
         lines = []
         for row in fresh.iter_rows(named=True):
             when = f"{row['last_loaded_at']:%d %b %H:%M}" if row["last_loaded_at"] else "never"
-            lines.append(f"- {row['kind']}: loaded {when}" + (f", up to {row['data_up_to']:%d %b}" if row["data_up_to"] else ""))
+            lines.append(
+                f"- {row['kind']}: loaded {when}" + (f", up to {row['data_up_to']:%d %b}" if row["data_up_to"] else "")
+            )
         st.caption("Feeds\n" + "\n".join(lines))
 
 
@@ -315,7 +390,7 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
     """Headline cards: value, change since last month (green when it is good news), national figure."""
     words = terms(cfg)
     columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
-    for column, card in zip(columns, items):
+    for column, card in zip(columns, items, strict=False):
         percent = card.key.endswith(("_pct", "_rate"))
         value = "–" if card.value is None else (f"{card.value:.1f}%" if percent else f"{card.value:,}")
         delta = None
@@ -325,14 +400,26 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
         if card.rise_is_good is None:
             colour = "off"
         extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
-        column.metric(card.label, value, delta, delta_color=colour,
-                      help=words.of(card.key).help + f" Change since {last_month:%d %b %Y}." + extra)
+        column.metric(
+            card.label,
+            value,
+            delta,
+            delta_color=colour,
+            help=words.of(card.key).help + f" Change since {last_month:%d %b %Y}." + extra,
+        )
         if card.national is not None:
             column.caption(f"National {national_year}: {card.national:.1f}%")
 
 
-def downloads(access: DataAccess, frame: pl.DataFrame, name: str, about: list[str], key: str,
-              selection: bool = True, child_rows: bool = False) -> None:
+def downloads(
+    access: DataAccess,
+    frame: pl.DataFrame,
+    name: str,
+    about: list[str],
+    key: str,
+    selection: bool = True,
+    child_rows: bool = False,
+) -> None:
     """CSV and XLSX buttons for exactly the table shown, the files named by the filter bar's selection and
     as-at date (`selection=False` for a table the filters do not apply to); the XLSX has `about` above its table.
     Each file goes out through the door, which refuses named children to a role without them (`child_rows`)
@@ -341,19 +428,28 @@ def downloads(access: DataAccess, frame: pl.DataFrame, name: str, about: list[st
     state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
     parts: list[str] = []
     if selection and state.get("as_of"):
-        with contextlib.suppress(FilterError):   # a selection the filter bar refuses (and says so): the plain name
+        with contextlib.suppress(FilterError):  # a selection the filter bar refuses (and says so): the plain name
             parts = export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
     # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
     what = "; ".join(about)
     csv_name, xlsx_name = export.file_name(name, parts, ".csv"), export.file_name(name, parts, ".xlsx")
     left, right, _ = st.columns([1, 1, 4])
-    left.download_button("Download CSV", lambda: access.export(export.csv_bytes(frame), csv_name, what, child_rows),
-                         csv_name, "text/csv", key=f"{key}_csv", on_click="ignore")
-    right.download_button("Download XLSX",
-                          lambda: access.export(export.xlsx_bytes(frame, about, sheet=name), xlsx_name, what, child_rows),
-                          xlsx_name,
-                          "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", key=f"{key}_xlsx",
-                          on_click="ignore")
+    left.download_button(
+        "Download CSV",
+        lambda: access.export(export.csv_bytes(frame), csv_name, what, child_rows),
+        csv_name,
+        "text/csv",
+        key=f"{key}_csv",
+        on_click="ignore",
+    )
+    right.download_button(
+        "Download XLSX",
+        lambda: access.export(export.xlsx_bytes(frame, about, sheet=name), xlsx_name, what, child_rows),
+        xlsx_name,
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        key=f"{key}_xlsx",
+        on_click="ignore",
+    )
 
 
 def pct_column(label: str, help: str | None = None) -> ColumnConfig:

@@ -193,7 +193,10 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         now_children = selected_children(figures, filters)
         weekly = metrics.cohort_trend(figures.of(filters).weeks, now_children, filters.cohort)
         then_children = earlier.result()
-    now, then = metrics.aggregate(now_children, []).row(0, named=True), metrics.aggregate(then_children, []).row(0, named=True)
+    now, then = (
+        metrics.aggregate(now_children, []).row(0, named=True),
+        metrics.aggregate(then_children, []).row(0, named=True),
+    )
     national, year = national_figures(cfg, filters.cohort)
     words = glossary.terms(cfg)
     cards = [Card(key, words.of(key).label, now[key], then[key], good, national.get(key)) for key, good in HEADLINE]
@@ -214,11 +217,14 @@ def overview(figures: Figures, filters: Filters) -> Overview:
 
 def with_school_names(table: pl.DataFrame, schools: pl.DataFrame, column: str = "school_urn") -> pl.DataFrame:
     """Add the school's name and LA beside its URN."""
-    names = schools.select(pl.col("urn").alias(column), pl.col("name").alias("school"), pl.col("la_name").alias("school_la_name"))
+    names = schools.select(
+        pl.col("urn").alias(column), pl.col("name").alias("school"), pl.col("la_name").alias("school_la_name")
+    )
     return table.join(names, on=column, how="left")
 
 
 # ---- triage --------------------------------------------------------------------------------------
+
 
 def current_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
     """Per child, the latest action whose follow-up date has not passed (or that has none, for a week)."""
@@ -226,13 +232,23 @@ def current_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
     return (
         live.sort("recorded_at", descending=True)
         .unique("la_child_id", keep="first")
-        .select("la_child_id", pl.col("action").alias("last_action"), pl.col("follow_up"),
-                pl.col("recorded_by").alias("action_by"))
+        .select(
+            "la_child_id",
+            pl.col("action").alias("last_action"),
+            pl.col("follow_up"),
+            pl.col("recorded_by").alias("action_by"),
+        )
     )
 
 
-def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today: date,
-                teams: list[str] | None = None, schools: list[int] | None = None) -> pl.DataFrame:
+def triage_list(
+    figures: Figures,
+    filters: Filters,
+    actions: pl.DataFrame,
+    today: date,
+    teams: list[str] | None = None,
+    schools: list[int] | None = None,
+) -> pl.DataFrame:
     """The morning worklist: children with at least one signal, most urgent first, with who to call."""
     frames = figures.frames
     children = selected_children(figures, filters)
@@ -259,6 +275,7 @@ def triage_list(figures: Figures, filters: Filters, actions: pl.DataFrame, today
 
 
 # ---- one child -----------------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class Identity:
@@ -328,6 +345,7 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
 
 # ---- filter bar ----------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class FilterOptions:
     """The values each filter can take, from the data loaded."""
@@ -346,14 +364,16 @@ class FilterOptions:
 def filter_options(figures: Figures) -> FilterOptions:
     """Options for the filter bar, sorted for people (year groups in school order)."""
     frames, cfg = figures.frames, figures.cfg
+
     def values(column: str) -> list[str]:
         return sorted(frames.children[column].drop_nulls().unique().to_list())
+
     schools = frames.schools.sort("name")
     years = frames.children["year_group"].drop_nulls().unique().to_list()
     dates = figures.calendar
     return FilterOptions(
         cohorts=list(cfg.cohorts),
-        schools=dict(zip(schools["urn"].to_list(), schools["name"].to_list())),
+        schools=dict(zip(schools["urn"].to_list(), schools["name"].to_list(), strict=True)),
         school_las=dict(frames.schools.select("la_code", "la_name").unique("la_code").sort("la_name").iter_rows()),
         localities=sorted(set(cfg.localities) | set(values("locality"))),
         teams=values("team"),

@@ -28,18 +28,18 @@ _DAY_MAX = (1 << _DAY_BITS) - 1
 
 WEEKS_SCHEMA: Schema = {
     "upn": pl.String,
-    "week_start": pl.Date,                 # Monday
-    **{c: pl.Int32 for c in COUNTS},       # sessions of each category in the week
+    "week_start": pl.Date,  # Monday
+    **{c: pl.Int32 for c in COUNTS},  # sessions of each category in the week
     **{c: pl.Int32 for c in BY_DAY.values()},
-    "days": pl.Int32,                      # bit d set: a code on Monday + d days (the calendar, the last mark)
-    "attending_days": pl.Int32,            # bit d set: a code that is not D that day
-    "part_time_days": pl.Int32,            # bit d set: a part-time timetable code (C2) that day
-    "school_date": pl.Date,                # latest day attending a school (a code that is not D) ...
-    "school_urn": pl.Int64,                # ... and that school (the larger URN on a tie)
-    "schools": pl.Int32,                   # schools attended in the week (more than one: a move or a dual place)
-    "last_attended": pl.Date,              # latest day not wholly absent, with a possible session
-    "absent_days_after": pl.Int32,         # wholly absent days after it in the week (all of them if none)
-    "last_not_unauthorised": pl.Date,      # the same for unauthorised absence
+    "days": pl.Int32,  # bit d set: a code on Monday + d days (the calendar, the last mark)
+    "attending_days": pl.Int32,  # bit d set: a code that is not D that day
+    "part_time_days": pl.Int32,  # bit d set: a part-time timetable code (C2) that day
+    "school_date": pl.Date,  # latest day attending a school (a code that is not D) ...
+    "school_urn": pl.Int64,  # ... and that school (the larger URN on a tie)
+    "schools": pl.Int32,  # schools attended in the week (more than one: a move or a dual place)
+    "last_attended": pl.Date,  # latest day not wholly absent, with a possible session
+    "absent_days_after": pl.Int32,  # wholly absent days after it in the week (all of them if none)
+    "last_not_unauthorised": pl.Date,  # the same for unauthorised absence
     "unauthorised_days_after": pl.Int32,
 }
 # What a week before the window keeps: only where the child was and when they were last marked.
@@ -55,8 +55,10 @@ def monday(day: date) -> date:
 
 # ---- from day rows to summary rows ---------------------------------------------------------------
 
-def summarise(days: pl.DataFrame | pl.LazyFrame, cfg: Config, start: date | None = None,
-              as_of: date | None = None) -> pl.DataFrame:
+
+def summarise(
+    days: pl.DataFrame | pl.LazyFrame, cfg: Config, start: date | None = None, as_of: date | None = None
+) -> pl.DataFrame:
     """One summary row per UPN and week of the day rows given; with a window, the rows it leaves of the
     weeks it cuts (see `cut`)."""
     if as_of is not None:
@@ -71,16 +73,22 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
     place = (pl.lit(1 << _DAY_BITS, dtype=pl.Int64).pow(weekday - 1)).cast(pl.Int64)
     parts = counters("_packed")
     attending = sent_not_dual("am") | sent_not_dual("pm")
-    per_row = days.lazy().with_columns(packed_sessions(cfg)).select(
-        "upn",
-        pl.col("date").dt.truncate("1w").alias("week_start"),
-        *((parts[c] * place).alias(BY_DAY[SESSION_COLUMNS[c]]) for c in COUNTED_CATEGORIES),
-        _day=pl.when(has_code()).then(bit).otherwise(0),
-        _attending=pl.when(attending).then(bit).otherwise(0),
-        _part_time=pl.when((pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE)).then(bit).otherwise(0),
-        # Domain: the current school is the latest mark that is not D; latest date, then larger URN, in one integer.
-        _school=pl.when(attending).then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn")),
-        _school_urn=pl.when(attending).then(pl.col("urn")),
+    per_row = (
+        days.lazy()
+        .with_columns(packed_sessions(cfg))
+        .select(
+            "upn",
+            pl.col("date").dt.truncate("1w").alias("week_start"),
+            *((parts[c] * place).alias(BY_DAY[SESSION_COLUMNS[c]]) for c in COUNTED_CATEGORIES),
+            _day=pl.when(has_code()).then(bit).otherwise(0),
+            _attending=pl.when(attending).then(bit).otherwise(0),
+            _part_time=pl.when((pl.col("am") == PART_TIME_CODE) | (pl.col("pm") == PART_TIME_CODE))
+            .then(bit)
+            .otherwise(0),
+            # Domain: the current school is the latest mark that is not D; latest date, then larger URN, in one integer.
+            _school=pl.when(attending).then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn")),
+            _school_urn=pl.when(attending).then(pl.col("urn")),
+        )
     )
     return (
         per_row.group_by("upn", "week_start")
@@ -126,9 +134,13 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
     days = range(7)
     # Each step names its columns, so the next refers to them instead of repeating their expressions.
     on_day = [
-        {c: pl.when((pl.col("_inside") // (1 << d)) % 2 == 1)
-         .then((pl.col(BY_DAY[c]) // (1 << (_DAY_BITS * d))) % (1 << _DAY_BITS)).otherwise(0).alias(f"_{c}{d}")
-         for c in COUNTS}
+        {
+            c: pl.when((pl.col("_inside") // (1 << d)) % 2 == 1)
+            .then((pl.col(BY_DAY[c]) // (1 << (_DAY_BITS * d))) % (1 << _DAY_BITS))
+            .otherwise(0)
+            .alias(f"_{c}{d}")
+            for c in COUNTS
+        }
         for d in days
     ]
     day = [sessions.columns(f"_{{}}{d}") for d in days]  # per day, category -> that day's column
@@ -154,17 +166,25 @@ def cut(rows: pl.DataFrame, start: date, as_of: date) -> pl.DataFrame:
         .with_columns(totals)
         .with_columns(
             *(_added(pl.col(f"_{c}{d}") for d in days).cast(pl.Int32).alias(c) for c in COUNTS),
-            *_last_and_after([possible(d) & (absence[d] < total[d]) for d in days],
-                             [possible(d) & (absence[d] == total[d]) for d in days],
-                             "last_attended", "absent_days_after"),
-            *_last_and_after([possible(d) & (unauthorised[d] < total[d]) for d in days],
-                             [possible(d) & (unauthorised[d] == total[d]) for d in days],
-                             "last_not_unauthorised", "unauthorised_days_after"),
+            *_last_and_after(
+                [possible(d) & (absence[d] < total[d]) for d in days],
+                [possible(d) & (absence[d] == total[d]) for d in days],
+                "last_attended",
+                "absent_days_after",
+            ),
+            *_last_and_after(
+                [possible(d) & (unauthorised[d] < total[d]) for d in days],
+                [possible(d) & (unauthorised[d] == total[d]) for d in days],
+                "last_not_unauthorised",
+                "unauthorised_days_after",
+            ),
             days=pl.col("days") & pl.col("_upto"),
             attending_days=attending,
             part_time_days=pl.col("part_time_days") & pl.col("_inside"),
             # The school as at `as_of`: its day moves back when the week's last attending day is later.
-            school_date=pl.when(pl.col("school_date") <= as_of).then(pl.col("school_date")).otherwise(_last_day(attending)),
+            school_date=pl.when(pl.col("school_date") <= as_of)
+            .then(pl.col("school_date"))
+            .otherwise(_last_day(attending)),
             school_urn=pl.when(attending > 0).then(pl.col("school_urn")),
         )
         .select(list(WEEKS_SCHEMA))
@@ -191,6 +211,7 @@ def _last_day(bits: pl.Expr) -> pl.Expr:
 
 # ---- the summary as a window sees it ---------------------------------------------------------------
 
+
 def of(frames: Frames, cfg: Config) -> pl.DataFrame:
     """The frames' summary (the store's, or worked out from the marks held in memory), sorted by week so a
     window's weeks are a slice of it."""
@@ -200,9 +221,13 @@ def of(frames: Frames, cfg: Config) -> pl.DataFrame:
 
 def calendar(summary: pl.DataFrame) -> pl.Series:
     """Every date on which any child has any mark, sorted: the authority's school days before any window."""
-    bits = pl.DataFrame({"_offset": range(7), "_bit": [1 << d for d in range(7)]}, schema={"_offset": pl.Int32, "_bit": pl.Int32})
+    bits = pl.DataFrame(
+        {"_offset": range(7), "_bit": [1 << d for d in range(7)]}, schema={"_offset": pl.Int32, "_bit": pl.Int32}
+    )
     return (
-        summary.lazy().group_by("week_start").agg(pl.col("days").bitwise_or())
+        summary.lazy()
+        .group_by("week_start")
+        .agg(pl.col("days").bitwise_or())
         .join(bits.lazy(), how="cross")
         .filter((pl.col("days") & pl.col("_bit")) != 0)
         .select((pl.col("week_start") + pl.duration(days=pl.col("_offset"))).alias("date"))
@@ -219,7 +244,9 @@ def school_days(days: pl.Series, start: date, as_of: date) -> pl.Series:
 
 def school_weeks(days: pl.Series) -> pl.Series:
     """Mondays of the ISO weeks that contain school days (half-term weeks drop out), sorted."""
-    return days.to_frame("date").select(pl.col("date").dt.truncate("1w").unique().sort()).to_series().alias("week_start")
+    return (
+        days.to_frame("date").select(pl.col("date").dt.truncate("1w").unique().sort()).to_series().alias("week_start")
+    )
 
 
 def last_mark_date() -> pl.Expr:
@@ -239,8 +266,14 @@ def cut_weeks(days: pl.Series, start: date, as_of: date) -> list[date]:
     return sorted(cut)
 
 
-def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: pl.DataFrame | None = None,
-               days: pl.Series | None = None) -> pl.DataFrame:
+def for_window(
+    frames: Frames,
+    cfg: Config,
+    start: date,
+    as_of: date,
+    summary: pl.DataFrame | None = None,
+    days: pl.Series | None = None,
+) -> pl.DataFrame:
     """The summary as a window sees it, with `in_window` on each row (those rows first).
 
     Weeks wholly inside the window are taken as kept; earlier weeks keep only the school and the last
@@ -253,14 +286,22 @@ def for_window(frames: Frames, cfg: Config, start: date, as_of: date, summary: p
     first, last = monday(start), monday(as_of)
     week = timedelta(weeks=1)
     inside = _weeks(summary, first + week if first in redo else first, last - week if last in redo else last)
-    before = _weeks(summary, date.min, first - week).select(_HISTORY).with_columns(
-        *(pl.lit(0, dtype=WEEKS_SCHEMA[c]).alias(c) for c in _COUNTED_ONLY),
-        last_attended=pl.lit(None, dtype=pl.Date), last_not_unauthorised=pl.lit(None, dtype=pl.Date),
+    before = (
+        _weeks(summary, date.min, first - week)
+        .select(_HISTORY)
+        .with_columns(
+            *(pl.lit(0, dtype=WEEKS_SCHEMA[c]).alias(c) for c in _COUNTED_ONLY),
+            last_attended=pl.lit(None, dtype=pl.Date),
+            last_not_unauthorised=pl.lit(None, dtype=pl.Date),
+        )
     )
     redone = _redo(pl.concat([_weeks(summary, w, w) for w in redo]), frames, cfg, start, as_of) if redo else None
     return pl.concat(
-        [part.select(list(WEEKS_SCHEMA)).with_columns(in_window=pl.lit(flag))
-         for part, flag in ((inside, True), (redone, True), (before, False)) if part is not None],
+        [
+            part.select(list(WEEKS_SCHEMA)).with_columns(in_window=pl.lit(flag))
+            for part, flag in ((inside, True), (redone, True), (before, False))
+            if part is not None
+        ],
     )
 
 

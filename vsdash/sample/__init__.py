@@ -23,11 +23,37 @@ from vsdash.sample.upn import wrong_check_letter, wrong_length
 
 DEFAULT_START = date(2025, 9, 1)
 DEFAULT_CORRECTED_DATE = date(2025, 11, 12)
-SILENT_SCHOOL_DAYS = 10            # the silent school stops two school weeks before the end
-CHILDREN_COLUMNS = ("LA Child ID", "UPN", "First Name", "Last Name", "DOB", "Gender", "Cohort", "Start Date",
-                    "End Date", "Social Worker", "Team", "Locality", "EHCP", "Responsible LA", "Year Group")
-SCHOOL_COLUMNS = ("URN", "LA (code)", "LA (name)", "EstablishmentNumber", "EstablishmentName",
-                  "TypeOfEstablishment (name)", "PhaseOfEducation (name)", "Postcode", "Easting", "Northing", "Locality")
+SILENT_SCHOOL_DAYS = 10  # the silent school stops two school weeks before the end
+CHILDREN_COLUMNS = (
+    "LA Child ID",
+    "UPN",
+    "First Name",
+    "Last Name",
+    "DOB",
+    "Gender",
+    "Cohort",
+    "Start Date",
+    "End Date",
+    "Social Worker",
+    "Team",
+    "Locality",
+    "EHCP",
+    "Responsible LA",
+    "Year Group",
+)
+SCHOOL_COLUMNS = (
+    "URN",
+    "LA (code)",
+    "LA (name)",
+    "EstablishmentNumber",
+    "EstablishmentName",
+    "TypeOfEstablishment (name)",
+    "PhaseOfEducation (name)",
+    "Postcode",
+    "Easting",
+    "Northing",
+    "Locality",
+)
 SUSPENSION_COLUMNS = ("UPN", "URN", "Start Date", "Sessions", "Category", "Reason", "Reason 2", "Reason 3", "End Date")
 
 
@@ -35,17 +61,17 @@ SUSPENSION_COLUMNS = ("UPN", "URN", "Start Date", "Sessions", "Category", "Reaso
 class Faults:
     """The feed faults injected, with counts, so checks need not hard-code them."""
 
-    silent_school_urn: int | None          # stopped sending `silent_school_days` before the end
+    silent_school_urn: int | None  # stopped sending `silent_school_days` before the end
     silent_school_last_date: date | None
-    silent_school_children: int            # list children whose last mark is from before the silence
-    never_sending_school_urn: int | None   # a Welsh school whose data never arrives
+    silent_school_children: int  # list children whose last mark is from before the silence
+    never_sending_school_urn: int | None  # a Welsh school whose data never arrives
     never_sending_school_children: int
-    children_without_attendance: int       # list children with no rows at all (not in any feed)
-    upn_typos: int                         # list UPN differs from the one schools send
-    upn_missing: int                       # social care holds no UPN
-    unknown_pupils: int                    # pupils in the attendance the list does not know
-    bad_upn_rows: int                      # wrong check letter or wrong length
-    bad_upn_pupils: int                    # pupils whose school holds a malformed UPN all term
+    children_without_attendance: int  # list children with no rows at all (not in any feed)
+    upn_typos: int  # list UPN differs from the one schools send
+    upn_missing: int  # social care holds no UPN
+    unknown_pupils: int  # pupils in the attendance the list does not know
+    bad_upn_rows: int  # wrong check letter or wrong length
+    bad_upn_pupils: int  # pupils whose school holds a malformed UPN all term
     unknown_code_rows: int
     unknown_codes: tuple[str, ...]
     corrected_date: date | None
@@ -53,13 +79,13 @@ class Faults:
     corrected_file: str | None
     corrected_rows: int
     corrected_changed: int
-    pm_pending_schools: int                # on the last day these sent the morning only (PM empty)
+    pm_pending_schools: int  # on the last day these sent the morning only (PM empty)
     pm_pending_rows: int
-    school_moves: int                      # with D (dual registration) rows at the old school
+    school_moves: int  # with D (dual registration) rows at the old school
     permanent_exclusions: int
     part_time_timetables: int
-    drifting_pupils: int                   # attendance falls away in the last weeks
-    long_unexplained_absences: int         # 10+ days of O/N in a row
+    drifting_pupils: int  # attendance falls away in the last weeks
+    long_unexplained_absences: int  # 10+ days of O/N in a row
 
 
 @dataclass(frozen=True)
@@ -99,13 +125,16 @@ def _write_plain(frame: pl.DataFrame, path: Path) -> str:
 
 def _children_file(pop: people.Population) -> pl.DataFrame:
     """One row per episode with the child's details, dates as DD/MM/YYYY like a social-care export."""
-    ep = pop.episodes.select("child", pl.col("cohort").alias("Cohort"),
-                             pl.col("start").alias("Start Date"), pl.col("end").alias("End Date"))
+    ep = pop.episodes.select(
+        "child", pl.col("cohort").alias("Cohort"), pl.col("start").alias("Start Date"), pl.col("end").alias("End Date")
+    )
     uk = "%d/%m/%Y"
-    return (ep.join(pop.children, on="child", how="left")
-            .sort("LA Child ID", "Start Date", "Cohort")
-            .with_columns(pl.col("DOB", "Start Date", "End Date").dt.strftime(uk))
-            .select(CHILDREN_COLUMNS))
+    return (
+        ep.join(pop.children, on="child", how="left")
+        .sort("LA Child ID", "Start Date", "Cohort")
+        .with_columns(pl.col("DOB", "Start Date", "End Date").dt.strftime(uk))
+        .select(CHILDREN_COLUMNS)
+    )
 
 
 def _cohorts_at(episodes: pl.DataFrame, day: date) -> dict[str, int]:
@@ -126,7 +155,7 @@ def _closures(rng: np.random.Generator, schools: pupils_mod.Schools, dates: list
     """Planned closures (#) at some schools and one snow day (Y4) for a few rural primaries."""
     out: dict[int, list[tuple[int, int]]] = {}
     closing = np.flatnonzero(rng.random(schools.urn.size) < 0.3)
-    for s, d in zip(closing.tolist(), rng.integers(0, len(dates), closing.size).tolist(), strict=False):
+    for s, d in zip(closing.tolist(), rng.integers(0, len(dates), closing.size).tolist(), strict=True):
         out.setdefault(d, []).append((s, events.CODE["#"]))
     snow = [i for i, day in enumerate(dates) if day.month == 1 and day.day >= 20][:1]
     if snow:
@@ -136,24 +165,30 @@ def _closures(rng: np.random.Generator, schools: pupils_mod.Schools, dates: list
     return out
 
 
-def _plan(rng: np.random.Generator, pupils: pupils_mod.Pupils, schools: pupils_mod.Schools, dates: list[date],
-          home_la: str) -> marks.FeedPlan:
+def _plan(
+    rng: np.random.Generator, pupils: pupils_mod.Pupils, schools: pupils_mod.Schools, dates: list[date], home_la: str
+) -> marks.FeedPlan:
     """Choose the faults: which school goes silent, which never sends, which re-sends a day."""
     n_days = len(dates)
     end_school = np.where(pupils.move_day < n_days, pupils.school1, pupils.school0)
     listed = pupils.child >= 0
     per_school = np.bincount(end_school[listed], minlength=schools.urn.size)
     home_secondary = (schools.la == home_la) & (schools.phase == pupils_mod.SECONDARY)
-    several = max(6, round(listed.sum() * 0.008))     # a school with several listed pupils, not the biggest
+    several = max(6, round(listed.sum() * 0.008))  # a school with several listed pupils, not the biggest
     silent = int(np.argmin(np.where(home_secondary, np.abs(per_school - several), np.iinfo(np.int64).max)))
     welsh = np.isin(schools.la, list(geography.WELSH_LAS))
     never = int(np.argmax(np.where(welsh, per_school, -1))) if welsh.any() else -1
     corrected_day = dates.index(DEFAULT_CORRECTED_DATE) if DEFAULT_CORRECTED_DATE in dates else n_days // 2
-    busiest = np.where((schools.la == home_la) & (np.arange(schools.urn.size) != silent),
-                       np.bincount(pupils.school0, minlength=schools.urn.size), -1)
+    busiest = np.where(
+        (schools.la == home_la) & (np.arange(schools.urn.size) != silent),
+        np.bincount(pupils.school0, minlength=schools.urn.size),
+        -1,
+    )
     bad = rng.choice(np.flatnonzero(listed), max(3, round(pupils.size * 0.002)), replace=False)
-    bad_value = {int(i): (wrong_check_letter(pupils.upn[i]) if k % 2 else wrong_length(pupils.upn[i], rng))
-                 for k, i in enumerate(bad.tolist())}
+    bad_value = {
+        int(i): (wrong_check_letter(pupils.upn[i]) if k % 2 else wrong_length(pupils.upn[i], rng))
+        for k, i in enumerate(bad.tolist())
+    }
     return marks.FeedPlan(
         silent_school=silent,
         silent_from_day=max(1, n_days - SILENT_SCHOOL_DAYS) if n_days > SILENT_SCHOOL_DAYS else n_days,
@@ -211,8 +246,15 @@ def _write_readme(summary: SampleSummary, path: Path) -> None:
     path.write_text("\n".join(lines), encoding="utf-8")
 
 
-def generate(out_dir: Path, children: int = 2500, seed: int = 1, start: date | None = None,
-             days: int | None = None, compress: bool = False, config: Config | None = None) -> SampleSummary:
+def generate(
+    out_dir: Path,
+    children: int = 2500,
+    seed: int = 1,
+    start: date | None = None,
+    days: int | None = None,
+    compress: bool = False,
+    config: Config | None = None,
+) -> SampleSummary:
     """Write a complete, deterministic set of sample feeds into `out_dir` and say what is in it."""
     began = time.perf_counter()
     cfg = config or load_config()
@@ -246,18 +288,33 @@ def generate(out_dir: Path, children: int = 2500, seed: int = 1, start: date | N
     gen = marks.DayGenerator(rng, pupils, overrides, plan, schools.urn.size)
     counts = marks.write_days(rng, gen, dates, schools, out_dir / "attendance", compress)
 
-    files = [_write_plain(school_frame.select(SCHOOL_COLUMNS), out_dir / "schools.csv"),
-             _write_plain(_children_file(pop), out_dir / "children.csv"),
-             _write_plain(pl.concat([susp, perm]).sort("Start Date", "URN", "UPN").select(SUSPENSION_COLUMNS),
-                          out_dir / "suspensions.csv")]
+    files = [
+        _write_plain(school_frame.select(SCHOOL_COLUMNS), out_dir / "schools.csv"),
+        _write_plain(_children_file(pop), out_dir / "children.csv"),
+        _write_plain(
+            pl.concat([susp, perm]).sort("Start Date", "URN", "UPN").select(SUSPENSION_COLUMNS),
+            out_dir / "suspensions.csv",
+        ),
+    ]
     faults = _faults(plan, pupils, schools, pop, extra, other_who, counts, perm.height, dates)
     summary = SampleSummary(
-        out_dir=out_dir, seed=seed, first_day=dates[0], last_day=dates[-1], school_days=n_days,
-        files=tuple(files + counts.files + ["README.md"]), children=children, episodes=pop.episodes.height,
-        cohorts_at_end=_cohorts_at(pop.episodes, dates[-1]), schools=school_frame.height,
+        out_dir=out_dir,
+        seed=seed,
+        first_day=dates[0],
+        last_day=dates[-1],
+        school_days=n_days,
+        files=tuple(files + counts.files + ["README.md"]),
+        children=children,
+        episodes=pop.episodes.height,
+        cohorts_at_end=_cohorts_at(pop.episodes, dates[-1]),
+        schools=school_frame.height,
         schools_by_la=dict(sorted(school_frame["LA (code)"].value_counts().iter_rows())),
-        pupils_in_feeds=pupils.size, attendance_rows=counts.rows, suspensions=susp.height,
-        permanent_exclusions=perm.height, faults=faults, seconds=0.0,
+        pupils_in_feeds=pupils.size,
+        attendance_rows=counts.rows,
+        suspensions=susp.height,
+        permanent_exclusions=perm.height,
+        faults=faults,
+        seconds=0.0,
     )
     _write_readme(summary, out_dir / "README.md")
     return SampleSummary(**{**summary.__dict__, "seconds": round(time.perf_counter() - began, 2)})
@@ -270,8 +327,17 @@ def _check_codes(cfg: Config) -> None:
         raise ValueError(f"the configured attendance codes lack {unknown}, which the sample uses")
 
 
-def _faults(plan: marks.FeedPlan, pupils: pupils_mod.Pupils, schools: pupils_mod.Schools, pop: people.Population,
-            extra: dict, other_who: dict, counts: marks.FeedCounts, n_perm: int, dates: list[date]) -> Faults:
+def _faults(
+    plan: marks.FeedPlan,
+    pupils: pupils_mod.Pupils,
+    schools: pupils_mod.Schools,
+    pop: people.Population,
+    extra: dict,
+    other_who: dict,
+    counts: marks.FeedCounts,
+    n_perm: int,
+    dates: list[date],
+) -> Faults:
     """Count the injected faults from the plan and what was written."""
     n_days = len(dates)
     end_school = np.where(pupils.move_day < n_days, pupils.school1, pupils.school0)

@@ -49,18 +49,18 @@ def term_start(year: int) -> date:
 
 def holidays(year: int) -> set[date]:
     """Weekday holidays of the academic year starting in September `year` (before summer)."""
-    out = _week(_nth_monday(year, 10, -1))                    # October half-term
+    out = _week(_nth_monday(year, 10, -1))  # October half-term
     christmas_end = date(year + 1, 1, 4)
     christmas_end += timedelta(days=(7 - christmas_end.weekday()) % 7)  # back on the Monday
     day = date(year, 12, 20)
     while day < christmas_end:
         out.add(day)
         day += timedelta(days=1)
-    out |= _week(_nth_monday(year + 1, 2, 3))                 # February half-term
+    out |= _week(_nth_monday(year + 1, 2, 3))  # February half-term
     easter = easter_sunday(year + 1)
     out |= _week(easter - timedelta(days=6)) | _week(easter + timedelta(days=1))
-    out.add(_nth_monday(year + 1, 5, 1))                      # early May bank holiday
-    out |= _week(_nth_monday(year + 1, 5, -1))                # May half-term
+    out.add(_nth_monday(year + 1, 5, 1))  # early May bank holiday
+    out |= _week(_nth_monday(year + 1, 5, -1))  # May half-term
     return out
 
 
@@ -87,7 +87,7 @@ def default_end(start: date) -> date:
     half_term = _nth_monday(year + 1, 2, 3)
     days = academic_year_days(year)
     before = [d for d in days if start <= d < half_term]
-    return before[-1] if before else days[-1]      # starting after half-term: run to the summer
+    return before[-1] if before else days[-1]  # starting after half-term: run to the summer
 
 
 def school_days(start: date, days: int | None = None) -> list[date]:

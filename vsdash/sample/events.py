@@ -13,17 +13,55 @@ from vsdash.sample.people import CIN, CLA, CP, EVER6, PLAC, UNKNOWN
 from vsdash.sample.pupils import AP, PRIMARY, SECONDARY, SPECIAL, Pupils, Schools
 
 # Mark vocabulary: generated marks are small integers into this tuple.
-VOCAB = ("/", "\\", "L", "K", "V", "P", "B", "C", "C2", "E", "I", "M", "R", "G", "N", "O", "U", "Y4", "D", "#",
-         "H9", "?", "H")
+VOCAB = (
+    "/",
+    "\\",
+    "L",
+    "K",
+    "V",
+    "P",
+    "B",
+    "C",
+    "C2",
+    "E",
+    "I",
+    "M",
+    "R",
+    "G",
+    "N",
+    "O",
+    "U",
+    "Y4",
+    "D",
+    "#",
+    "H9",
+    "?",
+    "H",
+)
 CODE = {c: i for i, c in enumerate(VOCAB)}
-FAULT_CODES = ("H9", "?", "H")     # not in the configured code table: H is the pre-2024 holiday code
+FAULT_CODES = ("H9", "?", "H")  # not in the configured code table: H is the pre-2024 holiday code
 KEEP = -1
 
 # Suspensions per pupil per year, before the phase multiplier; CIN and CP several times all pupils.
 SUSPENSION_RATE = {CLA: 0.12, CP: 0.17, CIN: 0.16, PLAC: 0.08, EVER6: 0.09, UNKNOWN: 0.05}
 PHASE_MULTIPLIER = {PRIMARY: 0.35, SECONDARY: 1.8, SPECIAL: 0.8, AP: 2.5}
-REASON_WEIGHTS = {"DB": 30, "VA": 15, "PA": 12, "PP": 12, "VP": 8, "DM": 5, "DA": 3, "BU": 3, "MT": 3,
-                  "OW": 2, "TH": 2, "RA": 2, "SM": 1, "LG": 1, "DS": 1}
+REASON_WEIGHTS = {
+    "DB": 30,
+    "VA": 15,
+    "PA": 12,
+    "PP": 12,
+    "VP": 8,
+    "DM": 5,
+    "DA": 3,
+    "BU": 3,
+    "MT": 3,
+    "OW": 2,
+    "TH": 2,
+    "RA": 2,
+    "SM": 1,
+    "LG": 1,
+    "DS": 1,
+}
 
 
 @dataclass
@@ -75,12 +113,13 @@ def _reasons(rng: np.random.Generator, n: int, allowed: list[str]) -> list[list[
     return [list(rng.choice(codes, k, replace=False, p=w / w.sum())) for k in counts.tolist()]
 
 
-def suspensions(rng: np.random.Generator, pupils: Pupils, schools: Schools, dates: list[date],
-                n_days: int, reasons: list[str]) -> tuple[pl.DataFrame, Overrides]:
+def suspensions(
+    rng: np.random.Generator, pupils: Pupils, schools: Schools, dates: list[date], n_days: int, reasons: list[str]
+) -> tuple[pl.DataFrame, Overrides]:
     """Suspensions (repeated for some pupils) with E marks on the suspended sessions."""
     phase = schools.phase[pupils.school0]
     rate = np.array([SUSPENSION_RATE[c] for c in pupils.cls.tolist()]) * np.vectorize(PHASE_MULTIPLIER.get)(phase)
-    lam = rate * n_days / 190 * rng.gamma(0.5, 2.0, pupils.size)    # heavy-tailed: some are suspended again and again
+    lam = rate * n_days / 190 * rng.gamma(0.5, 2.0, pupils.size)  # heavy-tailed: some are suspended again and again
     count = rng.poisson(lam)
     pupil = np.repeat(np.arange(pupils.size), count)
     start = pupils.start_day[pupil]
@@ -98,19 +137,25 @@ def suspensions(rng: np.random.Generator, pupils: Pupils, schools: Schools, date
     keep = e_day < n_days
     window, e_day = window[keep], e_day[keep]
     half = (sessions[window] % 2 == 1) & (e_day == day[window] + n_school_days[window] - 1)
-    marks = Overrides(pupil[window], e_day, np.full(e_day.size, CODE["E"]),
-                      np.where(half, KEEP, CODE["E"]))       # an odd last session: suspended from lunchtime
+    marks = Overrides(
+        pupil[window], e_day, np.full(e_day.size, CODE["E"]), np.where(half, KEEP, CODE["E"])
+    )  # an odd last session: suspended from lunchtime
 
     ext = len(dates)
-    records = pl.DataFrame({
-        "pupil": pupil,
-        "UPN": pupils.upn[pupil].tolist() if pupil.size else [],
-        "URN": schools.urn[school_on(pupils, pupil, day)],
-        "Start Date": [dates[d] for d in day.tolist()],
-        "End Date": [dates[min(d + k - 1, ext - 1)] for d, k in zip(day.tolist(), n_school_days.tolist(), strict=False)],
-        "Sessions": sessions,
-        "Category": "suspension",
-    }, schema_overrides={"Start Date": pl.Date, "End Date": pl.Date, "Sessions": pl.Int64})
+    records = pl.DataFrame(
+        {
+            "pupil": pupil,
+            "UPN": pupils.upn[pupil].tolist() if pupil.size else [],
+            "URN": schools.urn[school_on(pupils, pupil, day)],
+            "Start Date": [dates[d] for d in day.tolist()],
+            "End Date": [
+                dates[min(d + k - 1, ext - 1)] for d, k in zip(day.tolist(), n_school_days.tolist(), strict=True)
+            ],
+            "Sessions": sessions,
+            "Category": "suspension",
+        },
+        schema_overrides={"Start Date": pl.Date, "End Date": pl.Date, "Sessions": pl.Int64},
+    )
     return _with_reasons(rng, records, reasons), marks
 
 
@@ -124,12 +169,23 @@ def _with_reasons(rng: np.random.Generator, records: pl.DataFrame, reasons: list
     )
 
 
-def permanent_exclusions(rng: np.random.Generator, pupils: Pupils, schools: Schools, dates: list[date],
-                         n_days: int, reasons: list[str], home_la: str) -> tuple[pl.DataFrame, Overrides]:
+def permanent_exclusions(
+    rng: np.random.Generator,
+    pupils: Pupils,
+    schools: Schools,
+    dates: list[date],
+    n_days: int,
+    reasons: list[str],
+    home_la: str,
+) -> tuple[pl.DataFrame, Overrides]:
     """A few permanent exclusions: E for five days, then the pupil attends AP, dual registered at first."""
-    eligible = np.flatnonzero((schools.phase[pupils.school0] == SECONDARY) & (schools.la[pupils.school0] == home_la)
-                              & np.isin(pupils.cls, (CLA, CIN, CP)) & (pupils.start_day == 0)
-                              & (pupils.move_day == n_days))
+    eligible = np.flatnonzero(
+        (schools.phase[pupils.school0] == SECONDARY)
+        & (schools.la[pupils.school0] == home_la)
+        & np.isin(pupils.cls, (CLA, CIN, CP))
+        & (pupils.start_day == 0)
+        & (pupils.move_day == n_days)
+    )
     ap_schools = np.flatnonzero((schools.phase == AP) & (schools.la == home_la))
     n = 0 if n_days < 30 or ap_schools.size == 0 else min(eligible.size, max(2, round(eligible.size * 0.006)))
     pupil = np.sort(rng.choice(eligible, n, replace=False)) if n else np.array([], dtype=np.int64)
@@ -138,15 +194,18 @@ def permanent_exclusions(rng: np.random.Generator, pupils: Pupils, schools: Scho
     pupils.move_day[pupil] = day + 5
     pupils.dual_end[pupil] = day + 15
     marks = _windows(pupil, day, np.full(n, 5), CODE["E"], CODE["E"], n_days)
-    records = pl.DataFrame({
-        "pupil": pupil,
-        "UPN": pupils.upn[pupil].tolist() if n else [],
-        "URN": schools.urn[pupils.school0[pupil]],
-        "Start Date": [dates[d] for d in day.tolist()],
-        "End Date": [None] * n,
-        "Sessions": [None] * n,
-        "Category": "permanent_exclusion",
-    }, schema_overrides={"Start Date": pl.Date, "End Date": pl.Date, "Sessions": pl.Int64})
+    records = pl.DataFrame(
+        {
+            "pupil": pupil,
+            "UPN": pupils.upn[pupil].tolist() if n else [],
+            "URN": schools.urn[pupils.school0[pupil]],
+            "Start Date": [dates[d] for d in day.tolist()],
+            "End Date": [None] * n,
+            "Sessions": [None] * n,
+            "Category": "permanent_exclusion",
+        },
+        schema_overrides={"Start Date": pl.Date, "End Date": pl.Date, "Sessions": pl.Int64},
+    )
     return _with_reasons(rng, records, ["PA", "VA", "OW", "DB", "DA", "SM"]), marks
 
 
@@ -167,6 +226,8 @@ def other_overrides(rng: np.random.Generator, pupils: Pupils, schools: Schools, 
         _windows(part_time, pt_start, pt_len, KEEP, CODE["C2"], n_days),
         _windows(provision, k_start, rng.integers(5, 21, provision.size), CODE["K"], CODE["K"], n_days),
         _windows(missing, m_start, m_len, CODE["O"], CODE["O"], n_days),
-        _windows(missing, m_start, np.full(missing.size, 3), CODE["N"], CODE["N"], n_days),  # not yet established at first
+        _windows(
+            missing, m_start, np.full(missing.size, 3), CODE["N"], CODE["N"], n_days
+        ),  # not yet established at first
     ]
     return Overrides.concat(parts), {"part_time": part_time, "provision": provision, "missing": missing}

@@ -88,17 +88,96 @@ TOWNS: tuple[Town, ...] = (
     Town("Wolverhampton", "336", None, 52.5860, -2.1280, 2.0, ("WV1", "WV2", "WV3", "WV4"), (1, 1, 0, 0)),
 )
 
-_PLACE_HEADS = ("Ash", "Brom", "Chel", "Down", "Eaton", "Ford", "Hadn", "Kin", "Lang", "Mor", "Pres",
-                "Ruy", "Stan", "Whit", "Wor", "Yock", "Ack", "Bish", "Clee", "Hope", "Lid", "Nor",
-                "Pen", "Roden", "Stoke", "Tib", "Upp", "Wes", "Acton", "Bar", "Cres", "Dor", "Edge")
-_PLACE_TAILS = ("ley", "ton", "bury", "field", "wardine", "hall", "more", "well", "stone", "brook",
-                "wick", "cote", "hope", "over", "ford", "ridge", "wood", "hurst", "combe", "dale")
+_PLACE_HEADS = (
+    "Ash",
+    "Brom",
+    "Chel",
+    "Down",
+    "Eaton",
+    "Ford",
+    "Hadn",
+    "Kin",
+    "Lang",
+    "Mor",
+    "Pres",
+    "Ruy",
+    "Stan",
+    "Whit",
+    "Wor",
+    "Yock",
+    "Ack",
+    "Bish",
+    "Clee",
+    "Hope",
+    "Lid",
+    "Nor",
+    "Pen",
+    "Roden",
+    "Stoke",
+    "Tib",
+    "Upp",
+    "Wes",
+    "Acton",
+    "Bar",
+    "Cres",
+    "Dor",
+    "Edge",
+)
+_PLACE_TAILS = (
+    "ley",
+    "ton",
+    "bury",
+    "field",
+    "wardine",
+    "hall",
+    "more",
+    "well",
+    "stone",
+    "brook",
+    "wick",
+    "cote",
+    "hope",
+    "over",
+    "ford",
+    "ridge",
+    "wood",
+    "hurst",
+    "combe",
+    "dale",
+)
 _WELSH_HEADS = ("Llan", "Aber", "Pen", "Cefn", "Bryn", "Tre", "Pont", "Maes", "Glan", "Caer")
 _WELSH_TAILS = ("fair", "gadfan", "rhaeadr", "ddu", "wern", "faes", "coed", "gwyn", "dre", "hafren")
-_SAINTS = ("Mary", "John", "Peter", "Michael", "Andrew", "George", "Lawrence", "Chad", "Oswald",
-           "Leonard", "Laurence", "Thomas", "Giles", "Martin", "Luke")
-_SPECIAL_NAMES = ("Brookfield", "The Meadows", "Hollinsgate", "Severn View", "Cedars", "Oak Tree",
-                  "Riverside", "Willowbank", "Kingfisher", "Larkspur", "Heathfield", "The Beeches")
+_SAINTS = (
+    "Mary",
+    "John",
+    "Peter",
+    "Michael",
+    "Andrew",
+    "George",
+    "Lawrence",
+    "Chad",
+    "Oswald",
+    "Leonard",
+    "Laurence",
+    "Thomas",
+    "Giles",
+    "Martin",
+    "Luke",
+)
+_SPECIAL_NAMES = (
+    "Brookfield",
+    "The Meadows",
+    "Hollinsgate",
+    "Severn View",
+    "Cedars",
+    "Oak Tree",
+    "Riverside",
+    "Willowbank",
+    "Kingfisher",
+    "Larkspur",
+    "Heathfield",
+    "The Beeches",
+)
 _POSTCODE_UNIT_LETTERS = "ABDEFGHJLNPQRSTUWXYZ"
 
 _TO_GRID = Transformer.from_crs("EPSG:4326", "EPSG:27700", always_xy=True)
@@ -123,20 +202,40 @@ def _school_name(rng: np.random.Generator, town: Town, phase: str, used: set[str
     for _ in range(50):
         place = _place_name(rng, welsh)
         if phase == "Primary":
-            options = ([f"Ysgol Gynradd {place}", f"Ysgol {place}", f"{place} C.P. School"] if welsh else
-                       [f"{place} Primary School", f"{place} C of E Primary School", f"{place} Infant School",
-                        f"{place} Junior School", f"St {rng.choice(_SAINTS)}'s Catholic Primary School",
-                        f"{place} Primary Academy", f"{place} C of E (VC) Primary School"])
+            options = (
+                [f"Ysgol Gynradd {place}", f"Ysgol {place}", f"{place} C.P. School"]
+                if welsh
+                else [
+                    f"{place} Primary School",
+                    f"{place} C of E Primary School",
+                    f"{place} Infant School",
+                    f"{place} Junior School",
+                    f"St {rng.choice(_SAINTS)}'s Catholic Primary School",
+                    f"{place} Primary Academy",
+                    f"{place} C of E (VC) Primary School",
+                ]
+            )
         elif phase == "Secondary":
             town_word = base or place
-            options = ([f"Ysgol Uwchradd {town_word}", f"{town_word} High School", f"Ysgol {place}"] if welsh else
-                       [f"{town_word} Academy", f"The {place} School", f"{place} High School",
-                        f"{town_word} {rng.choice(('Community', 'Church of England', 'Thomas'))} College",
-                        f"St {rng.choice(_SAINTS)}'s Catholic High School"])
+            options = (
+                [f"Ysgol Uwchradd {town_word}", f"{town_word} High School", f"Ysgol {place}"]
+                if welsh
+                else [
+                    f"{town_word} Academy",
+                    f"The {place} School",
+                    f"{place} High School",
+                    f"{town_word} {rng.choice(('Community', 'Church of England', 'Thomas'))} College",
+                    f"St {rng.choice(_SAINTS)}'s Catholic High School",
+                ]
+            )
         elif phase == "Special":
             options = [f"{rng.choice(_SPECIAL_NAMES)} School", f"{place} Specialist Academy", f"{place} School"]
         else:
-            options = [f"{base or place} Tuition Service", f"The {place} Centre", f"{base or place} Pupil Referral Unit"]
+            options = [
+                f"{base or place} Tuition Service",
+                f"The {place} Centre",
+                f"{base or place} Pupil Referral Unit",
+            ]
         name = str(rng.choice(options))
         if name not in used:
             used.add(name)
@@ -154,8 +253,18 @@ def _establishment_type(rng: np.random.Generator, la: str, phase: str) -> str:
         return str(rng.choice(["Community special school", "Academy special converter"]))
     if phase == "Alternative provision":
         return str(rng.choice(["Pupil referral unit", "Academy alternative provision converter"]))
-    return str(rng.choice(["Community school", "Voluntary controlled school", "Voluntary aided school",
-                           "Academy converter", "Academy sponsor led"], p=[0.3, 0.15, 0.1, 0.3, 0.15]))
+    return str(
+        rng.choice(
+            [
+                "Community school",
+                "Voluntary controlled school",
+                "Voluntary aided school",
+                "Academy converter",
+                "Academy sponsor led",
+            ],
+            p=[0.3, 0.15, 0.1, 0.3, 0.15],
+        )
+    )
 
 
 def _postcode(rng: np.random.Generator, districts: tuple[str, ...]) -> str:
@@ -166,39 +275,45 @@ def _postcode(rng: np.random.Generator, districts: tuple[str, ...]) -> str:
 
 def _establishment_numbers(rng: np.random.Generator, phase: str, n: int) -> np.ndarray:
     """DfE establishment numbers by phase: primaries 2xxx, secondaries 4xxx, special 7xxx, PRU 11xx."""
-    low, high = {"Primary": (2000, 3999), "Secondary": (4000, 5499),
-                 "Special": (7000, 7099), "Alternative provision": (1100, 1199)}[phase]
+    low, high = {
+        "Primary": (2000, 3999),
+        "Secondary": (4000, 5499),
+        "Special": (7000, 7099),
+        "Alternative provision": (1100, 1199),
+    }[phase]
     return rng.choice(np.arange(low, high), n, replace=False)
 
 
 def build_schools(rng: np.random.Generator, localities: tuple[str, ...], home_la: str = HOME_LA) -> pl.DataFrame:
     """The schools extract: one row per school with URN, LA, phase, postcode and grid reference."""
     default_names = ("North", "South", "East", "West")
-    rename = dict(zip(default_names, localities, strict=False)) if len(localities) == 4 else {}
+    rename = dict(zip(default_names, localities, strict=True)) if len(localities) == 4 else {}
     rows: list[dict] = []
     used_names: set[str] = set()
     english_urns = iter(rng.choice(np.arange(123000, 150000), 400, replace=False).tolist())
     welsh_urns = iter(rng.choice(np.arange(401000, 402000), 40, replace=False).tolist())  # GIAS Welsh URNs
     for town in TOWNS:
         east0, north0 = town_grid(town)
-        for phase, count in zip(PHASES, town.counts, strict=False):
+        for phase, count in zip(PHASES, town.counts, strict=True):
             estabs = _establishment_numbers(rng, phase, count)
             for k in range(count):
                 r = town.radius_km * 1000 * np.sqrt(rng.random())
                 theta = rng.random() * 2 * np.pi
                 urn = next(welsh_urns) if town.la in WELSH_LAS else next(english_urns)
-                rows.append({
-                    "URN": urn,
-                    "EstablishmentName": _school_name(rng, town, phase, used_names),
-                    "LA (code)": home_la if town.la == HOME_LA else town.la,
-                    "LA (name)": AUTHORITIES[town.la],
-                    "TypeOfEstablishment (name)": _establishment_type(rng, town.la, phase),
-                    "PhaseOfEducation (name)": phase,
-                    "Postcode": _postcode(rng, town.districts),
-                    "Easting": round(float(east0 + r * np.cos(theta))),
-                    "Northing": round(float(north0 + r * np.sin(theta))),
-                    "Locality": rename.get(town.locality, town.locality) if town.locality else None,
-                    "Town": town.name,
-                    "EstablishmentNumber": f"{int(estabs[k]):04d}",
-                })
+                rows.append(
+                    {
+                        "URN": urn,
+                        "EstablishmentName": _school_name(rng, town, phase, used_names),
+                        "LA (code)": home_la if town.la == HOME_LA else town.la,
+                        "LA (name)": AUTHORITIES[town.la],
+                        "TypeOfEstablishment (name)": _establishment_type(rng, town.la, phase),
+                        "PhaseOfEducation (name)": phase,
+                        "Postcode": _postcode(rng, town.districts),
+                        "Easting": round(float(east0 + r * np.cos(theta))),
+                        "Northing": round(float(north0 + r * np.sin(theta))),
+                        "Locality": rename.get(town.locality, town.locality) if town.locality else None,
+                        "Town": town.name,
+                        "EstablishmentNumber": f"{int(estabs[k]):04d}",
+                    }
+                )
     return pl.DataFrame(rows).sort("URN")

@@ -20,7 +20,7 @@ from vsdash.sample.events import CODE, FAULT_CODES, KEEP, VOCAB, Overrides
 from vsdash.sample.pupils import Pupils, Schools
 from vsdash.sample.upn import wrong_check_letter, wrong_length
 
-PERSISTENCE = 0.55   # chance an absence spell carries on to the next day, beyond the pupil's own rate
+PERSISTENCE = 0.55  # chance an absence spell carries on to the next day, beyond the pupil's own rate
 # Absence by weekday (Mon..Fri): everyone a little, some pupils a lot on Mondays and Fridays.
 WEEKDAY = np.array([[1.10, 0.95, 0.92, 0.95, 1.08], [1.90, 0.60, 0.50, 0.60, 1.40]])
 MONTH = {9: 0.8, 10: 0.95, 11: 1.0, 12: 1.15, 1: 1.1, 2: 1.05, 3: 1.0, 4: 0.9, 5: 0.9, 6: 0.95, 7: 1.1, 8: 1.0}
@@ -35,15 +35,15 @@ HEADER = ("UPN", "URN", "Date", "AM", "PM", "LA Child ID")
 class FeedPlan:
     """The feed faults to inject, decided before the days are generated."""
 
-    silent_school: int               # stops sending `silent_days` before the end
+    silent_school: int  # stops sending `silent_days` before the end
     silent_from_day: int
-    never_sends: int                 # a school whose data never arrives (-1 for none)
+    never_sends: int  # a school whose data never arrives (-1 for none)
     corrected_day: int
     corrected_school: int
-    closures: dict[int, list[tuple[int, int]]]   # day -> [(school, code)]
-    trips: dict[int, np.ndarray]                 # day -> schools with a trip that day
-    pm_pending_schools: np.ndarray               # on the last day these have sent the morning only
-    bad_upn_pupils: np.ndarray                   # their school holds a malformed UPN all term
+    closures: dict[int, list[tuple[int, int]]]  # day -> [(school, code)]
+    trips: dict[int, np.ndarray]  # day -> schools with a trip that day
+    pm_pending_schools: np.ndarray  # on the last day these have sent the morning only
+    bad_upn_pupils: np.ndarray  # their school holds a malformed UPN all term
     bad_upn_value: dict[int, str] = field(default_factory=dict)
 
 
@@ -70,8 +70,9 @@ def _reason_draw(rng: np.random.Generator, unauthorised: np.ndarray) -> np.ndarr
 class DayGenerator:
     """Generates each day's marks for all pupils, carrying absence spells from one day to the next."""
 
-    def __init__(self, rng: np.random.Generator, pupils: Pupils, overrides: Overrides, plan: FeedPlan,
-                 n_schools: int) -> None:
+    def __init__(
+        self, rng: np.random.Generator, pupils: Pupils, overrides: Overrides, plan: FeedPlan, n_schools: int
+    ) -> None:
         self.rng, self.p, self.overrides, self.plan = rng, pupils, overrides, plan
         self.prev_absent = np.zeros(pupils.size, dtype=bool)
         self.reason = np.full(pupils.size, CODE["I"], dtype=np.int64)
@@ -116,8 +117,9 @@ class DayGenerator:
         return school, am, pm
 
 
-def day_frame(gen: DayGenerator, d: int, day: date, schools: Schools, upn: pl.Series,
-              la_child_id: pl.Series, vocab: pl.Series) -> pl.DataFrame:
+def day_frame(
+    gen: DayGenerator, d: int, day: date, schools: Schools, upn: pl.Series, la_child_id: pl.Series, vocab: pl.Series
+) -> pl.DataFrame:
     """The rows schools send for one day: pupils on roll at their school, plus D rows at the old school."""
     p = gen.p
     school, am, pm = gen.marks(d, day)
@@ -127,29 +129,37 @@ def day_frame(gen: DayGenerator, d: int, day: date, schools: Schools, upn: pl.Se
     sch = np.concatenate([school[on_roll], p.school0[dual]])
     am_i = np.concatenate([am[on_roll], np.full(dual.size, CODE["D"])])
     pm_i = np.concatenate([pm[on_roll], np.full(dual.size, CODE["D"])])
-    return pl.DataFrame({
-        "pupil": idx,
-        "school": sch,
-        "UPN": upn.gather(idx),
-        "URN": schools.urn[sch],
-        "AM": vocab.gather(am_i),
-        "PM": vocab.gather(pm_i),
-        "LA Child ID": la_child_id.gather(idx),
-    }).with_columns(pl.lit(day, dtype=pl.Date).alias("Date"))
+    return pl.DataFrame(
+        {
+            "pupil": idx,
+            "school": sch,
+            "UPN": upn.gather(idx),
+            "URN": schools.urn[sch],
+            "AM": vocab.gather(am_i),
+            "PM": vocab.gather(pm_i),
+            "LA Child ID": la_child_id.gather(idx),
+        }
+    ).with_columns(pl.lit(day, dtype=pl.Date).alias("Date"))
 
 
-def inject_faults(rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days: int, plan: FeedPlan,
-                  counts: FeedCounts) -> pl.DataFrame:
+def inject_faults(
+    rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days: int, plan: FeedPlan, counts: FeedCounts
+) -> pl.DataFrame:
     """Drop what never arrives, and spoil a few rows the way school exports do."""
-    gone = (frame["school"] == plan.never_sends) | ((frame["school"] == plan.silent_school) & (d >= plan.silent_from_day))
+    gone = (frame["school"] == plan.never_sends) | (
+        (frame["school"] == plan.silent_school) & (d >= plan.silent_from_day)
+    )
     frame = frame.filter(~gone)
     n = frame.height
     pupil = frame["pupil"].to_numpy()
     bad = np.flatnonzero(np.isin(pupil, plan.bad_upn_pupils) | (rng.random(n) < 0.0003))
     if bad.size:
         old = frame["UPN"].gather(bad).to_list()
-        new = [plan.bad_upn_value.get(int(pupil[i])) or
-               (wrong_check_letter(u) if rng.random() < 0.5 else wrong_length(u, rng)) for i, u in zip(bad.tolist(), old, strict=False)]
+        new = [
+            plan.bad_upn_value.get(int(pupil[i]))
+            or (wrong_check_letter(u) if rng.random() < 0.5 else wrong_length(u, rng))
+            for i, u in zip(bad.tolist(), old, strict=True)
+        ]
         frame = frame.with_columns(frame["UPN"].scatter(bad, new))
     counts.bad_upn_rows += int(bad.size)
     odd = np.flatnonzero(rng.random(n) < 0.0004)
@@ -157,8 +167,8 @@ def inject_faults(rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days:
     codes = rng.choice(FAULT_CODES, odd.size).tolist()
     if odd.size:
         frame = frame.with_columns(
-            frame["AM"].scatter(odd[in_am], [c for c, a in zip(codes, in_am, strict=False) if a]),
-            frame["PM"].scatter(odd[~in_am], [c for c, a in zip(codes, in_am, strict=False) if not a]),
+            frame["AM"].scatter(odd[in_am], [c for c, a in zip(codes, in_am, strict=True) if a]),
+            frame["PM"].scatter(odd[~in_am], [c for c, a in zip(codes, in_am, strict=True) if not a]),
         )
     counts.unknown_code_rows += int(odd.size)
     if d == n_days - 1:
@@ -168,14 +178,17 @@ def inject_faults(rng: np.random.Generator, frame: pl.DataFrame, d: int, n_days:
     return frame
 
 
-def split_correction(rng: np.random.Generator, frame: pl.DataFrame, plan: FeedPlan,
-                     counts: FeedCounts) -> tuple[pl.DataFrame, pl.DataFrame]:
+def split_correction(
+    rng: np.random.Generator, frame: pl.DataFrame, plan: FeedPlan, counts: FeedCounts
+) -> tuple[pl.DataFrame, pl.DataFrame]:
     """The first send with reasons not yet established (N), and the school's corrected re-send."""
     at_school = (frame["school"] == plan.corrected_school).to_numpy()
     rows = np.flatnonzero(at_school)
     am = frame["AM"].to_numpy().astype(object)
     pm = frame["PM"].to_numpy().astype(object)
-    absent_first = np.isin(am[rows], ["I", "O", "M", "G", "C", "R"]) | ((am[rows] == "/") & (rng.random(rows.size) < 0.04))
+    absent_first = np.isin(am[rows], ["I", "O", "M", "G", "C", "R"]) | (
+        (am[rows] == "/") & (rng.random(rows.size) < 0.04)
+    )
     n_first = rows[absent_first]
     if n_first.size < 3:
         n_first = rows[: min(3, rows.size)]
@@ -186,8 +199,9 @@ def split_correction(rng: np.random.Generator, frame: pl.DataFrame, plan: FeedPl
     fixed_am[n_first], fixed_pm[n_first] = truth, truth
     late = rows[np.isin(fixed_am[rows], ["/"])][:2]
     fixed_am[late] = "L"
-    corrected = frame.with_columns(pl.Series("AM", fixed_am, dtype=pl.String),
-                                   pl.Series("PM", fixed_pm, dtype=pl.String)).filter(pl.Series(at_school))
+    corrected = frame.with_columns(
+        pl.Series("AM", fixed_am, dtype=pl.String), pl.Series("PM", fixed_pm, dtype=pl.String)
+    ).filter(pl.Series(at_school))
     counts.corrected_rows = corrected.height
     counts.corrected_changed = int(n_first.size + late.size)
     return first_send, corrected
@@ -205,8 +219,9 @@ def write_csv(frame: pl.DataFrame, path: Path, compress: bool) -> str:
     return path.name
 
 
-def write_days(rng: np.random.Generator, gen: DayGenerator, dates: list[date], schools: Schools,
-               out: Path, compress: bool) -> FeedCounts:
+def write_days(
+    rng: np.random.Generator, gen: DayGenerator, dates: list[date], schools: Schools, out: Path, compress: bool
+) -> FeedCounts:
     """Generate and write every day's attendance file, plus the corrected re-send."""
     out.mkdir(parents=True, exist_ok=True)
     p, plan, counts = gen.p, gen.plan, FeedCounts()
@@ -217,7 +232,9 @@ def write_days(rng: np.random.Generator, gen: DayGenerator, dates: list[date], s
         frame = inject_faults(rng, day_frame(gen, d, day, schools, upn, ids, vocab), d, len(dates), plan, counts)
         if d == plan.corrected_day:
             frame, corrected = split_correction(rng, frame, plan, counts)
-            counts.files.append("attendance/" + write_csv(corrected, out / f"attendance_{day.isoformat()}_corrected.csv", compress))
+            counts.files.append(
+                "attendance/" + write_csv(corrected, out / f"attendance_{day.isoformat()}_corrected.csv", compress)
+            )
         counts.files.append("attendance/" + write_csv(frame, out / f"attendance_{day.isoformat()}.csv", compress))
         counts.rows += frame.height
     counts.files.sort()

@@ -21,42 +21,167 @@ CLA, CP, CIN, PLAC, EVER6, UNKNOWN = range(6)
 
 # History profiles and their shares of the list.
 PROFILES = {
-    "cla": 0.17,             # in care now (some came into care this term, often straight from CP)
-    "cla_ended": 0.02,       # left care this term: home (then CIN) or to an order (then PLAC)
-    "cp": 0.09,              # on a CP plan now
-    "cp_stepdown": 0.05,     # CP plan started and ended this term, stepped down to CIN
-    "cin": 0.24,             # on a CIN plan now
-    "cin_closed": 0.06,      # CIN plan closed this term (Ever 6 from then)
-    "plac": 0.10,            # adopted or under an order after care
+    "cla": 0.17,  # in care now (some came into care this term, often straight from CP)
+    "cla_ended": 0.02,  # left care this term: home (then CIN) or to an order (then PLAC)
+    "cp": 0.09,  # on a CP plan now
+    "cp_stepdown": 0.05,  # CP plan started and ended this term, stepped down to CIN
+    "cin": 0.24,  # on a CIN plan now
+    "cin_closed": 0.06,  # CIN plan closed this term (Ever 6 from then)
+    "plac": 0.10,  # adopted or under an order after care
     "ever6_explicit": 0.08,  # arrives only as an explicit EVER6 episode
-    "ever6_past": 0.19,      # closed CIN/CP plans in the last six years
+    "ever6_past": 0.19,  # closed CIN/CP plans in the last six years
 }
 OTHER_LAS_PLACING = np.array(["330", "336", "333", "894", "860"])  # other authorities' children placed here
 
-_FIRST_F = ("Amelia", "Olivia", "Isla", "Ava", "Mia", "Ivy", "Lily", "Grace", "Freya", "Evie", "Poppy",
-            "Ella", "Sophie", "Chloe", "Ruby", "Millie", "Daisy", "Erin", "Holly", "Jessica", "Niamh",
-            "Megan", "Lacey", "Kayla", "Maisie", "Leah", "Skye", "Harriet", "Zara", "Nia")
-_FIRST_M = ("Oliver", "George", "Noah", "Arthur", "Leo", "Harry", "Oscar", "Jack", "Charlie", "Jacob",
-            "Thomas", "Alfie", "Riley", "Mason", "Tyler", "Kai", "Callum", "Dylan", "Logan", "Ethan",
-            "Reece", "Jayden", "Connor", "Lewis", "Rhys", "Owen", "Finley", "Bailey", "Harvey", "Ioan")
-_LAST = ("Evans", "Davies", "Jones", "Williams", "Roberts", "Price", "Morris", "Edwards", "Hughes", "Lloyd",
-         "Bennett", "Pugh", "Breeze", "Corbett", "Mytton", "Heighway", "Onions", "Gittins", "Bebb", "Hotchkiss",
-         "Clee", "Rowlands", "Jarvis", "Stokes", "Felton", "Tudor", "Meredith", "Wilde", "Pritchard", "Colley",
-         "Bright", "Haycock", "Lewis", "Powell", "Gough", "Parry", "Beddoes", "Cadwallader", "Vaughan", "Owen",
-         "Khan", "Begum", "Kowalski", "Nowak", "Ali", "Singh", "Patel", "Mensah", "Okafor", "Ionescu")
-_SW_FIRST = ("Sarah", "Rachel", "Helen", "Claire", "Emma", "Joanne", "Lisa", "Kirsty", "Amy", "Gemma",
-             "Mark", "Paul", "Darren", "Ian", "Gareth", "Priya", "Anita", "Lorraine", "Dawn", "Sian")
+_FIRST_F = (
+    "Amelia",
+    "Olivia",
+    "Isla",
+    "Ava",
+    "Mia",
+    "Ivy",
+    "Lily",
+    "Grace",
+    "Freya",
+    "Evie",
+    "Poppy",
+    "Ella",
+    "Sophie",
+    "Chloe",
+    "Ruby",
+    "Millie",
+    "Daisy",
+    "Erin",
+    "Holly",
+    "Jessica",
+    "Niamh",
+    "Megan",
+    "Lacey",
+    "Kayla",
+    "Maisie",
+    "Leah",
+    "Skye",
+    "Harriet",
+    "Zara",
+    "Nia",
+)
+_FIRST_M = (
+    "Oliver",
+    "George",
+    "Noah",
+    "Arthur",
+    "Leo",
+    "Harry",
+    "Oscar",
+    "Jack",
+    "Charlie",
+    "Jacob",
+    "Thomas",
+    "Alfie",
+    "Riley",
+    "Mason",
+    "Tyler",
+    "Kai",
+    "Callum",
+    "Dylan",
+    "Logan",
+    "Ethan",
+    "Reece",
+    "Jayden",
+    "Connor",
+    "Lewis",
+    "Rhys",
+    "Owen",
+    "Finley",
+    "Bailey",
+    "Harvey",
+    "Ioan",
+)
+_LAST = (
+    "Evans",
+    "Davies",
+    "Jones",
+    "Williams",
+    "Roberts",
+    "Price",
+    "Morris",
+    "Edwards",
+    "Hughes",
+    "Lloyd",
+    "Bennett",
+    "Pugh",
+    "Breeze",
+    "Corbett",
+    "Mytton",
+    "Heighway",
+    "Onions",
+    "Gittins",
+    "Bebb",
+    "Hotchkiss",
+    "Clee",
+    "Rowlands",
+    "Jarvis",
+    "Stokes",
+    "Felton",
+    "Tudor",
+    "Meredith",
+    "Wilde",
+    "Pritchard",
+    "Colley",
+    "Bright",
+    "Haycock",
+    "Lewis",
+    "Powell",
+    "Gough",
+    "Parry",
+    "Beddoes",
+    "Cadwallader",
+    "Vaughan",
+    "Owen",
+    "Khan",
+    "Begum",
+    "Kowalski",
+    "Nowak",
+    "Ali",
+    "Singh",
+    "Patel",
+    "Mensah",
+    "Okafor",
+    "Ionescu",
+)
+_SW_FIRST = (
+    "Sarah",
+    "Rachel",
+    "Helen",
+    "Claire",
+    "Emma",
+    "Joanne",
+    "Lisa",
+    "Kirsty",
+    "Amy",
+    "Gemma",
+    "Mark",
+    "Paul",
+    "Darren",
+    "Ian",
+    "Gareth",
+    "Priya",
+    "Anita",
+    "Lorraine",
+    "Dawn",
+    "Sian",
+)
 
 
 @dataclass(frozen=True)
 class Population:
     """The children on the social-care list, one entry per child, and their episodes."""
 
-    children: pl.DataFrame       # one row per child (internal columns included)
-    episodes: pl.DataFrame       # la_child_id, cohort, start, end (null = open)
-    absence_class: np.ndarray    # index into CLASSES, per child
-    year_group: np.ndarray       # 0 = Reception .. 11
-    upn: list[str]               # the child's real UPN (what schools send)
+    children: pl.DataFrame  # one row per child (internal columns included)
+    episodes: pl.DataFrame  # la_child_id, cohort, start, end (null = open)
+    absence_class: np.ndarray  # index into CLASSES, per child
+    year_group: np.ndarray  # 0 = Reception .. 11
+    upn: list[str]  # the child's real UPN (what schools send)
 
 
 def team_names(localities: tuple[str, ...]) -> list[tuple[str, str]]:
@@ -89,8 +214,17 @@ _YEAR_WEIGHTS = {
     PLAC: [6, 7, 8, 9, 9, 9, 9, 9, 8, 8, 7, 6],
     EVER6: [7, 7, 8, 8, 8, 8, 8, 8, 8, 8, 8, 8],
 }
-_AGE_PROFILE = {"cla": CLA, "cla_ended": CIN, "cp": CP, "cp_stepdown": CIN, "cin": CIN, "cin_closed": EVER6,
-                "plac": PLAC, "ever6_explicit": EVER6, "ever6_past": EVER6}
+_AGE_PROFILE = {
+    "cla": CLA,
+    "cla_ended": CIN,
+    "cp": CP,
+    "cp_stepdown": CIN,
+    "cin": CIN,
+    "cin_closed": EVER6,
+    "plac": PLAC,
+    "ever6_explicit": EVER6,
+    "ever6_past": EVER6,
+}
 _EHCP_RATE = {CLA: 0.26, CP: 0.11, CIN: 0.21, PLAC: 0.19, EVER6: 0.13}
 
 
@@ -110,17 +244,20 @@ class _Episodes:
     def frame(self, ids: np.ndarray) -> pl.DataFrame:
         """All episodes as one frame, ordered by child and start."""
         idx = np.concatenate([p[0] for p in self.parts])
-        return pl.DataFrame({
-            "child": idx,
-            "la_child_id": ids[idx],
-            "cohort": np.concatenate([np.full(p[0].size, p[1]) for p in self.parts]),
-            "start": np.concatenate([p[2] for p in self.parts]),
-            "end": np.concatenate([p[3] for p in self.parts]),
-        }).sort("child", "start", "cohort")
+        return pl.DataFrame(
+            {
+                "child": idx,
+                "la_child_id": ids[idx],
+                "cohort": np.concatenate([np.full(p[0].size, p[1]) for p in self.parts]),
+                "start": np.concatenate([p[2] for p in self.parts]),
+                "end": np.concatenate([p[3] for p in self.parts]),
+            }
+        ).sort("child", "start", "cohort")
 
 
-def _write_histories(rng: np.random.Generator, profile: np.ndarray, dob: np.ndarray,
-                     first: np.datetime64, last: np.datetime64) -> tuple[_Episodes, np.ndarray]:
+def _write_histories(
+    rng: np.random.Generator, profile: np.ndarray, dob: np.ndarray, first: np.datetime64, last: np.datetime64
+) -> tuple[_Episodes, np.ndarray]:
     """Episodes for every profile; returns them with each child's absence class."""
     ep = _Episodes()
     window = int((last - first).astype(int))
@@ -137,8 +274,9 @@ def _write_histories(rng: np.random.Generator, profile: np.ndarray, dob: np.ndar
     idx = pick("cla")
     n = idx.size
     new = rng.random(n) < 0.12
-    start = np.where(new, first + _uniform_days(rng, 0, window - 10, n) * day,
-                     last - _uniform_days(rng, 180, 3650, n) * day)
+    start = np.where(
+        new, first + _uniform_days(rng, 0, window - 10, n) * day, last - _uniform_days(rng, 180, 3650, n) * day
+    )
     start = after_birth(idx, start)
     ep.add(idx, "CLA", start, None)
     had_cp = (new & (rng.random(n) < 0.5)) | (~new & (rng.random(n) < 0.3))
@@ -160,14 +298,15 @@ def _write_histories(rng: np.random.Generator, profile: np.ndarray, dob: np.ndar
     idx = pick("cp")
     n = idx.size
     new = rng.random(n) < 0.35
-    start = np.where(new, first + _uniform_days(rng, 0, window - 5, n) * day,
-                     first - _uniform_days(rng, 30, 400, n) * day)
+    start = np.where(
+        new, first + _uniform_days(rng, 0, window - 5, n) * day, first - _uniform_days(rng, 30, 400, n) * day
+    )
     start = after_birth(idx, start)
     ep.add(idx, "CP", start, None)
     prior = rng.random(n) < 0.5
     cin_start = after_birth(idx, start - _uniform_days(rng, 60, 500, n) * day, 10)
     ok = prior & (cin_start < start)
-    still_open = rng.random(n) < 0.16        # social care never closed the CIN plan: an overlap
+    still_open = rng.random(n) < 0.16  # social care never closed the CIN plan: an overlap
     ep.add(idx[ok & ~still_open], "CIN", cin_start[ok & ~still_open], start[ok & ~still_open] - day)
     ep.add(idx[ok & still_open], "CIN", cin_start[ok & still_open], None)
     cls[idx] = CP
@@ -188,8 +327,7 @@ def _write_histories(rng: np.random.Generator, profile: np.ndarray, dob: np.ndar
     idx = pick("cin")
     n = idx.size
     new = rng.random(n) < 0.1
-    start = np.where(new, first + _uniform_days(rng, 0, window, n) * day,
-                     first - _uniform_days(rng, 30, 900, n) * day)
+    start = np.where(new, first + _uniform_days(rng, 0, window, n) * day, first - _uniform_days(rng, 30, 900, n) * day)
     start = after_birth(idx, start)
     ep.add(idx, "CIN", start, None)
     prior = rng.random(n) < 0.2
@@ -226,8 +364,14 @@ def _write_histories(rng: np.random.Generator, profile: np.ndarray, dob: np.ndar
     return ep, cls
 
 
-def unique_upns(rng: np.random.Generator, n: int, year_group: np.ndarray, academic_year: int,
-                 home_estabs: np.ndarray, taken: set[str]) -> list[str]:
+def unique_upns(
+    rng: np.random.Generator,
+    n: int,
+    year_group: np.ndarray,
+    academic_year: int,
+    home_estabs: np.ndarray,
+    taken: set[str],
+) -> list[str]:
     """Valid, distinct UPNs: issued by the child's first school when they started Reception."""
     from_home = rng.random(n) < 0.8
     other_las = np.array(["894", "860", "330", "336", "333", "895", "884", "666", "341", "937"])
@@ -238,14 +382,20 @@ def unique_upns(rng: np.random.Generator, n: int, year_group: np.ndarray, academ
     seen = set(taken)
     for i, u in enumerate(upns):
         while u in seen:
-            u = make_upns(la[i:i + 1], estab[i:i + 1], year2[i:i + 1], rng.integers(1, 999, 1))[0]
+            u = make_upns(la[i : i + 1], estab[i : i + 1], year2[i : i + 1], rng.integers(1, 999, 1))[0]
         seen.add(u)
         upns[i] = u
     return upns
 
 
-def _allocate(rng: np.random.Generator, cls: np.ndarray, ehcp: np.ndarray, home_locality: np.ndarray,
-              placed_here: np.ndarray, localities: tuple[str, ...]) -> tuple[list, list]:
+def _allocate(
+    rng: np.random.Generator,
+    cls: np.ndarray,
+    ehcp: np.ndarray,
+    home_locality: np.ndarray,
+    placed_here: np.ndarray,
+    localities: tuple[str, ...],
+) -> tuple[list, list]:
     """Team and social worker per child; none for children without an open plan (PLAC, EVER6)."""
     n = cls.size
     teams = team_names(localities)
@@ -253,16 +403,26 @@ def _allocate(rng: np.random.Generator, cls: np.ndarray, ehcp: np.ndarray, home_
     team = np.array([teams[i][0] for i in safeguarding], dtype=object)
     team[cls == CLA] = [teams[4 + i][0] for i in home_locality[cls == CLA]]
     team[np.isin(cls, (CIN, CP)) & ehcp & (rng.random(n) < 0.35)] = teams[9][0]
-    team[np.isin(cls, (PLAC, EVER6)) | placed_here] = None   # other authorities keep their own workers
-    workers = {t: [f"{rng.choice(_SW_FIRST)} {rng.choice(_LAST)}" for _ in range(int(rng.integers(6, 10)))]
-               for t, _ in teams}
-    social_worker = [workers[t][i % len(workers[t])] if t else None
-                     for t, i in zip(team.tolist(), rng.integers(0, 100, n).tolist(), strict=False)]
+    team[np.isin(cls, (PLAC, EVER6)) | placed_here] = None  # other authorities keep their own workers
+    workers = {
+        t: [f"{rng.choice(_SW_FIRST)} {rng.choice(_LAST)}" for _ in range(int(rng.integers(6, 10)))] for t, _ in teams
+    }
+    social_worker = [
+        workers[t][i % len(workers[t])] if t else None
+        for t, i in zip(team.tolist(), rng.integers(0, 100, n).tolist(), strict=True)
+    ]
     return team.tolist(), social_worker
 
 
-def build_population(rng: np.random.Generator, n: int, first: date, last: date, localities: tuple[str, ...],
-                     home_estabs: np.ndarray, la_code: str) -> Population:
+def build_population(
+    rng: np.random.Generator,
+    n: int,
+    first: date,
+    last: date,
+    localities: tuple[str, ...],
+    home_estabs: np.ndarray,
+    la_code: str,
+) -> Population:
     """The social-care list: `n` children with histories, names, teams and UPNs as social care holds them."""
     academic_year = first.year if first.month >= 9 else first.year - 1
     names = list(PROFILES)
@@ -293,28 +453,30 @@ def build_population(rng: np.random.Generator, n: int, first: date, last: date, 
 
     upn = unique_upns(rng, n, year_group, academic_year, home_estabs, set())
     upn_list = np.array(upn, dtype=object)
-    no_upn = rng.random(n) < 0.025                         # social care holds no UPN
-    typos = ~no_upn & (rng.random(n) < 0.05)               # social care holds a mistyped UPN
+    no_upn = rng.random(n) < 0.025  # social care holds no UPN
+    typos = ~no_upn & (rng.random(n) < 0.05)  # social care holds a mistyped UPN
     upn_list[typos] = [typo(u, rng) for u in upn_list[typos]]
     upn_list[no_upn] = None
 
-    children = pl.DataFrame({
-        "child": np.arange(n),
-        "LA Child ID": ids,
-        "UPN": upn_list.tolist(),
-        "First Name": first_names,
-        "Last Name": last_names,
-        "DOB": dob,
-        "Gender": gender,
-        "Social Worker": social_worker,
-        "Team": team,
-        "Locality": np.array(locality_names)[home_locality],
-        "EHCP": np.where(ehcp, "Y", "N"),
-        "Responsible LA": responsible,
-        "Year Group": np.where(year_group == 0, "R", year_group.astype(str)),
-        "upn_typo": typos,
-        "upn_missing": no_upn,
-        "home_locality": home_locality,
-        "profile": np.array(names)[profile],
-    })
+    children = pl.DataFrame(
+        {
+            "child": np.arange(n),
+            "LA Child ID": ids,
+            "UPN": upn_list.tolist(),
+            "First Name": first_names,
+            "Last Name": last_names,
+            "DOB": dob,
+            "Gender": gender,
+            "Social Worker": social_worker,
+            "Team": team,
+            "Locality": np.array(locality_names)[home_locality],
+            "EHCP": np.where(ehcp, "Y", "N"),
+            "Responsible LA": responsible,
+            "Year Group": np.where(year_group == 0, "R", year_group.astype(str)),
+            "upn_typo": typos,
+            "upn_missing": no_upn,
+            "home_locality": home_locality,
+            "profile": np.array(names)[profile],
+        }
+    )
     return Population(children=children, episodes=ep, absence_class=cls, year_group=year_group, upn=upn)

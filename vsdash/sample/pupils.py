@@ -17,16 +17,36 @@ PRIMARY, SECONDARY, SPECIAL, AP = range(4)
 PHASE_NAMES = ("Primary", "Secondary", "Special", "Alternative provision")
 
 # Share of each class's pupils attending a school in another authority (secondary, primary).
-OUT_OF_AREA = {CLA: (0.30, 0.16), CP: (0.04, 0.03), CIN: (0.04, 0.03), PLAC: (0.05, 0.04),
-               EVER6: (0.04, 0.03), UNKNOWN: (0.0, 0.0)}
+OUT_OF_AREA = {
+    CLA: (0.30, 0.16),
+    CP: (0.04, 0.03),
+    CIN: (0.04, 0.03),
+    PLAC: (0.05, 0.04),
+    EVER6: (0.04, 0.03),
+    UNKNOWN: (0.0, 0.0),
+}
 # Where looked-after children placed out of area go to school.
-OUT_OF_AREA_LAS = {"894": 0.28, "860": 0.14, "666": 0.14, "895": 0.10, "884": 0.10,
-                   "665": 0.08, "330": 0.09, "336": 0.07}
+OUT_OF_AREA_LAS = {
+    "894": 0.28,
+    "860": 0.14,
+    "666": 0.14,
+    "895": 0.10,
+    "884": 0.10,
+    "665": 0.08,
+    "330": 0.09,
+    "336": 0.07,
+}
 
 # Propensity to miss a session, Beta(a, b) per class: fitted so that the share of pupils at or
 # above 10% and 50% matches the field reports (PA: CLA ~20%, CIN ~42%, CP ~52%; SA CP ~10%).
-ABSENCE_BETA = {CLA: (0.12, 1.48), CP: (0.48, 2.12), CIN: (0.32, 1.86), PLAC: (0.176, 2.02),
-                EVER6: (0.22, 1.98), UNKNOWN: (0.138, 2.16)}
+ABSENCE_BETA = {
+    CLA: (0.12, 1.48),
+    CP: (0.48, 2.12),
+    CIN: (0.32, 1.86),
+    PLAC: (0.176, 2.02),
+    EVER6: (0.22, 1.98),
+    UNKNOWN: (0.138, 2.16),
+}
 # Share of absence spells that are unauthorised, by class.
 UNAUTHORISED_SHARE = {CLA: 0.25, CP: 0.5, CIN: 0.45, PLAC: 0.3, EVER6: 0.35, UNKNOWN: 0.3}
 
@@ -37,8 +57,8 @@ class Schools:
 
     urn: np.ndarray
     la: np.ndarray
-    phase: np.ndarray          # PRIMARY..AP
-    locality: np.ndarray       # home locality index 0-3, -1 outside the authority
+    phase: np.ndarray  # PRIMARY..AP
+    locality: np.ndarray  # home locality index 0-3, -1 outside the authority
     estab: np.ndarray
 
     @classmethod
@@ -58,21 +78,21 @@ class Schools:
 class Pupils:
     """One entry per pupil in the attendance feeds."""
 
-    upn: np.ndarray            # what schools send
-    child: np.ndarray          # index into the social-care list, -1 if the list does not know the pupil
-    la_child_id: np.ndarray    # carried in the feed for some pupils, '' otherwise
+    upn: np.ndarray  # what schools send
+    child: np.ndarray  # index into the social-care list, -1 if the list does not know the pupil
+    la_child_id: np.ndarray  # carried in the feed for some pupils, '' otherwise
     cls: np.ndarray
     year_group: np.ndarray
     school0: np.ndarray
-    school1: np.ndarray        # school after a move (= school0 when none)
-    move_day: np.ndarray       # day index of the move (n_days when none)
-    dual_end: np.ndarray       # old school marks D until this day index
-    start_day: np.ndarray      # admission day index
-    p_day: np.ndarray          # chance of a day's absence before patterns
+    school1: np.ndarray  # school after a move (= school0 when none)
+    move_day: np.ndarray  # day index of the move (n_days when none)
+    dual_end: np.ndarray  # old school marks D until this day index
+    start_day: np.ndarray  # admission day index
+    p_day: np.ndarray  # chance of a day's absence before patterns
     unauthorised: np.ndarray
     late: np.ndarray
     monday_friday: np.ndarray  # absence concentrated on Mondays and Fridays
-    drift_start: np.ndarray    # day index from which attendance falls away (n_days when none)
+    drift_start: np.ndarray  # day index from which attendance falls away (n_days when none)
     drift_level: np.ndarray
 
     @property
@@ -89,8 +109,9 @@ def _phase_needed(rng: np.random.Generator, year_group: np.ndarray, ehcp: np.nda
     return np.where(ap, AP, phase)
 
 
-def _choose(rng: np.random.Generator, schools: Schools, phase: np.ndarray, la: np.ndarray,
-            locality: np.ndarray) -> np.ndarray:
+def _choose(
+    rng: np.random.Generator, schools: Schools, phase: np.ndarray, la: np.ndarray, locality: np.ndarray
+) -> np.ndarray:
     """A school per pupil of the right phase: in the given LA, and in the locality when at home."""
     out = np.empty(phase.size, dtype=np.int64)
     keys = np.stack([phase, np.unique(la, return_inverse=True)[1], locality])
@@ -98,20 +119,31 @@ def _choose(rng: np.random.Generator, schools: Schools, phase: np.ndarray, la: n
     for key in np.unique(keys, axis=1).T:
         mask = (keys == key[:, None]).all(axis=0)
         p, la_code, loc = int(key[0]), las[key[1]], int(key[2])
-        cand = np.flatnonzero((schools.phase == p) & (schools.la == la_code) &
-                              ((schools.locality == loc) | (loc < 0) | (p >= SPECIAL)))
-        if cand.size == 0:     # no special school or AP there: the ordinary school for the age
+        cand = np.flatnonzero(
+            (schools.phase == p) & (schools.la == la_code) & ((schools.locality == loc) | (loc < 0) | (p >= SPECIAL))
+        )
+        if cand.size == 0:  # no special school or AP there: the ordinary school for the age
             fallback = SECONDARY if p == AP else PRIMARY
             cand = np.flatnonzero((schools.phase == fallback) & (schools.la == la_code))
         out[mask] = rng.choice(cand, mask.sum())
     return out
 
 
-def assign_schools(rng: np.random.Generator, schools: Schools, cls: np.ndarray, year_group: np.ndarray,
-                   ehcp: np.ndarray, locality: np.ndarray, placed_here: np.ndarray, home_la: str) -> np.ndarray:
+def assign_schools(
+    rng: np.random.Generator,
+    schools: Schools,
+    cls: np.ndarray,
+    year_group: np.ndarray,
+    ehcp: np.ndarray,
+    locality: np.ndarray,
+    placed_here: np.ndarray,
+    home_la: str,
+) -> np.ndarray:
     """Each pupil's school at the start: mostly in their locality, some placed in other authorities."""
     phase = _phase_needed(rng, year_group, ehcp, cls)
-    share = np.array([OUT_OF_AREA[c][0 if y >= 7 else 1] for c, y in zip(cls.tolist(), year_group.tolist(), strict=False)])
+    share = np.array(
+        [OUT_OF_AREA[c][0 if y >= 7 else 1] for c, y in zip(cls.tolist(), year_group.tolist(), strict=True)]
+    )
     away = (rng.random(cls.size) < share) & ~placed_here
     las = list(OUT_OF_AREA_LAS)
     weights = np.array(list(OUT_OF_AREA_LAS.values()))
@@ -147,10 +179,12 @@ def _attendance_habits(rng: np.random.Generator, cls: np.ndarray, n_days: int) -
         mask = cls == c
         rate[mask] = rng.beta(a, b, mask.sum())
     unauthorised = np.clip(np.array([UNAUTHORISED_SHARE[c] for c in cls.tolist()]) + rng.normal(0, 0.15, n), 0.02, 0.95)
-    unauthorised = np.where(rate > 0.3, np.maximum(unauthorised, 0.6), unauthorised)  # severe absence is mostly unexplained
+    unauthorised = np.where(
+        rate > 0.3, np.maximum(unauthorised, 0.6), unauthorised
+    )  # severe absence is mostly unexplained
     drift = (cls != UNKNOWN) & (rng.random(n) < 0.015) & (rate < 0.2) & (n_days >= 30)
     return {
-        "p_day": rate / 0.93,                           # a few absences are half days
+        "p_day": rate / 0.93,  # a few absences are half days
         "unauthorised": unauthorised,
         "late": rng.beta(0.6, 12, n),
         "monday_friday": (rate > 0.06) & (rng.random(n) < 0.15),
@@ -159,12 +193,13 @@ def _attendance_habits(rng: np.random.Generator, cls: np.ndarray, n_days: int) -
     }
 
 
-def build_pupils(rng: np.random.Generator, pop: Population, schools: Schools, n_days: int,
-                 home_la: str, academic_year: int) -> tuple[Pupils, dict[str, np.ndarray]]:
+def build_pupils(
+    rng: np.random.Generator, pop: Population, schools: Schools, n_days: int, home_la: str, academic_year: int
+) -> tuple[Pupils, dict[str, np.ndarray]]:
     """Pupils of the feeds (list children with data plus unknown pupils) and who has no data at all."""
     kids = pop.children
     n = kids.height
-    no_data = rng.random(n) < 0.065                    # not in any feed: missing education, EHE, independent...
+    no_data = rng.random(n) < 0.065  # not in any feed: missing education, EHE, independent...
     ehcp = kids["EHCP"].to_numpy() == "Y"
     placed_here = kids["Responsible LA"].to_numpy() != home_la
     locality = kids["home_locality"].to_numpy()
@@ -173,12 +208,21 @@ def build_pupils(rng: np.random.Generator, pop: Population, schools: Schools, n_
     listed = np.flatnonzero(~no_data)
     n_unknown = round(n * 0.06)
     unknown_year = rng.integers(0, 12, n_unknown)
-    unknown_upn = unique_upns(rng, n_unknown, unknown_year, academic_year, schools.estab[schools.la == home_la], set(pop.upn))
-    unknown_school = assign_schools(rng, schools, np.full(n_unknown, UNKNOWN), unknown_year,
-                                    rng.random(n_unknown) < 0.1, rng.integers(0, 4, n_unknown),
-                                    np.zeros(n_unknown, bool), home_la)
+    unknown_upn = unique_upns(
+        rng, n_unknown, unknown_year, academic_year, schools.estab[schools.la == home_la], set(pop.upn)
+    )
+    unknown_school = assign_schools(
+        rng,
+        schools,
+        np.full(n_unknown, UNKNOWN),
+        unknown_year,
+        rng.random(n_unknown) < 0.1,
+        rng.integers(0, 4, n_unknown),
+        np.zeros(n_unknown, bool),
+        home_la,
+    )
     ids = kids["LA Child ID"].to_numpy()
-    carries_id = rng.random(listed.size) < 0.6        # the feed carries the social-care ID for some
+    carries_id = rng.random(listed.size) < 0.6  # the feed carries the social-care ID for some
     cls = np.concatenate([pop.absence_class[listed], np.full(n_unknown, UNKNOWN)])
     total = listed.size + n_unknown
     school0 = np.concatenate([school[listed], unknown_school])

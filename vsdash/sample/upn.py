@@ -12,8 +12,10 @@ UPN_ALPHABET = "ABCDEFGHJKLMNPQRTUVWXYZ"
 
 def make_upns(la: np.ndarray, estab: np.ndarray, year2: np.ndarray, serial: np.ndarray) -> list[str]:
     """Valid UPNs from the issuing school's LA and establishment number, year of issue and serial."""
-    return [with_check_letter(f"{a}{e}{y:02d}{s:03d}")
-            for a, e, y, s in zip(la.tolist(), estab.tolist(), year2.tolist(), serial.tolist(), strict=False)]
+    return [
+        with_check_letter(f"{a}{e}{y:02d}{s:03d}")
+        for a, e, y, s in zip(la.tolist(), estab.tolist(), year2.tolist(), serial.tolist(), strict=True)
+    ]
 
 
 def wrong_check_letter(upn: str) -> str:
@@ -30,8 +32,8 @@ def wrong_length(upn: str, rng: np.random.Generator) -> str:
 def typo(upn: str, rng: np.random.Generator) -> str:
     """A transcription slip in the serial or year: two adjacent digits swapped, or one mistyped."""
     for _ in range(10):
-        i = int(rng.integers(8, 12))                        # within year + serial (positions 9-13)
+        i = int(rng.integers(8, 12))  # within year + serial (positions 9-13)
         if upn[i] != upn[i + 1]:
-            return upn[:i] + upn[i + 1] + upn[i] + upn[i + 2:]
+            return upn[:i] + upn[i + 1] + upn[i] + upn[i + 2 :]
     i = 12
     return upn[:i] + str((int(upn[i]) + 1) % 10)

@@ -18,12 +18,22 @@ from vsdash.store.records import ACTION_KINDS
 from vsdash.store.retention import Retention
 from vsdash.store.schema import attendance, main_table, make_engine, metadata, store_meta
 
-__all__ = ["ACTION_KINDS", "Account", "LoadCounts", "Store", "attendance", "main_table",
-           "make_engine", "metadata", "store_meta"]
+__all__ = [
+    "ACTION_KINDS",
+    "Account",
+    "LoadCounts",
+    "Store",
+    "attendance",
+    "main_table",
+    "make_engine",
+    "metadata",
+    "store_meta",
+]
 
 
 class Store(Loading, Reading, Accounts, Retention):
-    """Owns the database: schema, feed writes, the week summary, people's records, accounts and the audit log, and every read."""
+    """Owns the database: schema, feed writes, the week summary, people's records, accounts and the audit
+    log, and every read."""
 
     def __init__(self, url: str, create: bool = True) -> None:
         self.url = url

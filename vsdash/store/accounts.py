@@ -35,15 +35,33 @@ class Account:
 
 def _account(row: Any) -> Account:
     """A users row as an Account, its JSON lists as tuples."""
-    return Account(row.name, row.email, row.role, tuple(json.loads(row.teams)), tuple(json.loads(row.schools)),
-                   tuple(json.loads(row.localities)), row.password_hash, row.failed_sign_ins, row.locked_until)
+    return Account(
+        row.name,
+        row.email,
+        row.role,
+        tuple(json.loads(row.teams)),
+        tuple(json.loads(row.schools)),
+        tuple(json.loads(row.localities)),
+        row.password_hash,
+        row.failed_sign_ins,
+        row.locked_until,
+    )
 
 
-def append_audit(conn: Connection, event: str, user_name: str | None, role: str | None,
-                 la_child_id: str | None = None, detail: str | None = None) -> None:
+def append_audit(
+    conn: Connection,
+    event: str,
+    user_name: str | None,
+    role: str | None,
+    la_child_id: str | None = None,
+    detail: str | None = None,
+) -> None:
     """One audit entry inside the caller's transaction (a change and its record stand or fall together)."""
-    conn.execute(audit_log.insert().values(at=now(), user_name=user_name, role=role, event=event,
-                                           la_child_id=la_child_id, detail=detail))
+    conn.execute(
+        audit_log.insert().values(
+            at=now(), user_name=user_name, role=role, event=event, la_child_id=la_child_id, detail=detail
+        )
+    )
 
 
 class Accounts:
@@ -51,20 +69,40 @@ class Accounts:
 
     engine: Engine
 
-    def add_user(self, name: str, role: str, *, email: str | None = None, password_hash: str | None = None,
-                 teams: Sequence[str] = (), schools: Sequence[int] = (), localities: Sequence[str] = ()) -> None:
+    def add_user(
+        self,
+        name: str,
+        role: str,
+        *,
+        email: str | None = None,
+        password_hash: str | None = None,
+        teams: Sequence[str] = (),
+        schools: Sequence[int] = (),
+        localities: Sequence[str] = (),
+    ) -> None:
         """Keep a new user; a name or e-mail already taken is refused."""
         stamp = now()
         try:
             with self.engine.begin() as conn:
-                conn.execute(users.insert().values(
-                    name=name, email=email, role=role, teams=json.dumps(list(teams)),
-                    schools=json.dumps(list(schools)), localities=json.dumps(list(localities)),
-                    password_hash=password_hash, failed_sign_ins=0, created_at=stamp, changed_at=stamp))
+                conn.execute(
+                    users.insert().values(
+                        name=name,
+                        email=email,
+                        role=role,
+                        teams=json.dumps(list(teams)),
+                        schools=json.dumps(list(schools)),
+                        localities=json.dumps(list(localities)),
+                        password_hash=password_hash,
+                        failed_sign_ins=0,
+                        created_at=stamp,
+                        changed_at=stamp,
+                    )
+                )
         except IntegrityError:
             taken = self.account(name) is not None
-            raise ValueError(f"a user named {name!r} already exists" if taken
-                             else f"another user already has the e-mail {email}") from None
+            raise ValueError(
+                f"a user named {name!r} already exists" if taken else f"another user already has the e-mail {email}"
+            ) from None
 
     def account(self, name: str | None = None, email: str | None = None) -> Account | None:
         """One user, by name or by e-mail (as stored: lower case)."""
@@ -80,8 +118,9 @@ class Accounts:
 
     def users_frame(self) -> pl.DataFrame:
         """Every user without their password hash, for the admin's list."""
-        query = select(*(c for c in users.c if c.name != "password_hash"),
-                       users.c.password_hash.is_not(None).label("has_password")).order_by(users.c.name)
+        query = select(
+            *(c for c in users.c if c.name != "password_hash"), users.c.password_hash.is_not(None).label("has_password")
+        ).order_by(users.c.name)
         return read(self.engine, query, USERS_SCHEMA)
 
     def remove_user(self, name: str) -> bool:
@@ -92,8 +131,11 @@ class Accounts:
     def set_password(self, name: str, password_hash: str) -> bool:
         """A new password hash, unlocking the account; False when there is no such user."""
         with self.engine.begin() as conn:
-            changed = conn.execute(update(users).where(users.c.name == name).values(
-                password_hash=password_hash, failed_sign_ins=0, locked_until=None, changed_at=now()))
+            changed = conn.execute(
+                update(users)
+                .where(users.c.name == name)
+                .values(password_hash=password_hash, failed_sign_ins=0, locked_until=None, changed_at=now())
+            )
             return bool(changed.rowcount)
 
     def note_failed_sign_in(self, name: str, lock_after: int, lock_until: datetime) -> int:
@@ -101,9 +143,14 @@ class Accounts:
         `lock_after` locks the account until `lock_until`. Returns the new count."""
         count = users.c.failed_sign_ins + 1
         with self.engine.begin() as conn:
-            conn.execute(update(users).where(users.c.name == name).values(
-                failed_sign_ins=count,
-                locked_until=case((count >= lock_after, lock_until), else_=users.c.locked_until)))
+            conn.execute(
+                update(users)
+                .where(users.c.name == name)
+                .values(
+                    failed_sign_ins=count,
+                    locked_until=case((count >= lock_after, lock_until), else_=users.c.locked_until),
+                )
+            )
             return int(conn.execute(select(users.c.failed_sign_ins).where(users.c.name == name)).scalar_one())
 
     def note_sign_in(self, name: str) -> None:
@@ -113,8 +160,14 @@ class Accounts:
 
     # ---- the audit log: written, read, never changed -------------------------------------------------------
 
-    def audit(self, event: str, user_name: str | None, role: str | None, la_child_id: str | None = None,
-              detail: str | None = None) -> None:
+    def audit(
+        self,
+        event: str,
+        user_name: str | None,
+        role: str | None,
+        la_child_id: str | None = None,
+        detail: str | None = None,
+    ) -> None:
         """Append one entry to the audit log."""
         with self.engine.begin() as conn:
             append_audit(conn, event, user_name, role, la_child_id, detail)

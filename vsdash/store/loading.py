@@ -33,7 +33,7 @@ class LoadCounts:
     rows_loaded: int = 0
     rows_replaced: int = 0
     rows_rejected: int = 0
-    rows_flagged: int = 0        # loaded, with an identity conflict for a person to check
+    rows_flagged: int = 0  # loaded, with an identity conflict for a person to check
 
 
 class Loading(WeekUpkeep):
@@ -43,8 +43,8 @@ class Loading(WeekUpkeep):
 
     def already_loaded(self, sha256: str) -> bool:
         """True when a file with this exact content was loaded before."""
-        query = select(func.count()).select_from(load_log).where(
-            load_log.c.sha256 == sha256, load_log.c.status == "loaded"
+        query = (
+            select(func.count()).select_from(load_log).where(load_log.c.sha256 == sha256, load_log.c.status == "loaded")
         )
         with self.engine.connect() as conn:
             return bool(conn.execute(query).scalar())
@@ -55,9 +55,17 @@ class Loading(WeekUpkeep):
         with self.engine.begin() as conn:
             result = conn.execute(
                 load_log.insert().values(
-                    file=file, kind=kind, sha256=sha256, status="failed", message=message,
-                    rows_read=0, rows_loaded=0, rows_replaced=0, rows_rejected=0,
-                    started_at=stamp, finished_at=stamp,
+                    file=file,
+                    kind=kind,
+                    sha256=sha256,
+                    status="failed",
+                    message=message,
+                    rows_read=0,
+                    rows_loaded=0,
+                    rows_replaced=0,
+                    rows_rejected=0,
+                    started_at=stamp,
+                    finished_at=stamp,
                 )
             )
             return inserted_id(result)
@@ -76,12 +84,27 @@ class Loading(WeekUpkeep):
             all_rejects = _with_identity_conflicts(conn, feeds)
             for c, r in zip(counts, all_rejects, strict=True):
                 c.rows_flagged = r.filter(pl.col("outcome") == identity.FLAGGED)["line"].n_unique()
-            ids = [inserted_id(conn.execute(load_log.insert().values(
-                file=f.file, kind=f.kind, sha256=f.sha256, status="loaded", rows_read=f.rows_read, started_at=started,
-            ))) for f in feeds]
+            ids = [
+                inserted_id(
+                    conn.execute(
+                        load_log.insert().values(
+                            file=f.file,
+                            kind=f.kind,
+                            sha256=f.sha256,
+                            status="loaded",
+                            rows_read=f.rows_read,
+                            started_at=started,
+                        )
+                    )
+                )
+                for f in feeds
+            ]
             for name in dict.fromkeys(name for f in feeds for name in f.tables):
-                parts = [f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
-                         for i, (f, load_id) in enumerate(zip(feeds, ids, strict=True)) if name in f.tables]
+                parts = [
+                    f.tables[name].with_columns(load_id=pl.lit(load_id), _order=pl.lit(i))
+                    for i, (f, load_id) in enumerate(zip(feeds, ids, strict=True))
+                    if name in f.tables
+                ]
                 rows = pl.concat(parts, how="vertical_relaxed")
                 latest = _latest(rows, FEED_TABLES[name].key)
                 if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
@@ -94,15 +117,24 @@ class Loading(WeekUpkeep):
                     if name == main_table(f.kind) and name in f.tables:
                         counts[i].rows_loaded = f.tables[name].height
                         counts[i].rows_replaced = replaced.get(i, 0)
-            rejects = [r.with_columns(load_id=pl.lit(load_id), file=pl.lit(f.file))
-                       for f, r, load_id in zip(feeds, all_rejects, ids, strict=True) if r.height]
+            rejects = [
+                r.with_columns(load_id=pl.lit(load_id), file=pl.lit(f.file))
+                for f, r, load_id in zip(feeds, all_rejects, ids, strict=True)
+                if r.height
+            ]
             if rejects:
                 conn.execute(rejected_rows.insert(), pl.concat(rejects).to_dicts())
             for load_id, c in zip(ids, counts, strict=True):
-                conn.execute(load_log.update().where(load_log.c.id == load_id).values(
-                    rows_loaded=c.rows_loaded, rows_replaced=c.rows_replaced, rows_rejected=c.rows_rejected,
-                    finished_at=now(),
-                ))
+                conn.execute(
+                    load_log.update()
+                    .where(load_log.c.id == load_id)
+                    .values(
+                        rows_loaded=c.rows_loaded,
+                        rows_replaced=c.rows_replaced,
+                        rows_rejected=c.rows_rejected,
+                        finished_at=now(),
+                    )
+                )
         return counts
 
     def rows_to_replace(self, kind: str, tables: dict[str, pl.DataFrame]) -> int:
@@ -119,8 +151,12 @@ def _with_identity_conflicts(conn: Connection, feeds: list[ParsedFeed]) -> list[
     if not any("children" in f.tables for f in feeds):
         return [f.rejects for f in feeds]
     stored = read_children_identity(conn)
-    return [pl.concat([f.rejects, identity.conflicts(f.tables["children"], stored)]) if "children" in f.tables
-            else f.rejects for f in feeds]
+    return [
+        pl.concat([f.rejects, identity.conflicts(f.tables["children"], stored)])
+        if "children" in f.tables
+        else f.rejects
+        for f in feeds
+    ]
 
 
 def read_children_identity(conn: Connection) -> pl.DataFrame:
@@ -141,7 +177,8 @@ def _upsert(conn: Connection, target: FeedTable, frame: pl.DataFrame, latest: pl
         frame.select(*key, "_order")
         .join(stored, on=key, how="left")
         .filter(pl.col("_stored").fill_null(False) | (pl.col("_order") > pl.col("_order").min().over(key)))
-        .group_by("_order").len()
+        .group_by("_order")
+        .len()
     )
     write(conn, target.table, key, latest.sort(key).drop("_order"))
     return dict(replaced.iter_rows())

@@ -61,8 +61,11 @@ class Reading(WeekUpkeep, Records):
         elif self.engine.dialect.name == "postgresql":
             frame = postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance ORDER BY upn, date, urn")
         else:
-            frame = self.read(select(attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am,
-                                      attendance.c.pm).order_by(attendance.c.upn, attendance.c.date))
+            frame = self.read(
+                select(
+                    attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am, attendance.c.pm
+                ).order_by(attendance.c.upn, attendance.c.date)
+            )
         marks = conform(frame, MARKS_SCHEMA)
         if start is not None:
             marks = marks.filter(pl.col("date") >= start)
@@ -84,7 +87,9 @@ class Reading(WeekUpkeep, Records):
         if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
             frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance_weeks")
         elif self.engine.dialect.name == "postgresql":
-            frame = postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance_weeks")  # sorted by week in polars
+            frame = postgres_arrow_read(
+                self.engine.url, f"SELECT {columns} FROM attendance_weeks"
+            )  # sorted by week in polars
         else:
             frame = self.read(select(*[attendance_weeks.c[c] for c in weeks_mod.WEEKS_SCHEMA]))
         return conform(frame, weeks_mod.WEEKS_SCHEMA)
@@ -92,9 +97,18 @@ class Reading(WeekUpkeep, Records):
     def children_frame(self) -> pl.DataFrame:
         """Every known child with the current social-care allocation."""
         query = select(
-            children.c.la_child_id, children.c.upn, children.c.first_name, children.c.last_name,
-            children.c.dob, children.c.gender, children.c.ehcp, children.c.responsible_la,
-            children.c.year_group, allocations.c.social_worker, allocations.c.team, allocations.c.locality,
+            children.c.la_child_id,
+            children.c.upn,
+            children.c.first_name,
+            children.c.last_name,
+            children.c.dob,
+            children.c.gender,
+            children.c.ehcp,
+            children.c.responsible_la,
+            children.c.year_group,
+            allocations.c.social_worker,
+            allocations.c.team,
+            allocations.c.locality,
         ).select_from(children.outerjoin(allocations, children.c.la_child_id == allocations.c.la_child_id))
         return self.read(query, CHILDREN_SCHEMA)
 
@@ -115,22 +129,35 @@ class Reading(WeekUpkeep, Records):
         """Everything the metrics need. Held: every day row between the dates (all by default) in memory.
         Not held (the dashboard): the week summary in memory, day rows read when a figure needs them."""
         self.ensure_weeks(cfg)
-        return aliases.with_aliases(Frames(  # confirmed UPN matches apply to every figure
-            marks=self.marks(start, as_of) if held else None,
-            children=self.children_frame(),
-            episodes=self.episodes(),
-            schools=self.schools_frame(),
-            suspensions=self.suspensions_frame(),
-            weeks=None if held else self.weeks_frame(),
-            day_reader=None if held else self.days,
-        ), self.aliases_frame(), cfg)
+        return aliases.with_aliases(
+            Frames(  # confirmed UPN matches apply to every figure
+                marks=self.marks(start, as_of) if held else None,
+                children=self.children_frame(),
+                episodes=self.episodes(),
+                schools=self.schools_frame(),
+                suspensions=self.suspensions_frame(),
+                weeks=None if held else self.weeks_frame(),
+                day_reader=None if held else self.days,
+            ),
+            self.aliases_frame(),
+            cfg,
+        )
 
     def load_log_frame(self) -> pl.DataFrame:
         """The load log, newest first."""
         query = select(
-            load_log.c.id, load_log.c.file, load_log.c.kind, load_log.c.sha256, load_log.c.status,
-            load_log.c.message, load_log.c.rows_read, load_log.c.rows_loaded, load_log.c.rows_replaced,
-            load_log.c.rows_rejected, load_log.c.started_at, load_log.c.finished_at,
+            load_log.c.id,
+            load_log.c.file,
+            load_log.c.kind,
+            load_log.c.sha256,
+            load_log.c.status,
+            load_log.c.message,
+            load_log.c.rows_read,
+            load_log.c.rows_loaded,
+            load_log.c.rows_replaced,
+            load_log.c.rows_rejected,
+            load_log.c.started_at,
+            load_log.c.finished_at,
         ).order_by(load_log.c.id.desc())
         return self.read(query)
 
@@ -143,8 +170,13 @@ class Reading(WeekUpkeep, Records):
     def rejected_frame(self, file: str | None = None) -> pl.DataFrame:
         """Rejected rows (optionally of one file, matched on its name), in file and line order."""
         query = select(
-            rejected_rows.c.file, rejected_rows.c.line, rejected_rows.c.column, rejected_rows.c.reason,
-            rejected_rows.c.raw, rejected_rows.c.outcome, rejected_rows.c.load_id,
+            rejected_rows.c.file,
+            rejected_rows.c.line,
+            rejected_rows.c.column,
+            rejected_rows.c.reason,
+            rejected_rows.c.raw,
+            rejected_rows.c.outcome,
+            rejected_rows.c.load_id,
         ).order_by(rejected_rows.c.load_id, rejected_rows.c.line)
         if file:
             query = query.where((rejected_rows.c.file == file) | rejected_rows.c.file.like(f"%/{file}"))
@@ -161,12 +193,23 @@ class Reading(WeekUpkeep, Records):
         rows = []
         with self.engine.connect() as conn:
             for kind, query in latest.items():
-                loaded = conn.execute(select(func.max(load_log.c.finished_at), func.count()).where(
-                    load_log.c.kind == kind, load_log.c.status == "loaded")).one()
-                rows.append({"kind": kind, "last_loaded_at": loaded[0], "files": int(loaded[1]),
-                             "data_up_to": conn.execute(query).scalar() if query is not None else None})
-        return pl.DataFrame(rows, schema={"kind": pl.String, "last_loaded_at": pl.Datetime("us"), "files": pl.Int64,
-                                          "data_up_to": pl.Date})
+                loaded = conn.execute(
+                    select(func.max(load_log.c.finished_at), func.count()).where(
+                        load_log.c.kind == kind, load_log.c.status == "loaded"
+                    )
+                ).one()
+                rows.append(
+                    {
+                        "kind": kind,
+                        "last_loaded_at": loaded[0],
+                        "files": int(loaded[1]),
+                        "data_up_to": conn.execute(query).scalar() if query is not None else None,
+                    }
+                )
+        return pl.DataFrame(
+            rows,
+            schema={"kind": pl.String, "last_loaded_at": pl.Datetime("us"), "files": pl.Int64, "data_up_to": pl.Date},
+        )
 
     def data_version(self) -> int:
         """The id of the latest successful load: caches are keyed on it."""
@@ -177,15 +220,22 @@ class Reading(WeekUpkeep, Records):
     def table_counts(self) -> dict[str, int]:
         """Row counts per table (for the command line and a first look)."""
         with self.engine.connect() as conn:
-            return {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
-                    for t in metadata.sorted_tables}
+            return {
+                t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
+                for t in metadata.sorted_tables
+            }
 
     def sent_identities(self) -> pl.DataFrame:
         """Attendance as sent, per UPN, carried LA Child ID and school: rows and dates (raw UPNs, no aliases)."""
         c = attendance.c
-        query = (select(c.upn, c.la_child_id, c.urn, func.count().label("rows"),
-                        func.min(c.date).label("first_date"), func.max(c.date).label("last_date"))
-                 .group_by(c.upn, c.la_child_id, c.urn))
+        query = select(
+            c.upn,
+            c.la_child_id,
+            c.urn,
+            func.count().label("rows"),
+            func.min(c.date).label("first_date"),
+            func.max(c.date).label("last_date"),
+        ).group_by(c.upn, c.la_child_id, c.urn)
         return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
 
     def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:

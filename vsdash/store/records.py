@@ -14,29 +14,44 @@ from vsdash.store.schema import actions, upn_aliases
 
 ACTION_KINDS = ("Contacted school", "Contacted social worker", "Contacted carer", "Note")
 
+
 class Records:
     """The store's records of what people did (mixed into `Store`)."""
 
     engine: Engine
 
-    def add_action(self, la_child_id: str, action: str, recorded_by: str, note: str = "",
-                   follow_up: date | None = None) -> int:
+    def add_action(
+        self, la_child_id: str, action: str, recorded_by: str, note: str = "", follow_up: date | None = None
+    ) -> int:
         """Record what an officer did; who and when are kept with it."""
         if action not in ACTION_KINDS:
             raise ValueError(f"action must be one of {', '.join(ACTION_KINDS)}")
         if not recorded_by.strip():
             raise ValueError("say who recorded the action")
         with self.engine.begin() as conn:
-            result = conn.execute(actions.insert().values(
-                la_child_id=la_child_id, action=action, note=note.strip() or None, follow_up=follow_up,
-                recorded_by=recorded_by.strip(), recorded_at=now(),
-            ))
+            result = conn.execute(
+                actions.insert().values(
+                    la_child_id=la_child_id,
+                    action=action,
+                    note=note.strip() or None,
+                    follow_up=follow_up,
+                    recorded_by=recorded_by.strip(),
+                    recorded_at=now(),
+                )
+            )
             return inserted_id(result)
 
     def actions_frame(self, la_child_id: str | None = None) -> pl.DataFrame:
         """Recorded actions, newest first (one child's, or everyone's)."""
-        query = select(actions.c.id, actions.c.la_child_id, actions.c.action, actions.c.note, actions.c.follow_up,
-                       actions.c.recorded_by, actions.c.recorded_at).order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
+        query = select(
+            actions.c.id,
+            actions.c.la_child_id,
+            actions.c.action,
+            actions.c.note,
+            actions.c.follow_up,
+            actions.c.recorded_by,
+            actions.c.recorded_at,
+        ).order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
         if la_child_id is not None:
             query = query.where(actions.c.la_child_id == la_child_id)
         return read(self.engine, query, ACTIONS_SCHEMA)
@@ -45,8 +60,11 @@ class Records:
         """Keep a confirmed match (checked by `aliases.confirmation`); confirming again replaces it."""
         with self.engine.begin() as conn:
             conn.execute(delete(upn_aliases).where(upn_aliases.c.alias_upn == alias_upn))
-            conn.execute(upn_aliases.insert().values(alias_upn=alias_upn, upn=upn, la_child_id=la_child_id,
-                                                     confirmed_by=confirmed_by, confirmed_at=now()))
+            conn.execute(
+                upn_aliases.insert().values(
+                    alias_upn=alias_upn, upn=upn, la_child_id=la_child_id, confirmed_by=confirmed_by, confirmed_at=now()
+                )
+            )
 
     def withdraw_alias(self, alias_upn: str) -> None:
         """Undo a confirmation made in error."""

@@ -54,7 +54,9 @@ class RetentionCounts:
     actions: int = 0
     upn_aliases: int = 0
     rejected_rows: int = 0
-    shared_upns_kept: int = 0  # UPNs a removed child shares with a kept one: their marks stay (they are the kept child's)
+    shared_upns_kept: int = (
+        0  # UPNs a removed child shares with a kept one: their marks stay (they are the kept child's)
+    )
 
     def total(self) -> int:
         """Rows removed in all (what tells a second run from the first)."""
@@ -97,29 +99,38 @@ class Retention:
             # A week-summary row sums one UPN's marks in one week (`weeks.summarise` groups by UPN and week), so
             # taking every mark of a UPN takes exactly its summary rows: what is left equals the summary of the
             # marks that are left, with nothing to work out again.
-            by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns)
-                      for t in (attendance, attendance_weeks, suspensions)}
-            by_child = {t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids)
-                        for t in (actions, upn_aliases, allocations, cohort_episodes, children)}
+            by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
+            by_child = {
+                t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids)
+                for t in (actions, upn_aliases, allocations, cohort_episodes, children)
+            }
             rejected = _delete(conn, rejected_rows, rejected_rows.c.id, plan.rejected_ids)
             counts = RetentionCounts(**by_upn, **by_child, rejected_rows=rejected, shared_upns_kept=plan.shared_upns)
             if by is not None:
-                append_audit(conn, RETENTION_EVENT, *by,
-                             detail=f"cut-off {cut_off}{note}: removed {counts.summary()}")
+                append_audit(conn, RETENTION_EVENT, *by, detail=f"cut-off {cut_off}{note}: removed {counts.summary()}")
             stamp = now()
             # Caches are keyed on the latest successful load (`Reading.data_version`): a load-log line moves it.
-            conn.execute(load_log.insert().values(
-                file=f"retention: last episode ended before {cut_off.isoformat()}", kind=RETENTION_KIND,
-                status="loaded", message=f"removed {counts.summary()}", rows_read=0, rows_loaded=0,
-                rows_replaced=0, rows_rejected=0, started_at=stamp, finished_at=stamp,
-            ))
+            conn.execute(
+                load_log.insert().values(
+                    file=f"retention: last episode ended before {cut_off.isoformat()}",
+                    kind=RETENTION_KIND,
+                    status="loaded",
+                    message=f"removed {counts.summary()}",
+                    rows_read=0,
+                    rows_loaded=0,
+                    rows_replaced=0,
+                    rows_rejected=0,
+                    started_at=stamp,
+                    finished_at=stamp,
+                )
+            )
             return counts
 
 
 def _chunks(values: list, size: int = CHUNK) -> Iterator[list]:
     """A long list of values in IN-list sized pieces."""
     for i in range(0, len(values), size):
-        yield values[i:i + size]
+        yield values[i : i + size]
 
 
 def _plan(conn: Connection, cut_off: date) -> _Plan:
@@ -131,21 +142,29 @@ def _plan(conn: Connection, cut_off: date) -> _Plan:
     also holds (one UPN on two children is an identity conflict a person resolves, not a reason to delete).
     """
     ep = cohort_episodes.c
-    expired = set(conn.execute(
-        select(ep.la_child_id).group_by(ep.la_child_id)
-        .having(func.count(ep.end_date) == func.count(), func.max(ep.end_date) < cut_off)
-    ).scalars())
+    expired = set(
+        conn.execute(
+            select(ep.la_child_id)
+            .group_by(ep.la_child_id)
+            .having(func.count(ep.end_date) == func.count(), func.max(ep.end_date) < cut_off)
+        ).scalars()
+    )
     held: dict[str, set[str]] = {}  # LA child ID -> every UPN its rows may be stored under
     for child_id, upn in conn.execute(select(children.c.la_child_id, children.c.upn)):
         held.setdefault(child_id, set()).update([upn] if upn else [])
-    for child_id, alias, upn in conn.execute(select(upn_aliases.c.la_child_id, upn_aliases.c.alias_upn,
-                                                    upn_aliases.c.upn)):
+    for child_id, alias, upn in conn.execute(
+        select(upn_aliases.c.la_child_id, upn_aliases.c.alias_upn, upn_aliases.c.upn)
+    ):
         held.setdefault(child_id, set()).update(u for u in (alias, upn) if u)
     leaving = {u for c in expired for u in held.get(c, ())}
     staying = {u for c, upns in held.items() if c not in expired for u in upns}
     upns = sorted(leaving - staying)
-    return _Plan(sorted(expired), upns, len(leaving & staying),
-                 _rejected_ids(conn, set(upns), expired, staying) if expired else [])
+    return _Plan(
+        sorted(expired),
+        upns,
+        len(leaving & staying),
+        _rejected_ids(conn, set(upns), expired, staying) if expired else [],
+    )
 
 
 def _rejected_ids(conn: Connection, upns: set[str], child_ids: set[str], kept_upns: set[str]) -> list[int]:
@@ -158,9 +177,11 @@ def _rejected_ids(conn: Connection, upns: set[str], child_ids: set[str], kept_up
     (a 6-digit ID is a URN's shape, a 3-digit one an LA number's), so a row that also names a kept child's
     UPN is that child's row and stays.
     """
-    query = (select(rejected_rows.c.id, rejected_rows.c.raw, load_log.c.kind)
-             .select_from(rejected_rows.outerjoin(load_log, rejected_rows.c.load_id == load_log.c.id))
-             .where(rejected_rows.c.raw.is_not(None)))
+    query = (
+        select(rejected_rows.c.id, rejected_rows.c.raw, load_log.c.kind)
+        .select_from(rejected_rows.outerjoin(load_log, rejected_rows.c.load_id == load_log.c.id))
+        .where(rejected_rows.c.raw.is_not(None))
+    )
     found = []
     for row_id, raw, kind in conn.execute(query):
         fields = [f.strip() for f in _fields(raw)]
@@ -181,8 +202,10 @@ def _fields(raw: str) -> Iterable[str]:
 
 def _count(conn: Connection, table: Table, column: Column, values: list) -> int:
     """Rows of a table whose column holds one of the values."""
-    return sum(int(conn.execute(select(func.count()).select_from(table).where(column.in_(part))).scalar() or 0)
-               for part in _chunks(values))
+    return sum(
+        int(conn.execute(select(func.count()).select_from(table).where(column.in_(part))).scalar() or 0)
+        for part in _chunks(values)
+    )
 
 
 def _delete(conn: Connection, table: Table, column: Column, values: list) -> int:
@@ -195,7 +218,10 @@ def _counts(conn: Connection, plan: _Plan) -> RetentionCounts:
     if not plan.child_ids:
         return RetentionCounts(shared_upns_kept=plan.shared_upns)
     by_upn = {t.name: _count(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
-    by_child = {t.name: _count(conn, t, t.c.la_child_id, plan.child_ids)
-                for t in (actions, upn_aliases, allocations, cohort_episodes, children)}
-    return RetentionCounts(**by_upn, **by_child, rejected_rows=len(plan.rejected_ids),
-                           shared_upns_kept=plan.shared_upns)
+    by_child = {
+        t.name: _count(conn, t, t.c.la_child_id, plan.child_ids)
+        for t in (actions, upn_aliases, allocations, cohort_episodes, children)
+    }
+    return RetentionCounts(
+        **by_upn, **by_child, rejected_rows=len(plan.rejected_ids), shared_upns_kept=plan.shared_upns
+    )

@@ -74,8 +74,12 @@ def days(conn: Connection, first: date | None, last: date | None, upns: list[str
         conditions.append(attendance.c.date >= first)
     if last is not None:
         conditions.append(attendance.c.date <= last)
-    query = select(*[attendance.c[c] for c in MARKS_SCHEMA]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
-    parts = [None] if upns is None else [upns[i:i + 500] for i in range(0, len(upns), 500)]
+    query = (
+        select(*[attendance.c[c] for c in MARKS_SCHEMA])
+        .where(*conditions)
+        .order_by(attendance.c.upn, attendance.c.date)
+    )
+    parts = [None] if upns is None else [upns[i : i + 500] for i in range(0, len(upns), 500)]
     rows: list[Any] = []  # SQLite's rows, as the driver hands them back
     frames: list[pl.DataFrame] = []
     for part in parts:
@@ -108,6 +112,9 @@ def read(engine: Engine, query: Any, schema: Schema | None = None) -> pl.DataFra
         result = conn.execute(query)
         names = list(result.keys())
         rows = result.all()
-    frame = (pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None) if rows
-             else pl.DataFrame(schema={n: pl.String for n in names}))
+    frame = (
+        pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
+        if rows
+        else pl.DataFrame(schema={n: pl.String for n in names})
+    )
     return conform(frame, schema) if schema else frame

@@ -104,8 +104,11 @@ attendance_weeks = Table(
     metadata,
     Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
     Column("week_start", Date, primary_key=True),
-    *[Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
-      for name, dtype in weeks_mod.WEEKS_SCHEMA.items() if name not in ("upn", "week_start")],
+    *[
+        Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
+        for name, dtype in weeks_mod.WEEKS_SCHEMA.items()
+        if name not in ("upn", "week_start")
+    ],
     sqlite_with_rowid=False,
 )
 
@@ -181,7 +184,7 @@ upn_aliases = Table(
     "upn_aliases",
     metadata,
     Column("alias_upn", String(MAX_LENGTH["upn"]), primary_key=True),  # the UPN the school sends
-    Column("upn", String(MAX_LENGTH["upn"])),             # the list's UPN when confirmed (null: the list has none)
+    Column("upn", String(MAX_LENGTH["upn"])),  # the list's UPN when confirmed (null: the list has none)
     Column("la_child_id", String(MAX_LENGTH["la_child_id"]), nullable=False, index=True),
     Column("confirmed_by", Text, nullable=False),
     Column("confirmed_at", DateTime(timezone=True), nullable=False),
@@ -194,12 +197,12 @@ users = Table(
     "users",
     metadata,
     Column("name", String(100), primary_key=True),
-    Column("email", String(320), unique=True),          # lower case; null: local sign-in only
+    Column("email", String(320), unique=True),  # lower case; null: local sign-in only
     Column("role", String(20), nullable=False),
     Column("teams", Text, nullable=False, default="[]"),
     Column("schools", Text, nullable=False, default="[]"),
     Column("localities", Text, nullable=False, default="[]"),
-    Column("password_hash", Text),                       # argon2 (null: single sign-on only)
+    Column("password_hash", Text),  # argon2 (null: single sign-on only)
     Column("failed_sign_ins", Integer, nullable=False, default=0),
     Column("locked_until", DateTime(timezone=True)),
     Column("created_at", DateTime(timezone=True), nullable=False),
@@ -213,7 +216,7 @@ audit_log = Table(
     metadata,
     Column("id", Integer, primary_key=True, autoincrement=True),
     Column("at", DateTime(timezone=True), nullable=False, index=True),
-    Column("user_name", String(100)),                   # null: nobody signed in (a failed sign-in, open mode)
+    Column("user_name", String(100)),  # null: nobody signed in (a failed sign-in, open mode)
     Column("role", String(20)),
     Column("event", String(40), nullable=False, index=True),
     Column("la_child_id", String(MAX_LENGTH["la_child_id"]), index=True),
@@ -263,7 +266,7 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
 def make_engine(url: str) -> Engine:
     """An engine for any SQLAlchemy URL; SQLite files get their folder and WAL mode."""
     if url.startswith("sqlite:///") and ":memory:" not in url:
-        Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+        Path(url[len("sqlite:///") :]).parent.mkdir(parents=True, exist_ok=True)
     engine = create_engine(url)
     if engine.dialect.name == "sqlite":
         event.listen(engine, "connect", _sqlite_pragmas)

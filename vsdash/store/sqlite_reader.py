@@ -24,8 +24,9 @@ def read(path: str, query: str) -> pl.DataFrame:
     """Run `query` (no parameters; it may not have a WHERE clause) on the SQLite file in a child process."""
     with tempfile.TemporaryDirectory(prefix="vsdash-read-") as folder:
         out = Path(folder) / "rows.arrow"
-        done = subprocess.run([sys.executable, "-m", "vsdash.store.sqlite_reader", path, str(out), query],
-                              capture_output=True, text=True)
+        done = subprocess.run(
+            [sys.executable, "-m", "vsdash.store.sqlite_reader", path, str(out), query], capture_output=True, text=True
+        )
         if done.returncode != 0:
             raise RuntimeError(f"reading {path} failed: {done.stderr.strip().splitlines()[-1:]}")
         return pl.read_ipc(out)

@@ -16,7 +16,7 @@ from vsdash.frames import MARKS_SCHEMA, as_date, conform
 from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
 
-REBUILD_WEEKS = 8     # weeks of marks summarised at a time when the week summary is made anew
+REBUILD_WEEKS = 8  # weeks of marks summarised at a time when the week summary is made anew
 FEW_CHILDREN = 2_000  # a load touching fewer children re-reads just their rows to refresh the summary
 
 
@@ -62,13 +62,20 @@ class WeekUpkeep:
         # few children over many weeks: read just them. A backfill finds little stored.
         stored = days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
         key = list(FEED_TABLES["attendance"].key)
-        marks = pl.concat([stored.join(upns.to_frame(), on="upn", how="semi").join(batch, on=key, how="anti"),
-                           batch.select(list(MARKS_SCHEMA))])
+        marks = pl.concat(
+            [
+                stored.join(upns.to_frame(), on="upn", how="semi").join(batch, on=key, how="anti"),
+                batch.select(list(MARKS_SCHEMA)),
+            ]
+        )
         return weeks_mod.summarise(marks, cfg).join(keys, on=["upn", "week_start"], how="semi")
 
 
 def _weeks_fingerprint(cfg: Config) -> str:
     """What the week summary depends on: each code's category, the part-time code and the summary's shape."""
-    facts = {"codes": sorted(cfg.code_category.items()), "part_time": weeks_mod.PART_TIME_CODE,
-             "columns": list(weeks_mod.WEEKS_SCHEMA)}
+    facts = {
+        "codes": sorted(cfg.code_category.items()),
+        "part_time": weeks_mod.PART_TIME_CODE,
+        "columns": list(weeks_mod.WEEKS_SCHEMA),
+    }
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
