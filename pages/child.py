@@ -114,7 +114,19 @@ with right:
     )
     st.subheader("Actions recorded")
     actions = access.actions(child_id)
-    st.dataframe(actions.drop("id", "la_child_id"), hide_index=True, key="actions")
+    st.dataframe(
+        actions.drop("id", "la_child_id"),
+        hide_index=True,
+        key="actions",
+        column_config={
+            "action": "Action",
+            "note": "Note",
+            "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
+            "recorded_by": "Recorded by",
+            "recorded_at": st.column_config.DatetimeColumn("Recorded at (UTC)", format="DD/MM/YYYY HH:mm"),
+        },
+    )
+    ui.action_form(access, {child_id: who.name}, key="child_action")
 
 about = [cfg.authority_name, f"Child {child_id}", f"Window {page.window.start} to {page.window.as_of}"]
 ui.downloads(access, page.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)

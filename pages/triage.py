@@ -7,7 +7,6 @@ import streamlit as st
 
 from vsdash import ui
 from vsdash.glossary import terms
-from vsdash.store import ACTION_KINDS
 
 shell = ui.shell("triage")
 cfg, access, filters, options, described = shell.cfg, shell.access, shell.filters, shell.options, shell.described
@@ -40,7 +39,9 @@ shown = worklist.select(
     "team",
     "days_since_last_mark",
     "last_action",
+    "last_action_on",
     "follow_up",
+    "follow_up_due",
 )
 first, *rest = st.columns(5)
 first.metric("Children on the list", f"{worklist.height:,}")
@@ -64,8 +65,10 @@ event = st.dataframe(
         "social_worker": "Social worker",
         "team": "Team",
         "days_since_last_mark": st.column_config.NumberColumn("School days since last mark", help=words.not_seen.help),
-        "last_action": "Action taken",
+        "last_action": "Last action",
+        "last_action_on": st.column_config.DateColumn("Recorded on", format="DD/MM/YYYY"),
         "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
+        "follow_up_due": st.column_config.CheckboxColumn("Follow-up due", help="The follow-up date has come"),
     },
 )
 ui.downloads(
@@ -81,16 +84,6 @@ if event.selection.rows:
     st.switch_page("pages/child.py")
 
 st.subheader("Record an action")
-names = dict(zip(worklist["la_child_id"].to_list(), worklist["child"].to_list(), strict=True))
-with st.form("action", clear_on_submit=True):
-    child_id = st.selectbox("Child", list(names), format_func=lambda i: f"{names[i]} ({i})")
-    kind = st.selectbox("Action", ACTION_KINDS)
-    note = st.text_area("Note", placeholder="What was agreed, who to call next")
-    follow_up = st.date_input(
-        "Follow up on", value=None, format="DD/MM/YYYY", help="The action shows on the list until this date."
-    )
-    st.caption(f"Recorded as {access.user.name}.")
-    if st.form_submit_button("Save action"):
-        access.record_action(child_id, kind, note, follow_up)
-        st.toast(f"Saved: {kind} for {names[child_id]}.")
-        st.rerun()
+ui.action_form(
+    access, dict(zip(worklist["la_child_id"].to_list(), worklist["child"].to_list(), strict=True)), key="triage_action"
+)

@@ -152,17 +152,32 @@ def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
 def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     at = as_user(app(), sample_store, "A. Officer", "officer").run()
     at.switch_page("pages/triage.py").run()
-    child_id = next(s for s in at.selectbox if s.label == "Child").value
+    child = next(s for s in at.selectbox if s.label == "Child")
+    assert child.value is None  # no default child: an action can never go to the wrong one
     next(s for s in at.selectbox if s.label == "Action").set_value("Contacted school")
     next(t for t in at.text_area if t.label == "Note").input("Spoke to the DSL; attendance plan agreed")
     next(b for b in at.button if b.label == "Save action").click().run()
+    assert at.error[0].value == "Choose the child this action is for; nothing was saved."
+    assert sample_store.actions_frame().is_empty()
+    assert next(t for t in at.text_area if t.label == "Note").value == "Spoke to the DSL; attendance plan agreed"
+    child_id = next(s for s in at.selectbox if s.label == "Child").options[3]
+    child_id = child_id[child_id.rindex("(") + 1 : -1]
+    next(s for s in at.selectbox if s.label == "Child").set_value(child_id)
+    next(b for b in at.button if b.label == "Save action").click().run()
     assert not at.exception, at.exception
+    assert any(s.value.startswith("Saved: Contacted school for ") for s in at.success)
+    assert next(t for t in at.text_area if t.label == "Note").value == ""  # a fresh form for the next one
     stored = sample_store.actions_frame(child_id)
     assert stored.select("action", "note", "recorded_by").rows() == [
         ("Contacted school", "Spoke to the DSL; attendance plan agreed", "A. Officer")
     ]
     shown = at.dataframe[0].value
-    assert shown[shown["la_child_id"] == child_id]["last_action"].iloc[0] == "Contacted school"
+    row = shown[shown["la_child_id"] == child_id].iloc[0]
+    assert (row["last_action"], row["last_action_on"].date(), row["follow_up_due"]) == (
+        "Contacted school",
+        date.today(),
+        False,
+    )
     # A feed reload never touches actions: load the bundled children list again under a new name.
     from vsdash.ingest import SAMPLE_DATA, ingest_file
 
@@ -170,6 +185,24 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     copy.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
     assert ingest_file(sample_store, copy, load_config()).status == "loaded"
     assert sample_store.actions_frame(child_id).height == 1
+
+
+def test_an_action_is_recorded_from_the_child_page_for_that_child(db_url, sample_store, frames):
+    child = frames.children.filter(pl.col("upn").is_not_null()).sort("la_child_id").row(0, named=True)
+    at = as_user(app(), sample_store, "A. Officer", "officer")
+    at.query_params["child"] = child["la_child_id"]
+    at.run()
+    at.switch_page("pages/child.py").run()
+    assert any(
+        f"For **{child['first_name']} {child['last_name']}** ({child['la_child_id']})" in m.value for m in at.markdown
+    )
+    next(s for s in at.selectbox if s.label == "Action").set_value("Contacted carer")
+    next(b for b in at.button if b.label == "Save action").click().run()
+    assert not at.exception, at.exception
+    assert sample_store.actions_frame(child["la_child_id"]).select("action", "recorded_by").rows() == [
+        ("Contacted carer", "A. Officer")
+    ]
+    assert any("Contacted carer" in d.value.to_csv() for d in at.dataframe)  # the page shows it at once
 
 
 def test_child_page_from_the_url(db_url, frames):

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import fields
 from datetime import date, timedelta
 
+import polars as pl
 import pytest
 from helpers import weekdays
 
@@ -211,3 +212,51 @@ def test_a_child_s_signals_by_name():
     assert set(names) <= set(out.columns)
     assert (mine.severe_absence, mine.urgency, mine.consecutive_absence_days) == (True, 1, 5)
     assert mine.reasons[0].startswith("severe absence: attendance 16.7%")
+
+
+def test_the_latest_action_always_shows_and_a_follow_up_that_has_come_is_due():
+    from datetime import UTC, datetime
+
+    from vsdash import views
+    from vsdash.frames import ACTIONS_SCHEMA, conform
+
+    at = [datetime(2026, 1, d, 9, tzinfo=UTC) for d in (5, 6, 7)]
+    actions = conform(
+        pl.DataFrame(
+            [
+                {
+                    "id": 1,
+                    "la_child_id": "A",
+                    "action": "Note",
+                    "follow_up": None,
+                    "recorded_by": "P",
+                    "recorded_at": at[0],
+                },
+                {
+                    "id": 2,
+                    "la_child_id": "A",
+                    "action": "Contacted school",
+                    "follow_up": date(2026, 1, 9),
+                    "recorded_by": "P",
+                    "recorded_at": at[1],
+                },
+                {
+                    "id": 3,
+                    "la_child_id": "B",
+                    "action": "Contacted carer",
+                    "follow_up": date(2026, 1, 20),
+                    "recorded_by": "Q",
+                    "recorded_at": at[2],
+                },
+            ]
+        ),
+        ACTIONS_SCHEMA,
+    )
+    latest = views.latest_actions(actions, today=date(2026, 1, 12)).sort("la_child_id")
+    # A's follow-up (9 January) has passed: still shown, and due; B's is to come.
+    assert latest.select("la_child_id", "last_action", "last_action_on", "follow_up_due").rows() == [
+        ("A", "Contacted school", date(2026, 1, 6), True),
+        ("B", "Contacted carer", date(2026, 1, 7), False),
+    ]
+    on_the_day = views.latest_actions(actions, today=date(2026, 1, 9)).sort("la_child_id")
+    assert on_the_day["follow_up_due"].to_list() == [True, False]  # due on the day itself

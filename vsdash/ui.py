@@ -19,7 +19,7 @@ from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
 from vsdash.glossary import terms
 from vsdash.ingest import holds_only_sample, load_sample_if_empty
-from vsdash.store import Store
+from vsdash.store import ACTION_KINDS, Store
 from vsdash.views import Card, Figures, FilterOptions
 
 
@@ -450,6 +450,43 @@ def downloads(
         key=f"{key}_xlsx",
         on_click="ignore",
     )
+
+
+def action_form(access: DataAccess, children: dict[str, str], key: str) -> None:
+    """Record what was done for a child, in the signed-in user's name. With several children the officer
+    chooses one (never a default that could be the wrong child); what was typed stays after a mistake."""
+    if access.pseudonymised:
+        st.caption("Actions are not recorded in pseudonymised mode.")
+        return
+    round_ = st.session_state.get(f"{key}_round", 0)  # a new round empties the form once an action is saved
+    with st.form(f"{key}_{round_}"):
+        child_id: str | None = next(iter(children)) if len(children) == 1 else None
+        if child_id is not None:
+            st.markdown(f"For **{children[child_id]}** ({child_id})")
+        else:
+            child_id = st.selectbox(
+                "Child",
+                list(children),
+                index=None,
+                placeholder="Choose the child",
+                format_func=lambda i: f"{children[i]} ({i})",
+            )
+        kind = st.selectbox("Action", ACTION_KINDS)
+        note = st.text_area("Note", placeholder="What was agreed, who to call next")
+        follow_up = st.date_input(
+            "Follow up on", value=None, format="DD/MM/YYYY", help="The list shows the follow-up as due from this date."
+        )
+        st.caption(f"Recorded as {access.user.name}.")
+        if st.form_submit_button("Save action"):
+            if child_id is None:
+                st.error("Choose the child this action is for; nothing was saved.")
+                return
+            access.record_action(child_id, kind, note, follow_up)
+            st.session_state[f"{key}_round"] = round_ + 1
+            st.session_state[f"{key}_saved"] = f"Saved: {kind} for {children[child_id]}."
+            st.rerun()
+    if saved := st.session_state.pop(f"{key}_saved", None):
+        st.success(saved)
 
 
 def pct_column(label: str, help: str | None = None) -> ColumnConfig:

@@ -226,16 +226,18 @@ def with_school_names(table: pl.DataFrame, schools: pl.DataFrame, column: str = 
 # ---- triage --------------------------------------------------------------------------------------
 
 
-def current_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
-    """Per child, the latest action whose follow-up date has not passed (or that has none, for a week)."""
-    live = actions.filter(pl.col("follow_up").is_null() | (pl.col("follow_up") >= today))
+def latest_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
+    """Per child, the latest action recorded, whatever its follow-up date: an officer must see what was
+    done, and a follow-up that has come (or passed) is due, not gone."""
     return (
-        live.sort("recorded_at", descending=True)
+        actions.sort(["recorded_at", "id"], descending=True)
         .unique("la_child_id", keep="first")
         .select(
             "la_child_id",
             pl.col("action").alias("last_action"),
+            pl.col("recorded_at").dt.date().alias("last_action_on"),
             pl.col("follow_up"),
+            (pl.col("follow_up") <= today).fill_null(False).alias("follow_up_due"),
             pl.col("recorded_by").alias("action_by"),
         )
     )
@@ -264,8 +266,9 @@ def triage_list(
     return (
         with_school_names(rows, frames.schools)
         .join(names, on="la_child_id", how="left")
-        .join(current_actions(actions, today), on="la_child_id", how="left")
+        .join(latest_actions(actions, today), on="la_child_id", how="left")
         .with_columns(
+            follow_up_due=pl.col("follow_up_due").fill_null(False),
             child=pl.concat_str(pl.col("first_name"), pl.col("last_name"), separator=" ", ignore_nulls=True),
             reasons_text=pl.col("reasons").list.join("; "),
             priority=pl.col("urgency").replace_strict(priority, return_dtype=pl.String),
