@@ -6,6 +6,7 @@ import streamlit as st
 
 from vsdash import quality, ui
 from vsdash.access import AccessDenied, DataAccess
+from vsdash.glossary import counted
 
 # Headers in the data manager's words; dates as DD/MM/YYYY.
 LABELS = {
@@ -65,7 +66,9 @@ def confirm_form(access: DataAccess, suggestions: pl.DataFrame) -> None:
             by_upn = {r["attendance_upn"]: r["la_child_id"] for r in suggestions.iter_rows(named=True)}
             for upn in chosen:
                 access.confirm_match(upn, by_upn[upn])
-            st.session_state["match_message"] = f"Confirmed {len(chosen)} match(es); every figure now uses them."
+            st.session_state["match_message"] = (
+                f"Confirmed {counted(len(chosen), 'match', 'matches')}; every figure now uses them."
+            )
             del st.session_state["confirm_choices"]
             st.rerun()
 

@@ -5,6 +5,8 @@ import streamlit as st
 
 from vsdash import quality, ui
 from vsdash.access import AccessDenied
+from vsdash.feeds import KIND_WORDS
+from vsdash.glossary import counted
 from vsdash.inbox import upload_names
 
 shell = ui.shell("upload")
@@ -20,7 +22,7 @@ if done := st.session_state.pop("upload_results", None):
     failed = [line for line, status in done if status == "failed"]
     if failed:
         st.warning(
-            f"{len(failed)} of {len(done)} file(s) could not be loaded; the reasons are below. "
+            f"{len(failed)} of {counted(len(done), 'file')} could not be loaded; the reasons are below. "
             "The others loaded, and every page now shows their data."
         )
     else:
@@ -59,8 +61,9 @@ for preview in previews:
             st.error(f"This file cannot be loaded: {preview.error}")
             continue
         if preview.already_loaded:
-            st.info("This exact file was loaded before: loading it again changes nothing.")
-        st.caption(f"Recognised as a **{preview.kind}** feed.")
+            st.info("This exact file was loaded before: loading it again would change nothing, so it is left out.")
+            continue
+        st.caption(f"Recognised as {KIND_WORDS.get(preview.kind or '', 'a feed file')}.")
         cols = st.columns(4)
         cols[0].metric("Rows read", f"{preview.rows_read:,}")
         cols[1].metric("Rows to load", f"{preview.rows_to_load:,}")
@@ -78,10 +81,19 @@ for preview in previews:
                 ),
                 hide_index=True,
                 key=f"rejects_{preview.file}",
+                column_config={
+                    "line": st.column_config.NumberColumn("Line", format="%d"),
+                    "column": "Column",
+                    "problem": "Problem",
+                    "reason": "Reason",
+                    "outcome": "Outcome",
+                    "raw": "The row as sent",
+                },
             )
 
-loadable = [p.file for p in previews if not p.error]
-if st.button(f"Confirm and load {len(loadable)} file(s)", type="primary", key="confirm_upload", disabled=not loadable):
+loadable = [p.file for p in previews if not p.error and not p.already_loaded]
+label = f"Confirm and load {counted(len(loadable), 'file')}" if loadable else "Nothing new to load"
+if st.button(label, type="primary", key="confirm_upload", disabled=not loadable):
     bar = st.progress(0.0, text="Loading")
     results = []
     for n, name in enumerate(loadable, start=1):

@@ -188,5 +188,5 @@ def test_upload_shows_a_preview_before_loading(app_url, browser, tmp_path):
     page.wait_for_timeout(500)
     page.screenshot(path=str(SHOTS / "upload_preview.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
-    assert page.get_by_role("button", name="Confirm and load 1 file(s)").count() == 1
+    assert page.get_by_role("button", name="Confirm and load 1 file").count() == 1
     page.close()

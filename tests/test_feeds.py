@@ -40,6 +40,23 @@ def test_unrecognised_header_names_what_was_expected():
         detect_kind(["Pupil", "When", "Mark"])
 
 
+@pytest.mark.parametrize(
+    ("header", "message"),
+    [
+        (["UPN", "URN", "Date", "AM"], "this looks like an attendance file, but the PM column is missing"),
+        (["URN", "Date", "AM", "PM"], "this looks like an attendance file, but the UPN column is missing"),
+        (["LA Child ID", "Cohort"], "this looks like a children list, but the Start Date column is missing"),
+        (["UPN", "URN", "Start Date"], "this looks like a suspensions file, but the Category column is missing"),
+        (["UPN", "Date"], "this looks like an attendance file, but the URN, AM, PM columns are missing"),
+        (["UPN", "Mark"], "no recognisable header"),  # too little of any kind to say which
+    ],
+)
+def test_a_missing_required_column_is_named(header, message):
+    with pytest.raises(FeedError) as err:
+        detect_kind(header)
+    assert str(err.value).startswith(message)
+
+
 def test_attendance_rows_validate_line_by_line(write, cfg):
     path = write(
         "att.csv",

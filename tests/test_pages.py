@@ -452,7 +452,7 @@ def test_upload_previews_then_loads_on_confirm(db_url, sample_store):
     text += "BAD,123456,2026-02-16,/,/\n" + f"{upns['upn'][0]},{upns['urn'][0]},2026-02-16,L,/\n"
     at.file_uploader[0].set_value(("attendance_fix.csv", text.encode(), "text/csv")).run()
     assert not at.exception, at.exception
-    assert any("Recognised as a **attendance** feed" in c.value for c in at.caption)
+    assert any(c.value == "Recognised as an attendance file." for c in at.caption)
     assert metric(at, "Rows to load") == "4"
     assert metric(at, "Rows rejected") == "1"
     assert metric(at, "Stored rows replaced") == "3"

@@ -128,3 +128,17 @@ def test_download_file_names_carry_the_selection_and_as_at_date(db_url, monkeypa
     at.selectbox(key="cohort").set_value("CP").run()
     assert not at.exception, at.exception
     assert f"triage_CP_as-at-{LAST_DAY}.csv" in names and f"triage_CP_as-at-{LAST_DAY}.xlsx" in names
+
+
+def test_a_file_loaded_before_is_left_out_and_confirm_is_disabled(db_url):
+    store = Store(db_url)
+    data = attendance(store, 0)
+    at = upload(signed_in_app(db_url).run(), [("attendance.csv", data)])
+    at.button(key="confirm_upload").click().run()
+    at = upload(at, [("attendance_again.csv", data)])
+    assert not at.exception, at.exception
+    assert any("loaded before" in i.value and "left out" in i.value for i in at.info)
+    assert not [m for m in at.metric if m.label == "Rows to load"]  # no "replaced" count beside "nothing"
+    confirm = at.button(key="confirm_upload")
+    assert confirm.disabled and confirm.label == "Nothing new to load"
+    store.dispose()

@@ -87,8 +87,30 @@ REQUIRED: dict[str, tuple[str, ...]] = {
 HEADER_HELP = {
     "attendance": "UPN, URN, Date, AM, PM",
     "children": "LA Child ID, Cohort, Start Date (plus UPN, names, DOB, Social Worker, Team, ...)",
-    "suspensions": "UPN, URN, Start Date, Sessions, Category, Reason",
+    "suspensions": "UPN, URN, Start Date, Category (plus Sessions, Reason, End Date)",
     "schools": "URN, EstablishmentName, LA (code) (a GIAS extract)",
+}
+
+# A required column as a header writes it, for the message that names a missing one.
+HEADINGS = {
+    "upn": "UPN",
+    "urn": "URN",
+    "date": "Date",
+    "am": "AM",
+    "pm": "PM",
+    "la_child_id": "LA Child ID",
+    "cohort": "Cohort",
+    "start_date": "Start Date",
+    "category": "Category",
+    "name": "EstablishmentName",
+    "la_code": "LA (code)",
+}
+# How a message names a file of each kind.
+KIND_WORDS = {
+    "attendance": "an attendance file",
+    "children": "a children list",
+    "suspensions": "a suspensions file",
+    "schools": "a schools (GIAS) file",
 }
 
 TRUE_WORDS = {"Y", "YES", "TRUE", "1"}
@@ -483,12 +505,30 @@ def map_columns(header: list[str], kind: str) -> dict[str, str]:
     return found
 
 
+def _missing_columns(header: list[str]) -> None:
+    """A header with most of one kind's required columns is that kind's file with a column missing: name it."""
+    missing = {k: [c for c in REQUIRED[k] if c not in map_columns(header, k)] for k in KINDS}
+    near = {k: m for k, m in missing.items() if len(m) < len(REQUIRED[k]) - 1}  # at least two of its columns
+    if not near:
+        return
+    fewest = min(len(m) for m in near.values())
+    best = [k for k, m in near.items() if len(m) == fewest]
+    if len(best) == 1:
+        kind, absent = best[0], [HEADINGS[c] for c in near[best[0]]]
+        columns = f"the {absent[0]} column is" if len(absent) == 1 else f"the {', '.join(absent)} columns are"
+        raise FeedError(
+            f"this looks like {KIND_WORDS[kind]}, but {columns} missing (found {', '.join(header[:8])}); "
+            f"it needs {HEADER_HELP[kind]}"
+        )
+
+
 def detect_kind(header: list[str]) -> str:
     """Which feed a header belongs to; a clear error when none or several fit."""
     fits = [k for k in KINDS if all(c in map_columns(header, k) for c in REQUIRED[k])]
     if len(fits) == 1:
         return fits[0]
     if not fits:
+        _missing_columns(header)
         expected = "; ".join(f"{k}: {HEADER_HELP[k]}" for k in KINDS)
         raise FeedError(f"no recognisable header (found {', '.join(header[:8])}); expected {expected}")
     raise FeedError(f"the header fits several feed kinds ({', '.join(fits)}); name one with --kind")

@@ -176,6 +176,12 @@ PAGE_TITLES = {
     "users": "Users and audit log",
 }
 
+
+def counted(n: int, one: str, many: str | None = None) -> str:
+    """A count with its noun as a person writes it: "1 file", "2 files", "3 matches"."""
+    return f"{n:,} {one if n == 1 else many or one + 's'}"
+
+
 CATEGORY_WORDS = {
     "present": "Present",
     "approved_activity": "Approved educational activity",

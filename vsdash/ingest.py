@@ -13,6 +13,7 @@ from vsdash.config import PROJECT_ROOT, Config
 from vsdash.failures import explain, is_transient
 from vsdash.feeds import FeedError, ParsedFeed, file_sha256, parse
 from vsdash.frames import as_date
+from vsdash.glossary import counted
 from vsdash.store import LoadCounts, Store
 
 log = logging.getLogger(__name__)
@@ -104,7 +105,7 @@ def ingest_files(
             done = [IngestResult(f.file, f.kind, "loaded", c) for f, c in zip(pending, counts, strict=True)]
         except Exception as exc:
             others = (
-                f" (written together with {len(pending) - 1} other file(s); none of them loaded)"
+                f" (written together with {counted(len(pending) - 1, 'other file')}; none of them loaded)"
                 if len(pending) > 1
                 else ""
             )
