@@ -100,7 +100,8 @@ for title, table, column, missing in [
 
 st.subheader(f"What moved since {result.last_month:%d %b %Y}")
 st.caption(
-    "Largest changes in attendance since the same date last month; n is the number of children behind each figure."
+    "Largest changes in attendance since the same date last month, among teams and schools of at least "
+    f"{cfg.thresholds.what_moved_min_children} children; n is the number of children behind each figure."
 )
 moved_config = {
     "children": st.column_config.NumberColumn("n"),

@@ -490,3 +490,15 @@ def test_child_page_agrees_with_the_whole_authority_figures(db_url, frames):
         assert dataclasses.asdict(page.figures) == whole
         assert {f: row[f] for f in dataclasses.asdict(page.signals)} == dataclasses.asdict(page.signals)
         assert page.identity.la_child_id == row["la_child_id"] and page.signals.reasons == row["reasons"]
+
+
+def test_what_moved_lists_only_groups_of_at_least_the_configured_size(frames):
+    cfg = load_config()
+    smallest = cfg.thresholds.what_moved_min_children
+    result = views.overview(views.Figures(frames, cfg), Filters(as_of=LAST_DAY))
+    assert result.moved_schools.height and result.moved_teams.height
+    assert min(result.moved_schools["children"]) >= smallest and min(result.moved_teams["children"]) >= smallest
+    # Without the floor, small schools lead the list: the rule changes what a meeting sees.
+    then = views.selected_children(views.Figures(frames, cfg), views.last_month_filters(Filters(as_of=LAST_DAY)))
+    now = views.selected_children(views.Figures(frames, cfg), Filters(as_of=LAST_DAY))
+    assert min(metrics.what_moved(now, then, "school_urn")["children"]) < smallest

@@ -201,6 +201,7 @@ class Thresholds(_KnownKeys):
     new_to_cohort_school_days: Count = 20
     ever6_years: Count = 6
     silent_school_days: Count = 3
+    what_moved_min_children: Positive = 10  # "What moved" lists only groups at least this big
 
 
 # Every threshold has a whole-number default; the isinstance check tells mypy so (a field's default may be MISSING).

@@ -479,14 +479,20 @@ def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None
 # --- change since last month ----------------------------------------------------------------------
 
 
-def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, top: int = 5) -> pl.DataFrame:
+def what_moved(now: pl.DataFrame, then: pl.DataFrame, by: str, min_children: int = 1, top: int = 5) -> pl.DataFrame:
     """The groups whose attendance changed most between two selections (last month's and today's), with
-    the children behind each figure."""
-    current = aggregate(now, [by]).select(by, "children", "attendance_pct", "persistent_absence_rate")
-    earlier = aggregate(then, [by]).select(
-        by,
-        pl.col("attendance_pct").alias("attendance_pct_last_month"),
-        pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
+    the children behind each figure; only groups of at least `min_children` both times (a change in a group
+    of one or two is noise, and points at a child)."""
+    current = aggregate(now, [by]).filter(pl.col("children") >= min_children)
+    current = current.select(by, "children", "attendance_pct", "persistent_absence_rate")
+    earlier = (
+        aggregate(then, [by])
+        .filter(pl.col("children") >= min_children)
+        .select(
+            by,
+            pl.col("attendance_pct").alias("attendance_pct_last_month"),
+            pl.col("persistent_absence_rate").alias("persistent_absence_rate_last_month"),
+        )
     )
     return (
         current.join(earlier, on=by, how="inner", nulls_equal=False)

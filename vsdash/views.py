@@ -200,6 +200,7 @@ def overview(figures: Figures, filters: Filters) -> Overview:
     national, year = national_figures(cfg, filters.cohort)
     words = glossary.terms(cfg)
     cards = [Card(key, words.of(key).label, now[key], then[key], good, national.get(key)) for key, good in HEADLINE]
+    smallest = cfg.thresholds.what_moved_min_children
     return Overview(
         window=figures.of(filters).window,
         last_month=before.as_of,
@@ -209,8 +210,10 @@ def overview(figures: Figures, filters: Filters) -> Overview:
         weekly=weekly,
         by_locality=metrics.aggregate(now_children, ["locality"]),
         by_team=metrics.aggregate(now_children, ["team"]),
-        moved_teams=metrics.what_moved(now_children, then_children, "team"),
-        moved_schools=with_school_names(metrics.what_moved(now_children, then_children, "school_urn"), frames.schools),
+        moved_teams=metrics.what_moved(now_children, then_children, "team", smallest),
+        moved_schools=with_school_names(
+            metrics.what_moved(now_children, then_children, "school_urn", smallest), frames.schools
+        ),
         children=now_children.height,
     )
 
