@@ -5,7 +5,6 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
-from typing import Literal
 
 import polars as pl
 import streamlit as st
@@ -390,22 +389,18 @@ def cards(items: list[Card], cfg: Config, last_month: date, national_year: str |
     """Headline cards: value, change since last month (green when it is good news), national figure."""
     words = terms(cfg)
     columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
-    for column, card in zip(columns, items, strict=False):
-        percent = card.key.endswith(("_pct", "_rate"))
-        value = "–" if card.value is None else (f"{card.value:.1f}%" if percent else f"{card.value:,}")
-        delta = None
-        if card.change is not None:
-            delta = f"{card.change:+.1f} pts" if percent else f"{card.change:+,}"
-        colour: Literal["normal", "inverse", "off"] = "normal" if card.rise_is_good is not False else "inverse"
-        if card.rise_is_good is None:
-            colour = "off"
+    for column, card in zip(columns, items, strict=False):  # the grid may have more places than cards
+        value = "–" if card.value is None else (f"{card.value:.1f}%" if card.percent else f"{card.value:,}")
+        pill = card.pill()
         extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
         column.metric(
             card.label,
             value,
-            delta,
-            delta_color=colour,
-            help=words.of(card.key).help + f" Change since {last_month:%d %b %Y}." + extra,
+            pill.text if pill else None,
+            delta_color=pill.colour if pill else "normal",
+            delta_arrow=pill.arrow if pill else "auto",
+            delta_description=f"vs {last_month:%d/%m/%Y}" if pill else None,
+            help=words.of(card.key).help + f" Change since {last_month:%d/%m/%Y}." + extra,
         )
         if card.national is not None:
             column.caption(f"National {national_year}: {card.national:.1f}%")

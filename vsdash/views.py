@@ -9,7 +9,7 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
-from typing import cast
+from typing import Literal, cast
 
 import polars as pl
 
@@ -23,13 +23,15 @@ from vsdash.metrics import ChildFigures, Window, WindowFigures, child_row
 from vsdash.triage import ChildSignals
 
 # The headline cards: the aggregate column (its label is the glossary's), and whether a rise is good news.
+# Each card and whether a rise is good news (None: neither; suspensions and exclusions count up through the
+# year, so a month later they are higher whatever happened).
 HEADLINE = (
     ("children", None),
     ("attendance_pct", True),
     ("persistent_absence_rate", False),
     ("severe_absence_rate", False),
-    ("suspensions", False),
-    ("permanent_exclusions", False),
+    ("suspensions", None),
+    ("permanent_exclusions", None),
     ("out_of_area_children", None),
 )
 
@@ -148,6 +150,34 @@ class Card:
         if self.value is None or self.last_month is None:
             return None
         return self.value - self.last_month
+
+    @property
+    def percent(self) -> bool:
+        """Whether the figure is a percentage (shown to one decimal place) rather than a count."""
+        return self.key.endswith(("_pct", "_rate"))
+
+    def pill(self) -> Pill | None:
+        """The change as the card shows it: rounded as the value is, so "+0.0" never appears coloured; green
+        for good news, red for bad, grey for no change or a figure whose rise is neither (a count to date)."""
+        change = self.change
+        if change is None:
+            return None
+        shown = round(change, 1) if self.percent else int(change)
+        if shown == 0:
+            return Pill("no change", "off", "off")
+        text = f"{shown:+.1f} pts" if self.percent else f"{shown:+,}"
+        if self.rise_is_good is None:
+            return Pill(text, "off", "auto")
+        return Pill(text, "normal" if self.rise_is_good else "inverse", "auto")
+
+
+@dataclass(frozen=True)
+class Pill:
+    """A card's change: its words, Streamlit's colour rule (normal: a rise is green) and whether an arrow shows."""
+
+    text: str
+    colour: Literal["normal", "inverse", "off"]
+    arrow: Literal["auto", "off"]
 
 
 @dataclass(frozen=True)
