@@ -1,5 +1,6 @@
 """One child's attendance on one page, for a social worker or reviewing officer."""
 
+import re
 from datetime import date
 
 import polars as pl
@@ -28,6 +29,11 @@ labels = dict(
 )
 # The URL carries the LA child ID only (never a name), so a link to a child's page can be shared safely.
 wanted = st.session_state.pop("open_child", None) or st.query_params.get("child")
+if wanted and wanted not in labels:
+    # The ID comes from the URL: quoted only when it is plainly an ID, never as markdown someone typed.
+    shown = f"LA child ID {wanted}" if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", wanted) else "that LA child ID"
+    mine = " among your teams, schools and localities" if access.user.limited else ""
+    st.warning(f"No child with {shown} is on the list{mine}. Choose a child below.")
 choices = [None, *labels]
 child_id = st.selectbox(
     "Find a child by name, LA child ID or UPN",

@@ -502,3 +502,19 @@ def test_what_moved_lists_only_groups_of_at_least_the_configured_size(frames):
     then = views.selected_children(views.Figures(frames, cfg), views.last_month_filters(Filters(as_of=LAST_DAY)))
     now = views.selected_children(views.Figures(frames, cfg), Filters(as_of=LAST_DAY))
     assert min(metrics.what_moved(now, then, "school_urn")["children"]) < smallest
+
+
+@pytest.mark.parametrize(
+    ("wanted", "said"),
+    [
+        ("NOPE123", "No child with LA child ID NOPE123 is on the list"),
+        ("**bold**", "No child with that LA child ID is on the list"),
+    ],
+)
+def test_an_unknown_child_in_the_url_is_said(db_url, wanted, said):
+    at = app()
+    at.query_params["child"] = wanted
+    at.run()
+    at.switch_page("pages/child.py").run()
+    assert not at.exception, at.exception
+    assert at.warning[0].value.startswith(said)
