@@ -19,7 +19,10 @@ CHILDREN = pl.DataFrame(
         ("C1", ["CLA"], 100001, "893", False, "North", "A", "S. Patel", "Y7", True),
         ("C2", ["CIN", "CWSW"], 100002, "886", True, "South", "B", "J. Jones", "Y9", False),
         ("C3", ["CP", "CWSW"], None, None, False, "North", "B", None, "R", None),  # no mark yet: no school
-        ("C4", [], 100003, None, None, None, None, None, None, False),  # school not on the list
+        ("C4", ["EVER6"], 100003, None, None, None, None, None, None, False),  # school not on the list
+        # In no cohort as at the date (first episode later, or Ever 6 run out): never one of "all children",
+        # though every other filter would pick them as C1.
+        ("C5", [], 100001, "893", False, "North", "A", "S. Patel", "Y7", True),
     ],
     schema={
         "la_child_id": pl.String,

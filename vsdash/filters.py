@@ -66,9 +66,12 @@ class Filters:
 
     def expression(self) -> pl.Expr:
         """The polars condition on a per-child frame (its `cohorts` are those held as at the as-at date)."""
-        condition = pl.lit(True)
+        # "All children" are the children in at least one cohort as at the as-at date: a child whose first
+        # episode starts later, or whose Ever 6 has run out, is not the virtual school's on that date.
         if self.cohort:
-            condition &= pl.col("cohorts").list.contains(self.cohort)
+            condition = pl.col("cohorts").list.contains(self.cohort)
+        else:
+            condition = pl.col("cohorts").list.len() > 0
         for name, (column, _) in COLUMN_FILTERS.items():
             value = getattr(self, name)
             if value is not None:
