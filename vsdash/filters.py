@@ -68,10 +68,7 @@ class Filters:
         """The polars condition on a per-child frame (its `cohorts` are those held as at the as-at date)."""
         # "All children" are the children in at least one cohort as at the as-at date: a child whose first
         # episode starts later, or whose Ever 6 has run out, is not the virtual school's on that date.
-        if self.cohort:
-            condition = pl.col("cohorts").list.contains(self.cohort)
-        else:
-            condition = pl.col("cohorts").list.len() > 0
+        condition = pl.col("cohorts").list.contains(self.cohort) if self.cohort else pl.col("cohorts").list.len() > 0
         for name, (column, _) in COLUMN_FILTERS.items():
             value = getattr(self, name)
             if value is not None:
