@@ -45,17 +45,20 @@ def need_chromium() -> None:
 
 
 @contextmanager
-def running_app(db_url: str, port: int | None = None, args: tuple[str, ...] = ()) -> Iterator[str]:
-    """`streamlit run app.py` on a free port over the store at `db_url`; yields its address, stops it after."""
+def running_app(
+    db_url: str | None = None, port: int | None = None, args: tuple[str, ...] = (), script: str = "app.py"
+) -> Iterator[str]:
+    """`streamlit run` of `script` (the app by default) on a free port, over the store at `db_url` when one is
+    given; yields its address and stops it after. A server that exits or stays silent for 60 s fails the test."""
     port = port or free_port()
-    env = {**os.environ, "VSDASH_DATABASE_URL": db_url}
+    env = {**os.environ, **({"VSDASH_DATABASE_URL": db_url} if db_url else {})}
     server = subprocess.Popen(
         [
             sys.executable,
             "-m",
             "streamlit",
             "run",
-            "app.py",
+            script,
             "--server.headless=true",
             f"--server.port={port}",
             "--server.address=127.0.0.1",
@@ -69,15 +72,15 @@ def running_app(db_url: str, port: int | None = None, args: tuple[str, ...] = ()
     )
     url = f"http://127.0.0.1:{port}"
     deadline = time.time() + 60
-    while time.time() < deadline:
+    while True:
         try:
             if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
                 break
         except OSError:
-            time.sleep(0.5)
-    else:
-        server.kill()
-        pytest.fail("the app did not answer its health check within 60 s:\n" + server.stdout.read().decode()[-2000:])
+            if server.poll() is not None or time.time() > deadline:
+                server.kill()
+                pytest.fail(f"{script} did not answer its health check:\n" + server.stdout.read().decode()[-3000:])
+            time.sleep(0.3)
     try:
         yield url
     finally:

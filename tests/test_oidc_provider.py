@@ -5,12 +5,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
 import secrets
-import socket
-import subprocess
-import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -22,21 +17,12 @@ from typing import Any
 import pytest
 from joserfc import jwt
 from joserfc.jwk import KeySet
+from oidc_provider import OidcProvider, User, redirect_uri_for, streamlit_secrets_args, write_secrets
+from test_browser import browser, free_port, need_chromium, running_app  # noqa: F401  (browser: the fixture)
 
-from tests.oidc_provider import OidcProvider, User, redirect_uri_for, streamlit_secrets_args, write_secrets
-from vsdash.config import PROJECT_ROOT
-
-CHROMIUM = "/usr/bin/chromium"
 PROBE_APP = Path(__file__).parent / "apps" / "sso_probe.py"
 USERS = [User("ada@example.org", "Ada Lovelace"), User("grace@example.org", "Grace Hopper")]
 SCRIPT_DONE = "[data-testid='stApp'][data-test-script-state='notRunning']"
-
-
-def _free_port() -> int:
-    """A TCP port on 127.0.0.1 that nothing listens on right now."""
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 class _NoRedirect(urllib.request.HTTPRedirectHandler):
@@ -83,7 +69,7 @@ def basic_auth(provider: OidcProvider, secret: str | None = None) -> dict[str, s
 @pytest.fixture
 def provider() -> Iterator[OidcProvider]:
     """A provider for a client whose callback is on a port nothing serves (the HTTP tests read redirects)."""
-    with OidcProvider(users=USERS, redirect_uri=redirect_uri_for(_free_port())) as idp:
+    with OidcProvider(users=USERS, redirect_uri=redirect_uri_for(free_port())) as idp:
         yield idp
 
 
@@ -244,71 +230,12 @@ def sso_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SsoApp]:
     process runs from the project root, so it keeps the project's `.streamlit/config.toml`, but reads no
     secrets.toml from the project or from ~/.streamlit.
     """
-    if not Path(CHROMIUM).exists():
-        if os.environ.get("CI", "").lower() == "true":
-            pytest.fail("CI must install Debian's chromium (apt-get install chromium)")
-        pytest.skip("no /usr/bin/chromium: apt-get install chromium")
-    port = _free_port()
+    need_chromium()
+    port = free_port()
     with OidcProvider(users=USERS, redirect_uri=redirect_uri_for(port)) as idp:
         secrets_file = write_secrets(tmp_path_factory.mktemp("sso"), idp, port, secrets.token_hex(32))
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "streamlit",
-                "run",
-                str(PROBE_APP),
-                "--server.headless=true",
-                f"--server.port={port}",
-                "--server.address=127.0.0.1",
-                "--browser.gatherUsageStats=false",
-                *streamlit_secrets_args(secrets_file),
-            ],
-            cwd=PROJECT_ROOT,
-            stdout=subprocess.PIPE,
-            stderr=subprocess.STDOUT,
-        )
-        url = f"http://127.0.0.1:{port}"
-        deadline = time.time() + 60
-        while True:
-            try:
-                if urllib.request.urlopen(f"{url}/_stcore/health", timeout=2).status == 200:
-                    break
-            except OSError:
-                if server.poll() is not None or time.time() > deadline:
-                    server.kill()
-                    pytest.fail(
-                        "the probe app did not answer its health check:\n" + server.stdout.read().decode()[-3000:]
-                    )
-                time.sleep(0.3)
-        try:
+        with running_app(port=port, args=tuple(streamlit_secrets_args(secrets_file)), script=str(PROBE_APP)) as url:
             yield SsoApp(url, idp)
-        finally:
-            server.terminate()
-            server.wait(timeout=20)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """Debian's Chromium, headless, driven by Playwright."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as p:
-        b = p.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--no-sandbox",
-                "--headless",
-                "--disable-gpu",
-                "--disable-quic",
-                "--no-first-run",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
-        )
-        yield b
-        b.close()
 
 
 def _open(context: Any, url: str) -> Any:
