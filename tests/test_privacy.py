@@ -329,3 +329,11 @@ def test_tokens_are_worked_out_once_per_distinct_value(monkeypatch):
     monkeypatch.setattr(hmac_mod, "new", lambda *a, **k: calls.append(1) or real_new(*a, **k))
     out = pseudonymise_frame(many, p)
     assert len(calls) == 2 and out["upn"].n_unique() == 2
+
+
+def test_a_token_leads_back_to_its_value_only_through_the_pseudonymiser_that_made_it():
+    maker = Pseudonymiser("a key of at least sixteen characters")
+    token = maker.token("C1001", "la_child_id")
+    assert maker.original(token, "la_child_id") == "C1001"
+    assert maker.original(token, "upn") is None                                  # kinds never mix
+    assert Pseudonymiser("a key of at least sixteen characters").original(token, "la_child_id") is None

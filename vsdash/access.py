@@ -67,8 +67,11 @@ class DataAccess:
         """The stored LA child ID behind a pseudonymised one (the audit log and actions keep the real one)."""
         if self.pseudonymiser is None:
             return la_child_id
-        tokens = self.pseudonymiser.tokens(self.store.children_frame()["la_child_id"], "la_child_id")
-        return next((real for real, token in tokens.items() if token == la_child_id), la_child_id)
+        real = self.pseudonymiser.original(la_child_id, "la_child_id")
+        if real is None:  # a pseudonymiser that has not seen the list yet: tokenise it once, then look again
+            self.pseudonymiser.tokens(self.store.children_frame()["la_child_id"], "la_child_id")
+            real = self.pseudonymiser.original(la_child_id, "la_child_id")
+        return real or la_child_id
 
     def _require_real_identities(self, what: str) -> None:
         """Pseudonymised mode is for demonstrations and analysis: nothing there writes to a child's record or
@@ -100,13 +103,14 @@ class DataAccess:
         scope = self.user.scope()
         return per_child if scope is None else per_child.filter(scope)
 
+    def _my_ids(self, as_of: date | None = None) -> pl.Series:
+        """The LA child IDs of the viewer's own children as at a date (the latest data's by default)."""
+        window = metrics.window_for(self.cfg, as_of or self.as_at() or date.today())
+        return self._mine(self._figures().at(window).children)["la_child_id"]
+
     def _require_mine(self, la_child_id: str, as_of: date | None = None) -> None:
         """Refuse a child outside the viewer's teams, schools and localities (as at the date given)."""
-        if not self.user.limited:
-            return
-        window = metrics.window_for(self.cfg, as_of or self.as_at() or date.today())
-        children = self._figures().at(window).children.filter(pl.col("la_child_id") == la_child_id)
-        if self._mine(children).is_empty():
+        if self.user.limited and la_child_id not in self._my_ids(as_of):
             raise AccessDenied("this child is not in your teams, schools or localities")
 
     def data_version(self) -> int:
@@ -180,9 +184,7 @@ class DataAccess:
         self.require_child_level("the list of children")
         children = self._figures().frames.children
         if self.user.limited:
-            window = metrics.window_for(self.cfg, self.as_at() or date.today())
-            mine = self._mine(self._figures().at(window).children).select("la_child_id")
-            children = children.join(mine, on="la_child_id", how="semi")
+            children = children.filter(pl.col("la_child_id").is_in(self._my_ids()))
         return children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
 
     def actions(self, la_child_id: str) -> pl.DataFrame:

@@ -53,6 +53,12 @@ def cmd_init(args: argparse.Namespace) -> int:
     return 0
 
 
+def _audit(store: Store, event: str, detail: str) -> None:
+    """One audit entry in the name of whoever runs the command (the data's administrator)."""
+    who = auth.command_line_user()
+    store.audit(event, who.name, who.role, detail=detail)
+
+
 def expand_paths(items: Sequence[str]) -> list[Path]:
     """Files as given; a folder stands for the feed files inside it, in load order."""
     out: list[Path] = []
@@ -70,11 +76,10 @@ def cmd_ingest(args: argparse.Namespace) -> int:
     def progress(n: int, total: int, name: str) -> None:
         print(progress_line(n, total, name), file=sys.stderr, flush=True)
 
-    who = auth.command_line_user()
     for result in ingest_files(store, expand_paths(args.files), cfg, args.kind, progress):
         print(result.summary(), flush=True)
         if result.status == "loaded":  # what changed the data (a failure is on the load log, when it can be)
-            store.audit(auth.LOADED, who.name, who.role, detail=result.summary())
+            _audit(store, auth.LOADED, result.summary())
         failed += result.status == "failed"
     return 1 if failed else 0
 
@@ -223,8 +228,7 @@ def cmd_user_add(args: argparse.Namespace) -> int:
         store.add_user(args.name, args.role, email=email, password_hash=password_hash, **limits)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    who = auth.command_line_user()
-    store.audit(auth.USER_ADDED, who.name, who.role, detail=f"{args.name} as {args.role}")
+    _audit(store, auth.USER_ADDED, f"{args.name} as {args.role}")
     print(f"added {args.name} ({args.role})")
     return 0
 
@@ -241,8 +245,7 @@ def cmd_user_remove(args: argparse.Namespace) -> int:
     _cfg, store = _open(args)
     if not store.remove_user(args.name):
         raise UsageError(f"no user named {args.name!r}; `user list` shows them")
-    who = auth.command_line_user()
-    store.audit(auth.USER_REMOVED, who.name, who.role, detail=args.name)
+    _audit(store, auth.USER_REMOVED, args.name)
     print(f"removed {args.name}")
     return 0
 
@@ -253,8 +256,7 @@ def cmd_user_reset(args: argparse.Namespace) -> int:
     if store.account(name=args.name) is None:
         raise UsageError(f"no user named {args.name!r}; `user list` shows them")
     store.set_password(args.name, auth.hash_password(_new_password(args.name)))
-    who = auth.command_line_user()
-    store.audit(auth.PASSWORD_RESET, who.name, who.role, detail=args.name)
+    _audit(store, auth.PASSWORD_RESET, args.name)
     print(f"new password set for {args.name}; the account is unlocked")
     return 0
 

@@ -65,6 +65,7 @@ class Pseudonymiser:
             )
         self._key = raw
         self._tokens: dict[tuple[str, str], str] = {}
+        self._originals: dict[tuple[str, str], str] = {}  # (kind, token) -> the value it stands for
 
     def token(self, value: str | None, kind: str) -> str | None:
         """The pseudonym of one identifier: `PU-` (a UPN) or `PC-` (an LA child ID) and 16 hex digits.
@@ -83,7 +84,13 @@ class Pseudonymiser:
         if cached is None:
             digest = hmac.new(self._key, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
             cached = self._tokens[(kind, value)] = prefix + digest[:TOKEN_HEX].upper()
+            self._originals[(kind, cached)] = value
         return cached
+
+    def original(self, token: str, kind: str) -> str | None:
+        """The value a token this pseudonymiser made stands for (None for a token it never made): the door
+        keeps the real child on the audit log and in actions."""
+        return self._originals.get((kind, token))
 
     def initials(self, first: str | None, last: str | None) -> str:
         """A person's initials, "J. B." for "Jo Bloggs"; an empty string when neither name is known."""

@@ -58,8 +58,15 @@ def _figures(url: str, version: tuple, pseudonym_key: str | None = None) -> Figu
     per-window figures every filter change starts from (pseudonymised once, here, when the mode is on)."""
     frames = _store(url).frames(cached_config(), held=False)
     if pseudonym_key is not None:
-        frames = privacy.pseudonymise(frames, privacy.Pseudonymiser(pseudonym_key))
+        frames = privacy.pseudonymise(frames, _pseudonymiser(pseudonym_key))
     return Figures(frames, cached_config())
+
+
+@st.cache_resource(show_spinner=False)
+def _pseudonymiser(key: str) -> privacy.Pseudonymiser:
+    """One pseudonymiser per key for the process: the one that made the figures' tokens knows what each stands
+    for, so the door finds a real child without hashing the list again."""
+    return privacy.Pseudonymiser(key)
 
 
 def _pseudonym_key(cfg: Config) -> str | None:
@@ -148,7 +155,7 @@ def access(user: User) -> DataAccess:
         user,
         figures_source=lambda: _figures(cfg.database_url, version, key),
         memory=st.session_state,
-        pseudonymiser=privacy.Pseudonymiser(key) if key else None,
+        pseudonymiser=_pseudonymiser(key) if key else None,
     )
 
 
