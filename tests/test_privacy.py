@@ -335,5 +335,5 @@ def test_a_token_leads_back_to_its_value_only_through_the_pseudonymiser_that_mad
     maker = Pseudonymiser("a key of at least sixteen characters")
     token = maker.token("C1001", "la_child_id")
     assert maker.original(token, "la_child_id") == "C1001"
-    assert maker.original(token, "upn") is None                                  # kinds never mix
+    assert maker.original(token, "upn") is None  # kinds never mix
     assert Pseudonymiser("a key of at least sixteen characters").original(token, "la_child_id") is None
