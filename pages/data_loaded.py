@@ -8,43 +8,6 @@ from vsdash import quality, ui
 from vsdash.access import AccessDenied, DataAccess
 from vsdash.glossary import counted
 
-# Headers in the data manager's words; dates as DD/MM/YYYY.
-LABELS = {
-    "la_child_id": "LA Child ID",
-    "upn": "UPN",
-    "first_name": "First name",
-    "last_name": "Last name",
-    "dob": "Date of birth",
-    "list_upn": "UPN on the list",
-    "attendance_upn": "UPN the school sends",
-    "rule": "Found by",
-    "schools": "School URN(s)",
-    "rows": "Rows",
-    "first_date": "First date",
-    "last_date": "Last date",
-    "la_child_id_sent": "LA Child ID sent",
-    "why": "Why",
-    "upn_as_sent": "UPN as sent",
-    "kind": "Feed",
-    "problem": "Problem",
-    "outcome": "Outcome",
-    "first_file": "First file",
-    "last_file": "Last file",
-    "example_row": "Example row",
-    "days": "Days",
-    "alias_upn": "UPN the school sends",
-    "confirmed_by": "Confirmed by",
-    "confirmed_at": "Confirmed at",
-}
-
-
-def columns(frame: pl.DataFrame) -> dict:
-    """Column settings for a report table: readable headers, dates without a time."""
-    return {
-        c: st.column_config.DateColumn(LABELS.get(c, c), format="DD/MM/YYYY") if t == pl.Date else LABELS.get(c, c)
-        for c, t in frame.schema.items()
-    }
-
 
 def confirm_form(access: DataAccess, suggestions: pl.DataFrame) -> None:
     """The admin confirms the suggested matches they have checked; each is stored with their name."""
@@ -234,7 +197,10 @@ with matching_tab:
                 st.caption("None found.")
                 continue
             st.dataframe(
-                section.frame, hide_index=True, key=f"section_{section.name}", column_config=columns(section.frame)
+                section.frame,
+                hide_index=True,
+                key=f"section_{section.name}",
+                column_config=ui.table_columns(section.frame),
             )
             if section.name == "Suggested matches":
                 confirm_form(access, matching.suggestions)
@@ -319,7 +285,7 @@ with loads_tab:
             "without that value (for example a child without a usable UPN); 'flagged' means it loaded and a person "
             "should check it (an identity conflict)."
         )
-        st.dataframe(chosen, hide_index=True, key="rejected_rows", column_config=columns(chosen))
+        st.dataframe(chosen, hide_index=True, key="rejected_rows", column_config=ui.table_columns(chosen))
         ui.downloads(
             access,
             chosen,

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, fields
 
+import polars as pl
+
 from vsdash.config import Config
 from vsdash.triage import PART_TIME_SCHOOL_WEEKS
 from vsdash.weeks import PART_TIME_CODE
@@ -175,6 +177,110 @@ PAGE_TITLES = {
     "upload": "Upload feeds",
     "users": "Users and audit log",
 }
+
+
+# Every table column as people read it, for every page's headers and every export's header row: a table
+# never shows a raw name (`urn`, `la_name`, `start_date`). A column not here keeps its name, so a test
+# (tests/test_labels.py) checks that each page's tables are covered.
+COLUMNS = {
+    # Children and their records.
+    "la_child_id": "LA child ID",
+    "upn": "UPN",
+    "first_name": "First name",
+    "last_name": "Last name",
+    "child": "Child",
+    "dob": "Date of birth",
+    "gender": "Gender",
+    "year_group": "Year group",
+    "ehcp": "EHCP",
+    "responsible_la": "Responsible LA",
+    "social_worker": "Social worker",
+    "team": "Team",
+    "locality": "Locality",
+    "cohort": "Cohort",
+    "cohorts": "Cohorts",
+    "label": "Cohort",
+    # Schools.
+    "urn": "URN",
+    "school_urn": "URN",
+    "school": "School",
+    "name": "School",
+    "la_code": "LA number",
+    "la_name": "Local authority",
+    "school_la_name": "School's LA",
+    "phase": "Phase",
+    "postcode": "Postcode",
+    "out_of_area": "Out of area",
+    # Dates and periods.
+    "date": "Date",
+    "start_date": "From",
+    "end_date": "To",
+    "first_date": "First date",
+    "last_date": "Last date",
+    "week_start": "Week beginning",
+    # Attendance and suspensions.
+    "session": "Session",
+    "code": "Code",
+    "meaning": "Meaning",
+    "category": "Type",
+    "sessions": "Sessions",
+    "reason": "Reason",
+    "reason_2": "Second reason",
+    "reason_3": "Third reason",
+    # Actions.
+    "action": "Action",
+    "note": "Note",
+    "follow_up": "Follow up on",
+    "recorded_by": "Recorded by",
+    "recorded_at": "Recorded at",
+    "last_action": "Last action",
+    "last_action_on": "Action recorded",
+    "follow_up_due": "Follow-up due",
+    "done_by": "Done by",
+    "done_at": "Done at",
+    # Data quality and loads.
+    "list_upn": "UPN on the list",
+    "attendance_upn": "UPN the school sends",
+    "rule": "Found by",
+    "schools": "School URN(s)",
+    "rows": "Rows",
+    "la_child_id_sent": "LA child ID sent",
+    "why": "Why",
+    "upn_as_sent": "UPN as sent",
+    "kind": "Feed",
+    "problem": "Problem",
+    "outcome": "Outcome",
+    "first_file": "First file",
+    "last_file": "Last file",
+    "example_row": "Example row",
+    "days": "Days",
+    "alias_upn": "UPN the school sends",
+    "confirmed_by": "Confirmed by",
+    "confirmed_at": "Confirmed at",
+    "file": "File",
+    "line": "Line",
+    "column": "Column",
+    "raw": "Row as sent",
+}
+
+# What a suspension's category means (the suspensions feed's Category column).
+CATEGORY_NAMES = {"suspension": "Suspension", "permanent_exclusion": "Permanent exclusion"}
+
+
+def column_label(column: str) -> str:
+    """A column's header as people read it (a column not listed: its name in words, never with underscores)."""
+    return COLUMNS.get(column) or column.replace("_", " ").capitalize()
+
+
+def headed(frame: pl.DataFrame) -> pl.DataFrame:
+    """The table with people's headers, for an export (a header used twice is numbered: "School (2)")."""
+    names: dict[str, str] = {}
+    for column in frame.columns:
+        label, n = column_label(column), 1
+        while (label if n == 1 else f"{label} ({n})") in names.values():
+            n += 1
+        names[column] = label if n == 1 else f"{label} ({n})"
+    return frame.rename(names)
 
 
 def counted(n: int, one: str, many: str | None = None) -> str:

@@ -16,7 +16,7 @@ from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
-from vsdash.glossary import terms
+from vsdash.glossary import column_label, terms
 from vsdash.ingest import holds_only_sample, load_sample_if_empty
 from vsdash.store import ACTION_KINDS, Store
 from vsdash.views import Card, Figures, FilterOptions
@@ -489,6 +489,23 @@ def action_form(access: DataAccess, children: dict[str, str], key: str) -> None:
             st.rerun()
     if saved := st.session_state.pop(f"{key}_saved", None):
         st.success(saved)
+
+
+def table_columns(frame: pl.DataFrame, **overrides: ColumnConfig | str | None) -> dict[str, ColumnConfig | str | None]:
+    """Column settings for any table: people's headers (`glossary.COLUMNS`), dates as DD/MM/YYYY, times as
+    DD/MM/YYYY HH:mm, yes/no as ticks; `overrides` for a column that needs more (a help text, a bar)."""
+    settings: dict[str, ColumnConfig | str | None] = {}
+    for column, dtype in frame.schema.items():
+        label = column_label(column)
+        if dtype == pl.Date:
+            settings[column] = st.column_config.DateColumn(label, format="DD/MM/YYYY")
+        elif isinstance(dtype, pl.Datetime):
+            settings[column] = st.column_config.DatetimeColumn(label, format="DD/MM/YYYY HH:mm")
+        elif dtype == pl.Boolean:
+            settings[column] = st.column_config.CheckboxColumn(label)
+        else:
+            settings[column] = label
+    return settings | overrides
 
 
 def pct_column(label: str, help: str | None = None) -> ColumnConfig:
