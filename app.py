@@ -45,20 +45,33 @@ PAGES = {
     "triage": st.Page("pages/triage.py", title=TITLE["triage"], icon=":material/checklist:", url_path="triage"),
     "child": st.Page("pages/child.py", title=TITLE["child"], icon=":material/person:", url_path="child"),
     "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),
-    "data": st.Page("pages/data_loaded.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
+    "data": st.Page("pages/data.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
     "upload": st.Page("pages/upload.py", title=TITLE["upload"], icon=":material/upload:", url_path="upload"),
     "users": st.Page("pages/users.py", title=TITLE["users"], icon=":material/admin_panel_settings:", url_path="users"),
 }
 
 
+def refused(name: str) -> st.Page:
+    """A page this role may not open, kept at its address (hidden from the menu) so a link to it says why."""
+    return st.Page(lambda: ui.not_for_this_role(TITLE[name]), title=TITLE[name], url_path=name, visibility="hidden")
+
+
 def navigate() -> None:
-    """The pages this visitor's role may open, or the sign-in page; then run the one chosen."""
+    """The pages this visitor's role may open, or the sign-in page; then run the one chosen.
+
+    Every page's address always leads somewhere: signed out, to the sign-in form (which then opens the page
+    the link pointed at, query and all); signed in, to the page or to why this role may not open it.
+    """
     user = ui.visitor()
+    st.session_state[ui.ROUTED] = True
     if user is None:
-        page = st.navigation([st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:", url_path="sign-in")])
+        sign_in = st.Page(ui.sign_in_page, title="Sign in", icon=":material/lock:", url_path="sign-in", default=True)
+        behind = [st.Page(ui.sign_in_page, title="Sign in", url_path=name, visibility="hidden") for name in PAGES]
+        page = st.navigation([sign_in, *behind])
     else:
         # A role whose pages leave out the Overview starts on the first page it has.
-        page = st.navigation([page for name, page in PAGES.items() if ui.may_open(user, name)])
+        mine = [page for name, page in PAGES.items() if ui.may_open(user, name)]
+        page = st.navigation(mine + [refused(name) for name in PAGES if not ui.may_open(user, name)])
     guarded(page.title, page.run)
 
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import statistics
 from collections.abc import Callable
-from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -34,7 +33,7 @@ def page_call(page: str, access: DataAccess, filters: Filters, scenario: Scenari
     if page == "overview":
         return lambda: access.overview(filters)
     if page == "triage":
-        return lambda: access.triage_list(filters, today=date.today())
+        return lambda: access.triage_list(filters)
     return lambda: access.child_page(scenario.child_id, filters)
 
 

@@ -136,7 +136,7 @@ def test_the_forum_role_gets_aggregates_and_no_child(loaded, cfg):
     forum = door(loaded, cfg, "forum")
     assert forum.overview(AS_OF).children == 2
     for call in (
-        lambda: forum.triage_list(AS_OF, date(2025, 9, 3)),
+        lambda: forum.triage_list(AS_OF),
         lambda: forum.child_page("C1", AS_OF),
         forum.child_directory,
         lambda: forum.actions("C1"),
@@ -165,7 +165,7 @@ def test_the_forum_role_gets_aggregates_and_no_child(loaded, cfg):
 )
 def test_an_officer_sees_only_their_own_children(loaded, cfg, limits, mine):
     officer = door(loaded, cfg, **limits)
-    assert set(officer.triage_list(AS_OF, date(2025, 9, 3))["la_child_id"]) == mine
+    assert set(officer.triage_list(AS_OF)["la_child_id"]) == mine
     assert set(officer.child_directory()["la_child_id"]) == mine
     for child in ("C1", "C2"):
         if child in mine:
@@ -176,6 +176,10 @@ def test_an_officer_sees_only_their_own_children(loaded, cfg, limits, mine):
                 officer.child_page(child, AS_OF)
             with pytest.raises(AccessDenied):
                 officer.record_action(child, "Note")
+            someone_elses = loaded.add_action(child, "Note", "Another Officer", follow_up=date(2025, 9, 1))
+            with pytest.raises(AccessDenied, match="not in your teams"):
+                officer.mark_follow_up_done(someone_elses)
+            assert loaded.actions_frame(child)["done_at"].is_null().all()
 
 
 def test_only_the_admin_reads_users_and_the_audit_log(loaded, cfg):
@@ -307,10 +311,10 @@ def pseudonymised(store, cfg, role: str = "officer") -> DataAccess:
 
 def test_pseudonymised_mode_shows_initials_and_tokens_with_the_same_figures(loaded, cfg):
     real, masked = door(loaded, cfg), pseudonymised(loaded, cfg)
-    worklist = masked.triage_list(AS_OF, date(2025, 9, 3))
+    worklist = masked.triage_list(AS_OF)
     assert sorted(worklist["child"]) == ["A. P.", "B. J."]
     assert all(i.startswith("PC-") for i in worklist["la_child_id"])
-    assert sorted(worklist["attendance_pct"]) == sorted(real.triage_list(AS_OF, date(2025, 9, 3))["attendance_pct"])
+    assert sorted(worklist["attendance_pct"]) == sorted(real.triage_list(AS_OF)["attendance_pct"])
     token = worklist.filter(pl.col("child") == "A. P.")["la_child_id"][0]
     page = masked.child_page(token, AS_OF)
     assert (page.identity.name, page.identity.upn[:3]) == ("A. P.", "PU-")

@@ -7,7 +7,6 @@ import math
 import subprocess
 import sys
 from dataclasses import asdict, dataclass, replace
-from datetime import date
 from pathlib import Path
 
 import polars as pl
@@ -311,7 +310,7 @@ def test_the_floor_counts_the_overview_the_product_shows(authority, name):
 @pytest.mark.parametrize("name", SELECTIONS)
 def test_the_floor_lists_the_children_triage_lists(authority, name):
     filters = authority.filters(name)
-    listed = views.triage_list(authority.figures, filters, authority.store.actions_frame(), date.today())
+    listed = views.triage_list(authority.figures, filters, authority.store.actions_frame())
     counted = floor.triage_list(authority.floor_data, filters)
     columns = [
         "la_child_id",

@@ -173,3 +173,46 @@ def test_single_sign_on_of_an_unknown_e_mail_shows_no_child(sso_app, browser):
     assert not [u for u in store.children_frame()["upn"].drop_nulls().to_list() if u in body]
     assert page.locator("h1:has-text('Overview')").count() == 0
     context.close()
+
+
+def test_a_page_s_link_opened_first_in_a_fresh_process_signs_in_then_opens_that_page(sample_db, tmp_path, browser):
+    # Streamlit starts a process with a pages/ folder in its legacy mode, where a page's URL ran that file alone
+    # under a menu of file names; signed out, a link led to "Page not found". Now the link leads to the sign-in
+    # form, and then to the page it pointed at, with its query.
+    url, store = not_only_the_sample(sample_db, tmp_path)
+    store.add_user("ada", "admin", password_hash=auth.hash_password(PASSWORD))
+    store.add_user("pat", "officer", password_hash=auth.hash_password(PASSWORD))
+    with running_app(url) as address:
+        page = open_page(browser, f"{address}/data?cohort=CLA")
+        page.wait_for_selector("h1:has-text('Sign in')", timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0
+        page.get_by_label("Username").fill("ada")
+        page.get_by_label("Password", exact=True).fill(PASSWORD)
+        page.get_by_role("button", name="Sign in").click()
+        page.wait_for_selector("h1:has-text('Data quality')", timeout=60_000)
+        assert page.get_by_text("Page not found").count() == 0
+        assert "/data" in page.url and "cohort=CLA" in page.url
+        assert "Data quality" in nav_links(page) and "data" not in nav_links(page)
+        page.close()
+        # An officer's link to a page the role may not open says so, rather than "Page not found".
+        officer = open_page(browser, f"{address}/upload")
+        officer.get_by_label("Username").fill("pat")
+        officer.get_by_label("Password", exact=True).fill(PASSWORD)
+        officer.get_by_role("button", name="Sign in").click()
+        officer.wait_for_selector("text=Your role may not open this page", timeout=60_000)
+        assert officer.get_by_text("Page not found").count() == 0
+        assert nav_links(officer) == ["Overview", "Triage", "Child", "About these figures"]
+        officer.close()
+    store.dispose()
+
+
+def test_a_page_s_link_opened_first_in_a_fresh_open_sample_process_shows_that_page(sample_db, tmp_path, browser):
+    # The open sample (no user): the first request of a fresh process is a page's own address.
+    shutil.copy(sample_db, tmp_path / "vsdash.db")
+    with running_app(f"sqlite:///{tmp_path / 'vsdash.db'}") as address:
+        page = open_page(browser, f"{address}/triage")
+        page.wait_for_selector("h1:has-text('Triage')", timeout=60_000)
+        page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+        assert page.get_by_text("Page not found").count() == 0
+        assert nav_links(page)[:2] == ["Overview", "Triage"] and "triage" not in nav_links(page)
+        page.close()

@@ -131,7 +131,7 @@ def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
     at.switch_page("pages/triage.py").run()
     assert not at.exception, at.exception
     expected = views.triage_list(
-        views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), sample_store.actions_frame(), date.today()
+        views.Figures(frames, load_config()), Filters(as_of=LAST_DAY), sample_store.actions_frame()
     )
     assert metric(at, "Children on the list") == f"{expected.height:,}"
     assert metric(at, "Severe absence") == f"{expected['severe_absence'].sum():,}"
@@ -144,7 +144,6 @@ def test_triage_lists_the_children_with_signals(db_url, frames, sample_store):
         views.Figures(frames, load_config()),
         Filters(as_of=LAST_DAY, cohort="CLA"),
         sample_store.actions_frame(),
-        date.today(),
     )
     assert metric(at, "Children on the list") == f"{cla.height:,}" and cla.height < expected.height
 
@@ -173,11 +172,7 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     ]
     shown = at.dataframe[0].value
     row = shown[shown["la_child_id"] == child_id].iloc[0]
-    assert (row["last_action"], row["last_action_on"].date(), row["follow_up_due"]) == (
-        "Contacted school",
-        date.today(),
-        False,
-    )
+    assert (row["last_action"], row["follow_up"]) == (f"Contacted school, {date.today():%d/%m/%Y} (A. Officer)", "")
     # A feed reload never touches actions: load the bundled children list again under a new name.
     from vsdash.ingest import SAMPLE_DATA, ingest_file
 
@@ -185,6 +180,51 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     copy.write_text((SAMPLE_DATA / "children.csv").read_text() + "\n")
     assert ingest_file(sample_store, copy, load_config()).status == "loaded"
     assert sample_store.actions_frame(child_id).height == 1
+
+
+def test_a_follow_up_due_by_the_as_at_date_is_listed_until_marked_done(db_url, sample_store, frames):
+    # A follow-up on 10/02/2026 is due at the sample's as-at date (13/02/2026), whatever today's date is; the
+    # child is on the list for it even with no signal, and leaves the due view once marked done.
+    signals = views.Figures(frames, load_config()).at(metrics.window_for(load_config(), LAST_DAY)).signals
+    quiet = signals.filter(pl.col("urgency").is_null() & ~pl.col("no_attendance") & (pl.col("cohorts").list.len() > 0))
+    quiet_child = quiet["la_child_id"][0]
+    sample_store.add_action(quiet_child, "Contacted carer", "A. Officer", "call back", date(2026, 2, 10))
+    later = sample_store.add_action(quiet["la_child_id"][1], "Note", "A. Officer", follow_up=date(2026, 2, 20))
+    at = as_user(app(), sample_store, "A. Officer", "officer").run()
+    at.switch_page("pages/triage.py").run()
+    assert not at.exception, at.exception
+    at.segmented_control(key="triage_view").set_value("due").run()
+    shown = at.dataframe[0].value
+    assert shown["la_child_id"].tolist() == [quiet_child]  # the follow-up on 20/02 is not due yet
+    assert shown["priority"].iloc[0] == f"{views.FOLLOW_UP_RANK} Follow-up due"
+    assert shown["follow_up"].iloc[0] == "10/02/2026 (due)"
+    done = next(m for m in at.multiselect if m.label == "Follow-ups done")
+    done.set_value([int(sample_store.actions_frame(quiet_child)["id"][0])])
+    next(b for b in at.button if b.label == "Mark done").click().run()
+    assert not at.exception, at.exception
+    assert any(s.value == "Marked done: 1 follow-up." for s in at.success)
+    stored = sample_store.actions_frame(quiet_child).row(0, named=True)
+    assert stored["done_by"] == "A. Officer" and stored["done_at"] is not None
+    assert at.dataframe[0].value.empty  # nothing is due now
+    assert "follow-up done" in sample_store.audit_frame()["event"].to_list()
+    assert sample_store.actions_frame()["done_at"].is_null().sum() == 1 and later
+
+
+def test_children_with_no_attendance_ever_are_counted_on_triage_not_listed(db_url, frames):
+    signals = views.Figures(frames, load_config()).at(metrics.window_for(load_config(), LAST_DAY)).signals
+    selected = views.selected_children(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY))
+    never = signals.join(selected.select("la_child_id"), on="la_child_id", how="semi").filter("no_attendance")
+    assert never.height > 0
+    at = signed_in_app(db_url).run()
+    at.switch_page("pages/triage.py").run()
+    assert not at.exception, at.exception
+    assert any(i.value.startswith(f"{never.height:,} children in this selection have no attendance") for i in at.info)
+    listed = set(at.dataframe[0].value["la_child_id"])
+    # Only a child with another signal (a suspension, new to a cohort) is listed, for that signal.
+    assert listed & set(never["la_child_id"]) == set(never.filter(pl.col("urgency").is_not_null())["la_child_id"])
+    assert never.filter(pl.col("urgency").is_null()).height > 0
+    assert all("no attendance ever" not in why and "None" not in why for why in at.dataframe[0].value["why"])
+    assert not re.search(r"\d{4}-\d{2}-\d{2}", " ".join(at.dataframe[0].value["why"]))  # UK dates only
 
 
 def test_an_action_is_recorded_from_the_child_page_for_that_child(db_url, sample_store, frames):
@@ -236,9 +276,7 @@ def test_child_page_without_a_child_asks_for_one(db_url):
     assert any("Choose a child" in i.value for i in at.info)
 
 
-@pytest.mark.parametrize(
-    "page, title", [("pages/about.py", "About these figures"), ("pages/data_loaded.py", "Data quality")]
-)
+@pytest.mark.parametrize("page, title", [("pages/about.py", "About these figures"), ("pages/data.py", "Data quality")])
 def test_other_pages_render(db_url, page, title):
     at = app().run()
     at.switch_page(page).run()
@@ -373,7 +411,7 @@ def sample_facts() -> dict:
 
 def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
     at = app().run()
-    at.switch_page("pages/data_loaded.py").run()
+    at.switch_page("pages/data.py").run()
     assert not at.exception, at.exception
     facts = sample_facts
     assert facts["silent_last"] == date(2026, 1, 30) and 401690 in facts["never_sent"]  # as the sample's README says
@@ -402,7 +440,7 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
 
 def test_confirming_a_suggested_match_counts_it_everywhere(db_url, sample_store, sample_facts):
     at = as_user(app(), sample_store, "D. Manager", "admin").run()
-    at.switch_page("pages/data_loaded.py").run()
+    at.switch_page("pages/data.py").run()
     choices = at.multiselect(key="confirm_choices")
     upn = re.search(r"= (\w{13}) at", choices.options[0]).group(1)  # options show the child; the value is the UPN
     choices.select(upn).run()
@@ -418,7 +456,7 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_stor
     """The shared cache is keyed by the data version: a load is seen by the next rerun, with no cache cleared
     by hand."""
     at = as_user(app(), sample_store, "D. Manager", "admin").run()
-    at.switch_page("pages/data_loaded.py").run()
+    at.switch_page("pages/data.py").run()
     assert metric(at, "Latest school day") == "13 Feb 2026"
     from vsdash.ingest import ingest_file
 
@@ -518,3 +556,43 @@ def test_an_unknown_child_in_the_url_is_said(db_url, wanted, said):
     at.switch_page("pages/child.py").run()
     assert not at.exception, at.exception
     assert at.warning[0].value.startswith(said)
+
+
+def test_filters_travel_in_the_url_as_codes_and_a_value_that_cannot_be_used_is_said(db_url, frames):
+    at = app()
+    for key, value in {"cohort": "CP", "area": "in", "ehcp": "no", "school_urn": "not-a-urn"}.items():
+        at.query_params[key] = value
+    at.run()
+    assert not at.exception, at.exception
+    assert at.selectbox(key="cohort").value == "CP" and at.selectbox(key="area").value == "in"
+    assert at.selectbox(key="ehcp").value is False
+    assert [w.value for w in at.sidebar.warning] == ["Unknown school “not-a-urn” ignored."]
+    # The URL keeps the codes the filters hold (not "CP: Child protection plan").
+    assert at.query_params["cohort"] == "CP" and at.query_params["area"] == "in"
+    assert at.query_params["ehcp"] == "no" and "school_urn" not in at.query_params
+    expected = expected_headline(frames, Filters(as_of=LAST_DAY, cohort="CP", area="in", ehcp=False))
+    assert metric(at, "Children") == f"{expected['children']:,}"
+    at.selectbox(key="cohort").set_value("CLA").run()
+    assert at.query_params["cohort"] == "CLA"
+    at.selectbox(key="cohort").set_value(None).run()
+    assert "cohort" not in at.query_params
+
+
+def test_a_from_date_after_the_as_at_date_is_explained(db_url):
+    at = app()
+    at.query_params["cohort"] = "XYZ"
+    at.query_params["as_of"] = "2026-02-06"
+    at.query_params["start"] = "2026-02-10"
+    at.run()
+    assert not at.exception, at.exception
+    assert [w.value for w in at.sidebar.warning] == [
+        "Unknown cohort “XYZ” ignored.",
+        "The From date 10/02/2026 is after the as-at date 06/02/2026: the window starts at the academic year's "
+        "start instead. Choose an earlier From date.",
+    ]
+    beyond = app()
+    beyond.query_params["as_of"] = "2099-01-01"
+    beyond.run()
+    assert [w.value for w in beyond.sidebar.warning] == [
+        "As-at date “2099-01-01” is not a date within the data loaded: ignored."
+    ]

@@ -75,7 +75,9 @@ def load(store: Store, write, cfg) -> None:
     for path in (children, attendance, suspensions):
         assert ingest_file(store, path, cfg).status == "loaded"
     for child in (OLD, RECENT, MIXED):
-        store.add_action(child, "Note", "officer", note="rang the school")
+        store.add_action(child, "Note", "officer", note="rang the school", follow_up=WEEK[4])
+    old_action = store.actions_frame(OLD)["id"][0]
+    store.mark_action_done(old_action, "officer")  # the follow-up's "done" goes with the action
     store.save_alias(**aliases.confirmation(ALIAS_OLD, OLD, "officer", UPN_OLD))
 
 
@@ -92,6 +94,7 @@ EXPECTED = {
     "attendance_weeks": 2,
     "suspensions": 1,
     "actions": 1,
+    "actions_done": 1,
     "upn_aliases": 1,
     "rejected_rows": 3,
     "shared_upns_kept": 0,
@@ -186,7 +189,7 @@ def test_the_command_dry_run_then_removal_then_audit(capsys, loaded):
     assert (code, err) == (0, "")
     counts = (
         "children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, suspensions 1, "
-        "actions 1, upn_aliases 1, rejected_rows 3, shared_upns_kept 0"
+        "actions 1, actions_done 1, upn_aliases 1, rejected_rows 3, shared_upns_kept 0"
     )
     assert out.strip() == f"dry run: last episode ended before {CUT_OFF}: would remove {counts}"
     assert snapshot(store) == before and store.audit_frame(event="retention").is_empty()

@@ -104,7 +104,7 @@ def test_other_data_with_no_sign_in_shows_no_child_on_any_page_or_url(real_data)
         assert not at.text_input  # no form: there is nobody to sign in as
         text = shown_text(at)
         assert not [w for w in names_and_upns(real_data) if w in text], page
-        assert not reaches(at, f"pages/{page}.py" if page != "data" else "pages/data_loaded.py")
+        assert not reaches(at, f"pages/{page}.py")
     # A page file run on its own (Streamlit's legacy route to it) refuses too.
     at = AppTest.from_file(str(PROJECT_ROOT / "pages" / "child.py"), default_timeout=90)
     at.query_params["child"] = child["la_child_id"]
@@ -139,19 +139,19 @@ def test_a_local_user_signs_in_with_username_and_password(store):
         (
             "forum",
             ["pages/about.py"],
-            ["pages/triage.py", "pages/child.py", "pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+            ["pages/triage.py", "pages/child.py", "pages/data.py", "pages/upload.py", "pages/users.py"],
         ),
         (
             "manager",
             ["pages/triage.py", "pages/child.py"],
-            ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+            ["pages/data.py", "pages/upload.py", "pages/users.py"],
         ),
         (
             "officer",
             ["pages/triage.py", "pages/child.py"],
-            ["pages/data_loaded.py", "pages/upload.py", "pages/users.py"],
+            ["pages/data.py", "pages/upload.py", "pages/users.py"],
         ),
-        ("admin", ["pages/triage.py", "pages/data_loaded.py", "pages/upload.py", "pages/users.py"], []),
+        ("admin", ["pages/triage.py", "pages/data.py", "pages/upload.py", "pages/users.py"], []),
     ],
 )
 def test_each_role_is_offered_only_its_own_pages(store, role, reachable, unreachable):

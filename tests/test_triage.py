@@ -74,16 +74,19 @@ def test_ten_consecutive_unauthorised_days(run, flagged):
 
 def test_not_being_seen():
     # Calendar: 10 school days. C1's last mark is day 3 (4 Sept): no mark for days 4-10 = 7 school days.
-    # C2 never had a mark. C3 has no cohort now, so is not chased. C4 was marked on day 7: 3 days, not yet.
+    # C2 never had a mark: not a call but a matching question (no_attendance, off the list). C3 has no cohort now,
+    # so is not chased. C4 was marked on day 7: 3 days, not yet.
     days = DAYS[:10]
     marks = calendar(days) + day_marks("U1", days[:3], ["/"] * 3) + day_marks("U4", days[:7], ["/"] * 7)
     children = [{"la_child_id": c, "upn": u} for c, u in [("C1", "U1"), ("C2", "U2"), ("C3", None), ("C4", "U4")]]
     episodes = [{"la_child_id": c, "cohort": "CLA", "start_date": "2020-01-01"} for c in ("C1", "C2", "C4")]
     out = signals_for(marks, days[-1], episodes=episodes, children=children)
     assert out["C1"]["not_seen"] and out["C1"]["days_since_last_mark"] == 7
-    assert "no mark received for 7 school days (last 2024-09-04)" in out["C1"]["reasons"]
-    assert out["C2"]["not_seen"] and out["C2"]["reasons"] == ["no attendance ever received"]
-    assert out["C3"]["not_seen"] is False
+    assert "no mark received for 7 school days (last 04/09/2024)" in out["C1"]["reasons"]
+    assert out["C1"]["no_attendance"] is False
+    assert out["C2"]["not_seen"] is False and out["C2"]["no_attendance"] is True and out["C2"]["reasons"] == []
+    assert out["C2"]["urgency"] is None
+    assert out["C3"]["not_seen"] is False and out["C3"]["no_attendance"] is False
     assert out["C4"]["not_seen"] is False and out["C4"]["days_since_last_mark"] == 3
 
 
@@ -156,8 +159,8 @@ def test_recent_suspension():
     children = [{"la_child_id": f"C{i}", "upn": f"U{i}"} for i in (1, 2, 3)]
     out = signals_for(marks, DAYS[-1], suspensions=suspensions, children=children, episodes=[])
     assert [out[c]["recent_suspension"] for c in ("C1", "C2", "C3")] == [False, True, True]
-    assert "suspended on 2024-09-16" in out["C2"]["reasons"]
-    assert "permanently excluded on 2024-10-08" in out["C3"]["reasons"]
+    assert "suspended on 16/09/2024" in out["C2"]["reasons"]
+    assert "permanently excluded on 08/10/2024" in out["C3"]["reasons"]
 
 
 def test_new_to_cohort():
@@ -168,7 +171,7 @@ def test_new_to_cohort():
     ]
     row = signals_for(marks, DAYS[-1], episodes=episodes)["C1"]
     assert row["new_to_cohort"] is True
-    assert row["reasons"] == ["new to CP since 2024-10-01"]
+    assert row["reasons"] == ["new to CP since 01/10/2024"]
 
 
 def test_urgency_orders_children():
@@ -194,7 +197,7 @@ def test_urgency_orders_children():
 
 def test_no_marks_at_all():
     out = signals_for([], date(2024, 9, 10))
-    assert out["C1"]["not_seen"] is True and out["C1"]["drift"] is False
+    assert out["C1"]["not_seen"] is False and out["C1"]["no_attendance"] is True and out["C1"]["drift"] is False
 
 
 def test_a_child_s_signals_by_name():
@@ -252,11 +255,31 @@ def test_the_latest_action_always_shows_and_a_follow_up_that_has_come_is_due():
         ),
         ACTIONS_SCHEMA,
     )
-    latest = views.latest_actions(actions, today=date(2026, 1, 12)).sort("la_child_id")
+    latest = views.latest_actions(actions, date(2026, 1, 12)).sort("la_child_id")
     # A's follow-up (9 January) has passed: still shown, and due; B's is to come.
     assert latest.select("la_child_id", "last_action", "last_action_on", "follow_up_due").rows() == [
         ("A", "Contacted school", date(2026, 1, 6), True),
         ("B", "Contacted carer", date(2026, 1, 7), False),
     ]
-    on_the_day = views.latest_actions(actions, today=date(2026, 1, 9)).sort("la_child_id")
+    on_the_day = views.latest_actions(actions, date(2026, 1, 9)).sort("la_child_id")
     assert on_the_day["follow_up_due"].to_list() == [True, False]  # due on the day itself
+
+
+def test_a_follow_up_marked_done_is_no_longer_due(tmp_path):
+    from vsdash import views
+    from vsdash.store import Store
+
+    store = Store(f"sqlite:///{tmp_path / 'actions.db'}")
+    first = store.add_action("A", "Contacted school", "P", follow_up=date(2026, 1, 9))
+    store.add_action("B", "Contacted carer", "Q", follow_up=date(2026, 1, 9))
+    assert store.mark_action_done(first, "P") == "A"
+    store.mark_action_done(first, "R")  # marking again keeps the first who marked it
+    with pytest.raises(ValueError, match="no action 99"):
+        store.mark_action_done(99, "P")
+    latest = views.latest_actions(store.actions_frame(), date(2026, 1, 12)).sort("la_child_id")
+    assert latest.select("la_child_id", "follow_up_due", "follow_up_done").rows() == [
+        ("A", False, True),
+        ("B", True, False),
+    ]
+    assert store.actions_frame("A")["done_by"].to_list() == ["P"]
+    store.dispose()

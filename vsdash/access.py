@@ -161,13 +161,17 @@ class DataAccess:
         return views.overview(self._figures(), filters)
 
     def triage_list(
-        self, filters: Filters, today: date, teams: list[str] | None = None, schools: list[int] | None = None
+        self, filters: Filters, teams: list[str] | None = None, schools: list[int] | None = None
     ) -> pl.DataFrame:
         """The officers' worklist: named children, so child-level roles only."""
         self.require_child_level("the triage list")
         actions = self._people(self.store.actions_frame())
-        worklist = views.triage_list(self._figures(), filters, actions, today, teams, schools)
+        worklist = views.triage_list(self._figures(), filters, actions, teams, schools)
         return self._mine(worklist)
+
+    def no_attendance_count(self, filters: Filters) -> int:
+        """How many of the viewer's selected children have no attendance ever received (a count, no child)."""
+        return views.no_attendance_count(self._figures(), filters, self.user.scope())
 
     def child_page(self, la_child_id: str, filters: Filters) -> views.ChildPage | None:
         """One child's page: child-level roles, the viewer's own children; each new look goes on the audit log."""
@@ -201,6 +205,17 @@ class DataAccess:
         action_id = self.store.add_action(la_child_id, action, self.user.name, note, follow_up)
         self._audit(auth.ACTION_RECORDED, la_child_id, action)
         return action_id
+
+    def mark_follow_up_done(self, action_id: int) -> None:
+        """An officer marks an action's follow-up done, in their own name, for one of their own children."""
+        self.require_child_level("actions on a child")
+        self._require_real_identities("mark follow-ups done")
+        child = self.store.action_child(action_id)
+        if child is None:
+            raise AccessDenied("there is no such action")
+        self._require_mine(child)
+        self.store.mark_action_done(action_id, self.user.name)
+        self._audit(auth.FOLLOW_UP_DONE, child, f"action {action_id}")
 
     def export(self, data: bytes, file_name: str, selection: str, child_rows: bool) -> bytes:
         """A download on its way out: child rows only to child-level roles, and every export on the audit log."""

@@ -28,6 +28,7 @@ SIGNED_IN, SIGN_IN_FAILED, SIGNED_OUT = "signed in", "sign-in failed", "signed o
 CHILD_OPENED, EXPORTED = "child page opened", "export"
 LOADED, MATCH_CONFIRMED, MATCH_WITHDRAWN = "file loaded", "match confirmed", "match withdrawn"
 ACTION_RECORDED = "action recorded"
+FOLLOW_UP_DONE = "follow-up done"
 USER_ADDED, USER_REMOVED, PASSWORD_RESET = "user added", "user removed", "password reset"
 RETENTION = RETENTION_EVENT  # written by the store, inside the removal's own transaction
 

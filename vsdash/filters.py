@@ -62,7 +62,7 @@ class Filters:
         if self.area not in AREAS:
             raise FilterError(f"area must be one of {', '.join(AREAS)}, not {self.area!r}")
         if self.start and self.start > self.as_of:
-            raise FilterError(f"the window starts ({self.start}) after the as-at date ({self.as_of})")
+            raise FilterError(f"The From date {self.start:%d/%m/%Y} is after the as-at date {self.as_of:%d/%m/%Y}")
 
     def expression(self) -> pl.Expr:
         """The polars condition on a per-child frame (its `cohorts` are those held as at the as-at date)."""

@@ -77,6 +77,8 @@ ACTIONS_SCHEMA: Schema = {
     "follow_up": pl.Date,
     "recorded_by": pl.String,
     "recorded_at": pl.Datetime("us", "UTC"),
+    "done_by": pl.String,
+    "done_at": pl.Datetime("us", "UTC"),
 }
 ALIASES_SCHEMA: Schema = {
     "alias_upn": pl.String,

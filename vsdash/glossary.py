@@ -108,7 +108,8 @@ def terms(cfg: Config) -> Terms:
         ),
         not_seen=Term(
             "Not being seen",
-            f"In a cohort now, but no mark received for {th.not_seen_school_days} school days, or ever.",
+            f"In a cohort now and marked before, but no mark received for {th.not_seen_school_days} school days "
+            "(a child with no attendance ever received is on the data-quality page: a matching question).",
         ),
         drift=Term(
             "Drifting down",
@@ -238,6 +239,20 @@ COLUMNS = {
     "follow_up_due": "Follow-up due",
     "done_by": "Done by",
     "done_at": "Done at",
+    # Figures, as table headers (the cards use `terms`).
+    "children": "Children",
+    "children_with_data": "With data",
+    "attendance_pct": "Attendance %",
+    "persistent_absence_rate": "Persistent absence %",
+    "severe_absence_rate": "Severe absence %",
+    "suspension_rate": "Suspended %",
+    "suspensions": "Suspensions",
+    "suspension_sessions": "Sessions lost to suspension",
+    "permanent_exclusions": "Permanent exclusions",
+    "possible_sessions": "Possible sessions",
+    "absence_sessions": "Absent sessions",
+    "priority": "Priority",
+    "days_since_last_mark": "School days since last mark",
     # Data quality and loads.
     "list_upn": "UPN on the list",
     "attendance_upn": "UPN the school sends",

@@ -60,6 +60,7 @@ def signals(figures: WindowFigures) -> pl.DataFrame:
         .with_columns(
             consecutive_unauthorised=pl.col("consecutive_unauthorised_days") >= th.consecutive_unauthorised_days,
             not_seen=not_seen_for(th.not_seen_school_days),
+            no_attendance=no_attendance_received(),
             drift=drifted(th.drift_points),
             recent_suspension=pl.col("_suspension_date").is_not_null(),
             new_to_cohort=pl.col("_new_cohort").is_not_null(),
@@ -79,6 +80,7 @@ def signals(figures: WindowFigures) -> pl.DataFrame:
             "school_urn",
             "attendance_pct",
             *SIGNALS,
+            "no_attendance",
             "urgency",
             "signal_count",
             "reasons",
@@ -177,10 +179,17 @@ def drifted(points: int) -> pl.Expr:
 
 
 def not_seen_for(school_days: int) -> pl.Expr:
-    """In a cohort now, and no mark for the last `school_days` school days, or never any mark."""
+    """In a cohort now, marked before, and no mark for the last `school_days` school days.
+
+    A child with no mark ever is not a call for the officer but a matching question for the data manager
+    (`no_attendance_received`, the data-quality page's exceptions report)."""
     in_cohort = pl.col("cohorts").list.len() > 0
-    unseen = pl.col("last_mark_date").is_null() | (pl.col("days_since_last_mark") >= school_days)
-    return in_cohort & unseen
+    return in_cohort & (pl.col("days_since_last_mark") >= school_days).fill_null(False)
+
+
+def no_attendance_received() -> pl.Expr:
+    """In a cohort now, and no attendance mark ever matched to the child."""
+    return (pl.col("cohorts").list.len() > 0) & pl.col("last_mark_date").is_null()
 
 
 def recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
@@ -212,6 +221,11 @@ def new_episodes(episodes: pl.DataFrame, window: Window, since: date) -> pl.Data
     )
 
 
+def uk_date(day: pl.Expr) -> pl.Expr:
+    """A date as people in England write it in a sentence: 19/01/2026."""
+    return day.dt.strftime("%d/%m/%Y")
+
+
 def _pct(value: pl.Expr) -> pl.Expr:
     """A percentage as text with one decimal place."""
     return value.round(1).cast(pl.String) + "%"
@@ -231,15 +245,11 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
         "consecutive_unauthorised": pl.lit("absent without authorisation for ")
         + pl.col("consecutive_unauthorised_days").cast(pl.String)
         + " consecutive school days",
-        "not_seen": pl.when(pl.col("last_mark_date").is_null())
-        .then(pl.lit("no attendance ever received"))
-        .otherwise(
-            pl.lit("no mark received for ")
-            + pl.col("days_since_last_mark").cast(pl.String)
-            + " school days (last "
-            + pl.col("last_mark_date").cast(pl.String)
-            + ")"
-        ),
+        "not_seen": pl.lit("no mark received for ")
+        + pl.col("days_since_last_mark").cast(pl.String)
+        + " school days (last "
+        + uk_date(pl.col("last_mark_date"))
+        + ")",
         "drift": pl.lit("attendance fell from ")
         + _span_pct("_prior_attended", "_prior_possible")
         + " to "
@@ -248,14 +258,14 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
         "recent_suspension": pl.when(pl.col("_suspension_category") == "permanent_exclusion")
         .then(pl.lit("permanently excluded on "))
         .otherwise(pl.lit("suspended on "))
-        + pl.col("_suspension_date").cast(pl.String),
+        + uk_date(pl.col("_suspension_date")),
         "part_time_timetable": pl.lit(
             f"on a part-time timetable ({PART_TIME_CODE}) in the last {PART_TIME_SCHOOL_WEEKS} school weeks"
         ),
         "persistent_absence": pl.lit("persistent absence: attendance ")
         + _pct(pl.col("attendance_pct"))
         + pl.lit(f" (missed {th.persistent_absence_pct}% or more of possible sessions)"),
-        "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + pl.col("_new_since").cast(pl.String),
+        "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + uk_date(pl.col("_new_since")),
     }
     shown = {s: pl.col(s) for s in SIGNALS}
     shown["persistent_absence"] = pl.col("persistent_absence") & ~pl.col("severe_absence")  # severe says it already
@@ -274,6 +284,7 @@ class ChildSignals:
     part_time_timetable: bool
     persistent_absence: bool
     new_to_cohort: bool
+    no_attendance: bool  # in a cohort and never marked: a matching question, not one of the signals
     urgency: int | None  # the most urgent signal's rank (None: no signal)
     signal_count: int
     reasons: list[str]  # one sentence per signal held, most urgent first

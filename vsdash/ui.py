@@ -16,7 +16,7 @@ from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
-from vsdash.glossary import column_label, terms
+from vsdash.glossary import column_label, counted, headed, terms
 from vsdash.ingest import holds_only_sample, load_sample_if_empty
 from vsdash.store import ACTION_KINDS, Store
 from vsdash.views import Card, Figures, FilterOptions
@@ -29,12 +29,16 @@ def end_legacy_page_mode() -> None:
     legacy multipage mode: until some run calls st.navigation, a page's URL runs that file alone under a
     menu of file names. No public option ends it (client.showSidebarNavigation=false would hide app.py's own
     menu too); only a folder not named pages/ would. vsdash always navigates through app.py, so the legacy
-    mode ends as soon as any page has imported this module.
+    mode ends as soon as any page has imported this module; the one run that started in it (a page's URL
+    opened first in a fresh process) is run again through app.py (`shell`).
     """
     PagesManager.uses_pages_directory = False
 
 
+# Whether this process started in the legacy mode: its first page run may not have come through app.py.
+_LEGACY_RUN_PENDING = [bool(PagesManager.uses_pages_directory)]
 end_legacy_page_mode()
+ROUTED = "routed_through_app"  # session state: app.py's navigation ran in this session
 
 AREA_LABELS = {"all": "All schools", "in": "In-area schools", "out": "Out-of-area schools"}
 EHCP_LABELS = {True: "With an EHCP", False: "Without an EHCP"}
@@ -200,6 +204,13 @@ def sign_in_page() -> None:
                     st.rerun()
 
 
+def not_for_this_role(title: str) -> None:
+    """What a link to a page this role may not open shows instead."""
+    st.set_page_config(page_title=f"{title}: vsdash", page_icon=":material/block:", layout="wide")
+    st.title(title)
+    st.error("Your role may not open this page. Choose a page on the left.")
+
+
 def sign_out(user: User) -> None:
     """End the session's sign-in (and the identity provider's, for single sign-on)."""
     cfg = cached_config()
@@ -234,23 +245,65 @@ def who_panel(user: User) -> None:
 # ---- the filter bar ---------------------------------------------------------------------------------
 
 
-def _choice(label: str, options: list, key: str, labels: dict | None = None, help: str | None = None):
-    """A selectbox that starts empty ('All': no filter) and can be cleared again, kept in the URL under `key`."""
-    return st.selectbox(
+def url_text(value: object) -> str:
+    """A filter's value as the URL carries it: the code (CP, a URN, in, yes), never the label people read."""
+    if isinstance(value, bool):
+        return "yes" if value else "no"
+    return value.isoformat() if isinstance(value, date) else str(value)
+
+
+def _from_url(key: str, options: list, label: str, notes: list[str]) -> None:
+    """On a session's first run, a filter's value from the URL's code; a code the data has not is reported."""
+    if key in st.session_state or key not in st.query_params:
+        return
+    wanted = st.query_params[key]
+    by_code = {url_text(o): o for o in options}
+    if wanted in by_code:
+        st.session_state[key] = by_code[wanted]
+    elif wanted.strip():
+        shown = wanted if len(wanted) <= 40 and wanted.isprintable() else wanted[:40].encode("unicode_escape").decode()
+        notes.append(f"Unknown {label} “{shown}” ignored.")
+
+
+def _to_url(key: str, value: object, default: object = None) -> None:
+    """Keep the filter in the URL as its code, and out of it when it has its default (the URL stays short)."""
+    if value is None or value == default:
+        st.query_params.pop(key, None)
+    else:
+        st.query_params[key] = url_text(value)
+
+
+def _choice(
+    label: str,
+    options: list,
+    key: str,
+    notes: list[str],
+    labels: dict | None = None,
+    help: str | None = None,
+    placeholder: str = "All",
+):
+    """A selectbox that starts empty (no filter) and can be cleared again, kept in the URL under `key` as a code."""
+    _from_url(key, options, label.lower(), notes)
+    value = st.selectbox(
         label,
         options,
         index=None,
-        placeholder="All",
+        placeholder=placeholder,
         key=key,
-        bind="query-params",
         help=help,
         format_func=lambda v: (labels or {}).get(v, str(v)),
     )
+    _to_url(key, value)
+    return value
 
 
 def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
-    """The sidebar filters shared by every page; each is a URL parameter so a view can be shared."""
+    """The sidebar filters shared by every page; each is a URL parameter (a code) so a view can be shared.
+    A value the URL gives that the data has not is said in the sidebar, not silently dropped."""
     latest = options.last_date or date.today()
+    notes: list[str] = []
+    first_run = "as_of" not in st.session_state
+    asked = {k: st.query_params.get(k) for k in ("as_of", "start")}
     with st.sidebar:
         st.markdown("#### Filters")
         as_of = st.date_input(
@@ -269,59 +322,57 @@ def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
             key="start",
             bind="query-params",
             format="DD/MM/YYYY",
-            max_value=as_of,
+            min_value=options.first_date,
+            max_value=latest,
         )
+        if first_run:
+            for key, label, value in (("as_of", "As-at date", as_of), ("start", "From date", start)):
+                wanted = asked[key]
+                if wanted and (value is None or wanted != value.isoformat()):
+                    shown = wanted[:20] if wanted.isprintable() else "that value"
+                    notes.append(f"{label} “{shown}” is not a date within the data loaded: ignored.")
         cohort = _choice(
             "Cohort",
             options.cohorts,
             "cohort",
+            notes,
             {c: f"{c}: {label}" for c, label in cfg.cohorts.items()},
             help="Children in the cohort as at the as-at date.",
         )
         school = _choice(
-            "School",
-            list(options.schools),
-            "school_urn",
-            {urn: f"{name} ({urn})" for urn, name in options.schools.items()},
+            "School", list(options.schools), "school_urn", notes, {u: f"{n} ({u})" for u, n in options.schools.items()}
         )
-        area = st.selectbox(
-            "In or out of area",
-            list(AREA_LABELS),
-            key="area",
-            bind="query-params",
-            format_func=lambda a: AREA_LABELS[a],
+        _from_url("area", list(AREA_LABELS), "area", notes)
+        area = st.selectbox("In or out of area", list(AREA_LABELS), key="area", format_func=lambda a: AREA_LABELS[a])
+        _to_url("area", area, default="all")
+        school_la = _choice(
+            "School's local authority", list(options.school_las), "school_la", notes, options.school_las
         )
-        school_la = _choice("School's local authority", list(options.school_las), "school_la", options.school_las)
-        locality = _choice("Locality", options.localities, "locality")
-        team = _choice("Social-care team", options.teams, "team")
-        worker = _choice("Social worker", options.social_workers, "social_worker")
-        year = _choice("Year group", options.year_groups, "year_group")
-        ehcp = st.selectbox(
-            "EHCP",
-            [True, False],
-            index=None,
-            placeholder="Any",
-            key="ehcp",
-            bind="query-params",
-            format_func=lambda v: EHCP_LABELS[v],
-        )
-    try:
-        filters = Filters(
-            as_of=as_of or latest,
-            start=start,
-            cohort=cohort,
-            school_urn=school,
-            area=area,
-            school_la=school_la,
-            locality=locality,
-            team=team,
-            social_worker=worker,
-            year_group=year,
-            ehcp=ehcp,
-        )
-    except FilterError as exc:
-        st.sidebar.error(str(exc))
-        filters = Filters(as_of=as_of or latest)
+        locality = _choice("Locality", options.localities, "locality", notes)
+        team = _choice("Social-care team", options.teams, "team", notes)
+        worker = _choice("Social worker", options.social_workers, "social_worker", notes)
+        year = _choice("Year group", options.year_groups, "year_group", notes)
+        ehcp = _choice("EHCP", [True, False], "ehcp", notes, EHCP_LABELS, placeholder="Any")
+        chosen = {
+            "as_of": as_of or latest,
+            "cohort": cohort,
+            "school_urn": school,
+            "area": area,
+            "school_la": school_la,
+            "locality": locality,
+            "team": team,
+            "social_worker": worker,
+            "year_group": year,
+            "ehcp": ehcp,
+        }
+        try:
+            filters = Filters(start=start, **chosen)
+        except FilterError as exc:
+            # The one rule between filters: a window cannot start after its as-at date.
+            notes.append(f"{exc}: the window starts at the academic year's start instead. Choose an earlier From date.")
+            filters = Filters(**chosen)
+        for note in notes:
+            st.warning(note, icon=":material/link_off:")
     return filters
 
 
@@ -348,6 +399,11 @@ def shell(page: str) -> Shell:
     `end_legacy_page_mode`), so the page itself refuses a visitor who has not signed in or whose role may
     not open it.
     """
+    if _LEGACY_RUN_PENDING[0] and not st.session_state.get(ROUTED):
+        # Opened by URL in a fresh process, Streamlit ran this page file alone under a menu of file names:
+        # run it again through app.py's navigation, once.
+        _LEGACY_RUN_PENDING[0] = False
+        st.rerun()
     user = visitor()
     if user is None:
         sign_in_page()
@@ -422,8 +478,9 @@ def downloads(
     selection: bool = True,
     child_rows: bool = False,
 ) -> None:
-    """CSV and XLSX buttons for exactly the table shown, the files named by the filter bar's selection and
-    as-at date (`selection=False` for a table the filters do not apply to); the XLSX has `about` above its table.
+    """CSV and XLSX buttons for exactly the table shown, headed in people's words (`glossary.headed`), the files
+    named by the filter bar's selection and as-at date (`selection=False` for a table the filters do not apply
+    to); the XLSX has `about` above its table.
     Each file goes out through the door, which refuses named children to a role without them (`child_rows`)
     and puts the export on the audit log."""
     # The filter bar's widgets are keyed by the Filters fields: its selection as this run drew it.
@@ -438,7 +495,7 @@ def downloads(
     left, right, _ = st.columns([1, 1, 4])
     left.download_button(
         "Download CSV",
-        lambda: access.export(export.csv_bytes(frame), csv_name, what, child_rows),
+        lambda: access.export(export.csv_bytes(headed(frame)), csv_name, what, child_rows),
         csv_name,
         "text/csv",
         key=f"{key}_csv",
@@ -446,7 +503,7 @@ def downloads(
     )
     right.download_button(
         "Download XLSX",
-        lambda: access.export(export.xlsx_bytes(frame, about, sheet=name), xlsx_name, what, child_rows),
+        lambda: access.export(export.xlsx_bytes(headed(frame), about, sheet=name), xlsx_name, what, child_rows),
         xlsx_name,
         "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
         key=f"{key}_xlsx",
@@ -489,6 +546,32 @@ def action_form(access: DataAccess, children: dict[str, str], key: str) -> None:
             st.rerun()
     if saved := st.session_state.pop(f"{key}_saved", None):
         st.success(saved)
+
+
+def follow_up_form(access: DataAccess, due: pl.DataFrame, key: str) -> None:
+    """Mark the follow-ups the officer has done (rows of the triage list with `action_id`), in their name."""
+    if saved := st.session_state.pop(f"{key}_saved", None):
+        st.success(saved)
+    if access.pseudonymised or due.is_empty():
+        return
+    st.subheader("Mark follow-ups done")
+    labels = {
+        r["action_id"]: f"{r['child']}: {r['last_action_text']}, follow up {r['follow_up_text']}"
+        for r in due.iter_rows(named=True)
+    }
+    with st.form(key):
+        done = st.multiselect(
+            "Follow-ups done", list(labels), format_func=lambda i: labels[i], placeholder="Choose follow-ups"
+        )
+        st.caption(f"Marked as done by {access.user.name}.")
+        if st.form_submit_button("Mark done"):
+            if not done:
+                st.error("Choose the follow-ups that are done; nothing was changed.")
+                return
+            for action_id in done:
+                access.mark_follow_up_done(action_id)
+            st.session_state[f"{key}_saved"] = f"Marked done: {counted(len(done), 'follow-up')}."
+            st.rerun()
 
 
 def table_columns(frame: pl.DataFrame, **overrides: ColumnConfig | str | None) -> dict[str, ColumnConfig | str | None]:

@@ -259,32 +259,39 @@ def with_school_names(table: pl.DataFrame, schools: pl.DataFrame, column: str = 
 # ---- triage --------------------------------------------------------------------------------------
 
 
-def latest_actions(actions: pl.DataFrame, today: date) -> pl.DataFrame:
+def latest_actions(actions: pl.DataFrame, as_of: date) -> pl.DataFrame:
     """Per child, the latest action recorded, whatever its follow-up date: an officer must see what was
-    done, and a follow-up that has come (or passed) is due, not gone."""
+    done, and a follow-up whose date has come by the as-at date (or passed) is due until marked done."""
+    due = (pl.col("follow_up") <= as_of) & pl.col("done_at").is_null()
     return (
         actions.sort(["recorded_at", "id"], descending=True)
         .unique("la_child_id", keep="first")
         .select(
             "la_child_id",
+            pl.col("id").alias("action_id"),
             pl.col("action").alias("last_action"),
             pl.col("recorded_at").dt.date().alias("last_action_on"),
             pl.col("follow_up"),
-            (pl.col("follow_up") <= today).fill_null(False).alias("follow_up_due"),
+            due.fill_null(False).alias("follow_up_due"),
+            pl.col("done_at").is_not_null().alias("follow_up_done"),
             pl.col("recorded_by").alias("action_by"),
         )
     )
+
+
+# Where a child whose follow-up is due, and who has no signal, comes on the list: after every signal.
+FOLLOW_UP_RANK = len(triage.SIGNALS) + 1
 
 
 def triage_list(
     figures: Figures,
     filters: Filters,
     actions: pl.DataFrame,
-    today: date,
     teams: list[str] | None = None,
     schools: list[int] | None = None,
 ) -> pl.DataFrame:
-    """The morning worklist: children with at least one signal, most urgent first, with who to call."""
+    """The morning worklist: children with at least one signal or a follow-up due by the as-at date, most
+    urgent first (within a priority: more signals first, then lower attendance), with who to call."""
     frames = figures.frames
     children = selected_children(figures, filters)
     if teams:
@@ -292,22 +299,47 @@ def triage_list(
     if schools:
         children = children.filter(pl.col("school_urn").is_in(schools))
     rows = figures.of(filters).signals.join(children.select("la_child_id"), on="la_child_id", how="semi")
-    rows = rows.filter(pl.col("urgency").is_not_null())
     names = frames.children.select("la_child_id", "first_name", "last_name")
     words = glossary.terms(figures.cfg)
     priority = {rank: f"{rank} {words.of(signal).label}" for rank, signal in enumerate(triage.SIGNALS, start=1)}
+    priority[FOLLOW_UP_RANK] = f"{FOLLOW_UP_RANK} Follow-up due"
+    uk = triage.uk_date
+    follow_up = (
+        pl.when(pl.col("follow_up_done"))
+        .then(uk(pl.col("follow_up")) + " (done)")
+        .when(pl.col("follow_up_due"))
+        .then(uk(pl.col("follow_up")) + " (due)")
+        .otherwise(uk(pl.col("follow_up")))
+    )
     return (
         with_school_names(rows, frames.schools)
         .join(names, on="la_child_id", how="left")
-        .join(latest_actions(actions, today), on="la_child_id", how="left")
+        .join(latest_actions(actions, filters.as_of), on="la_child_id", how="left")
+        .with_columns(follow_up_due=pl.col("follow_up_due").fill_null(False))
+        .filter(pl.col("urgency").is_not_null() | pl.col("follow_up_due"))
+        .with_columns(urgency=pl.col("urgency").fill_null(FOLLOW_UP_RANK))
         .with_columns(
-            follow_up_due=pl.col("follow_up_due").fill_null(False),
             child=pl.concat_str(pl.col("first_name"), pl.col("last_name"), separator=" ", ignore_nulls=True),
             reasons_text=pl.col("reasons").list.join("; "),
             priority=pl.col("urgency").replace_strict(priority, return_dtype=pl.String),
+            last_action_text=(
+                pl.col("last_action") + ", " + uk(pl.col("last_action_on")) + " (" + pl.col("action_by") + ")"
+            ).fill_null(""),
+            follow_up_text=follow_up.fill_null(""),
+            school=pl.col("school").fill_null("no school known"),
+            social_worker=pl.col("social_worker").fill_null("none allocated"),
         )
         .sort(["urgency", "signal_count", "attendance_pct"], descending=[False, True, False], nulls_last=True)
     )
+
+
+def no_attendance_count(figures: Figures, filters: Filters, scope: pl.Expr | None = None) -> int:
+    """Children the filters (and a viewer's `scope`) select who are in a cohort and have no attendance ever
+    received: the Triage page's pointer to the data-quality page, where matching them is worked."""
+    children = selected_children(figures, filters)
+    children = (children if scope is None else children.filter(scope)).select("la_child_id")
+    signals = figures.of(filters).signals.join(children, on="la_child_id", how="semi")
+    return int(signals["no_attendance"].sum())
 
 
 # ---- one child -----------------------------------------------------------------------------------

@@ -10,7 +10,7 @@ from sqlalchemy.engine import Engine
 
 from vsdash.frames import ACTIONS_SCHEMA, ALIASES_SCHEMA
 from vsdash.store.rows import inserted_id, now, read
-from vsdash.store.schema import actions, upn_aliases
+from vsdash.store.schema import actions, actions_done, upn_aliases
 
 ACTION_KINDS = ("Contacted school", "Contacted social worker", "Contacted carer", "Note")
 
@@ -41,17 +41,41 @@ class Records:
             )
             return inserted_id(result)
 
+    def mark_action_done(self, action_id: int, done_by: str) -> str:
+        """Mark an action's follow-up done, once (marking it again keeps the first); returns the action's child."""
+        with self.engine.begin() as conn:
+            child = conn.execute(select(actions.c.la_child_id).where(actions.c.id == action_id)).scalar()
+            if child is None:
+                raise ValueError(f"there is no action {action_id}")
+            if conn.execute(select(actions_done.c.action_id).where(actions_done.c.action_id == action_id)).first():
+                return child
+            conn.execute(
+                actions_done.insert().values(action_id=action_id, la_child_id=child, done_by=done_by, done_at=now())
+            )
+            return child
+
+    def action_child(self, action_id: int) -> str | None:
+        """Whose action this is (the door checks the child is the viewer's before marking it done)."""
+        with self.engine.connect() as conn:
+            return conn.execute(select(actions.c.la_child_id).where(actions.c.id == action_id)).scalar()
+
     def actions_frame(self, la_child_id: str | None = None) -> pl.DataFrame:
-        """Recorded actions, newest first (one child's, or everyone's)."""
-        query = select(
-            actions.c.id,
-            actions.c.la_child_id,
-            actions.c.action,
-            actions.c.note,
-            actions.c.follow_up,
-            actions.c.recorded_by,
-            actions.c.recorded_at,
-        ).order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
+        """Recorded actions, newest first (one child's, or everyone's), with who marked each done and when."""
+        query = (
+            select(
+                actions.c.id,
+                actions.c.la_child_id,
+                actions.c.action,
+                actions.c.note,
+                actions.c.follow_up,
+                actions.c.recorded_by,
+                actions.c.recorded_at,
+                actions_done.c.done_by,
+                actions_done.c.done_at,
+            )
+            .outerjoin(actions_done, actions_done.c.action_id == actions.c.id)
+            .order_by(actions.c.recorded_at.desc(), actions.c.id.desc())
+        )
         if la_child_id is not None:
             query = query.where(actions.c.la_child_id == la_child_id)
         return read(self.engine, query, ACTIONS_SCHEMA)

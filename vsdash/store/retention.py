@@ -22,6 +22,7 @@ from vsdash.store.accounts import append_audit
 from vsdash.store.rows import now
 from vsdash.store.schema import (
     actions,
+    actions_done,
     allocations,
     attendance,
     attendance_weeks,
@@ -52,6 +53,7 @@ class RetentionCounts:
     attendance_weeks: int = 0
     suspensions: int = 0
     actions: int = 0
+    actions_done: int = 0
     upn_aliases: int = 0
     rejected_rows: int = 0
     shared_upns_kept: int = (
@@ -102,7 +104,7 @@ class Retention:
             by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
             by_child = {
                 t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids)
-                for t in (actions, upn_aliases, allocations, cohort_episodes, children)
+                for t in (actions_done, actions, upn_aliases, allocations, cohort_episodes, children)
             }
             rejected = _delete(conn, rejected_rows, rejected_rows.c.id, plan.rejected_ids)
             counts = RetentionCounts(**by_upn, **by_child, rejected_rows=rejected, shared_upns_kept=plan.shared_upns)
@@ -220,7 +222,7 @@ def _counts(conn: Connection, plan: _Plan) -> RetentionCounts:
     by_upn = {t.name: _count(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
     by_child = {
         t.name: _count(conn, t, t.c.la_child_id, plan.child_ids)
-        for t in (actions, upn_aliases, allocations, cohort_episodes, children)
+        for t in (actions_done, actions, upn_aliases, allocations, cohort_episodes, children)
     }
     return RetentionCounts(
         **by_upn, **by_child, rejected_rows=len(plan.rejected_ids), shared_upns_kept=plan.shared_upns

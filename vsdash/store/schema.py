@@ -178,6 +178,17 @@ actions = Table(
     Column("recorded_at", DateTime(timezone=True), nullable=False),
 )
 
+# A follow-up an officer marked done. Its own table, so a store made before it gains it on opening
+# (`create_all`), and the action itself is never changed. The child's ID is kept for retention.
+actions_done = Table(
+    "actions_done",
+    metadata,
+    Column("action_id", Integer, primary_key=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), nullable=False, index=True),
+    Column("done_by", Text, nullable=False),
+    Column("done_at", DateTime(timezone=True), nullable=False),
+)
+
 # Confirmed matches (vsdash/aliases.py): a UPN a school sends that a person confirmed is a listed child.
 # Written only by people (the data-quality page), never by a feed load, so reloads never lose it.
 upn_aliases = Table(
