@@ -114,7 +114,7 @@ about = [
     f"Child {child_id}",
     f"Window {page.window.start:%d/%m/%Y} to {page.window.as_of:%d/%m/%Y}",
 ]
-ui.downloads(access, page.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)
+ui.downloads(access, tables.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)
 
 # The summary opens in a new tab ready to print; the click that builds it puts the export on the audit log.
 summary_name = f"attendance_summary_{child_id}.html"

@@ -8,7 +8,7 @@ from datetime import date, timedelta
 import polars as pl
 import pytest
 
-from vsdash import register, report
+from vsdash import register, report, views
 from vsdash.config import load_config
 from vsdash.metrics import Window
 
@@ -145,3 +145,9 @@ def test_the_summary_cannot_close_the_print_button_s_script():
     html = report.print_opener_html("<html><body><script>alert(1)</script></body></html>")
     # The summary's own markup is escaped inside the JavaScript string: only the button's script ends.
     assert html.count("</script>") == 1 and "\\u003cscript>alert(1)\\u003c/script>" in html
+
+
+def test_the_sessions_download_says_what_each_code_means():
+    rows = views.session_rows(codes(week(MONDAY, [("N", None), *PRESENT[1:]])), CFG)
+    assert rows.row(0) == (MONDAY, "AM", "N", "Reason not yet established", "Unauthorised absence")
+    assert rows.row(1) == (MONDAY, "PM", None, None, "No mark")

@@ -97,3 +97,13 @@ def test_the_child_s_figures_appear():
 )
 def test_cells_read_as_people_write_them(value, text):
     assert cell(value) == text
+
+
+def test_the_summary_uses_the_page_s_words_and_prints_on_a4():
+    html = summary(first_name="Amara")
+    assert "<td>DB: Persistent disruptive behaviour</td>" in html and "<td>Suspension</td>" in html
+    assert "<td>893 Somewhere</td>" in html and "<td>Children looked after (CLA)</td>" in html
+    assert "<th>Local authority</th>" in html and "<th>Reasons</th>" in html and "la_name" not in html
+    assert "None" not in html and "00:00" not in html
+    assert "@page { size: A4 portrait;" in html and "@media print" in html
+    assert html.count('<th scope="row">w/c ') == 2  # the register's latest weeks: 02/09 and 09/09/2024

@@ -345,6 +345,7 @@ class ChildTables:
     cohorts: pl.DataFrame
     schools: pl.DataFrame
     suspensions: pl.DataFrame
+    sessions: pl.DataFrame
     responsible_la: str
 
 
@@ -403,6 +404,19 @@ def suspension_rows(suspensions: pl.DataFrame, schools: pl.DataFrame, cfg: Confi
             pl.concat_list(reason).list.drop_nulls().list.join("; ").replace("", None).alias("reasons"),
             pl.col("school").fill_null(pl.format("URN {}", "urn")),
         )
+    )
+
+
+def session_rows(codes: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Every session of the calendar as a table (its download): the code with its meaning and category in words."""
+    return codes.select(
+        "date",
+        "session",
+        "code",
+        pl.col("code").replace_strict(cfg.code_meaning, default=None, return_dtype=pl.String).alias("meaning"),
+        pl.col("category")
+        .fill_null("no_mark")
+        .replace_strict(glossary.CATEGORY_WORDS, default=pl.col("category"), return_dtype=pl.String),
     )
 
 
@@ -469,6 +483,7 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
             cohorts=cohort_rows(history, cfg),
             schools=school_rows(schools, one.schools, cfg),
             suspensions=suspension_rows(one.suspensions, one.schools, cfg),
+            sessions=session_rows(codes, cfg),
             responsible_la=la_words(identity.responsible_la, la_names, cfg),
         ),
         register=register_mod.build(codes, window, cfg),
