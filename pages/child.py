@@ -6,9 +6,9 @@ from datetime import date
 import polars as pl
 import streamlit as st
 
-from vsdash import charts, ui
+from vsdash import charts, ui, views
 from vsdash.glossary import terms
-from vsdash.report import child_summary_html
+from vsdash.report import child_summary_html, print_opener_html, register_html
 
 shell = ui.shell("child")
 cfg, access, filters = shell.cfg, shell.access, shell.filters
@@ -53,13 +53,13 @@ if page is None:
     st.warning("No children match: this child is not in the social-care list loaded.")
     st.stop()
 
-who, fig = page.identity, page.figures
+who, fig, tables = page.identity, page.figures, page.tables
 st.header(who.name)
 st.caption(
-    f"LA child ID {child_id} · UPN {who.upn or 'not known'} · born {who.dob:%d %b %Y} · year {who.year_group or '?'}"
-    f" · EHCP {'yes' if who.ehcp else 'no'} · responsible LA {who.responsible_la}"
+    f"LA child ID {child_id} · UPN {who.upn or 'not known'} · born {who.dob:%d/%m/%Y} · year {who.year_group or '—'}"
+    f" · EHCP {'yes' if who.ehcp else 'no'} · responsible LA {tables.responsible_la}"
     if who.dob
-    else f"LA child ID {child_id} · UPN {who.upn or 'not known'}"
+    else f"LA child ID {child_id} · UPN {who.upn or 'not known'} · responsible LA {tables.responsible_la}"
 )
 st.markdown(
     f"**Social worker:** {who.social_worker or 'none allocated'} · **Team:** {who.team or '—'} · "
@@ -86,67 +86,48 @@ c4.metric(
 if page.signals.reasons:
     st.warning("**Signals:** " + "; ".join(page.signals.reasons))
 
-st.plotly_chart(
-    charts.session_calendar(page.sessions, f"Every session, {page.window.start:%d %b} to {page.window.as_of:%d %b %Y}"),
-    key="calendar",
-)
+st.html(register_html(page.register))
 st.plotly_chart(charts.weekly_attendance(page.weekly, cfg), key="weekly")
 
 left, right = st.columns(2)
 with left:
     st.subheader("Cohorts")
-    st.dataframe(
-        page.cohort_history.select("label", "start_date", "end_date"),
-        hide_index=True,
-        key="cohorts",
-        column_config={"label": "Cohort", "start_date": "From", "end_date": "To (blank: open)"},
-    )
+    st.dataframe(tables.cohorts, hide_index=True, key="cohorts", column_config=ui.table_columns(tables.cohorts))
     st.subheader("Suspensions and exclusions")
     st.dataframe(
-        page.suspensions.select("start_date", "category", "sessions", "reason", "reason_2", "urn"),
+        tables.suspensions,
         hide_index=True,
         key="suspensions",
+        column_config=ui.table_columns(tables.suspensions),
     )
 with right:
     st.subheader("Schools")
-    st.dataframe(
-        page.schools,
-        hide_index=True,
-        key="schools",
-        column_config={
-            "out_of_area": st.column_config.CheckboxColumn("Out of area"),
-            "dual_registered_days": "Days dual registered (D)",
-        },
-    )
+    st.dataframe(tables.schools, hide_index=True, key="schools", column_config=ui.table_columns(tables.schools))
     st.subheader("Actions recorded")
     actions = access.actions(child_id)
-    st.dataframe(
-        actions.drop("id", "la_child_id"),
-        hide_index=True,
-        key="actions",
-        column_config={
-            "action": "Action",
-            "note": "Note",
-            "follow_up": st.column_config.DateColumn("Follow up", format="DD/MM/YYYY"),
-            "recorded_by": "Recorded by",
-            "recorded_at": st.column_config.DatetimeColumn("Recorded at (UTC)", format="DD/MM/YYYY HH:mm"),
-        },
-    )
+    shown_actions = views.action_rows(actions)
+    st.dataframe(shown_actions, hide_index=True, key="actions", column_config=ui.table_columns(shown_actions))
     ui.action_form(access, {child_id: who.name}, key="child_action")
 
-about = [cfg.authority_name, f"Child {child_id}", f"Window {page.window.start} to {page.window.as_of}"]
-ui.downloads(access, page.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)
+about = [
+    cfg.authority_name,
+    f"Child {child_id}",
+    f"Window {page.window.start:%d/%m/%Y} to {page.window.as_of:%d/%m/%Y}",
+]
+ui.downloads(access, tables.sessions, f"sessions_{child_id}", about, key="dl_sessions", child_rows=True)
+
+# The summary opens in a new tab ready to print; the click that builds it puts the export on the audit log.
 summary_name = f"attendance_summary_{child_id}.html"
-st.download_button(
-    "Printable one-page summary (open, then print)",
-    lambda: access.export(
-        child_summary_html(page, cfg, actions, date.today()).encode(),
+if st.button("Printable summary", key="summary_print", help="Opens the one-page summary in a new tab to print"):
+    summary = access.export(
+        child_summary_html(page, cfg, actions, date.today()).encode(), summary_name, f"child {child_id}", True
+    )
+    st.iframe(print_opener_html(summary.decode()), height=48)
+    st.download_button(
+        "Or download the summary (HTML)",
+        summary,
         summary_name,
-        f"child {child_id}",
-        child_rows=True,
-    ),
-    summary_name,
-    "text/html",
-    key="summary",
-    on_click="ignore",
-)
+        "text/html",
+        key="summary",
+        on_click="ignore",
+    )

@@ -256,8 +256,8 @@ def test_child_page_from_the_url(db_url, frames):
     figures = metrics.per_child(frames, metrics.window_for(load_config(), LAST_DAY), load_config())
     mine = figures.filter(pl.col("la_child_id") == child["la_child_id"]).row(0, named=True)
     assert metric(at, "Possible sessions") == str(mine["possible_sessions"])
-    charts = at.get("plotly_chart")
-    assert len(charts) == 2  # calendar heatmap and weekly attendance
+    assert [c.key for c in at.get("plotly_chart")] == ["weekly"]  # weekly attendance; the calendar is a table
+    assert any("w/c " in h.proto.body for h in at.get("html"))
 
 
 def test_a_child_s_identity_by_name_holds_every_column_of_the_list():
@@ -325,7 +325,7 @@ def test_about_page_and_child_chart_follow_the_configured_thresholds(stricter_co
     at.query_params["child"] = child
     at.switch_page("pages/child.py").run()
     assert not at.exception, at.exception
-    spec = json.loads(at.get("plotly_chart")[1].proto.spec)
+    spec = json.loads(next(c for c in at.get("plotly_chart") if c.key == "weekly").proto.spec)
     lines = {shape["y0"] for shape in spec["layout"]["shapes"]}
     words = {a["text"] for a in spec["layout"]["annotations"]}
     assert lines == {85, 60}

@@ -76,18 +76,18 @@ def test_the_child_s_figures_appear():
         "Unauthorised absence: 2."
     ) in html
     assert "Suspensions: 1 (2 sessions); permanent exclusions: 0." in html
-    assert "Attendance 01 Sep 2024 to 13 Sep 2024" in html  # from the academic year's start
+    assert "Attendance 01/09/2024 to 13/09/2024" in html  # from the academic year's start
     assert "<li>persistent absence: attendance 70.0% (missed 10% or more of possible sessions)</li>" in html
-    assert "<td>13 Sep 2024</td><td>Contacted carer</td>" in html
-    assert "printed 16 Sep 2024" in html and CFG.authority_name in html
+    assert "<td>13/09/2024</td><td>Contacted carer</td>" in html
+    assert "printed 16/09/2024" in html and CFG.authority_name in html
 
 
 @pytest.mark.parametrize(
     "value, text",
     [
         (None, ""),
-        (date(2026, 2, 12), "12 Feb 2026"),
-        (datetime(2026, 2, 12, 8, 0), "12 Feb 2026"),
+        (date(2026, 2, 12), "12/02/2026"),
+        (datetime(2026, 2, 12, 8, 0), "12/02/2026"),
         (70.04, "70.0"),
         (True, "yes"),
         (False, "no"),
@@ -97,3 +97,13 @@ def test_the_child_s_figures_appear():
 )
 def test_cells_read_as_people_write_them(value, text):
     assert cell(value) == text
+
+
+def test_the_summary_uses_the_page_s_words_and_prints_on_a4():
+    html = summary(first_name="Amara")
+    assert "<td>DB: Persistent disruptive behaviour</td>" in html and "<td>Suspension</td>" in html
+    assert "<td>893 Somewhere</td>" in html and "<td>Children looked after (CLA)</td>" in html
+    assert "<th>Local authority</th>" in html and "<th>Reasons</th>" in html and "la_name" not in html
+    assert "None" not in html and "00:00" not in html
+    assert "@page { size: A4 portrait;" in html and "@media print" in html
+    assert html.count('<th scope="row">w/c ') == 2  # the register's latest weeks: 02/09 and 09/09/2024

@@ -6,7 +6,7 @@ import plotly.graph_objects as go
 import polars as pl
 
 from vsdash.config import Config
-from vsdash.glossary import CATEGORY_WORDS, attendance_lines
+from vsdash.glossary import attendance_lines
 
 # Okabe-Ito: distinguishable with the common colour-vision deficiencies. One colour per meaning,
 # the same on every page.
@@ -102,45 +102,4 @@ def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendanc
         fig.add_hline(y=y, line_dash=dash, line_color=colour, annotation_text=words, annotation_position="bottom right")
     fig = _layout(fig, title, "Attendance %", height=320)
     fig.update_yaxes(range=[0, 100])
-    return fig
-
-
-def session_calendar(sessions: pl.DataFrame, title: str = "Every session") -> go.Figure:
-    """A calendar heatmap: one column per school day, AM and PM rows, coloured by code category.
-
-    `sessions` has date, session ("AM"/"PM"), code and category (see metrics' session frame).
-    """
-    order = list(CATEGORY_COLOURS)
-    index = {c: i for i, c in enumerate(order)}
-    dates = sorted(sessions["date"].unique().to_list())
-    grid: dict[str, list[int | None]] = {s: [None] * len(dates) for s in ("AM", "PM")}
-    text = {s: [""] * len(dates) for s in ("AM", "PM")}
-    position = {d: i for i, d in enumerate(dates)}
-    for row in sessions.iter_rows(named=True):
-        i = position[row["date"]]
-        grid[row["session"]][i] = index[row["category"] or "no_mark"]
-        text[row["session"]][i] = (
-            f"{row['date']:%a %d %b} {row['session']}: {row['code'] or 'no mark'} ({CATEGORY_WORDS[row['category'] or 'no_mark']})"
-        )
-    n = len(order)
-    scale = []
-    for i, c in enumerate(order):
-        scale += [[i / n, CATEGORY_COLOURS[c]], [(i + 1) / n, CATEGORY_COLOURS[c]]]
-    fig = go.Figure(
-        go.Heatmap(
-            z=[grid["AM"], grid["PM"]],
-            x=dates,
-            y=["AM", "PM"],
-            text=[text["AM"], text["PM"]],
-            hoverinfo="text",
-            colorscale=scale,
-            zmin=-0.5,
-            zmax=n - 0.5,
-            xgap=1,
-            ygap=2,
-            colorbar=dict(tickvals=list(range(n)), ticktext=[CATEGORY_WORDS[c] for c in order], len=1.0),
-        )
-    )
-    fig = _layout(fig, title, "", height=220)
-    fig.update_layout(hovermode="closest")
     return fig

@@ -278,8 +278,30 @@ COLUMNS = {
     "raw": "Row as sent",
 }
 
+# The child page's tables in people's words (views.ChildTables).
+COLUMNS |= {
+    "episode_end": "To (blank: still open)",
+    "local_authority": "Local authority",
+    "from": "From",
+    "to": "To",
+    "dual_registered_days": "Days dual registered (D)",
+    "reasons": "Reasons",
+}
+
 # What a suspension's category means (the suspensions feed's Category column).
-CATEGORY_NAMES = {"suspension": "Suspension", "permanent_exclusion": "Permanent exclusion"}
+CATEGORY_NAMES = {
+    "suspension": "Suspension",
+    "permanent_exclusion": "Permanent exclusion",
+    "lunchtime": "Lunchtime exclusion",
+}
+# Times people read (an action's "recorded at") are shown in the UK's own time, not the store's UTC.
+UK_TIME_ZONE = "Europe/London"
+
+
+def reason_words(code: str, cfg: Config) -> str:
+    """A suspension reason code with its meaning from the configuration: "DB: Persistent disruptive behaviour"."""
+    meaning = cfg.suspension_reasons.get(code)
+    return f"{code}: {meaning}" if meaning else code
 
 
 def column_label(column: str) -> str:

@@ -2,19 +2,25 @@
 
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass
 from datetime import date
 from functools import lru_cache
 
 import polars as pl
 from jinja2 import Environment, PackageLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 
+from vsdash.charts import CATEGORY_COLOURS
 from vsdash.config import Config
-from vsdash.glossary import CATEGORY_WORDS, terms
+from vsdash.glossary import CATEGORY_WORDS, column_label, terms
+from vsdash.register import NOT_SESSIONS, WEEKDAYS, Register
 from vsdash.sessions import COUNTED_CATEGORIES, SESSION_COLUMNS
-from vsdash.views import ChildPage
+from vsdash.views import ChildPage, action_rows
 
 TEMPLATE = "child_summary.html.j2"
+REGISTER_TEMPLATE = "register.html.j2"
+SUMMARY_WEEKS = 6  # the printed summary's calendar: the latest school weeks that fit on the A4 sheet
 
 
 @dataclass(frozen=True)
@@ -26,17 +32,17 @@ class Table:
     rows: list[tuple]
 
 
-def _table(title: str, frame: pl.DataFrame, columns: dict[str, str]) -> Table:
-    """The named columns of a frame under their headings."""
-    return Table(title, list(columns.values()), frame.select(list(columns)).rows())
+def _table(title: str, frame: pl.DataFrame) -> Table:
+    """A frame of people's words under its columns' headings (the same as the page's, `glossary.COLUMNS`)."""
+    return Table(title, [column_label(c) for c in frame.columns], frame.rows())
 
 
 def cell(value: object) -> str:
-    """Dates as 12 Feb 2026, numbers with one decimal, yes/no, empties blank."""
+    """Dates as DD/MM/YYYY (a time of day is not printed), numbers with one decimal, yes/no, empties blank."""
     if value is None:
         return ""
     if isinstance(value, date):
-        return f"{value:%d %b %Y}"
+        return f"{value:%d/%m/%Y}"
     if isinstance(value, float):
         return f"{value:.1f}"
     if isinstance(value, bool):
@@ -59,7 +65,7 @@ def _environment() -> Environment:
 
 
 def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, printed: date) -> str:
-    """A self-contained HTML page that prints on one A4 sheet."""
+    """A self-contained HTML page that prints on one A4 sheet, in the page's words (`views.ChildTables`)."""
     fig, words = page.figures, terms(cfg)
     flags = [
         term.label.lower()
@@ -70,23 +76,12 @@ def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, prin
         if held
     ]
     counts = [f"{CATEGORY_WORDS[c]}: {getattr(fig, SESSION_COLUMNS[c])}" for c in COUNTED_CATEGORIES]
+    shown = page.tables
     tables = [
-        _table("Cohorts", page.cohort_history, {"label": "Cohort", "start_date": "From", "end_date": "To"}),
-        _table(
-            "Schools",
-            page.schools,
-            {"school": "School", "la_name": "LA", "from": "From", "to": "To", "out_of_area": "Out of area"},
-        ),
-        _table(
-            "Suspensions and exclusions",
-            page.suspensions,
-            {"start_date": "Start", "category": "Category", "sessions": "Sessions", "reason": "Reason"},
-        ),
-        _table(
-            "Actions recorded",
-            actions.head(8),
-            {"recorded_at": "When", "action": "Action", "note": "Note", "recorded_by": "By", "follow_up": "Follow up"},
-        ),
+        _table("Cohorts", shown.cohorts),
+        _table("Schools", shown.schools.drop("dual_registered_days")),
+        _table("Suspensions and exclusions", shown.suspensions.drop("end_date")),
+        _table("Actions recorded", action_rows(actions).head(8)),
     ]
     return (
         _environment()
@@ -99,7 +94,35 @@ def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, prin
             counts=counts,
             reasons=page.signals.reasons,
             tables=tables,
+            responsible_la=shown.responsible_la,
+            **_register_context(page.register.last(SUMMARY_WEEKS)),
             authority=cfg.authority_name,
             printed=printed,
         )
     )
+
+
+def _register_context(register: Register) -> dict:
+    """What the calendar's template needs besides the weeks: the colours (Okabe-Ito, as the charts') and day names."""
+    return {
+        "register": register,
+        "colours": {k: CATEGORY_COLOURS[k] for k in COUNTED_CATEGORIES},
+        "weekdays": WEEKDAYS,
+        "not_sessions": NOT_SESSIONS,
+    }
+
+
+def register_html(register: Register) -> str:
+    """The calendar as an HTML table with real text (read by screen readers, printed as seen), for the page."""
+    return _environment().get_template(REGISTER_TEMPLATE).render(**_register_context(register))
+
+
+def print_opener_html(summary: str, label: str = "Open the summary to print") -> str:
+    """A button that opens the summary in a new tab (a Blob URL, so nothing is downloaded) and prints it there.
+
+    Streamlit's component frames are sandboxed with allow-popups and allow-popups-to-escape-sandbox, so the
+    tab opens from the click, a user's gesture that popup blockers let through.
+    """
+    # json.dumps makes a JavaScript string; every "<" is escaped so the summary cannot close this script.
+    payload = json.dumps(summary).replace("<", "\\u003c")
+    return _environment().get_template("print_opener.html.j2").render(payload=Markup(payload), label=label)

@@ -15,6 +15,7 @@ import polars as pl
 
 from vsdash import cohorts as cohorts_mod
 from vsdash import glossary, metrics, triage
+from vsdash import register as register_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
@@ -369,6 +370,102 @@ class Identity:
 
 
 @dataclass(frozen=True)
+class ChildTables:
+    """The child's tables in people's words, for the page and the printable summary alike: cohort names beside
+    their codes, LA names beside their numbers, suspension reasons with their meanings, no empty "None"."""
+
+    cohorts: pl.DataFrame
+    schools: pl.DataFrame
+    suspensions: pl.DataFrame
+    sessions: pl.DataFrame
+    responsible_la: str
+
+
+def la_words(code: str | None, names: dict[str, str], cfg: Config) -> str:
+    """An LA as people know it: its number and name ("893 Marches"), the number alone when no name is known."""
+    if not code:
+        return "—"
+    name = names.get(code) or (cfg.authority_name if code == cfg.la_code else None)
+    return f"{code} {name}" if name else code
+
+
+def cohort_rows(history: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Cohort episodes with the cohort's name beside its code ("Children looked after (CLA)")."""
+    named = {code: f"{label} ({code})" for code, label in cfg.cohorts.items()}
+    return history.select(
+        pl.col("cohort").replace_strict(named, default=pl.col("cohort"), return_dtype=pl.String),
+        "start_date",
+        pl.col("end_date").alias("episode_end"),
+    )
+
+
+def school_rows(history: pl.DataFrame, schools: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """The schools a child has marks at, with each school's LA as number and name."""
+    names = dict(schools.select("la_code", "la_name").drop_nulls("la_code").unique("la_code").iter_rows())
+    codes = schools.select("urn", "la_code")
+    return (
+        history.join(codes, on="urn", how="left")
+        .with_columns(
+            school=pl.col("school").fill_null(pl.format("URN {}", "urn")),
+            local_authority=pl.col("la_code").map_elements(
+                lambda code: la_words(code, names, cfg), return_dtype=pl.String, skip_nulls=False
+            ),
+        )
+        .select("school", "urn", "local_authority", "from", "to", "days", "dual_registered_days", "out_of_area")
+    )
+
+
+def suspension_rows(suspensions: pl.DataFrame, schools: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Suspensions and exclusions, newest first, with the category in words, every reason with its meaning
+    ("DB: Persistent disruptive behaviour") and the school's name."""
+    meanings = {code: glossary.reason_words(code, cfg) for code in cfg.suspension_reasons}
+    reason = [
+        pl.col(c).replace_strict(meanings, default=pl.col(c), return_dtype=pl.String)
+        for c in ("reason", "reason_2", "reason_3")
+    ]
+    return (
+        suspensions.join(schools.select("urn", pl.col("name").alias("school")), on="urn", how="left")
+        .sort("start_date", descending=True)
+        .select(
+            "start_date",
+            "end_date",
+            pl.col("category").replace_strict(
+                glossary.CATEGORY_NAMES, default=pl.col("category"), return_dtype=pl.String
+            ),
+            "sessions",
+            pl.concat_list(reason).list.drop_nulls().list.join("; ").replace("", None).alias("reasons"),
+            pl.col("school").fill_null(pl.format("URN {}", "urn")),
+        )
+    )
+
+
+def session_rows(codes: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Every session of the calendar as a table (its download): the code with its meaning and category in words."""
+    return codes.select(
+        "date",
+        "session",
+        "code",
+        pl.col("code").replace_strict(cfg.code_meaning, default=None, return_dtype=pl.String).alias("meaning"),
+        pl.col("category")
+        .fill_null("no_mark")
+        .replace_strict(glossary.CATEGORY_WORDS, default=pl.col("category"), return_dtype=pl.String),
+    )
+
+
+def action_rows(actions: pl.DataFrame) -> pl.DataFrame:
+    """Officers' actions as a table: newest first, recorded times in UK local time, no internal IDs."""
+    zone = getattr(actions.schema["recorded_at"], "time_zone", None)
+    recorded = pl.col("recorded_at") if zone else pl.col("recorded_at").dt.replace_time_zone("UTC")  # stored as UTC
+    return actions.sort("recorded_at", descending=True).select(
+        recorded.dt.convert_time_zone(glossary.UK_TIME_ZONE),
+        "action",
+        "note",
+        "recorded_by",
+        "follow_up",
+    )
+
+
+@dataclass(frozen=True)
 class ChildPage:
     """Everything on one child's page (and its printable summary)."""
 
@@ -381,6 +478,8 @@ class ChildPage:
     suspensions: pl.DataFrame
     signals: ChildSignals
     window: Window
+    tables: ChildTables
+    register: register_mod.Register
 
 
 def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPage | None:
@@ -397,17 +496,29 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
     mine = WindowFigures(one, cfg, window, figures.calendar)
     assert one.marks is not None, "a child's frames hold their day rows (see Figures.child_frames)"
     identity = child_row(Identity, one.children, la_child_id)
+    history = cohorts_mod.history(one.episodes, la_child_id, cfg)
+    schools = metrics.school_history(one.marks, one.schools, identity.responsible_la, cfg)
+    codes = metrics.session_codes(one.marks, window, cfg, mine.school_days)
+    la_names = dict(one.schools.select("la_code", "la_name").drop_nulls().unique("la_code").iter_rows())
     return ChildPage(
         identity=identity,
         figures=child_row(ChildFigures, mine.children, la_child_id),
-        cohort_history=cohorts_mod.history(one.episodes, la_child_id, cfg),
-        schools=metrics.school_history(one.marks, one.schools, identity.responsible_la, cfg),
-        sessions=metrics.session_codes(one.marks, window, cfg, mine.school_days),
+        cohort_history=history,
+        schools=schools,
+        sessions=codes,
         # The child's own weeks with a mark (not the authority's), as the page has always drawn them.
         weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine.children, rows=mine.rows),
         suspensions=one.suspensions.sort("start_date", descending=True),
         signals=child_row(ChildSignals, triage.signals(mine), la_child_id),
         window=window,
+        tables=ChildTables(
+            cohorts=cohort_rows(history, cfg),
+            schools=school_rows(schools, one.schools, cfg),
+            suspensions=suspension_rows(one.suspensions, one.schools, cfg),
+            sessions=session_rows(codes, cfg),
+            responsible_la=la_words(identity.responsible_la, la_names, cfg),
+        ),
+        register=register_mod.build(codes, window, cfg),
     )
 
 
