@@ -118,7 +118,7 @@ breakdown_config = {
     },
     "suspension_rate": st.column_config.NumberColumn("Suspended %", format="%.1f", help=words.suspension_rate.help),
     "suspension_sessions": st.column_config.NumberColumn("Sessions lost", help=words.suspension_sessions.help),
-    "permanent_exclusions": st.column_config.NumberColumn("Permanent exclusions", help=words.permanent_exclusions.help),
+    "permanent_exclusions": st.column_config.NumberColumn("Excluded", help=words.permanent_exclusions.help),
 }
 
 for part in result.breakdowns:
