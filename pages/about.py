@@ -6,7 +6,7 @@ import polars as pl
 import streamlit as st
 
 from vsdash import ui
-from vsdash.glossary import CATEGORY_WORDS, principles, terms
+from vsdash.glossary import CATEGORY_WORDS, DFE_GROUP_LABELS, DFE_GROUPS_EXPLAINED, principles, terms
 
 cfg = ui.shell("about").cfg
 st.title("About these figures")
@@ -29,16 +29,46 @@ codes = pl.DataFrame(
 )
 st.dataframe(codes, hide_index=True, key="codes")
 st.subheader("National figures")
+# The national figures as the Overview compares them: each DfE group beside the same group of local children.
+NATIONAL_HEADERS = {
+    "cohort": "DfE group",
+    "year": "Year",
+    "overall_absence": "Overall absence %",
+    "persistent_absence": "Persistent absence %",
+    "severe_absence": "Severe absence %",
+    "one_or_more_suspension": "One or more suspensions %",
+    "permanent_exclusion": "Permanent exclusion rate %",
+}
 rows = [
-    {"cohort": cohort, "year": year, **asdict(values)}
+    {"cohort": DFE_GROUP_LABELS.get(cohort, cohort), "year": year, **asdict(values)}
     for cohort, years in cfg.benchmarks.by_cohort.items()
     for year, values in years.items()
 ]
 if rows:
-    st.dataframe(pl.DataFrame(rows), hide_index=True, key="national")
+    national = pl.DataFrame(rows)
+    st.dataframe(
+        national, hide_index=True, column_config=ui.table_columns(national, **NATIONAL_HEADERS), key="national"
+    )
 st.caption(
-    f"Source: {cfg.benchmarks.source}. National figures cover whole academic years; "
-    "figures here are year to date, so early in the year they are not directly comparable."
+    f"Source: {cfg.benchmarks.source}. Attendance % is 100 minus overall absence. {DFE_GROUPS_EXPLAINED} "
+    "The Overview compares each group with the same group of the selected children, on the as-at date."
+)
+pupils = [
+    {"cohort": "All pupils", "year": year, **asdict(values)} for year, values in cfg.benchmarks.all_pupils.items()
+]
+if pupils:
+    everyone = pl.DataFrame(pupils)
+    st.dataframe(
+        everyone, hide_index=True, column_config=ui.table_columns(everyone, **NATIONAL_HEADERS), key="all_pupils"
+    )
+    st.caption(
+        f"Source: {cfg.benchmarks.all_pupils_source or cfg.benchmarks.source}. The suspension cards compare the "
+        "selection's own rates with these: children with one or more suspensions / children x 100, and permanent "
+        "exclusions / children x 100."
+    )
+st.caption(
+    "National figures cover whole academic years; figures here are year to date, so early in the year they are "
+    "not directly comparable."
 )
 st.subheader("Caveats")
 st.markdown("""

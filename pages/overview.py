@@ -1,10 +1,11 @@
-"""Overview for the head of service: headline cards, weekly trends, breakdowns and what moved."""
+"""Overview for the head of service: headline cards against last month, last year and England, weekly
+trends, breakdowns and what moved; legible on a projector."""
 
 import polars as pl
 import streamlit as st
 
-from vsdash import charts, ui
-from vsdash.glossary import terms
+from vsdash import charts, ui, views
+from vsdash.glossary import DFE_GROUP_LABELS, DFE_GROUPS_EXPLAINED, column_label, terms
 
 shell = ui.shell("overview")
 cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
@@ -15,31 +16,82 @@ if result.children == 0:
     st.info("No children match these filters. Widen the selection in the sidebar.")
     st.stop()
 
-ui.cards(result.cards, cfg, result.last_month, result.national_year)
+ui.cards(result.cards, cfg, result.last_month, result.last_year)
 if result.national_source:
-    st.caption(f"National figures: {result.national_source}, {result.national_year}.")
+    pupils = f" All pupils: {result.all_pupils_source}." if result.all_pupils_source else ""
+    st.caption(
+        f"National figures: {result.national_source}.{pupils} The DfE's figures cover a whole academic year; "
+        f"this year's run from {result.window.start:%d/%m/%Y} to {result.window.as_of:%d/%m/%Y}. "
+        + DFE_GROUPS_EXPLAINED
+    )
 words = terms(cfg)
 about = [
     f"{cfg.authority_name}",
     f"Selection: {described}",
-    f"Window: {result.window.start:%d %b %Y} to {result.window.as_of:%d %b %Y}",
+    f"Window: {result.window.start:%d/%m/%Y} to {result.window.as_of:%d/%m/%Y}",
 ]
+RATES = (
+    "attendance_pct",
+    "persistent_absence_rate",
+    "severe_absence_rate",
+    "national_attendance_pct",
+    "national_persistent_absence_rate",
+    "national_severe_absence_rate",
+    "suspension_rate",
+)
+# Rates to one decimal; no fixed width, so each column is as wide as its header.
+PCT = {key: st.column_config.NumberColumn(column_label(key), format="%.1f") for key in RATES}
 
-left, right = st.columns(2)
-left.plotly_chart(
-    charts.trend_lines(result.weekly, "attendance_pct", "cohort", "Attendance by week", "Attendance %"),
-    key="trend_attendance",
-)
-right.plotly_chart(
-    charts.trend_lines(
-        result.weekly,
-        "persistent_absence_rate",
-        "cohort",
-        "Persistent absence so far, by week",
-        "Children persistently absent %",
-    ),
-    key="trend_pa",
-)
+
+def figures_table(frame: pl.DataFrame, key: str) -> None:
+    """A chart's text alternative: the same figures as a table under an expander."""
+    with st.expander("The figures in this chart"):
+        st.dataframe(frame, hide_index=True, column_config=ui.table_columns(frame, **PCT), key=key)
+
+
+if not result.compared.is_empty():
+    st.subheader(f"Compared with England ({result.national_year}), like for like")
+    compared = views.compared_table(result.compared)
+    england = {
+        f"national_{key}": st.column_config.NumberColumn("England", format="%.1f", help=f"England, {column_label(key)}")
+        for key in views.GROUP_FIGURES
+    }
+    st.dataframe(compared, hide_index=True, column_config=ui.table_columns(compared, **(PCT | england)), key="compared")
+
+cohort_names = dict(cfg.cohorts) | {"All": "All selected children"}
+trend_attendance, trend_pa = st.columns(2)
+for column, value, title, y_title in [
+    (trend_attendance, "attendance_pct", "Attendance by week", "Attendance %"),
+    (trend_pa, "persistent_absence_rate", "Persistent absence so far, by week", "Persistently absent %"),
+]:
+    with column:
+        st.plotly_chart(
+            charts.trend_lines(result.weekly, value, "cohort", title, y_title, cohort_names), key=f"trend_{value}"
+        )
+        st.caption(
+            f"{title} for each cohort held on {result.window.as_of:%d/%m/%Y} (a child counts in every cohort "
+            "they hold), from the summed sessions of each school week."
+        )
+        figures_table(views.chart_table(result.weekly, "cohort", cohort_names), f"trend_table_{value}")
+
+if not result.weekly_groups.is_empty():
+    st.subheader("Against England: the DfE's groups by week")
+    group_attendance, group_pa = st.columns(2)
+    for column, value, title, y_title in [
+        (group_attendance, "attendance_pct", "Attendance by week, DfE groups", "Attendance %"),
+        (group_pa, "persistent_absence_rate", "Persistent absence so far, DfE groups", "Persistently absent %"),
+    ]:
+        with column:
+            lines = charts.national_lines(result.national, value, DFE_GROUP_LABELS)
+            st.plotly_chart(
+                charts.trend_lines(result.weekly_groups, value, "dfe_group", title, y_title, DFE_GROUP_LABELS, lines),
+                key=f"groups_{value}",
+            )
+            st.caption(
+                f"{title}: solid lines are this selection's children in each DfE group; dashed lines are the "
+                f"national figure for the same group ({result.national_year}), the year's whole figure."
+            )
+            figures_table(views.chart_table(result.weekly_groups, "dfe_group", DFE_GROUP_LABELS), f"groups_{value}_t")
 
 BREAKDOWN_COLUMNS = [
     "children",
@@ -51,54 +103,54 @@ BREAKDOWN_COLUMNS = [
     "suspension_sessions",
     "permanent_exclusions",
 ]
-column_config = {
-    "children": st.column_config.NumberColumn(words.children.label, help=words.children.help),
-    "children_with_data": st.column_config.NumberColumn(
-        words.children_with_data.label, help=words.children_with_data.help
-    ),
+breakdown_config = {
+    "children": st.column_config.NumberColumn("Children", help=words.children.help),
+    "children_with_data": st.column_config.NumberColumn("With data", help=words.children_with_data.help),
+    # Numbers, not bars: every column of the table then fits the width of a projector.
+    # Short headers (the help says each in full), so nine columns fit a 1280 px projector.
     **{
-        key: ui.pct_column(words.of(key).label, words.of(key).help)
-        for key in ("attendance_pct", "persistent_absence_rate", "severe_absence_rate")
+        key: st.column_config.NumberColumn(short, format="%.1f", help=words.of(key).help)
+        for key, short in [
+            ("attendance_pct", "Attendance %"),
+            ("persistent_absence_rate", "Persistent %"),
+            ("severe_absence_rate", "Severe %"),
+        ]
     },
-    "suspension_rate": st.column_config.NumberColumn(
-        words.suspension_rate.label, format="%.1f", help=words.suspension_rate.help
-    ),
-    "suspension_sessions": st.column_config.NumberColumn(
-        words.suspension_sessions.label, help=words.suspension_sessions.help
-    ),
-    "permanent_exclusions": st.column_config.NumberColumn(
-        words.permanent_exclusions.label, help=words.permanent_exclusions.help
-    ),
+    "suspension_rate": st.column_config.NumberColumn("Suspended %", format="%.1f", help=words.suspension_rate.help),
+    "suspension_sessions": st.column_config.NumberColumn("Sessions lost", help=words.suspension_sessions.help),
+    "permanent_exclusions": st.column_config.NumberColumn("Excluded", help=words.permanent_exclusions.help),
 }
 
-for title, table, column, missing in [
-    ("By locality", result.by_locality, "locality", "No locality recorded"),
-    ("By social-care team", result.by_team, "team", "No team allocated"),
-]:
-    st.subheader(title)
-    shown = table.with_columns(pl.col(column).fill_null(missing)).select(column, *BREAKDOWN_COLUMNS)
-    chart_col, table_col = st.columns([2, 3])
-    chart_col.plotly_chart(
+for part in result.breakdowns:
+    st.subheader(part.title)
+    column = part.column
+    shown = part.table.with_columns(pl.col(column).fill_null(part.missing)).select(column, *BREAKDOWN_COLUMNS)
+    st.plotly_chart(
         charts.breakdown_bars(
             shown,
             column,
             "persistent_absence_rate",
             "children_with_data",
-            f"Persistent absence {title.lower()}",
-            "Persistent absence %",
+            f"Persistent absence {part.title[0].lower()}{part.title[1:]}",
+            "Persistently absent %",
         ),
         key=f"bars_{column}",
     )
-    with table_col:
-        st.dataframe(
-            shown,
-            hide_index=True,
-            column_config={column: column.replace("_", " ").capitalize(), **column_config},
-            key=f"table_{column}",
-        )
-        ui.downloads(access, shown, f"overview_{column}", about, key=f"dl_{column}")
+    st.caption(
+        f"Persistent absence {part.title[0].lower()}{part.title[1:]}: the share of children with data who missed "
+        f"{cfg.thresholds.persistent_absence_pct}% or more of their possible sessions; n is the children with "
+        "data behind each bar. The table below holds every figure of the chart."
+    )
+    st.dataframe(
+        shown,
+        hide_index=True,
+        column_config=ui.table_columns(shown, **breakdown_config),
+        height=36 * (shown.height + 1) + 3,  # every row shown: nothing hides below a scroll on a projector
+        key=f"table_{column}",
+    )
+    ui.downloads(access, shown, f"overview_{column}", about, key=f"dl_{column}")
 
-st.subheader(f"What moved since {result.last_month:%d %b %Y}")
+st.subheader(f"What moved since {result.last_month:%d/%m/%Y}")
 st.caption(
     "Largest changes in attendance since the same date last month, among teams and schools of at least "
     f"{cfg.thresholds.what_moved_min_children} children; n is the number of children behind each figure."
@@ -108,9 +160,8 @@ moved_config = {
     "attendance_pct": st.column_config.NumberColumn("Attendance %", format="%.1f"),
     "attendance_change": st.column_config.NumberColumn("Change (pts)", format="%+.1f"),
     "persistent_absence_rate": st.column_config.NumberColumn("Persistent absence %", format="%.1f"),
-    "persistent_absence_change": st.column_config.NumberColumn("Change (pts)", format="%+.1f"),
+    "persistent_absence_change": st.column_config.NumberColumn("PA change (pts)", format="%+.1f"),
 }
-teams_col, schools_col = st.columns(2)
 moved_teams = result.moved_teams.select(
     "team", "children", "attendance_pct", "attendance_change", "persistent_absence_rate", "persistent_absence_change"
 )
@@ -123,13 +174,17 @@ moved_schools = result.moved_schools.select(
     "persistent_absence_rate",
     "persistent_absence_change",
 )
-with teams_col:
-    st.markdown("**Teams**")
-    st.dataframe(moved_teams, hide_index=True, column_config=moved_config, key="moved_teams")
-    ui.downloads(access, moved_teams, "moved_teams", about, key="dl_moved_teams")
-with schools_col:
-    st.markdown("**Schools**")
+teams_tab, schools_tab = st.tabs(["Teams", "Schools"])
+with teams_tab:
     st.dataframe(
-        moved_schools, hide_index=True, column_config={**moved_config, "school_la_name": "LA"}, key="moved_schools"
+        moved_teams, hide_index=True, column_config=ui.table_columns(moved_teams, **moved_config), key="moved_teams"
+    )
+    ui.downloads(access, moved_teams, "moved_teams", about, key="dl_moved_teams")
+with schools_tab:
+    st.dataframe(
+        moved_schools,
+        hide_index=True,
+        column_config=ui.table_columns(moved_schools, **moved_config),
+        key="moved_schools",
     )
     ui.downloads(access, moved_schools, "moved_schools", about, key="dl_moved_schools")

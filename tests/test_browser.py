@@ -120,7 +120,7 @@ def browser():
 
 def open_page(browser, url: str):
     """A new tab at `url`, once the script has finished (never wait for network idle: the websocket never idles)."""
-    page = browser.new_page(viewport={"width": 1400, "height": 1000})
+    page = browser.new_page(viewport={"width": 1440, "height": 900})
     page.goto(url, timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     return page

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import plotly.graph_objects as go
 import polars as pl
 
@@ -51,21 +53,78 @@ def colour_for(name: str, index: int) -> str:
     return COHORT_COLOURS.get(name, OKABE_ITO[index % len(OKABE_ITO)])
 
 
-def trend_lines(weekly: pl.DataFrame, value: str, group: str, title: str, y_title: str) -> go.Figure:
-    """One line per group over weeks (e.g. attendance % by cohort)."""
+# Legible on a projector (issue 14): a 1280x720 projector shows a 14 px base font at about 12 px from the back.
+BASE_FONT, TICK_FONT, BAR_TEXT_FONT = 14, 13, 13
+UK_DATE = "%d/%m/%Y"
+
+
+def _projector(fig: go.Figure) -> go.Figure:
+    """Font sizes that read on a projector, and UK dates on a date axis."""
+    fig.update_layout(font=dict(size=BASE_FONT), title_font=dict(size=BASE_FONT + 2), legend_font=dict(size=BASE_FONT))
+    fig.update_xaxes(tickfont=dict(size=TICK_FONT))
+    fig.update_yaxes(tickfont=dict(size=TICK_FONT))
+    return fig
+
+
+@dataclass(frozen=True)
+class NationalLine:
+    """A published national figure drawn across a trend: whose it is, in words, its value and year."""
+
+    group: str  # the group the line belongs to (its colour: the group's own)
+    label: str  # "CIN (not CP or CLA)"
+    value: float
+    year: str
+
+
+def national_lines(national: pl.DataFrame, value: str, labels: dict[str, str]) -> list[NationalLine]:
+    """The national lines of a trend from the overview's national figures (one row per DfE group)."""
+    return [
+        NationalLine(row["dfe_group"], labels.get(row["dfe_group"], row["dfe_group"]), row[value], row["year"])
+        for row in national.iter_rows(named=True)
+        if row[value] is not None
+    ]
+
+
+def trend_lines(
+    weekly: pl.DataFrame,
+    value: str,
+    group: str,
+    title: str,
+    y_title: str,
+    labels: dict[str, str] | None = None,
+    national: list[NationalLine] | None = None,
+) -> go.Figure:
+    """One line per group over weeks (e.g. attendance % by cohort), named by `labels` (the configured cohort
+    names), with a dashed line at each national figure in the group's colour, labelled with its year."""
+    labels = labels or {}
+    names = sorted(weekly[group].drop_nulls().unique().to_list())
     fig = go.Figure()
-    for i, name in enumerate(sorted(weekly[group].drop_nulls().unique().to_list())):
+    for i, name in enumerate(names):
         part = weekly.filter(pl.col(group) == name).sort("week_start")
         fig.add_trace(
             go.Scatter(
                 x=part["week_start"].to_list(),
                 y=part[value].to_list(),
-                name=str(name),
+                name=labels.get(str(name), str(name)),
                 mode="lines+markers",
                 line=dict(color=colour_for(str(name), i), width=2),
+                hovertemplate="%{y:.1f}%",
             )
         )
-    return _layout(fig, title, y_title)
+    for line in national or []:
+        colour = colour_for(line.group, names.index(line.group) if line.group in names else 0)
+        fig.add_hline(
+            y=line.value,
+            line_dash="dash",
+            line_color=colour,
+            annotation_text=f"England {line.year}: {line.value:.1f}%",
+            annotation_position="top left",
+            annotation_font=dict(size=TICK_FONT, color=colour),
+        )
+    fig = _layout(fig, title, y_title)
+    # A few full UK dates fit a half-width chart; more overlap.
+    fig.update_xaxes(tickformat=UK_DATE, hoverformat=f"week beginning {UK_DATE}", nticks=5)
+    return _projector(fig)
 
 
 def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, title: str, x_title: str) -> go.Figure:
@@ -79,12 +138,16 @@ def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, titl
             marker_color=OKABE_ITO[0],
             text=[f"{v:.1f}% (n={n})" for v, n in zip(table[value].to_list(), table[count].to_list(), strict=True)],
             textposition="auto",
+            textfont=dict(size=BAR_TEXT_FONT),
+            insidetextfont=dict(size=BAR_TEXT_FONT, color="white"),
+            outsidetextfont=dict(size=BAR_TEXT_FONT),
             hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
         )
     )
-    fig = _layout(fig, title, "", height=max(240, 40 + 28 * table.height))
-    fig.update_layout(xaxis_title=x_title, hovermode="closest")
-    return fig
+    fig = _layout(fig, title, "", height=max(260, 60 + 34 * table.height))
+    # Small bars would shrink their labels to fit: keep them at the projector's size instead.
+    fig.update_layout(xaxis_title=x_title, hovermode="closest", uniformtext=dict(minsize=BAR_TEXT_FONT, mode="show"))
+    return _projector(fig)
 
 
 def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendance by week") -> go.Figure:

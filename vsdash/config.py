@@ -249,6 +249,8 @@ class Benchmarks(_KnownKeys):
     source: Text
     by_cohort: dict[Text, dict[AcademicYear, CohortFigures]] = dataclasses.field(default_factory=dict)
     all_pupils: dict[AcademicYear, AllPupilFigures] = dataclasses.field(default_factory=dict)
+    # The all-pupil figures come from other releases (pupil absence; suspensions and permanent exclusions).
+    all_pupils_source: Text | None = None
 
 
 # The pages of the app, by the name the configuration gives each (app.py draws them in this order).

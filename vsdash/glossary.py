@@ -288,6 +288,27 @@ COLUMNS |= {
     "reasons": "Reasons",
 }
 
+# The Overview's figures and its comparisons with England.
+COLUMNS |= {
+    "persistent_absence_children": "Persistently absent",
+    "attendance_change": "Change (pts)",
+    "persistent_absence_change": "PA change (pts)",
+    "dfe_group": "DfE group",
+    "year": "Year",
+    "national_attendance_pct": "England attendance %",
+    "national_persistent_absence_rate": "England persistent absence %",
+    "national_severe_absence_rate": "England severe absence %",
+}
+
+# The DfE's mutually exclusive comparison groups (domain: national benchmarks), as a card or chart names them.
+DFE_GROUP_LABELS = {"CLA": "CLA (12+ months)", "CP": "CP (not CLA)", "CIN": "CIN (not CP or CLA)"}
+DFE_GROUPS_EXPLAINED = (
+    "The DfE's groups do not overlap: a looked-after child counts as CLA only (and only once looked after for "
+    "12 months or more), a child on a CP plan who is not looked after as CP, and any other child in need as CIN; "
+    "each child's group is the one held on the as-at date."
+)
+
+
 # What a suspension's category means (the suspensions feed's Category column).
 CATEGORY_NAMES = {
     "suspension": "Suspension",

@@ -568,3 +568,69 @@ def session_codes(marks: pl.DataFrame, window: Window, cfg: Config, school_days:
         .with_columns(category=pl.col("code").replace_strict(cfg.code_category, default=None, return_dtype=pl.String))
         .sort("date", "session")
     )
+
+
+# --- the DfE's comparison groups ------------------------------------------------------------------
+
+# The DfE's mutually exclusive groups in "Outcomes for children in need, including children looked after",
+# in order of precedence: looked after, else on a CP plan (CPPO), else in need (CINO).
+DFE_GROUPS = ("CLA", "CP", "CIN")
+CLA_COMPARISON_YEARS = 1  # DfE: its looked-after figures count children looked after for 12 months or more
+
+
+def looked_after_continuously(episodes: pl.DataFrame, as_of: date, years: int = CLA_COMPARISON_YEARS) -> pl.Series:
+    """LA child IDs looked after on `as_of` without a break since at least `years` years before it, so the
+    looked-after comparison counts the children the DfE's 12-month figure counts (a new episode starting
+    the day after the last one ended, e.g. a change of placement, is no break)."""
+    since = cohorts_mod.years_before(as_of, years)
+    cla = (
+        episodes.filter((pl.col("cohort") == "CLA") & pl.col("la_child_id").is_not_null())
+        .filter(pl.col("start_date").is_null() | (pl.col("start_date") <= as_of))
+        .with_columns(pl.col("start_date").fill_null(date.min), pl.col("end_date").fill_null(date.max))
+        .sort("la_child_id", "start_date")
+    )
+    # A chain of episodes breaks where one starts more than a day after every earlier one has ended.
+    chains = cla.with_columns(
+        _ended=pl.col("end_date").cum_max().shift(1).over("la_child_id"),
+    ).with_columns(
+        _chain=(pl.col("_ended").is_null() | (pl.col("start_date") > pl.col("_ended").dt.offset_by("1d")))
+        .cum_sum()
+        .over("la_child_id")
+    )
+    spans = chains.group_by("la_child_id", "_chain").agg(
+        pl.col("start_date").min().alias("first"), pl.col("end_date").max().alias("last")
+    )
+    return spans.filter((pl.col("first") <= since) & (pl.col("last") >= as_of))["la_child_id"].unique().sort()
+
+
+def with_dfe_group(children: pl.DataFrame, episodes: pl.DataFrame, as_of: date) -> pl.DataFrame:
+    """Each child's DfE comparison group as at `as_of` (`dfe_group`: CLA, CP, CIN or null), from the cohorts
+    held then: CLA before CP before CIN, so a child on a CIN and a CP plan counts in CP only, and a looked-after
+    child on a CP plan in CLA only; a child looked after for less than 12 months is in no group, because the
+    DfE's looked-after figure leaves them out and they are not CP or CIN children on its definitions."""
+    held = pl.col("cohorts")
+    year_or_more = pl.col("la_child_id").is_in(looked_after_continuously(episodes, as_of).implode())
+    group = (
+        pl.when(held.list.contains("CLA"))
+        .then(pl.when(year_or_more).then(pl.lit("CLA")))
+        .when(held.list.contains("CP"))
+        .then(pl.lit("CP"))
+        .when(held.list.contains("CIN"))
+        .then(pl.lit("CIN"))
+    )
+    return children.with_columns(group.cast(pl.String).alias("dfe_group"))
+
+
+def exclusion_rates(children: pl.DataFrame) -> dict[str, float | None]:
+    """The DfE's suspension and permanent exclusion rates of a selection: per 100 children, so a local figure
+    stands beside the national all-pupil one."""
+    n = children.height
+    if n == 0:
+        return {"suspension_rate_per_100": None, "one_or_more_suspension": None, "permanent_exclusion": None}
+    # DfE: suspension rate = suspensions / children x 100; one-or-more rate = children with at least one
+    # suspension / children x 100; permanent exclusion rate = permanent exclusions / children x 100.
+    return {
+        "suspension_rate_per_100": float(children["suspensions"].sum()) * 100 / n,
+        "one_or_more_suspension": float((children["suspensions"] > 0).sum()) * 100 / n,
+        "permanent_exclusion": float(children["permanent_exclusions"].sum()) * 100 / n,
+    }

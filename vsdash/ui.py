@@ -349,8 +349,9 @@ def filter_bar(options: FilterOptions, cfg: Config) -> Filters:
             "School's local authority", list(options.school_las), "school_la", notes, options.school_las
         )
         locality = _choice("Locality", options.localities, "locality", notes)
-        team = _choice("Social-care team", options.teams, "team", notes)
-        worker = _choice("Social worker", options.social_workers, "social_worker", notes)
+        # Narrowed by the locality chosen, so a projector's list holds only the teams that can match.
+        team = _choice("Social-care team", options.teams_in(locality), "team", notes)
+        worker = _choice("Social worker", options.social_workers_in(locality, team), "social_worker", notes)
         year = _choice("Year group", options.year_groups, "year_group", notes)
         ehcp = _choice("EHCP", [True, False], "ehcp", notes, EHCP_LABELS, placeholder="Any")
         chosen = {
@@ -448,25 +449,27 @@ def freshness_panel(access: DataAccess) -> None:
         st.caption("Feeds\n" + "\n".join(lines))
 
 
-def cards(items: list[Card], cfg: Config, last_month: date, national_year: str | None = None) -> None:
-    """Headline cards: value, change since last month (green when it is good news), national figure."""
+def cards(items: list[Card], cfg: Config, last_month: date, last_year: date | None = None) -> None:
+    """Headline cards: value, change since last month (green when it is good news), the same point last year,
+    and each national figure beside the local figure for the same group."""
     words = terms(cfg)
     columns = [c for row in range(0, len(items), 4) for c in st.columns(4)]
     for column, card in zip(columns, items, strict=False):  # the grid may have more places than cards
-        value = "–" if card.value is None else (f"{card.value:.1f}%" if card.percent else f"{card.value:,}")
         pill = card.pill()
-        extra = f" National figure ({national_year}): {card.national:.1f}%." if card.national is not None else ""
+        earlier = "no figures" if card.last_year is None else card.shown(card.last_year)
+        lines = [f"Same point last year ({last_year:%d/%m/%Y}): {earlier}"] if last_year else []
+        lines += [c.text() for c in card.comparisons]
         column.metric(
             card.label,
-            value,
+            card.shown(card.value),
             pill.text if pill else None,
             delta_color=pill.colour if pill else "normal",
             delta_arrow=pill.arrow if pill else "auto",
             delta_description=f"vs {last_month:%d/%m/%Y}" if pill else None,
-            help=words.of(card.key).help + f" Change since {last_month:%d/%m/%Y}." + extra,
+            help=words.of(card.key).help + f" Change since the same date last month, {last_month:%d/%m/%Y}.",
         )
-        if card.national is not None:
-            column.caption(f"National {national_year}: {card.national:.1f}%")
+        if lines:
+            column.caption("  \n".join(lines))
 
 
 def downloads(

@@ -134,16 +134,47 @@ def last_month_filters(filters: Filters) -> Filters:
     return filters.with_changes(as_of=earlier, start=start)
 
 
+def year_before(filters: Filters) -> Filters:
+    """The same selection at the same point last year (the as-at date a year earlier), a custom start a year
+    earlier too, so the figure beside "vs last month" answers "are we doing better than this time last year?"."""
+    start = cohorts_mod.years_before(filters.start, 1) if filters.start else None
+    return filters.with_changes(as_of=cohorts_mod.years_before(filters.as_of, 1), start=start)
+
+
+@dataclass(frozen=True)
+class Comparison:
+    """A national figure beside the local figure for the same group on the DfE's definitions."""
+
+    group: str  # the local group, in words ("CIN (not CP or CLA)", "Suspended at least once")
+    value: float | None  # the local figure for that group, in %
+    national: float  # in %
+    source: str  # "National 2024/25", "All pupils nationally 2023/24"
+
+    def text(self) -> str:
+        """One line for a card: "CIN (not CP or CLA): 82.1% · National 2024/25: 82.6%"."""
+        return f"{self.group}: {percent_text(self.value)} · {self.source}: {percent_text(self.national, exact=True)}"
+
+
+def percent_text(value: float | None, exact: bool = False) -> str:
+    """A percentage as people read it: one decimal, two for a small rate (0.13%) or, `exact`, for a published
+    figure given to two (4.04%); words when unknown."""
+    if value is None:
+        return "no figures"
+    two = (0 < abs(value) < 1) or (exact and round(value, 1) != value)
+    return f"{value:.2f}%" if two else f"{value:.1f}%"
+
+
 @dataclass(frozen=True)
 class Card:
-    """One headline figure with its change since last month and the national figure to compare."""
+    """One headline figure with its change since last month, the same point last year and national figures."""
 
     key: str
     label: str
     value: float | int | None
     last_month: float | int | None
     rise_is_good: bool | None
-    national: float | None = None
+    last_year: float | int | None = None
+    comparisons: tuple[Comparison, ...] = ()
 
     @property
     def change(self) -> float | int | None:
@@ -156,6 +187,12 @@ class Card:
     def percent(self) -> bool:
         """Whether the figure is a percentage (shown to one decimal place) rather than a count."""
         return self.key.endswith(("_pct", "_rate"))
+
+    def shown(self, value: float | int | None) -> str:
+        """A value of this card as the card shows it (a dash when unknown)."""
+        if value is None:
+            return "–"  # noqa: RUF001 (a dash, as a person writes one)
+        return f"{value:.1f}%" if self.percent else f"{value:,}"
 
     def pill(self) -> Pill | None:
         """The change as the card shows it: rounded as the value is, so "+0.0" never appears coloured; green
@@ -182,6 +219,16 @@ class Pill:
 
 
 @dataclass(frozen=True)
+class Breakdown:
+    """One breakdown of the selection's figures by a column (locality, or team within one locality)."""
+
+    title: str
+    column: str
+    table: pl.DataFrame
+    missing: str  # what a group with no value is called
+
+
+@dataclass(frozen=True)
 class Overview:
     """Everything on the performance-meeting page."""
 
@@ -197,6 +244,22 @@ class Overview:
     moved_schools: pl.DataFrame
     children: int = 0
     notes: list[str] = field(default_factory=list)
+    last_year: date | None = None
+    # Like for like: the selected children's weekly figures by DfE group, the groups' national figures
+    # (group, year, attendance_pct, persistent_absence_rate, severe_absence_rate) and the local ones beside them.
+    weekly_groups: pl.DataFrame = field(default_factory=pl.DataFrame)
+    national: pl.DataFrame = field(default_factory=pl.DataFrame)
+    compared: pl.DataFrame = field(default_factory=pl.DataFrame)
+    breakdowns: list[Breakdown] = field(default_factory=list)
+    all_pupils_source: str | None = None  # "All pupils nationally 2023/24", when configured
+
+
+# The card figures the DfE publishes for its groups, from a configured row (attendance = 100 - overall absence).
+GROUP_FIGURES = {
+    "attendance_pct": lambda row: round(100 - row.overall_absence, 1),
+    "persistent_absence_rate": lambda row: row.persistent_absence,
+    "severe_absence_rate": lambda row: row.severe_absence,
+}
 
 
 def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float], str | None]:
@@ -205,39 +268,124 @@ def national_figures(cfg: Config, cohort: str | None) -> tuple[dict[str, float],
     if not years:
         return {}, None
     year = max(years)  # 2024/25 after 2023/24: the configuration refuses any other way of writing a year
-    row = years[year]
+    return {key: figure(years[year]) for key, figure in GROUP_FIGURES.items()}, year
+
+
+def comparison_groups(cfg: Config, cohort: str | None) -> list[str]:
+    """The DfE groups whose national figures compare with a selection: all of them for all children, the
+    cohort's own group, both for children with a social worker (CIN or CP now), none for the others."""
+    wanted = {None: metrics.DFE_GROUPS, "CWSW": ("CP", "CIN")}.get(cohort, (cohort,))
+    return [g for g in metrics.DFE_GROUPS if g in wanted and g in cfg.benchmarks.by_cohort]
+
+
+def national_table(cfg: Config, groups: list[str]) -> pl.DataFrame:
+    """The latest national figures of each group, one row per group, for the charts' lines and the table."""
+    rows = []
+    for group in groups:
+        figures, year = national_figures(cfg, group)
+        rows.append({"dfe_group": group, "year": year, **figures})
+    schema = {"dfe_group": pl.String, "year": pl.String, **dict.fromkeys(GROUP_FIGURES, pl.Float64)}
+    return pl.DataFrame(rows, schema=schema)
+
+
+def compared_with_england(children: pl.DataFrame, national: pl.DataFrame) -> pl.DataFrame:
+    """Each DfE group of the selection beside its national figures: like for like, one row per group."""
+    local = metrics.aggregate(children.filter(pl.col("dfe_group").is_not_null()), ["dfe_group"])
+    nat = national.select("dfe_group", "year", *(pl.col(k).alias(f"national_{k}") for k in GROUP_FIGURES))
+    return nat.join(
+        local.select("dfe_group", "children", "children_with_data", *GROUP_FIGURES), on="dfe_group", how="left"
+    ).with_columns(pl.col("children", "children_with_data").fill_null(0))
+
+
+def group_comparisons(compared: pl.DataFrame, key: str) -> tuple[Comparison, ...]:
+    """A card's like-for-like lines: each DfE group's local figure beside its national one."""
+    labels = glossary.DFE_GROUP_LABELS
+    return tuple(
+        Comparison(labels[row["dfe_group"]], row[key], row[f"national_{key}"], f"National {row['year']}")
+        for row in compared.iter_rows(named=True)
+        if key in GROUP_FIGURES
+    )
+
+
+def all_pupil_comparisons(cfg: Config, children: pl.DataFrame) -> tuple[dict[str, tuple[Comparison, ...]], str | None]:
+    """The suspension cards' national lines: the all-pupil rates of the latest configured year beside the
+    selection's own rates on the same definitions."""
+    years = cfg.benchmarks.all_pupils
+    if not years:
+        return {}, None
+    year = max(years)
+    row, rates = years[year], metrics.exclusion_rates(children)
+    source = f"All pupils nationally {year}"
+    described = f"{cfg.benchmarks.all_pupils_source or cfg.benchmarks.source}, {year}"
     return {
-        "attendance_pct": round(100 - row.overall_absence, 1),  # attendance = 100 - overall absence
-        "persistent_absence_rate": row.persistent_absence,
-        "severe_absence_rate": row.severe_absence,
-    }, year
+        "suspensions": (
+            Comparison("Suspended at least once", rates["one_or_more_suspension"], row.one_or_more_suspension, source),
+        ),
+        "permanent_exclusions": (
+            Comparison("Permanent exclusion rate", rates["permanent_exclusion"], row.permanent_exclusion, source),
+        ),
+    }, described
+
+
+def breakdowns(children: pl.DataFrame, filters: Filters) -> list[Breakdown]:
+    """By locality and by team; with one locality chosen, a locality breakdown is a single bar, so by team
+    within it."""
+    by_team = metrics.aggregate(children, ["team"])
+    if filters.locality is not None:
+        return [Breakdown(f"By social-care team in {filters.locality}", "team", by_team, "No team allocated")]
+    return [
+        Breakdown("By locality", "locality", metrics.aggregate(children, ["locality"]), "No locality recorded"),
+        Breakdown("By social-care team", "team", by_team, "No team allocated"),
+    ]
 
 
 def overview(figures: Figures, filters: Filters) -> Overview:
-    """Headline cards with last month's values, weekly trends by cohort, breakdowns and what moved."""
+    """Headline cards with last month's and last year's values, weekly trends by cohort and by DfE group
+    against England, breakdowns and what moved."""
     cfg, frames = figures.cfg, figures.frames
-    before = last_month_filters(filters)
-    # Last month's window is worked out beside this one (polars releases the GIL): a new as-at date
-    # needs both, and two cores halve the wait.
-    with ThreadPoolExecutor(max_workers=1) as pool:
+    before, year_ago = last_month_filters(filters), year_before(filters)
+    # Last month's and last year's windows are worked out beside this one (polars releases the GIL): a new
+    # as-at date needs all three, and two cores shorten the wait.
+    with ThreadPoolExecutor(max_workers=2) as pool:
         earlier = pool.submit(selected_children, figures, before)
-        now_children = selected_children(figures, filters)
-        weekly = metrics.cohort_trend(figures.of(filters).weeks, now_children, filters.cohort)
-        then_children = earlier.result()
-    now, then = (
-        metrics.aggregate(now_children, []).row(0, named=True),
-        metrics.aggregate(then_children, []).row(0, named=True),
+        last_year = pool.submit(selected_children, figures, year_ago)
+        now_children = metrics.with_dfe_group(selected_children(figures, filters), frames.episodes, filters.as_of)
+        window_weeks = figures.of(filters).weeks
+        weekly = metrics.cohort_trend(window_weeks, now_children, filters.cohort)
+        then_children, year_children = earlier.result(), last_year.result()
+    now, then, a_year_ago = (
+        metrics.aggregate(children, []).row(0, named=True) for children in (now_children, then_children, year_children)
     )
-    national, year = national_figures(cfg, filters.cohort)
+    # Before the first data a year back there is nothing to compare: no figures, rather than zeros.
+    had_school_days = len(figures.of(year_ago).school_days) > 0
+    groups = comparison_groups(cfg, filters.cohort)
+    national = national_table(cfg, groups)
+    compared = compared_with_england(now_children, national)
+    in_groups = now_children.filter(pl.col("dfe_group").is_in(groups))
+    weekly_groups = metrics.trend_from_sums(metrics.week_sums(window_weeks, in_groups, ["dfe_group"]), ["dfe_group"])
+    pupils, pupils_source = all_pupil_comparisons(cfg, now_children)
+    # Cards carry a line per group only when there are one or two; all three are in the table below them.
+    on_cards = compared if compared.height <= 2 else compared.clear()
     words = glossary.terms(cfg)
-    cards = [Card(key, words.of(key).label, now[key], then[key], good, national.get(key)) for key, good in HEADLINE]
+    cards = [
+        Card(
+            key,
+            words.of(key).label,
+            now[key],
+            then[key],
+            good,
+            last_year=a_year_ago[key] if had_school_days else None,
+            comparisons=group_comparisons(on_cards, key) + pupils.get(key, ()),
+        )
+        for key, good in HEADLINE
+    ]
     smallest = cfg.thresholds.what_moved_min_children
     return Overview(
         window=figures.of(filters).window,
         last_month=before.as_of,
         cards=cards,
-        national_source=cfg.benchmarks.source if national else None,
-        national_year=year,
+        national_source=cfg.benchmarks.source if groups or pupils else None,
+        national_year=national["year"].max() if groups else None,  # type: ignore[arg-type]
         weekly=weekly,
         by_locality=metrics.aggregate(now_children, ["locality"]),
         by_team=metrics.aggregate(now_children, ["team"]),
@@ -246,6 +394,34 @@ def overview(figures: Figures, filters: Filters) -> Overview:
             metrics.what_moved(now_children, then_children, "school_urn", smallest), frames.schools
         ),
         children=now_children.height,
+        last_year=year_ago.as_of,
+        weekly_groups=weekly_groups,
+        national=national,
+        compared=compared,
+        breakdowns=breakdowns(now_children, filters),
+        all_pupils_source=pupils_source,
+    )
+
+
+def chart_table(weekly: pl.DataFrame, group: str, labels: dict[str, str]) -> pl.DataFrame:
+    """A weekly trend's figures as a table people read (a chart's text alternative): the week, the group's
+    name, and each rate to one decimal."""
+    return weekly.sort("week_start", group).select(
+        "week_start",
+        pl.col(group).replace_strict(labels, default=pl.col(group)).alias(group),
+        "children_with_data",
+        pl.col("attendance_pct", "persistent_absence_rate").round(1),
+    )
+
+
+def compared_table(compared: pl.DataFrame) -> pl.DataFrame:
+    """The like-for-like comparison with England as a table: the group in words, each figure to one decimal."""
+    figures = [c for k in GROUP_FIGURES for c in (k, f"national_{k}")]
+    return compared.select(
+        pl.col("dfe_group").replace_strict(glossary.DFE_GROUP_LABELS, default=pl.col("dfe_group")),
+        "children",
+        "children_with_data",
+        pl.col(figures).round(1),
     )
 
 
@@ -538,6 +714,23 @@ class FilterOptions:
     year_groups: list[str]
     first_date: date | None
     last_date: date | None
+    # Each (locality, team, social worker) the children list holds, so the team and social-worker lists can
+    # be narrowed to the locality chosen (a team's children may live in more than one locality).
+    staffing: tuple[tuple[str | None, str | None, str | None], ...] = ()
+
+    def teams_in(self, locality: str | None) -> list[str]:
+        """The teams with a child in the locality (every team when none is chosen)."""
+        if locality is None:
+            return self.teams
+        return sorted({t for place, t, _ in self.staffing if place == locality and t is not None})
+
+    def social_workers_in(self, locality: str | None, team: str | None) -> list[str]:
+        """The social workers with a child in the locality and team (everyone when neither is chosen)."""
+        if locality is None and team is None:
+            return self.social_workers
+        return sorted(
+            {w for place, t, w in self.staffing if w is not None and locality in (None, place) and team in (None, t)}
+        )
 
 
 def filter_options(figures: Figures) -> FilterOptions:
@@ -561,6 +754,7 @@ def filter_options(figures: Figures) -> FilterOptions:
         # The calendar is a date column, so its least and greatest are dates.
         first_date=cast(date, dates.min()) if len(dates) else None,
         last_date=cast(date, dates.max()) if len(dates) else None,
+        staffing=tuple(frames.children.select("locality", "team", "social_worker").unique().iter_rows()),
     )
 
 
