@@ -83,7 +83,7 @@ def test_parameters_select_children_and_say_so(params, selected, sentence):
     "params, message",
     [
         ({"area": "elsewhere"}, "area must be one of all, in, out"),
-        ({"start": date(2026, 2, 16)}, "the window starts (2026-02-16) after the as-at date (2026-02-13)"),
+        ({"start": date(2026, 2, 16)}, "The From date 16/02/2026 is after the as-at date 13/02/2026"),
     ],
 )
 def test_a_selection_that_cannot_be_a_filter_is_refused(params, message):

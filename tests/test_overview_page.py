@@ -30,7 +30,8 @@ def test_cards_compare_with_last_month_last_year_and_england(db_url):
         assert line in text
     assert "All pupils nationally 2023/24: 4.04%" in text and "All pupils nationally 2023/24: 0.13%" in text
     assert "Outcomes for children in need" in text  # the source and year are said
-    assert all(m.proto.delta_description == "vs last month" for m in at.metric if m.proto.delta)
+    month_ago = f"vs {views.month_before(LAST_DAY):%d/%m/%Y}"  # the pill says the date it compares with
+    assert all(m.proto.delta_description == month_ago for m in at.metric if m.proto.delta)
 
 
 def test_every_chart_has_a_caption_and_a_table_of_its_figures(db_url):
