@@ -63,13 +63,13 @@ with schools_tab:
         help="Schools on the schools list with no marks at all. The children list names no expected school, "
         "so this is every listed school with nothing received.",
     )
-    cols[3].metric("Latest school day", f"{as_at:%d %b %Y}" if as_at else "–")
+    cols[3].metric("Latest school day", f"{as_at:%d/%m/%Y}" if as_at else "–")
     problems = fresh.filter(pl.col("status") != quality.SENDING)
     for row in problems.iter_rows(named=True):
         where = f"{row['la_name'] or row['la_code']}, out of area" if row["out_of_area"] else row["la_name"] or ""
         if row["status"] == quality.SILENT:
             st.warning(
-                f"**{row['name']}** ({row['urn']}, {where}) has sent nothing since {row['last_mark']:%a %d %b %Y}: "
+                f"**{row['name']}** ({row['urn']}, {where}) has sent nothing since {row['last_mark']:%a %d/%m/%Y}: "
                 f"{row['school_days_silent']} school days; {row['listed_children']} listed children attend."
             )
         else:

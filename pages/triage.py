@@ -83,17 +83,18 @@ event = st.dataframe(
     on_select="rerun",
     selection_mode="single-row",
     column_order=SHOWN,
+    # Widths in pixels so the eight columns fit a 1440 px screen with the sidebar open (no sideways scrolling).
     column_config=ui.table_columns(
         table,
-        priority=st.column_config.TextColumn("Priority", help="The most urgent signal the child has", width="small"),
-        child=st.column_config.TextColumn("Child", width="small"),
-        why=st.column_config.TextColumn("Why", width="large"),
-        attendance_pct=ui.pct_column(words.attendance_pct.label, words.attendance_pct.help),
-        school=st.column_config.TextColumn("School", width="small"),
-        social_worker=st.column_config.TextColumn("Social worker", width="small"),
-        last_action=st.column_config.TextColumn("Last action", width="small"),
+        priority=st.column_config.TextColumn("Priority", help="The most urgent signal the child has", width=135),
+        child=st.column_config.TextColumn("Child", width=110),
+        why=st.column_config.TextColumn("Why", width=200),
+        attendance_pct=ui.pct_column(words.attendance_pct.label, words.attendance_pct.help, width=90),
+        school=st.column_config.TextColumn("School", width=115),
+        social_worker=st.column_config.TextColumn("Social worker", width=110),
+        last_action=st.column_config.TextColumn("Last action", width=100),
         follow_up=st.column_config.TextColumn(
-            "Follow up", help="Due from its date (the as-at date decides) until marked done", width="small"
+            "Follow up", help="Due from its date (the as-at date decides) until marked done", width=95
         ),
     ),
 )

@@ -43,33 +43,33 @@ CHILDREN = pl.DataFrame(
 @pytest.mark.parametrize(
     "params, selected, sentence",
     [
-        ({}, ["C1", "C2", "C3", "C4"], "all children, as at 13 Feb 2026"),
-        ({"cohort": "CWSW"}, ["C2", "C3"], "children where cohort Children with a social worker, as at 13 Feb 2026"),
-        ({"cohort": "PLAC"}, [], "children where cohort PLAC, as at 13 Feb 2026"),
-        ({"school_urn": 100001}, ["C1"], "children where school Oak Primary (100001), as at 13 Feb 2026"),
-        ({"school_urn": 100003}, ["C4"], "children where school 100003, as at 13 Feb 2026"),
+        ({}, ["C1", "C2", "C3", "C4"], "all children, as at 13/02/2026"),
+        ({"cohort": "CWSW"}, ["C2", "C3"], "children where cohort Children with a social worker, as at 13/02/2026"),
+        ({"cohort": "PLAC"}, [], "children where cohort PLAC, as at 13/02/2026"),
+        ({"school_urn": 100001}, ["C1"], "children where school Oak Primary (100001), as at 13/02/2026"),
+        ({"school_urn": 100003}, ["C4"], "children where school 100003, as at 13/02/2026"),
         # Out of area unknown (school not on the list) is in neither; no school yet counts as in area.
-        ({"area": "out"}, ["C2"], "children where out-of-area schools, as at 13 Feb 2026"),
-        ({"area": "in"}, ["C1", "C3"], "children where in-area schools, as at 13 Feb 2026"),
-        ({"school_la": "886"}, ["C2"], "children where school LA 886, as at 13 Feb 2026"),
-        ({"team": "B", "locality": "North"}, ["C3"], "children where locality North and team B, as at 13 Feb 2026"),
+        ({"area": "out"}, ["C2"], "children where out-of-area schools, as at 13/02/2026"),
+        ({"area": "in"}, ["C1", "C3"], "children where in-area schools, as at 13/02/2026"),
+        ({"school_la": "886"}, ["C2"], "children where school LA 886, as at 13/02/2026"),
+        ({"team": "B", "locality": "North"}, ["C3"], "children where locality North and team B, as at 13/02/2026"),
         (
             {"social_worker": "S. Patel", "year_group": "Y7"},
             ["C1"],
-            "children where social worker S. Patel and year group Y7, as at 13 Feb 2026",
+            "children where social worker S. Patel and year group Y7, as at 13/02/2026",
         ),
-        ({"ehcp": True}, ["C1"], "children where with an EHCP, as at 13 Feb 2026"),
-        ({"ehcp": False}, ["C2", "C3", "C4"], "children where without an EHCP, as at 13 Feb 2026"),  # unknown: none
+        ({"ehcp": True}, ["C1"], "children where with an EHCP, as at 13/02/2026"),
+        ({"ehcp": False}, ["C2", "C3", "C4"], "children where without an EHCP, as at 13/02/2026"),  # unknown: none
         (
             {"cohort": "CWSW", "area": "out", "team": "B"},
             ["C2"],
-            "children where cohort Children with a social worker and out-of-area schools and team B, as at 13 Feb 2026",
+            "children where cohort Children with a social worker and out-of-area schools and team B, as at 13/02/2026",
         ),
-        ({"start": date(2026, 1, 5)}, ["C1", "C2", "C3", "C4"], "all children, from 05 Jan 2026 as at 13 Feb 2026"),
+        ({"start": date(2026, 1, 5)}, ["C1", "C2", "C3", "C4"], "all children, from 05/01/2026 as at 13/02/2026"),
         (
             {"as_of": date(2025, 12, 19), "locality": "South"},
             ["C2"],
-            "children where locality South, as at 19 Dec 2025",
+            "children where locality South, as at 19/12/2025",
         ),
     ],
 )

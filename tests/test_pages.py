@@ -172,7 +172,7 @@ def test_an_action_is_recorded_and_survives_a_reload(db_url, sample_store):
     ]
     shown = at.dataframe[0].value
     row = shown[shown["la_child_id"] == child_id].iloc[0]
-    assert (row["last_action"], row["follow_up"]) == (f"Contacted school, {date.today():%d/%m/%Y} (A. Officer)", "")
+    assert (row["last_action"], row["follow_up"]) == (f"Contacted school {date.today():%d/%m/%Y} (A. Officer)", "")
     # A feed reload never touches actions: load the bundled children list again under a new name.
     from vsdash.ingest import SAMPLE_DATA, ingest_file
 
@@ -418,14 +418,14 @@ def test_data_quality_page_shows_the_sample_faults(db_url, sample_facts):
     silent = [w.value for w in at.warning if "135060" in w.value]
     assert (
         len(silent) == 1
-        and f"since {facts['silent_last']:%a %d %b %Y}: {facts['silent_days']} school days" in silent[0]
+        and f"since {facts['silent_last']:%a %d/%m/%Y}: {facts['silent_days']} school days" in silent[0]
     )
     never = [e.value for e in at.error if "never sent" in e.value]
     assert sorted(int(re.search(r"\((\d{6}),", text).group(1)) for text in never) == facts["never_sent"]
     assert any("401690" in text and "Wrexham, out of area" in text for text in never)
     assert metric(at, "Never sent") == str(len(facts["never_sent"]))
     assert metric(at, "Silent schools") == "1"
-    assert metric(at, "Latest school day") == f"{facts['last_day']:%d %b %Y}"
+    assert metric(at, "Latest school day") == f"{facts['last_day']:%d/%m/%Y}"
     assert metric(at, "Children on the list") == f"{facts['listed']:,}"
     assert metric(at, "Matched by UPN") == f"{facts['matched']:,}"
     assert metric(at, "Suggested matches") == f"{facts['suggested']:,}"
@@ -457,7 +457,7 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_stor
     by hand."""
     at = as_user(app(), sample_store, "D. Manager", "admin").run()
     at.switch_page("pages/data.py").run()
-    assert metric(at, "Latest school day") == "13 Feb 2026"
+    assert metric(at, "Latest school day") == "13/02/2026"
     from vsdash.ingest import ingest_file
 
     new_day = tmp_path / "attendance_2026-02-23.csv"
@@ -471,7 +471,7 @@ def test_the_dashboard_picks_up_a_new_load_without_a_restart(db_url, sample_stor
     assert ingest_file(sample_store, new_day, load_config()).status == "loaded"
     at.run()
     assert not at.exception, at.exception
-    assert metric(at, "Latest school day") == "23 Feb 2026"
+    assert metric(at, "Latest school day") == "23/02/2026"
     assert metric(at, "Silent schools") == "0"  # 135060 is sending again
     assert not [w for w in at.warning if "135060" in w.value]
 

@@ -104,8 +104,8 @@ class Filters:
         if self.ehcp is not None:
             parts.append("with an EHCP" if self.ehcp else "without an EHCP")
         who = "all children" if not parts else "children where " + " and ".join(parts)
-        window = f"from {self.start:%d %b %Y} " if self.start else ""
-        return f"{who}, {window}as at {self.as_of:%d %b %Y}"
+        window = f"from {self.start:%d/%m/%Y} " if self.start else ""
+        return f"{who}, {window}as at {self.as_of:%d/%m/%Y}"
 
     def with_changes(self, **changes: Unpack[FilterChanges]) -> Filters:
         """A copy with some fields changed (e.g. the same view a month earlier)."""

@@ -240,8 +240,7 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
     """One sentence per signal held, most urgent first."""
     text = {
         "severe_absence": pl.lit("severe absence: attendance ")
-        + _pct(pl.col("attendance_pct"))
-        + pl.lit(f" (missed {th.severe_absence_pct}% or more of possible sessions)"),
+        + _pct(pl.col("attendance_pct")),  # the threshold is the glossary's (a column's help), not repeated per row
         "consecutive_unauthorised": pl.lit("absent without authorisation for ")
         + pl.col("consecutive_unauthorised_days").cast(pl.String)
         + " consecutive school days",
@@ -262,9 +261,7 @@ def _reasons(th: Thresholds) -> list[pl.Expr]:
         "part_time_timetable": pl.lit(
             f"on a part-time timetable ({PART_TIME_CODE}) in the last {PART_TIME_SCHOOL_WEEKS} school weeks"
         ),
-        "persistent_absence": pl.lit("persistent absence: attendance ")
-        + _pct(pl.col("attendance_pct"))
-        + pl.lit(f" (missed {th.persistent_absence_pct}% or more of possible sessions)"),
+        "persistent_absence": pl.lit("persistent absence: attendance ") + _pct(pl.col("attendance_pct")),
         "new_to_cohort": pl.lit("new to ") + pl.col("_new_cohort") + " since " + uk_date(pl.col("_new_since")),
     }
     shown = {s: pl.col(s) for s in SIGNALS}

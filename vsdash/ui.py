@@ -455,14 +455,15 @@ def freshness_panel(access: DataAccess) -> None:
     attendance = fresh.filter(pl.col("kind") == "attendance").row(0, named=True)
     with st.sidebar:
         if attendance["data_up_to"]:
-            st.markdown(f"**Data as at {attendance['data_up_to']:%a %d %b %Y}**")
+            st.markdown(f"**Data as at {attendance['data_up_to']:%a %d/%m/%Y}**")
         else:
             st.markdown("**No attendance loaded yet**")
         lines = []
         for row in fresh.iter_rows(named=True):
-            when = f"{row['last_loaded_at']:%d %b %H:%M}" if row["last_loaded_at"] else "never"
+            when = f"{row['last_loaded_at']:%d/%m/%Y %H:%M}" if row["last_loaded_at"] else "never"
             lines.append(
-                f"- {row['kind']}: loaded {when}" + (f", up to {row['data_up_to']:%d %b}" if row["data_up_to"] else "")
+                f"- {row['kind']}: loaded {when}"
+                + (f", up to {row['data_up_to']:%d/%m/%Y}" if row["data_up_to"] else "")
             )
         st.caption("Feeds\n" + "\n".join(lines))
 
@@ -612,6 +613,6 @@ def table_columns(frame: pl.DataFrame, **overrides: ColumnConfig | str | None) -
     return settings | overrides
 
 
-def pct_column(label: str, help: str | None = None) -> ColumnConfig:
+def pct_column(label: str, help: str | None = None, width: int | None = None) -> ColumnConfig:
     """A percentage as a bar with its value."""
-    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%", help=help)
+    return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%", help=help, width=width)

@@ -500,7 +500,7 @@ def triage_list(
             reasons_text=pl.col("reasons").list.join("; "),
             priority=pl.col("urgency").replace_strict(priority, return_dtype=pl.String),
             last_action_text=(
-                pl.col("last_action") + ", " + uk(pl.col("last_action_on")) + " (" + pl.col("action_by") + ")"
+                pl.col("last_action") + " " + uk(pl.col("last_action_on")) + " (" + pl.col("action_by") + ")"
             ).fill_null(""),
             follow_up_text=follow_up.fill_null(""),
             school=pl.col("school").fill_null("no school known"),
