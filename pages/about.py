@@ -13,12 +13,8 @@ st.title("About these figures")
 st.markdown(principles(cfg))
 st.subheader("Figures")
 defined = terms(cfg).items()
-st.dataframe(
-    pl.DataFrame({"figure": [term.label for _, term in defined], "definition": [term.help for _, term in defined]}),
-    hide_index=True,
-    key="figures",
-    column_config={"definition": st.column_config.TextColumn(width="large")},
-)
+# A static table: each definition is read whole, wrapped, not cut at a column's width.
+st.table(pl.DataFrame({"Figure": [t.label for _, t in defined], "Definition": [t.help for _, t in defined]}))
 st.subheader("Attendance codes")
 codes = pl.DataFrame(
     {
@@ -27,7 +23,7 @@ codes = pl.DataFrame(
         "category": [CATEGORY_WORDS[cfg.code_category[c]] for c in cfg.code_category],
     }
 )
-st.dataframe(codes, hide_index=True, key="codes")
+st.dataframe(codes, hide_index=True, key="codes", column_config=ui.table_columns(codes, category="Category"))
 st.subheader("National figures")
 # The national figures as the Overview compares them: each DfE group beside the same group of local children.
 NATIONAL_HEADERS = {

@@ -63,7 +63,7 @@ st.caption(
 )
 st.markdown(
     f"**Social worker:** {who.social_worker or 'none allocated'} · **Team:** {who.team or '—'} · "
-    f"**Locality:** {who.locality or '—'} · **Cohorts now:** {', '.join(fig.cohorts) or 'none'}"
+    f"**Locality:** {who.locality or '—'} · **Cohorts now:** {', '.join(f'{cfg.cohorts.get(c, c)} ({c})' for c in fig.cohorts) or 'none'}"
 )
 
 c1, c2, c3, c4 = st.columns(4)

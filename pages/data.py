@@ -40,7 +40,7 @@ shell = ui.shell("data")
 cfg, access = shell.cfg, shell.access
 st.title("Data quality")
 as_at = access.as_at()
-st.caption(f"Data as at {as_at:%A %d %B %Y}" if as_at else "No attendance has been loaded yet.")
+st.caption(f"Data as at {as_at:%A %d/%m/%Y}" if as_at else "No attendance has been loaded yet.")
 schools_tab, matching_tab, loads_tab = st.tabs(
     ["Schools sending", "Matching and exceptions", "Loads and rejected rows"]
 )
@@ -92,16 +92,23 @@ with schools_tab:
         "locality",
     )
     highlight = "background-color: rgba(255, 196, 0, 0.18)"
+    styled = (
+        shown.to_pandas()
+        .style.apply(lambda r: [highlight if r["area"] == "out of area" else ""] * len(r), axis=1)
+        # A school that never sent has no date and no count: say so, never "None" or "10.000000".
+        .format("{:%d/%m/%Y}", subset=["last_mark"], na_rep="never")
+        .format("{:.0f}", subset=["school_days_silent"], na_rep="–")
+    )
     st.dataframe(
-        shown.to_pandas().style.apply(lambda r: [highlight if r["area"] == "out of area" else ""] * len(r), axis=1),
+        styled,
         hide_index=True,
         key="school_freshness",
         column_config={
             "status": "Status",
             "urn": st.column_config.NumberColumn("URN", format="%d"),
             "name": "School",
-            "last_mark": st.column_config.DateColumn("Last mark received", format="DD/MM/YYYY"),
-            "school_days_silent": st.column_config.NumberColumn("School days silent"),
+            "last_mark": "Last mark received",
+            "school_days_silent": "School days silent",
             "listed_children": st.column_config.NumberColumn(
                 "Listed children", help="Listed children whose current school this is"
             ),

@@ -46,7 +46,7 @@ def _layout(fig: go.Figure, title: str, y_title: str, height: int = 360) -> go.F
         height=height,
         template="plotly_white",
         margin=dict(l=10, r=10, t=40, b=10),
-        legend=dict(orientation="h", yanchor="top", y=-0.12, xanchor="left", x=0),
+        legend=dict(orientation="h", yanchor="top", y=-0.2, xanchor="left", x=0),
         yaxis_title=y_title,
         hovermode="x unified",
         font=dict(color=TEXT_COLOUR),
