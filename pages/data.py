@@ -92,13 +92,12 @@ with schools_tab:
         "locality",
     )
     highlight = "background-color: rgba(255, 196, 0, 0.18)"
-    styled = (
-        shown.to_pandas()
-        .style.apply(lambda r: [highlight if r["area"] == "out of area" else ""] * len(r), axis=1)
-        # A school that never sent has no date and no count: say so, never "None" or "10.000000".
-        .format("{:%d/%m/%Y}", subset=["last_mark"], na_rep="never")
-        .format("{:.0f}", subset=["school_days_silent"], na_rep="–")
+    # A school that never sent has no date and no count: the table says so, never "None" or "10.000000".
+    shown = shown.with_columns(
+        pl.col("last_mark").dt.strftime("%d/%m/%Y").fill_null("never"),
+        pl.col("school_days_silent").cast(pl.String).fill_null("–"),
     )
+    styled = shown.to_pandas().style.apply(lambda r: [highlight if r["area"] == "out of area" else ""] * len(r), axis=1)
     st.dataframe(
         styled,
         hide_index=True,
