@@ -173,6 +173,8 @@ PAGE_TITLES = {
     "overview": "Overview",
     "triage": "Triage",
     "child": "Child",
+    "schools": "Schools",
+    "map": "Map",
     "about": "About these figures",
     "data": "Data quality",
     "upload": "Upload feeds",
