@@ -4,6 +4,7 @@ withholds every small count in every table, and the forum role cannot turn it of
 from __future__ import annotations
 
 import re
+import shutil
 
 import polars as pl
 import pytest
@@ -12,6 +13,7 @@ from tests.test_pages import LAST_DAY
 from vsdash import metrics, schools, views
 from vsdash.access import DataAccess
 from vsdash.auth import User
+from vsdash.cli import main
 from vsdash.filters import Filters
 from vsdash.store import Store
 
@@ -87,3 +89,48 @@ def test_a_locality_of_one_school_is_withheld_whole(store, cfg):
     assert shown["children"] == "c" and shown["attendance_pct"] == "c"
     school = forum.schools.filter(pl.col("school_urn") == biggest).row(0, named=True)
     assert school["children"] == "c"  # else North's withheld figure would be read off its one school
+
+
+def test_report_schools_writes_the_page_s_table_and_forum_applies_its_suppression(
+    capsys, sample_db, tmp_path, store, cfg
+):
+    db = f"sqlite:///{tmp_path / 'copy.db'}"
+    shutil.copy(sample_db, tmp_path / "copy.db")
+    out = tmp_path / "schools.csv"
+    code = main(["report", "schools", "--as-of", "2026-02-13", "--out", str(out), "--db", db])
+    assert code == 0, capsys.readouterr().err
+    plain = pl.read_csv(out)
+    assert small(plain.rename({"Children": "children"}))  # the plain table has small counts
+    code = main(["report", "schools", "--as-of", "2026-02-13", "--forum", "--out", str(out), "--db", db])
+    assert code == 0
+    forum = pl.read_csv(out, infer_schema=False)
+    assert forum.height == plain.height
+    assert small(forum.rename({"Children": "children", "With data": "children_with_data"})) == []
+    text = out.read_text()
+    children = store.children_frame()
+    assert not [v for v in [*children["upn"].drop_nulls(), *children["la_child_id"].drop_nulls()] if v in text]
+    expected = schools.shown_schools(door(store, cfg, "forum").schools(Filters(as_of=LAST_DAY)), schools.SchoolChoice())
+    assert forum["Children"].to_list() == expected["children"].to_list()
+    xlsx = tmp_path / "schools.xlsx"
+    assert (
+        main(
+            ["report", "schools", "--as-of", "2026-02-13", "--cohort", "CLA", "--forum", "--out", str(xlsx), "--db", db]
+        )
+        == 0
+    )
+    assert xlsx.stat().st_size > 0
+    assert "wrote" in capsys.readouterr().out
+
+
+@pytest.mark.parametrize(
+    ("args", "said"),
+    [
+        (["--cohort", "XYZ", "--out", "x.csv"], "unknown cohort 'XYZ'"),
+        (["--out", "schools.txt"], "name a .csv or .xlsx file"),
+    ],
+)
+def test_report_schools_mistakes_are_one_line_and_exit_2(capsys, args, said):
+    code = main(["report", "schools", "--as-of", "2026-02-13", *args])
+    err = capsys.readouterr().err
+    assert code == 2
+    assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
