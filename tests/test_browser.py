@@ -23,6 +23,8 @@ PAGES = [
     ("", "Overview"),
     ("triage", "Triage"),
     ("child", "Child"),
+    ("schools", "Schools"),
+    ("map", "Map"),
     ("about", "About these figures"),
     ("data", "Data quality"),
     ("upload", "Upload feeds"),

@@ -17,7 +17,7 @@ from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, metrics, privacy, quality, views
+from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, views
 from vsdash import schools as schools_mod
 from vsdash.auth import User
 from vsdash.config import Config
@@ -332,6 +332,10 @@ class DataAccess:
             views.selected_children(figures, filters), figures.frames, window.rows, self.cfg
         )
         return schools_mod.for_forum(table) if self.forum_mode(forum) else table
+
+    def school_map(self, filters: Filters, colour_by: str, forum: bool = False) -> mapping.MapData:
+        """The map's schools and arcs, from the same (in forum mode suppressed) Schools table."""
+        return mapping.map_data(self.schools(filters, forum), self._figures().frames.schools, self.cfg, colour_by)
 
 
 @contextmanager
