@@ -23,6 +23,8 @@ PAGES = [
     ("", "Overview"),
     ("triage", "Triage"),
     ("child", "Child"),
+    ("schools", "Schools"),
+    ("map", "Map"),
     ("about", "About these figures"),
     ("data", "Data quality"),
     ("upload", "Upload feeds"),
@@ -192,4 +194,16 @@ def test_upload_shows_a_preview_before_loading(app_url, browser, tmp_path):
     page.screenshot(path=str(SHOTS / "upload_preview.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     assert page.get_by_role("button", name="Confirm and load 1 file").count() == 1
+    page.close()
+
+
+def test_schools_page_in_forum_mode(opened, browser):
+    """The Schools page with Forum mode on, screenshotted at 1440 px: every small count shown as c."""
+    page = open_page(browser, f"{opened}/schools")
+    page.wait_for_selector("h1:has-text('Schools')", timeout=30_000)
+    page.get_by_text("Forum mode").click()
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("text=c: withheld", timeout=60_000)
+    page.screenshot(path=str(SHOTS / "schools_forum.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
     page.close()

@@ -257,7 +257,7 @@ MISTAKES = [
     ),
     (
         lambda r: r["access"]["roles"].update(officer=["overveiw"]),
-        "access.roles.officer: expected a page: overview, triage, child, about, data, upload, users, found 'overveiw'",
+        "access.roles.officer: expected a page: overview, triage, child, schools, map, about, data, upload, users, found 'overveiw'",
     ),
     (
         lambda r: r["access"]["roles"].update(officer=[]),
@@ -271,7 +271,33 @@ def test_a_role_the_file_leaves_out_keeps_its_pages_and_a_role_may_lose_pages():
     r["access"]["roles"] = {"manager": ["about", "overview"]}
     access = parse_config(r).access
     assert access.pages("manager") == ("overview", "about")  # in the app's order
-    assert access.pages("officer") == ("overview", "triage", "child", "about")
+    assert access.pages("officer") == ("overview", "triage", "child", "schools", "map", "about")
+    assert access.pages("forum") == ("overview", "schools", "map", "about")
+
+
+@pytest.mark.parametrize(
+    ("section", "value", "message"),
+    [
+        ("forum", {"threshold": 1}, "forum.threshold: expected a whole number between 2 and 100, found 1"),
+        ("forum", {"thresh": 5}, "forum: unknown key 'thresh' (did you mean threshold?)"),
+        ("map", {"tile_url": "ftp://tiles"}, "map.tile_url: expected a tile URL with {z}, {x} and {y}"),
+    ],
+)
+def test_forum_and_map_settings_are_checked(section, value, message):
+    r = raw()
+    r[section] = value
+    with pytest.raises(ConfigError) as caught:
+        parse_config(r)
+    assert str(caught.value).startswith(message)
+
+
+def test_forum_threshold_defaults_to_five_and_a_tile_url_is_optional():
+    r = raw()
+    r.pop("forum", None)
+    r["map"] = {"tile_url": "https://tiles.example/{z}/{x}/{y}.png"}
+    cfg = parse_config(r)
+    assert cfg.forum.threshold == 5
+    assert cfg.map.tile_url == "https://tiles.example/{z}/{x}/{y}.png"
 
 
 @pytest.mark.parametrize("change, message", MISTAKES)

@@ -17,7 +17,8 @@ from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, metrics, privacy, quality, views
+from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, views
+from vsdash import schools as schools_mod
 from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
@@ -314,6 +315,27 @@ class DataAccess:
         """The latest date the attendance covers."""
         days = self._figures().calendar
         return as_date(days.max()) if len(days) else None
+
+    # ---- schools, forum and map ----
+
+    def forum_mode(self, asked: bool = False) -> bool:
+        """Forum output (small numbers withheld, no child anywhere): always for the forum role, and for any
+        other role when they turn it on to see what a forum would."""
+        return self.role == "forum" or asked
+
+    def schools(self, filters: Filters, forum: bool = False) -> schools_mod.SchoolsTable:
+        """The Schools page's tables (aggregates for every role), suppressed here in forum mode so no page
+        or export can forget to."""
+        figures = self._figures()
+        window = figures.of(filters)
+        table = schools_mod.schools_table(
+            views.selected_children(figures, filters), figures.frames, window.rows, self.cfg
+        )
+        return schools_mod.for_forum(table) if self.forum_mode(forum) else table
+
+    def school_map(self, filters: Filters, colour_by: str, forum: bool = False) -> mapping.MapData:
+        """The map's schools and arcs, from the same (in forum mode suppressed) Schools table."""
+        return mapping.map_data(self.schools(filters, forum), self._figures().frames.schools, self.cfg, colour_by)
 
 
 @contextmanager

@@ -253,17 +253,44 @@ class Benchmarks(_KnownKeys):
     all_pupils_source: Text | None = None
 
 
+@section(frozen=True, config=SECTION)
+class ForumRules(_KnownKeys):
+    """Forum output (domain: disclosure control): counts from 1 to threshold - 1 are shown as `c`."""
+
+    threshold: Annotated[int, _whole_number(2, 100)] = 5  # 1 would withhold nothing
+
+
+TileUrl = Annotated[
+    str,
+    _matching(
+        r"https?://\S*\{z\}\S*\{x\}\S*\{y\}\S*",
+        "a tile URL with {z}, {x} and {y}, such as https://tiles.example/{z}/{x}/{y}.png",
+    ),
+]
+
+
+@section(frozen=True, config=SECTION)
+class MapRules(_KnownKeys):
+    """The schools map: drawn with no base map unless a deployment has a tile server of its own."""
+
+    tile_url: TileUrl | None = None
+
+
+DEFAULT_FORUM = ForumRules()
+DEFAULT_MAP = MapRules()
+
+
 # The pages of the app, by the name the configuration gives each (app.py draws them in this order).
-PAGES = ("overview", "triage", "child", "about", "data", "upload", "users")
+PAGES = ("overview", "triage", "child", "schools", "map", "about", "data", "upload", "users")
 ROLES = ("admin", "officer", "manager", "forum")
 # Pages that show identifiable children, and pages only the admin may open (they change data or accounts).
 CHILD_PAGES = frozenset({"triage", "child", "data", "upload", "users"})
 ADMIN_PAGES = frozenset({"upload", "users"})
 DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "admin": PAGES,
-    "officer": ("overview", "triage", "child", "about"),
-    "manager": ("overview", "triage", "child", "about"),
-    "forum": ("overview", "about"),
+    "officer": ("overview", "triage", "child", "schools", "map", "about"),
+    "manager": ("overview", "triage", "child", "schools", "map", "about"),
+    "forum": ("overview", "schools", "map", "about"),
 }
 PageName = Annotated[str, _kind(lambda v: v if v in PAGES else None, "a page: " + ", ".join(PAGES))]
 
@@ -391,6 +418,8 @@ class _File(_KnownKeys):
     national_benchmarks: Benchmarks = NO_BENCHMARKS
     feeds: FeedRules = FeedRules()
     access: AccessRules = AccessRules()
+    forum: ForumRules = ForumRules()
+    map: MapRules = MapRules()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> _File:
@@ -432,6 +461,8 @@ class Config:
     feeds: FeedRules = DEFAULT_FEED_RULES
     access: AccessRules = DEFAULT_ACCESS
     source: Path | None = None
+    forum: ForumRules = DEFAULT_FORUM
+    map: MapRules = DEFAULT_MAP
 
     def codes_in(self, category: str) -> list[str]:
         """The codes of one category, in the order the YAML gives them."""
@@ -520,6 +551,8 @@ def parse_config(raw: Any, source: Path | None = None) -> Config:
         feeds=file.feeds,
         access=file.access,
         source=source,
+        forum=file.forum,
+        map=file.map,
     )
 
 

@@ -173,6 +173,8 @@ PAGE_TITLES = {
     "overview": "Overview",
     "triage": "Triage",
     "child": "Child",
+    "schools": "Schools",
+    "map": "Map",
     "about": "About these figures",
     "data": "Data quality",
     "upload": "Upload feeds",
@@ -325,9 +327,35 @@ def reason_words(code: str, cfg: Config) -> str:
     return f"{code}: {meaning}" if meaning else code
 
 
+# The Schools page, forum mode and the map (vsdash.schools): a school's own attributes and its figures
+# against the authority's; `children_CLA` and `share_CLA` are named by `cohort_column_label`.
+COLUMNS |= {
+    "school_locality": "School's locality",
+    "area": "In or out of area",
+    "schools": "Schools",
+    "attendance_difference": "Attendance vs authority (pts)",
+    "persistent_absence_difference": "Persistent absence vs authority (pts)",
+    "last_data_received": "Last data received",
+    "severe_absence_children": "Severely absent",
+    "suspended_children": "Suspended children",
+    "share_all": "Share of all children %",
+    "distance_band": "Distance from the authority",
+    "distance_km": "Distance (km)",
+}
+
+
+def cohort_column_label(column: str) -> str | None:
+    """`children_CLA` -> "CLA children", `share_CLA` -> "Share of CLA %" (the Schools page's cohort columns)."""
+    for prefix, words in (("children_", "{} children"), ("share_", "Share of {} %")):
+        code = column.removeprefix(prefix)
+        if column.startswith(prefix) and code.isupper():
+            return words.format(code)
+    return None
+
+
 def column_label(column: str) -> str:
     """A column's header as people read it (a column not listed: its name in words, never with underscores)."""
-    return COLUMNS.get(column) or column.replace("_", " ").capitalize()
+    return COLUMNS.get(column) or cohort_column_label(column) or column.replace("_", " ").capitalize()
 
 
 def headed(frame: pl.DataFrame) -> pl.DataFrame:

@@ -616,3 +616,38 @@ def table_columns(frame: pl.DataFrame, **overrides: ColumnConfig | str | None) -
 def pct_column(label: str, help: str | None = None, width: int | None = None) -> ColumnConfig:
     """A percentage as a bar with its value."""
     return st.column_config.ProgressColumn(label, min_value=0, max_value=100, format="%.1f%%", help=help, width=width)
+
+
+def forum_switch(access: DataAccess, key: str) -> bool:
+    """The "Forum mode" switch: fixed on for the forum role; anyone else may turn it on to see (and export)
+    exactly what a forum sees. The door applies it; this only asks."""
+    if access.role == "forum":
+        st.caption(
+            f"Forum mode: counts from 1 to {access.cfg.forum.threshold - 1} and the figures that would give them "
+            "away are shown as c; no child is named."
+        )
+        return True
+    return st.toggle(
+        "Forum mode",
+        key=key,
+        help=f"Show what a headteachers' forum may see: counts from 1 to {access.cfg.forum.threshold - 1} and the "
+        "figures that would give them away as c (the DfE's symbol), z where a rate has nothing to divide by.",
+    )
+
+
+def optional(value: str | None, everything: str) -> str | None:
+    """A select box's choice as a filter value: None for the "All" entry."""
+    return None if value == everything else value
+
+
+def figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig | str | None]:
+    """Column settings for a table of figures: rates and differences to one decimal; in forum mode the
+    figures are text (c, z, x) and shown as they are."""
+    if forum:
+        return table_columns(frame)
+    decimals = {
+        c: st.column_config.NumberColumn(column_label(c), format="%.1f")
+        for c, dtype in frame.schema.items()
+        if dtype.is_float()
+    }
+    return table_columns(frame, **decimals)
