@@ -44,6 +44,9 @@ PAGES = {
     ),
     "triage": st.Page("pages/triage.py", title=TITLE["triage"], icon=":material/checklist:", url_path="triage"),
     "child": st.Page("pages/child.py", title=TITLE["child"], icon=":material/person:", url_path="child"),
+    "suspensions": st.Page(
+        "pages/suspensions.py", title=TITLE["suspensions"], icon=":material/event_busy:", url_path="suspensions"
+    ),
     "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),
     "data": st.Page("pages/data.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
     "upload": st.Page("pages/upload.py", title=TITLE["upload"], icon=":material/upload:", url_path="upload"),
