@@ -23,6 +23,7 @@ PAGES = [
     ("", "Overview"),
     ("triage", "Triage"),
     ("child", "Child"),
+    ("suspensions", "Suspensions and exclusions"),
     ("about", "About these figures"),
     ("data", "Data quality"),
     ("upload", "Upload feeds"),

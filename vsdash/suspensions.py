@@ -37,7 +37,6 @@ REPORT_COLUMNS = [
 ]
 GROUPINGS = {"cohort": "cohort", "school": "school_urn", "locality": "locality", "team": "team"}
 NO_GROUP = {
-    "cohort": "No cohort",
     "school": "No school known",
     "locality": "No locality recorded",
     "team": "No team allocated",
@@ -110,7 +109,9 @@ def by_group(
     if by not in GROUPINGS:
         raise ValueError(f"cannot group by {by!r}; choose from {', '.join(GROUPINGS)}")
     column = GROUPINGS[by]
-    rows = per_child.explode("cohorts").rename({"cohorts": "cohort"}) if by == "cohort" else per_child
+    rows = per_child
+    if by == "cohort":  # as in `metrics.aggregate`: a child with no cohort is in no cohort's row
+        rows = per_child.explode("cohorts").rename({"cohorts": "cohort"}).filter(pl.col("cohort").is_not_null())
     if by == "school":
         named = {urn: f"{name} ({urn})" for urn, name in (school_names or {}).items()}
         label = pl.col(column).replace_strict(
@@ -118,7 +119,9 @@ def by_group(
         )
     else:
         label = pl.col(column).cast(pl.String)
-    groups = rows.with_columns(group=label.fill_null(pl.lit(NO_GROUP[by]))).group_by("group").agg(_sums()).sort("group")
+    groups = (
+        rows.with_columns(group=label.fill_null(pl.lit(NO_GROUP.get(by)))).group_by("group").agg(_sums()).sort("group")
+    )
     return pl.concat([every.select(groups.columns), groups]).with_columns(rate_columns()).select(REPORT_COLUMNS)
 
 
