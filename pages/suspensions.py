@@ -4,7 +4,7 @@ the 45-day limit, provision from the sixth day, and school moves."""
 import streamlit as st
 
 from vsdash import charts, suspensions, ui
-from vsdash.glossary import counted
+from vsdash.glossary import column_label, counted
 from vsdash.suspension_views import NOTIFIED_WORDS, PER_100
 
 shell = ui.shell("suspensions")
@@ -68,34 +68,49 @@ if page.national_source:
     )
 
 # ---- the Monday check --------------------------------------------------------------------------------------
-st.subheader(
-    f"Suspensions in the last school days, since {page.monday_since:%d/%m/%Y}: has the social worker been told?"
-)
+st.subheader(f"Monday check: suspensions since {page.monday_since:%d/%m/%Y}")
 st.caption(
     "Every suspension and permanent exclusion starting in the last "
-    f"{cfg.thresholds.recent_suspension_school_days} school days, with the child's social worker and team. "
-    "Mark each one once the social worker knows."
+    f"{cfg.thresholds.recent_suspension_school_days} school days, with the child's social worker and team: has "
+    "the social worker been told? Mark each one once they know."
 )
 monday = page.monday
 MONDAY_SHOWN = (
     "child",
     "school",
     "start_date",
-    "end_text",
     "sessions_text",
     "type",
     "reasons",
     "social_worker",
     "team",
     "notified_text",
-    "notified_by",
-    "notified_on",
+    "set_text",
 )
+# Narrow columns, so the columns an officer works from fit the page without sideways scrolling.
+NARROW = {
+    c: st.column_config.TextColumn(label, width="small")
+    for c, label in [("child", "Child"), ("school", "School"), ("social_worker", "Social worker"), ("team", "Team")]
+} | {
+    "reasons": st.column_config.TextColumn("Reasons", width="medium"),
+    "sessions_text": st.column_config.TextColumn("Sessions", width="small"),
+    "type": st.column_config.TextColumn("Type", width="small"),
+    "notified_text": st.column_config.TextColumn(
+        "Told?", width="small", help="Whether the social worker has been told of the suspension"
+    ),
+    "set_text": st.column_config.TextColumn("Set by", width="small"),
+}
 if monday.is_empty():
     st.info("No suspension or exclusion started in these school days for the children you can see.")
 else:
-    shown = monday.select(*MONDAY_SHOWN, "la_child_id")
-    st.dataframe(shown, hide_index=True, key="monday", column_order=MONDAY_SHOWN, column_config=ui.table_columns(shown))
+    shown = monday.select(*MONDAY_SHOWN, "end_text", "la_child_id")
+    st.dataframe(
+        shown,
+        hide_index=True,
+        key="monday",
+        column_order=MONDAY_SHOWN,
+        column_config=ui.table_columns(shown, **NARROW),
+    )
     ui.downloads(access, shown, "suspensions_monday_check", about, key="dl_monday", child_rows=True)
     if access.pseudonymised:
         st.caption("Whether a social worker was told is not recorded in pseudonymised mode.")
@@ -140,37 +155,33 @@ for tab, (by, table) in zip(tabs, page.groups.items(), strict=True):
         ui.downloads(access, table, f"suspension_rates_{by}", about, key=f"dl_rates_{by}")
 
 # ---- reasons and timeline ----------------------------------------------------------------------------------
-left, right = st.columns(2)
-with left:
-    reasons = page.reasons.select("reason_words", "events", "children")
-    if reasons.is_empty():
-        st.info("No suspension or exclusion in the window gives a reason.")
-    else:
-        st.plotly_chart(
-            charts.count_bars(reasons, "reason_words", "events", "Reasons given", "Suspensions and exclusions"),
-            key="reasons_chart",
-        )
-        st.caption(
-            "Reasons given for the suspensions and permanent exclusions in the window: each event gives up to "
-            "three, and each reason counts once per event. The table holds every figure of the chart."
-        )
+reasons = page.reasons.select("reason_words", "events", "children")
+if reasons.is_empty():
+    st.info("No suspension or exclusion in the window gives a reason.")
+else:
+    st.plotly_chart(
+        charts.count_bars(reasons, "reason_words", "events", "Reasons given", "Suspensions and exclusions"),
+        key="reasons_chart",
+    )
+    st.caption(
+        "Reasons given for the suspensions and permanent exclusions in the window: each event gives up to "
+        "three, and each reason counts once per event. The table holds every figure of the chart."
+    )
+    with st.expander("The figures in this chart"):
         st.dataframe(reasons, hide_index=True, key="reasons", column_config=ui.table_columns(reasons))
-with right:
-    timeline = page.timeline
-    if timeline.is_empty():
-        st.info("No suspension or exclusion in the window.")
-    else:
-        series = {"suspensions": "Suspensions", "permanent_exclusions": "Permanent exclusions"}
-        st.plotly_chart(
-            charts.weekly_counts(timeline, series, "Suspensions and exclusions by week", "Starting that week"),
-            key="timeline_chart",
-        )
-        st.caption(
-            "Suspensions and permanent exclusions by the school week they started in. The table holds every "
-            "figure of the chart."
-        )
-        with st.expander("The figures in this chart"):
-            st.dataframe(timeline, hide_index=True, key="timeline", column_config=ui.table_columns(timeline))
+timeline = page.timeline
+if not timeline.is_empty():
+    series = {"suspensions": "Suspensions", "permanent_exclusions": "Permanent exclusions"}
+    st.plotly_chart(
+        charts.weekly_counts(timeline, series, "Suspensions and exclusions by week", "Starting that week"),
+        key="timeline_chart",
+    )
+    st.caption(
+        "Suspensions and permanent exclusions by the school week they started in. The table holds every figure "
+        "of the chart."
+    )
+    with st.expander("The figures in this chart"):
+        st.dataframe(timeline, hide_index=True, key="timeline", column_config=ui.table_columns(timeline))
 
 # ---- children to look at ------------------------------------------------------------------------------------
 st.subheader("Repeat suspensions")
@@ -266,7 +277,13 @@ else:
     st.markdown(
         f"**{counted(moves.height, 'move')}** in the window, {counted(after, 'move')} within four weeks of a suspension."
     )
-    st.dataframe(moves, hide_index=True, key="moves", column_order=MOVES_SHOWN, column_config=ui.table_columns(moves))
+    small = {
+        c: st.column_config.TextColumn(column_label(c), width="small")
+        for c in ("child", "from_la", "to_la", "suspended_on", "social_worker")
+    }
+    st.dataframe(
+        moves, hide_index=True, key="moves", column_order=MOVES_SHOWN, column_config=ui.table_columns(moves, **small)
+    )
     ui.downloads(access, moves, "school_moves", about, key="dl_moves", child_rows=True)
     st.markdown("**Moves by school**")
     by_school = page.moves_by_school

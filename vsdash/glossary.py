@@ -321,6 +321,7 @@ COLUMNS |= {
     "notified_text": "Social worker told",
     "notified_by": "Set by",
     "notified_on": "Set on",
+    "set_text": "Set by",
     "sessions_text": "Sessions",
     "end_text": "To",
     "move_date": "Moved on",

@@ -226,6 +226,13 @@ def monday_check(events: pl.DataFrame, notices: pl.DataFrame, children: pl.DataF
             .dt.convert_time_zone(glossary.UK_TIME_ZONE)
             .dt.strftime("%d/%m/%Y %H:%M")
             .fill_null(""),
+            set_text=pl.when(pl.col("notified_by") != "")
+            .then(
+                pl.col("notified_by")
+                + ", "
+                + pl.col("notified_at").dt.convert_time_zone(glossary.UK_TIME_ZONE).dt.strftime("%d/%m/%Y %H:%M")
+            )
+            .otherwise(pl.lit("")),
             sessions_text=pl.col("sessions").cast(pl.String).fill_null("not given"),
             end_text=triage.uk_date(pl.col("end_date")).fill_null("not given"),
         )
