@@ -44,6 +44,9 @@ PAGES = {
     ),
     "triage": st.Page("pages/triage.py", title=TITLE["triage"], icon=":material/checklist:", url_path="triage"),
     "child": st.Page("pages/child.py", title=TITLE["child"], icon=":material/person:", url_path="child"),
+    "suspensions": st.Page(
+        "pages/suspensions.py", title=TITLE["suspensions"], icon=":material/event_busy:", url_path="suspensions"
+    ),
     "schools": st.Page("pages/schools.py", title=TITLE["schools"], icon=":material/school:", url_path="schools"),
     "map": st.Page("pages/map.py", title=TITLE["map"], icon=":material/map:", url_path="map"),
     "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),

@@ -103,6 +103,12 @@ with left:
 with right:
     st.subheader("Schools")
     st.dataframe(tables.schools, hide_index=True, key="schools", column_config=ui.table_columns(tables.schools))
+    st.subheader("School moves")
+    moves = access.child_moves(child_id, filters)
+    if moves.is_empty():
+        st.caption("No move between schools in the marks received (dual registration, D, is not a move).")
+    else:
+        st.dataframe(moves, hide_index=True, key="moves", column_config=ui.table_columns(moves))
     st.subheader("Actions recorded")
     actions = access.actions(child_id)
     shown_actions = views.action_rows(actions)

@@ -136,6 +136,7 @@ VIEWS: list[tuple[str, Callable]] = [
     ("Overview, As at calendar open", open_calendar),
     ("Triage", close_calendar_for_triage),
     ("Child, a child open", open_child),
+    ("Suspensions and exclusions", nav("Suspensions and exclusions", "Suspensions and exclusions")),
     ("Schools", nav("Schools", "Schools")),
     ("Map", nav("Map", "Map")),
     ("About these figures", nav("About these figures", "About these figures")),

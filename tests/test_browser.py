@@ -23,6 +23,7 @@ PAGES = [
     ("", "Overview"),
     ("triage", "Triage"),
     ("child", "Child"),
+    ("suspensions", "Suspensions and exclusions"),
     ("schools", "Schools"),
     ("map", "Map"),
     ("about", "About these figures"),

@@ -252,12 +252,16 @@ MISTAKES = [
         "access.roles.forum: the forum role may not open child: that page shows identifiable children",
     ),
     (
+        lambda r: r["access"]["roles"].update(forum=["overview", "suspensions"]),
+        "access.roles.forum: the forum role may not open suspensions: that page shows identifiable children",
+    ),
+    (
         lambda r: r["access"]["roles"].update(manager=["overview", "upload"]),
         "access.roles.manager: the manager role may not open upload: that page is for the admin only",
     ),
     (
         lambda r: r["access"]["roles"].update(officer=["overveiw"]),
-        "access.roles.officer: expected a page: overview, triage, child, schools, map, about, data, upload, users, found 'overveiw'",
+        "access.roles.officer: expected a page: overview, triage, child, suspensions, schools, map, about, data, upload, users, found 'overveiw'",
     ),
     (
         lambda r: r["access"]["roles"].update(officer=[]),
@@ -271,7 +275,7 @@ def test_a_role_the_file_leaves_out_keeps_its_pages_and_a_role_may_lose_pages():
     r["access"]["roles"] = {"manager": ["about", "overview"]}
     access = parse_config(r).access
     assert access.pages("manager") == ("overview", "about")  # in the app's order
-    assert access.pages("officer") == ("overview", "triage", "child", "schools", "map", "about")
+    assert access.pages("officer") == ("overview", "triage", "child", "suspensions", "schools", "map", "about")
     assert access.pages("forum") == ("overview", "schools", "map", "about")
 
 

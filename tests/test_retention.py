@@ -79,6 +79,8 @@ def load(store: Store, write, cfg) -> None:
     old_action = store.actions_frame(OLD)["id"][0]
     store.mark_action_done(old_action, "officer")  # the follow-up's "done" goes with the action
     store.save_alias(**aliases.confirmation(ALIAS_OLD, OLD, "officer", UPN_OLD))
+    for upn, child, day in ((UPN_OLD, OLD, WEEK[1]), (UPN_RECENT, RECENT, WEEK[2])):  # the social worker was told
+        store.set_suspension_notice(upn, int(URN), day, "suspension", child, True, "officer")
 
 
 def snapshot(store: Store) -> dict[str, int]:
@@ -96,6 +98,7 @@ EXPECTED = {
     "actions": 1,
     "actions_done": 1,
     "upn_aliases": 1,
+    "suspension_notices": 1,
     "rejected_rows": 3,
     "shared_upns_kept": 0,
 }
@@ -120,6 +123,7 @@ def test_a_child_past_retention_goes_with_everything_about_them(store, write, cf
     assert set(store.suspensions_frame()["upn"]) == {UPN_RECENT}
     assert set(store.actions_frame()["la_child_id"]) == {RECENT, MIXED}
     assert store.aliases_frame().is_empty()
+    assert store.suspension_notices_frame()["la_child_id"].to_list() == [RECENT]
     raws = store.rejected_frame()["raw"].drop_nulls().to_list()
     assert not any(UPN_OLD in r.split(",") or OLD in r.split(",")[:1] for r in raws)
     assert f"{RECENT},{UPN_RECENT},Ann,Smith" in " ".join(raws)  # RECENT's rejected row stays
@@ -189,7 +193,7 @@ def test_the_command_dry_run_then_removal_then_audit(capsys, loaded):
     assert (code, err) == (0, "")
     counts = (
         "children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, suspensions 1, "
-        "actions 1, actions_done 1, upn_aliases 1, rejected_rows 3, shared_upns_kept 0"
+        "actions 1, actions_done 1, upn_aliases 1, suspension_notices 1, rejected_rows 3, shared_upns_kept 0"
     )
     assert out.strip() == f"dry run: last episode ended before {CUT_OFF}: would remove {counts}"
     assert snapshot(store) == before and store.audit_frame(event="retention").is_empty()

@@ -139,16 +139,23 @@ def test_a_local_user_signs_in_with_username_and_password(store):
         (
             "forum",
             ["pages/about.py"],
-            ["pages/triage.py", "pages/child.py", "pages/data.py", "pages/upload.py", "pages/users.py"],
+            [
+                "pages/triage.py",
+                "pages/child.py",
+                "pages/suspensions.py",
+                "pages/data.py",
+                "pages/upload.py",
+                "pages/users.py",
+            ],
         ),
         (
             "manager",
-            ["pages/triage.py", "pages/child.py"],
+            ["pages/triage.py", "pages/child.py", "pages/suspensions.py"],
             ["pages/data.py", "pages/upload.py", "pages/users.py"],
         ),
         (
             "officer",
-            ["pages/triage.py", "pages/child.py"],
+            ["pages/triage.py", "pages/child.py", "pages/suspensions.py"],
             ["pages/data.py", "pages/upload.py", "pages/users.py"],
         ),
         ("admin", ["pages/triage.py", "pages/data.py", "pages/upload.py", "pages/users.py"], []),

@@ -17,8 +17,9 @@ from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, views
+from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, suspension_views, views
 from vsdash import schools as schools_mod
+from vsdash import suspensions as suspensions_mod
 from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
@@ -336,6 +337,46 @@ class DataAccess:
     def school_map(self, filters: Filters, colour_by: str, forum: bool = False) -> mapping.MapData:
         """The map's schools and arcs, from the same (in forum mode suppressed) Schools table."""
         return mapping.map_data(self.schools(filters, forum), self._figures().frames.schools, self.cfg, colour_by)
+
+    # ---- suspensions and moves ----
+
+    def suspensions_page(self, filters: Filters) -> suspension_views.SuspensionsPage:
+        """The Suspensions and exclusions page: rates for the selection; its lists name children, so child-level
+        roles only, each officer's lists cut to their own children."""
+        self.require_child_level("the suspensions page")
+        notices = self._people(self.store.suspension_notices_frame())
+        return suspension_views.suspensions_page(self._figures(), filters, notices, self.user.scope())
+
+    def child_moves(self, la_child_id: str, filters: Filters) -> pl.DataFrame:
+        """One child's school moves: child-level roles, the viewer's own children."""
+        self.require_child_level("a child's school moves")
+        self._require_mine(la_child_id, filters.as_of)
+        return suspension_views.child_moves(self._figures(), la_child_id)
+
+    def moves(self, filters: Filters) -> pl.DataFrame:
+        """The selected children's school moves in the window (named children): child-level roles only."""
+        self.require_child_level("school moves of named children")
+        return suspension_views.moves_in_window(self._figures(), filters, self.user.scope())
+
+    def suspension_rates(self, window: metrics.Window, by: str | None) -> pl.DataFrame:
+        """`report suspensions`: the rates of every known child in the window, all together and by group (counts
+        of children, no child named)."""
+        children = self._mine(metrics.per_child(self._figures().frames, window, self.cfg))
+        schools = dict(self._figures().frames.schools.select("urn", "name").iter_rows())
+        return suspensions_mod.by_group(children, by, schools)
+
+    def set_suspension_notice(self, upn: str, urn: int, start_date: date, category: str, notified: bool) -> None:
+        """An officer says, in their own name, whether the child's social worker has been told of a suspension
+        (one of their own children); the change goes on the audit log."""
+        self.require_child_level("suspensions of named children")
+        self._require_real_identities("record who was told of a suspension")
+        child = self._figures().frames.children.filter(pl.col("upn") == upn)["la_child_id"]
+        if child.is_empty():
+            raise AccessDenied("no listed child holds that UPN")
+        self._require_mine(child[0])
+        self.store.set_suspension_notice(upn, urn, start_date, category, child[0], notified, self.user.name)
+        told = suspension_views.NOTIFIED_WORDS[notified].lower()
+        self._audit(auth.SUSPENSION_NOTICE, child[0], f"{category} from {start_date:%d/%m/%Y} at URN {urn}: {told}")
 
 
 @contextmanager

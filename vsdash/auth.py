@@ -29,6 +29,7 @@ CHILD_OPENED, EXPORTED = "child page opened", "export"
 LOADED, MATCH_CONFIRMED, MATCH_WITHDRAWN = "file loaded", "match confirmed", "match withdrawn"
 ACTION_RECORDED = "action recorded"
 FOLLOW_UP_DONE = "follow-up done"
+SUSPENSION_NOTICE = "suspension notice set"  # whether a suspension's social worker was told
 USER_ADDED, USER_REMOVED, PASSWORD_RESET = "user added", "user removed", "password reset"
 RETENTION = RETENTION_EVENT  # written by the store, inside the removal's own transaction
 

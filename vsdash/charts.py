@@ -186,3 +186,47 @@ def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendanc
     fig = _layout(fig, title, "Attendance %", height=320)
     fig.update_yaxes(range=[0, 100])
     return fig
+
+
+# ---- suspensions and exclusions (pages/suspensions.py) ----------------------------------------------------
+
+
+def count_bars(table: pl.DataFrame, label: str, value: str, title: str, x_title: str) -> go.Figure:
+    """Horizontal bars of a count by group (e.g. suspensions by reason), largest at the top, each labelled."""
+    table = table.sort(value)
+    fig = go.Figure(
+        go.Bar(
+            x=table[value].to_list(),
+            y=[str(v) for v in table[label].to_list()],
+            orientation="h",
+            marker_color=OKABE_ITO[0],
+            text=[f"{v:,}" for v in table[value].to_list()],
+            textposition="auto",
+            textfont=dict(size=BAR_TEXT_FONT),
+            insidetextfont=dict(size=BAR_TEXT_FONT, color="white"),
+            outsidetextfont=dict(size=BAR_TEXT_FONT),
+            hovertemplate="%{y}: %{x:,}<extra></extra>",
+        )
+    )
+    fig = _layout(fig, title, "", height=max(260, 60 + 30 * table.height))
+    fig.update_layout(xaxis_title=x_title, hovermode="closest", uniformtext=dict(minsize=BAR_TEXT_FONT, mode="show"))
+    return _projector(fig)
+
+
+def weekly_counts(weekly: pl.DataFrame, series: dict[str, str], title: str, y_title: str) -> go.Figure:
+    """Stacked bars per school week (e.g. suspensions and permanent exclusions starting in it), one colour each."""
+    fig = go.Figure()
+    for i, (column, name) in enumerate(series.items()):
+        fig.add_trace(
+            go.Bar(
+                x=weekly["week_start"].to_list(),
+                y=weekly[column].to_list(),
+                name=name,
+                marker_color=OKABE_ITO[(i * 5) % len(OKABE_ITO)],  # blue, then vermilion
+                hovertemplate=f"{name}: %{{y:,}}<extra></extra>",
+            )
+        )
+    fig = _layout(fig, title, y_title, height=320)
+    fig.update_layout(barmode="stack")
+    fig.update_xaxes(tickformat=UK_DATE, hoverformat=f"week beginning {UK_DATE}", nticks=8)
+    return _projector(fig)

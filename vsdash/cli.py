@@ -16,8 +16,9 @@ from pathlib import Path
 
 import polars as pl
 
-from vsdash import auth, export, failures, metrics, privacy
+from vsdash import auth, export, failures, metrics, privacy, suspension_views
 from vsdash import schools as schools_mod
+from vsdash import suspensions as suspensions_mod
 from vsdash.access import DataAccess
 from vsdash.config import ROLES, Config, ConfigError, load_config
 from vsdash.feeds import KINDS
@@ -211,6 +212,92 @@ def _add_report_schools(report: argparse._SubParsersAction, common: argparse.Arg
     p.add_argument("--forum", action="store_true", help="forum mode: small numbers withheld as c, as on the page")
     p.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx, or a folder (the file named by the selection)")
     p.set_defaults(func=cmd_report_schools)
+
+
+# ---- reports ----------------------------------------------------------------------------------------------
+
+# `report moves`' columns: the moves list without names (the per-child export's habit: identifiers only).
+MOVES_REPORT_COLUMNS = [c for c in suspension_views.MOVES_COLUMNS if c != "child"]
+
+
+def _report_date(text: str | None, option: str) -> date | None:
+    """A report's date option, or one line saying what is wrong with it (exit 2)."""
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise UsageError(f"{option} {text!r} is not a date; write it as YYYY-MM-DD, such as 2026-02-13") from None
+
+
+def _report_window(args: argparse.Namespace, cfg: Config) -> metrics.Window:
+    """The report's window from --as-of and --from (the academic year's start by default)."""
+    as_of = _report_date(args.as_of, "--as-of")
+    start = _report_date(args.start, "--from")
+    assert as_of is not None  # argparse requires --as-of
+    if start and start > as_of:
+        raise UsageError(f"--from {start} is after --as-of {as_of}")
+    return metrics.window_for(cfg, as_of, start)
+
+
+def _door(store: Store, cfg: Config) -> DataAccess:
+    """The command line's door to the data: the administrator's, pseudonymised when the configuration says so."""
+    key = privacy.key_from_file() if cfg.access.pseudonymise else None
+    return DataAccess(store, cfg, auth.command_line_user(), pseudonymiser=privacy.Pseudonymiser(key) if key else None)
+
+
+def _write_report(table: pl.DataFrame, out: Path, about: list[str], what: str) -> None:
+    """Write a report by its suffix and say so."""
+    export.write_table(table, out, about)
+    print(f"wrote {table.height} {what} to {out}")
+
+
+def cmd_report_suspensions(args: argparse.Namespace) -> int:
+    """Suspension and exclusion rates for every known child in a window, all together (`All`) and by group."""
+    cfg = load_config(args.config)
+    window = _report_window(args, cfg)
+    out = output_path(args.out, "suspensions.csv")
+    _, store = _open(args, cfg)
+    rates = _door(store, cfg).suspension_rates(window, args.by)
+    table = rates.with_columns(pl.col("suspension_rate", "one_or_more_rate", "permanent_exclusion_rate").round(2))
+    about = [
+        f"{cfg.authority_name}: suspensions and permanent exclusions",
+        f"{'by ' + args.by + ', ' if args.by else ''}from {window.start} to {window.as_of}",
+    ]
+    _write_report(table.select(suspensions_mod.REPORT_COLUMNS), out, about, "rows")
+    return 0
+
+
+def cmd_report_moves(args: argparse.Namespace) -> int:
+    """The school moves of every listed child in a window, with the suspension before each."""
+    cfg = load_config(args.config)
+    window = _report_window(args, cfg)
+    out = output_path(args.out, "moves.csv")
+    _, store = _open(args, cfg)
+    filters = Filters(as_of=window.as_of, start=window.start)
+    table = _door(store, cfg).moves(filters).select(MOVES_REPORT_COLUMNS).sort("move_date", "la_child_id")
+    about = [f"{cfg.authority_name}: school moves", f"from {window.start} to {window.as_of}"]
+    _write_report(table, out, about, "moves")
+    return 0
+
+
+def _add_report_suspensions(reports: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`report suspensions` and `report moves`."""
+    for name, what, func in [
+        ("suspensions", "suspension and exclusion rates, all children and by group", cmd_report_suspensions),
+        ("moves", "the school moves in the window", cmd_report_moves),
+    ]:
+        p = reports.add_parser(name, parents=[common], help=f"{what}, as CSV or XLSX")
+        p.add_argument("--as-of", required=True, dest="as_of", metavar="DATE", help="YYYY-MM-DD")
+        p.add_argument(
+            "--from", dest="start", metavar="DATE", help="window start (default: 1 September before --as-of)"
+        )
+        if name == "suspensions":
+            p.add_argument(
+                "--by", choices=list(suspensions_mod.GROUPINGS), help="a row per cohort, school, locality or team"
+            )
+        p.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx, or a folder")
+        p.set_defaults(func=func)
 
 
 # ---- users ------------------------------------------------------------------------------------------------
@@ -415,9 +502,11 @@ def build_parser() -> argparse.ArgumentParser:
     )
     p.set_defaults(func=cmd_metrics)
 
-    p = sub.add_parser("report", help="the dashboard's tables written to files")
-    report = p.add_subparsers(dest="report_command", required=True)
-    _add_report_schools(report, common)
+    reports = sub.add_parser("report", help="the dashboard's tables and reports as CSV or XLSX files").add_subparsers(
+        dest="report_command", required=True
+    )
+    _add_report_schools(reports, common)
+    _add_report_suspensions(reports, common)
 
     p = sub.add_parser("user", help="manage who may sign in")
     users = p.add_subparsers(dest="user_command", required=True)

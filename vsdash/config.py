@@ -202,6 +202,7 @@ class Thresholds(_KnownKeys):
     ever6_years: Count = 6
     silent_school_days: Count = 3
     what_moved_min_children: Positive = 10  # "What moved" lists only groups at least this big
+    suspension_days_warning: Count = 30  # school days of suspension this academic year: nearing the 45-day limit
 
 
 # Every threshold has a whole-number default; the isinstance check tells mypy so (a field's default may be MISSING).
@@ -281,15 +282,15 @@ DEFAULT_MAP = MapRules()
 
 
 # The pages of the app, by the name the configuration gives each (app.py draws them in this order).
-PAGES = ("overview", "triage", "child", "schools", "map", "about", "data", "upload", "users")
+PAGES = ("overview", "triage", "child", "suspensions", "schools", "map", "about", "data", "upload", "users")
 ROLES = ("admin", "officer", "manager", "forum")
 # Pages that show identifiable children, and pages only the admin may open (they change data or accounts).
-CHILD_PAGES = frozenset({"triage", "child", "data", "upload", "users"})
+CHILD_PAGES = frozenset({"triage", "child", "suspensions", "data", "upload", "users"})
 ADMIN_PAGES = frozenset({"upload", "users"})
 DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "admin": PAGES,
-    "officer": ("overview", "triage", "child", "schools", "map", "about"),
-    "manager": ("overview", "triage", "child", "schools", "map", "about"),
+    "officer": ("overview", "triage", "child", "suspensions", "schools", "map", "about"),
+    "manager": ("overview", "triage", "child", "suspensions", "schools", "map", "about"),
     "forum": ("overview", "schools", "map", "about"),
 }
 PageName = Annotated[str, _kind(lambda v: v if v in PAGES else None, "a page: " + ", ".join(PAGES))]

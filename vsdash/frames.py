@@ -87,6 +87,17 @@ ALIASES_SCHEMA: Schema = {
     "confirmed_by": pl.String,
     "confirmed_at": pl.Datetime("us", "UTC"),
 }
+# Whether a suspension's social worker was told (the Suspensions page's Monday check), by the suspension's key.
+NOTICES_SCHEMA: Schema = {
+    "upn": pl.String,
+    "urn": pl.Int64,
+    "start_date": pl.Date,
+    "category": pl.String,
+    "la_child_id": pl.String,
+    "notified": pl.Boolean,
+    "set_by": pl.String,
+    "set_at": pl.Datetime("us", "UTC"),
+}
 
 USERS_SCHEMA: Schema = {
     "name": pl.String,

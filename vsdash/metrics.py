@@ -11,6 +11,7 @@ import polars as pl
 
 from vsdash import cohorts as cohorts_mod
 from vsdash import sessions
+from vsdash import suspensions as suspensions_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import Frames, Schema
@@ -192,18 +193,8 @@ def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
 
 
 def _suspensions_by_upn(suspensions: pl.DataFrame, window: Window) -> pl.LazyFrame:
-    """Suspensions and permanent exclusions starting in the window, per UPN (lunchtime ones are not counted)."""
-    suspension = pl.col("category") == "suspension"
-    return (
-        suspensions.lazy()
-        .filter(window.contains("start_date"))
-        .group_by("upn")
-        .agg(
-            suspension.sum().cast(pl.Int64).alias("suspensions"),
-            pl.col("sessions").filter(suspension).sum().cast(pl.Int64).alias("suspension_sessions"),
-            (pl.col("category") == "permanent_exclusion").sum().cast(pl.Int64).alias("permanent_exclusions"),
-        )
-    )
+    """Suspensions and permanent exclusions starting in the window, per UPN (`suspensions.per_upn`)."""
+    return suspensions_mod.per_upn(suspensions, window.start, window.as_of)
 
 
 def _school_las(schools: pl.DataFrame) -> pl.LazyFrame:
@@ -623,14 +614,12 @@ def with_dfe_group(children: pl.DataFrame, episodes: pl.DataFrame, as_of: date) 
 
 def exclusion_rates(children: pl.DataFrame) -> dict[str, float | None]:
     """The DfE's suspension and permanent exclusion rates of a selection: per 100 children, so a local figure
-    stands beside the national all-pupil one."""
-    n = children.height
-    if n == 0:
+    stands beside the national all-pupil one (one definition: `suspensions.rates`)."""
+    if children.height == 0:
         return {"suspension_rate_per_100": None, "one_or_more_suspension": None, "permanent_exclusion": None}
-    # DfE: suspension rate = suspensions / children x 100; one-or-more rate = children with at least one
-    # suspension / children x 100; permanent exclusion rate = permanent exclusions / children x 100.
+    rates = suspensions_mod.rates(children)
     return {
-        "suspension_rate_per_100": float(children["suspensions"].sum()) * 100 / n,
-        "one_or_more_suspension": float((children["suspensions"] > 0).sum()) * 100 / n,
-        "permanent_exclusion": float(children["permanent_exclusions"].sum()) * 100 / n,
+        "suspension_rate_per_100": rates["suspension_rate"],
+        "one_or_more_suspension": rates["one_or_more_rate"],
+        "permanent_exclusion": rates["permanent_exclusion_rate"],
     }

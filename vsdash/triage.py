@@ -8,6 +8,7 @@ from datetime import date
 import polars as pl
 
 from vsdash import metrics, sessions
+from vsdash import suspensions as suspensions_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config, Thresholds
 from vsdash.metrics import Window, WindowFigures
@@ -195,10 +196,7 @@ def no_attendance_received() -> pl.Expr:
 def recent_suspensions(suspensions: pl.DataFrame, window: Window, since: date) -> pl.DataFrame:
     """Per UPN: the latest suspension or permanent exclusion starting in the recent school days."""
     return (
-        suspensions.filter(
-            pl.col("category").is_in(["suspension", "permanent_exclusion"])
-            & pl.col("start_date").is_between(since, window.as_of)
-        )
+        suspensions_mod.recent(suspensions, since, window.as_of)
         .sort("start_date")
         .group_by("upn")
         .agg(

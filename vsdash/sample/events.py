@@ -113,6 +113,9 @@ def _reasons(rng: np.random.Generator, n: int, allowed: list[str]) -> list[list[
     return [list(rng.choice(codes, k, replace=False, p=w / w.sum())) for k in counts.tolist()]
 
 
+LONG_FROM_SESSIONS = 10  # five days: the suspensions lengthened past them
+
+
 def suspensions(
     rng: np.random.Generator, pupils: Pupils, schools: Schools, dates: list[date], n_days: int, reasons: list[str]
 ) -> tuple[pl.DataFrame, Overrides]:
@@ -132,14 +135,20 @@ def suspensions(
     same = np.r_[False, pupil[1:] == pupil[:-1]]
     keep = ~(same & (day <= prev_end))
     pupil, day, sessions, n_school_days = pupil[keep], day[keep], sessions[keep], n_school_days[keep]
+    # Some pupils' last suspension runs past five days (DfE: provision is due from the sixth day): chosen by
+    # pupil number, not by a draw, so the rest of the sample is the same; half of them get provision (K).
+    last = np.r_[pupil[1:] != pupil[:-1], True] if pupil.size else pupil.astype(bool)
+    longer = last & (sessions == LONG_FROM_SESSIONS) & (pupil % 4 != 0)
+    sessions = np.where(longer, sessions + 2 * (pupil % 4), sessions)
+    n_school_days = (sessions + 1) // 2
 
     window, e_day = _expand(day, n_school_days)
     keep = e_day < n_days
     window, e_day = window[keep], e_day[keep]
     half = (sessions[window] % 2 == 1) & (e_day == day[window] + n_school_days[window] - 1)
-    marks = Overrides(
-        pupil[window], e_day, np.full(e_day.size, CODE["E"]), np.where(half, KEEP, CODE["E"])
-    )  # an odd last session: suspended from lunchtime
+    provided = longer[window] & (e_day - day[window] >= 5) & (pupil[window] % 2 == 0)
+    code = np.where(provided, CODE["K"], CODE["E"])
+    marks = Overrides(pupil[window], e_day, code, np.where(half, KEEP, code))  # an odd last session: from lunchtime
 
     ext = len(dates)
     records = pl.DataFrame(

@@ -1,4 +1,5 @@
-"""What people write: officers' actions and confirmed UPN matches, never touched by a feed load."""
+"""What people write: officers' actions, confirmed UPN matches and whether a suspension's social worker was
+told, never touched by a feed load."""
 
 from __future__ import annotations
 
@@ -8,9 +9,9 @@ import polars as pl
 from sqlalchemy import delete, func, select
 from sqlalchemy.engine import Engine
 
-from vsdash.frames import ACTIONS_SCHEMA, ALIASES_SCHEMA
+from vsdash.frames import ACTIONS_SCHEMA, ALIASES_SCHEMA, NOTICES_SCHEMA
 from vsdash.store.rows import inserted_id, now, read
-from vsdash.store.schema import actions, actions_done, upn_aliases
+from vsdash.store.schema import actions, actions_done, suspension_notices, upn_aliases
 
 ACTION_KINDS = ("Contacted school", "Contacted social worker", "Contacted carer", "Note")
 
@@ -105,3 +106,24 @@ class Records:
         """Every confirmed match, newest first."""
         query = select(*[upn_aliases.c[k] for k in ALIASES_SCHEMA]).order_by(upn_aliases.c.confirmed_at.desc())
         return read(self.engine, query, ALIASES_SCHEMA)
+
+    def set_suspension_notice(
+        self, upn: str, urn: int, start_date: date, category: str, la_child_id: str, notified: bool, set_by: str
+    ) -> None:
+        """Say whether the child's social worker has been told of this suspension; setting it again replaces it
+        (who and when are the latest person's)."""
+        if not set_by.strip():
+            raise ValueError("say who set the notification status")
+        key = {"upn": upn, "urn": urn, "start_date": start_date, "category": category}
+        with self.engine.begin() as conn:
+            conn.execute(delete(suspension_notices).where(*(suspension_notices.c[k] == v for k, v in key.items())))
+            conn.execute(
+                suspension_notices.insert().values(
+                    **key, la_child_id=la_child_id, notified=notified, set_by=set_by.strip(), set_at=now()
+                )
+            )
+
+    def suspension_notices_frame(self) -> pl.DataFrame:
+        """Every notification status set, by the suspension's key."""
+        query = select(*[suspension_notices.c[k] for k in NOTICES_SCHEMA])
+        return read(self.engine, query, NOTICES_SCHEMA)

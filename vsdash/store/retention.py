@@ -4,7 +4,7 @@ UK GDPR Article 5(1)(e) (storage limitation): personal data is kept no longer th
 dashboard's longest look back is Ever 6 (a child counts for six years after their last social-care episode,
 DfE pupil premium guidance), so a child whose every episode ended before the cut-off has no figure left to
 appear in, and their rows go: marks, suspensions, allocation, episodes, the child, officers' actions,
-confirmed matches and the rejected rows that carry their UPN or LA child ID. The audit log stays
+whether their social worker was told of a suspension, confirmed matches and the rejected rows that carry their UPN or LA child ID. The audit log stays
 (append-only by design: it is the record of who saw what, kept under its own schedule).
 """
 
@@ -30,6 +30,7 @@ from vsdash.store.schema import (
     cohort_episodes,
     load_log,
     rejected_rows,
+    suspension_notices,
     suspensions,
     upn_aliases,
 )
@@ -40,6 +41,8 @@ RETENTION_KIND = "retention"  # the load-log kind of a removal: it bumps the dat
 # Feeds whose rows carry an LA Child ID column (vsdash.feeds.COLUMNS): only their rejected rows are searched
 # for one, so a 6-digit LA child ID cannot match a school's URN in a suspension or a GIAS row.
 KINDS_WITH_CHILD_ID = ("children", "attendance")
+# Tables whose rows go by the child's LA child ID, people's records first.
+BY_CHILD = (actions_done, actions, upn_aliases, suspension_notices, allocations, cohort_episodes, children)
 
 
 @dataclass(frozen=True)
@@ -55,6 +58,7 @@ class RetentionCounts:
     actions: int = 0
     actions_done: int = 0
     upn_aliases: int = 0
+    suspension_notices: int = 0
     rejected_rows: int = 0
     shared_upns_kept: int = (
         0  # UPNs a removed child shares with a kept one: their marks stay (they are the kept child's)
@@ -102,10 +106,7 @@ class Retention:
             # taking every mark of a UPN takes exactly its summary rows: what is left equals the summary of the
             # marks that are left, with nothing to work out again.
             by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
-            by_child = {
-                t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids)
-                for t in (actions_done, actions, upn_aliases, allocations, cohort_episodes, children)
-            }
+            by_child = {t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids) for t in BY_CHILD}
             rejected = _delete(conn, rejected_rows, rejected_rows.c.id, plan.rejected_ids)
             counts = RetentionCounts(**by_upn, **by_child, rejected_rows=rejected, shared_upns_kept=plan.shared_upns)
             if by is not None:
@@ -220,10 +221,7 @@ def _counts(conn: Connection, plan: _Plan) -> RetentionCounts:
     if not plan.child_ids:
         return RetentionCounts(shared_upns_kept=plan.shared_upns)
     by_upn = {t.name: _count(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
-    by_child = {
-        t.name: _count(conn, t, t.c.la_child_id, plan.child_ids)
-        for t in (actions_done, actions, upn_aliases, allocations, cohort_episodes, children)
-    }
+    by_child = {t.name: _count(conn, t, t.c.la_child_id, plan.child_ids) for t in BY_CHILD}
     return RetentionCounts(
         **by_upn, **by_child, rejected_rows=len(plan.rejected_ids), shared_upns_kept=plan.shared_upns
     )

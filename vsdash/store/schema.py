@@ -201,6 +201,22 @@ upn_aliases = Table(
     Column("confirmed_at", DateTime(timezone=True), nullable=False),
 )
 
+# Whether a suspension's child's social worker has been told (the Suspensions page's Monday check), keyed by
+# the suspension's natural key. Written only by people, never by a feed load, so a reload of the suspensions
+# feed keeps it; the child's ID is kept for retention.
+suspension_notices = Table(
+    "suspension_notices",
+    metadata,
+    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("start_date", Date, primary_key=True),
+    Column("category", String(MAX_LENGTH["category"]), primary_key=True),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), nullable=False, index=True),
+    Column("notified", Boolean, nullable=False),
+    Column("set_by", Text, nullable=False),
+    Column("set_at", DateTime(timezone=True), nullable=False),
+)
+
 # The people who may sign in (vsdash/auth.py): a local user has a password hash, a single-sign-on user an
 # e-mail the identity provider vouches for (or both). Teams, schools and localities limit an officer's
 # children; each is a JSON list, empty for no limit.
