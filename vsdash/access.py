@@ -157,8 +157,11 @@ class DataAccess:
         """Values for the filter bar (names of teams and schools; no child)."""
         return views.filter_options(self._figures())
 
-    def overview(self, filters: Filters) -> views.Overview:
-        """The performance-meeting page: aggregates only."""
+    def overview(self, filters: Filters, forum: bool = False) -> views.Overview:
+        """The performance-meeting page: aggregates only; in forum mode (always for the forum role) with small
+        numbers withheld here, so no page or export can forget to."""
+        if self.forum_mode(forum):
+            return views.forum_overview(self._figures(), filters)
         return views.overview(self._figures(), filters)
 
     def triage_list(
