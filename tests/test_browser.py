@@ -25,6 +25,7 @@ PAGES = [
     ("child", "Child"),
     ("schools", "Schools"),
     ("map", "Map"),
+    ("out-of-area", "Out of area"),
     ("about", "About these figures"),
     ("data", "Data quality"),
     ("upload", "Upload feeds"),

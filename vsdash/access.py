@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, views
+from vsdash import out_of_area as out_of_area_mod
 from vsdash import schools as schools_mod
 from vsdash.auth import User
 from vsdash.config import Config
@@ -335,6 +336,15 @@ class DataAccess:
             views.selected_children(figures, filters), figures.frames, window.rows, self.cfg
         )
         return schools_mod.for_forum(table) if self.forum_mode(forum) else table
+
+    def out_of_area(self, filters: Filters, forum: bool = False) -> out_of_area_mod.OutOfArea:
+        """The out-of-area view's tables (aggregates for every role), suppressed here in forum mode."""
+        figures = self._figures()
+        freshness = quality.school_freshness(figures.day_frames, self.cfg)
+        tables = out_of_area_mod.view(
+            views.selected_children(figures, filters), figures.frames.schools, freshness, self.cfg
+        )
+        return out_of_area_mod.for_forum(tables) if self.forum_mode(forum) else tables
 
     def school_map(self, filters: Filters, colour_by: str, forum: bool = False) -> mapping.MapData:
         """The map's schools and arcs, from the same (in forum mode suppressed) Schools table."""
