@@ -49,6 +49,9 @@ PAGES = {
     ),
     "schools": st.Page("pages/schools.py", title=TITLE["schools"], icon=":material/school:", url_path="schools"),
     "map": st.Page("pages/map.py", title=TITLE["map"], icon=":material/map:", url_path="map"),
+    "out_of_area": st.Page(
+        "pages/out_of_area.py", title=TITLE["out_of_area"], icon=":material/explore:", url_path="out-of-area"
+    ),
     "about": st.Page("pages/about.py", title=TITLE["about"], icon=":material/help:", url_path="about"),
     "data": st.Page("pages/data.py", title=TITLE["data"], icon=":material/database:", url_path="data"),
     "upload": st.Page("pages/upload.py", title=TITLE["upload"], icon=":material/upload:", url_path="upload"),

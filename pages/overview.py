@@ -11,12 +11,18 @@ shell = ui.shell("overview")
 cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
 st.title("Overview")
 st.caption(described[0].upper() + described[1:])
-result = access.overview(filters)
+forum = ui.forum_switch(access, key="forum_overview")
+result = access.overview(filters, forum=forum)
 if result.children == 0:
     st.info("No children match these filters. Widen the selection in the sidebar.")
     st.stop()
 
 ui.cards(result.cards, cfg, result.last_month, result.last_year)
+if result.forum:
+    st.caption(
+        f"c: withheld (1 to {result.threshold - 1} children, or a figure that would give one away); "
+        "z: not applicable (no child with data); x: not available."
+    )
 if result.national_source:
     pupils = f" All pupils: {result.all_pupils_source}." if result.all_pupils_source else ""
     st.caption(
@@ -56,7 +62,8 @@ if not result.compared.is_empty():
         f"national_{key}": st.column_config.NumberColumn("England", format="%.1f", help=f"England, {column_label(key)}")
         for key in views.GROUP_FIGURES
     }
-    st.dataframe(compared, hide_index=True, column_config=ui.table_columns(compared, **(PCT | england)), key="compared")
+    settings = ui.text_when_forum(ui.table_columns(compared, **(PCT | england)), result.forum)
+    st.dataframe(compared, hide_index=True, column_config=settings, key="compared")
 
 cohort_names = dict(cfg.cohorts) | {"All": "All selected children"}
 trend_attendance, trend_pa = st.columns(2)
@@ -70,7 +77,7 @@ for column, value, title, y_title in [
         )
         st.caption(
             f"{title} for each cohort held on {result.window.as_of:%d/%m/%Y} (a child counts in every cohort "
-            "they hold), from the summed sessions of each school week."
+            "they hold), from the summed sessions of each school week." + result.withheld_note("weekly")
         )
         figures_table(views.chart_table(result.weekly, "cohort", cohort_names), f"trend_table_{value}")
 
@@ -90,6 +97,7 @@ if not result.weekly_groups.is_empty():
             st.caption(
                 f"{title}: solid lines are this selection's children in each DfE group; dashed lines are the "
                 f"national figure for the same group ({result.national_year}), the year's whole figure."
+                + result.withheld_note("weekly_groups")
             )
             figures_table(views.chart_table(result.weekly_groups, "dfe_group", DFE_GROUP_LABELS), f"groups_{value}_t")
 
@@ -127,7 +135,7 @@ for part in result.breakdowns:
     shown = part.table.with_columns(pl.col(column).fill_null(part.missing)).select(column, *BREAKDOWN_COLUMNS)
     st.plotly_chart(
         charts.breakdown_bars(
-            shown,
+            part.bars(),
             column,
             "persistent_absence_rate",
             "children_with_data",
@@ -140,11 +148,16 @@ for part in result.breakdowns:
         f"Persistent absence {part.title[0].lower()}{part.title[1:]}: the share of children with data who missed "
         f"{cfg.thresholds.persistent_absence_pct}% or more of their possible sessions; n is the children with "
         "data behind each bar. The table below holds every figure of the chart."
+        + (
+            f" Left out of the chart (withheld, forum mode): {', '.join(part.withheld_bars)}."
+            if part.withheld_bars
+            else ""
+        )
     )
     st.dataframe(
         shown,
         hide_index=True,
-        column_config=ui.table_columns(shown, **breakdown_config),
+        column_config=ui.text_when_forum(ui.table_columns(shown, **breakdown_config), result.forum),
         height=36 * (shown.height + 1) + 3,  # every row shown: nothing hides below a scroll on a projector
         key=f"table_{column}",
     )
@@ -177,14 +190,17 @@ moved_schools = result.moved_schools.select(
 teams_tab, schools_tab = st.tabs(["Teams", "Schools"])
 with teams_tab:
     st.dataframe(
-        moved_teams, hide_index=True, column_config=ui.table_columns(moved_teams, **moved_config), key="moved_teams"
+        moved_teams,
+        hide_index=True,
+        column_config=ui.text_when_forum(ui.table_columns(moved_teams, **moved_config), result.forum),
+        key="moved_teams",
     )
     ui.downloads(access, moved_teams, "moved_teams", about, key="dl_moved_teams")
 with schools_tab:
     st.dataframe(
         moved_schools,
         hide_index=True,
-        column_config=ui.table_columns(moved_schools, **moved_config),
+        column_config=ui.text_when_forum(ui.table_columns(moved_schools, **moved_config), result.forum),
         key="moved_schools",
     )
     ui.downloads(access, moved_schools, "moved_schools", about, key="dl_moved_schools")

@@ -139,6 +139,7 @@ VIEWS: list[tuple[str, Callable]] = [
     ("Suspensions and exclusions", nav("Suspensions and exclusions", "Suspensions and exclusions")),
     ("Schools", nav("Schools", "Schools")),
     ("Map", nav("Map", "Map")),
+    ("Out of area", nav("Out of area", "Out of area")),
     ("About these figures", nav("About these figures", "About these figures")),
     ("Data quality: Schools sending", nav("Data quality", "Data quality")),
     ("Data quality: Matching and exceptions", tab("Matching and exceptions")),

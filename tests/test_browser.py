@@ -26,6 +26,7 @@ PAGES = [
     ("suspensions", "Suspensions and exclusions"),
     ("schools", "Schools"),
     ("map", "Map"),
+    ("out-of-area", "Out of area"),
     ("about", "About these figures"),
     ("data", "Data quality"),
     ("upload", "Upload feeds"),

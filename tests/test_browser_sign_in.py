@@ -67,7 +67,16 @@ def test_an_officer_signs_in_and_sees_the_officers_pages(signed_app, browser):
     page = sign_in(browser, address, "pat", shot="sign_in.png")
     page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
     page.wait_for_selector("text=Signed in as", timeout=30_000)
-    assert nav_links(page) == ["Overview", "Triage", "Child", "Schools", "Map", "About these figures"]
+    assert nav_links(page) == [
+        "Overview",
+        "Triage",
+        "Child",
+        "Suspensions and exclusions",
+        "Schools",
+        "Map",
+        "Out of area",
+        "About these figures",
+    ]
     # Within the signed-in session (a new tab or a reload signs in again): the Child page, then find the child.
     page.locator("[data-testid='stSidebarNav'] a", has_text="Child").click()
     finder = page.get_by_role("combobox", name="Find a child by name, LA child ID or UPN")
@@ -94,7 +103,7 @@ def test_a_forum_user_sees_aggregates_and_no_child(signed_app, browser):
     page = sign_in(browser, address, "fay")
     page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
-    assert nav_links(page) == ["Overview", "Schools", "Map", "About these figures"]
+    assert nav_links(page) == ["Overview", "Schools", "Map", "Out of area", "About these figures"]
     body = page.locator("body").inner_text()
     upns = store.children_frame()["upn"].drop_nulls().to_list()
     assert not [u for u in upns if u in body]
@@ -154,7 +163,16 @@ def test_single_sign_on_signs_in_a_known_e_mail_with_its_role(sso_app, browser):
     page.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
     page.wait_for_selector("text=Signed in as", timeout=30_000)
     assert "sam" in page.locator("[data-testid='stSidebar']").inner_text()
-    assert nav_links(page) == ["Overview", "Triage", "Child", "Schools", "Map", "About these figures"]
+    assert nav_links(page) == [
+        "Overview",
+        "Triage",
+        "Child",
+        "Suspensions and exclusions",
+        "Schools",
+        "Map",
+        "Out of area",
+        "About these figures",
+    ]
     other = context.new_page()  # a new tab stays signed in: the identity cookie
     other.goto(address, timeout=60_000)
     other.wait_for_selector("h1:has-text('Overview')", timeout=60_000)
@@ -201,7 +219,16 @@ def test_a_page_s_link_opened_first_in_a_fresh_process_signs_in_then_opens_that_
         officer.get_by_role("button", name="Sign in").click()
         officer.wait_for_selector("text=Your role may not open this page", timeout=60_000)
         assert officer.get_by_text("Page not found").count() == 0
-        assert nav_links(officer) == ["Overview", "Triage", "Child", "Schools", "Map", "About these figures"]
+        assert nav_links(officer) == [
+            "Overview",
+            "Triage",
+            "Child",
+            "Suspensions and exclusions",
+            "Schools",
+            "Map",
+            "Out of area",
+            "About these figures",
+        ]
         officer.close()
     store.dispose()
 

@@ -261,7 +261,7 @@ MISTAKES = [
     ),
     (
         lambda r: r["access"]["roles"].update(officer=["overveiw"]),
-        "access.roles.officer: expected a page: overview, triage, child, suspensions, schools, map, about, data, upload, users, found 'overveiw'",
+        "access.roles.officer: expected a page: overview, triage, child, suspensions, schools, map, out_of_area, about, data, upload, users, found 'overveiw'",
     ),
     (
         lambda r: r["access"]["roles"].update(officer=[]),
@@ -275,8 +275,17 @@ def test_a_role_the_file_leaves_out_keeps_its_pages_and_a_role_may_lose_pages():
     r["access"]["roles"] = {"manager": ["about", "overview"]}
     access = parse_config(r).access
     assert access.pages("manager") == ("overview", "about")  # in the app's order
-    assert access.pages("officer") == ("overview", "triage", "child", "suspensions", "schools", "map", "about")
-    assert access.pages("forum") == ("overview", "schools", "map", "about")
+    assert access.pages("officer") == (
+        "overview",
+        "triage",
+        "child",
+        "suspensions",
+        "schools",
+        "map",
+        "out_of_area",
+        "about",
+    )
+    assert access.pages("forum") == ("overview", "schools", "map", "out_of_area", "about")
 
 
 @pytest.mark.parametrize(

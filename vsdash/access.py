@@ -18,6 +18,7 @@ from typing import Any
 import polars as pl
 
 from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, suspension_views, views
+from vsdash import out_of_area as out_of_area_mod
 from vsdash import schools as schools_mod
 from vsdash import suspensions as suspensions_mod
 from vsdash.auth import User
@@ -158,8 +159,11 @@ class DataAccess:
         """Values for the filter bar (names of teams and schools; no child)."""
         return views.filter_options(self._figures())
 
-    def overview(self, filters: Filters) -> views.Overview:
-        """The performance-meeting page: aggregates only."""
+    def overview(self, filters: Filters, forum: bool = False) -> views.Overview:
+        """The performance-meeting page: aggregates only; in forum mode (always for the forum role) with small
+        numbers withheld here, so no page or export can forget to."""
+        if self.forum_mode(forum):
+            return views.forum_overview(self._figures(), filters)
         return views.overview(self._figures(), filters)
 
     def triage_list(
@@ -333,6 +337,15 @@ class DataAccess:
             views.selected_children(figures, filters), figures.frames, window.rows, self.cfg
         )
         return schools_mod.for_forum(table) if self.forum_mode(forum) else table
+
+    def out_of_area(self, filters: Filters, forum: bool = False) -> out_of_area_mod.OutOfArea:
+        """The out-of-area view's tables (aggregates for every role), suppressed here in forum mode."""
+        figures = self._figures()
+        freshness = quality.school_freshness(figures.day_frames, self.cfg)
+        tables = out_of_area_mod.view(
+            views.selected_children(figures, filters), figures.frames.schools, freshness, self.cfg
+        )
+        return out_of_area_mod.for_forum(tables) if self.forum_mode(forum) else tables
 
     def school_map(self, filters: Filters, colour_by: str, forum: bool = False) -> mapping.MapData:
         """The map's schools and arcs, from the same (in forum mode suppressed) Schools table."""

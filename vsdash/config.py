@@ -282,16 +282,28 @@ DEFAULT_MAP = MapRules()
 
 
 # The pages of the app, by the name the configuration gives each (app.py draws them in this order).
-PAGES = ("overview", "triage", "child", "suspensions", "schools", "map", "about", "data", "upload", "users")
+PAGES = (
+    "overview",
+    "triage",
+    "child",
+    "suspensions",
+    "schools",
+    "map",
+    "out_of_area",
+    "about",
+    "data",
+    "upload",
+    "users",
+)
 ROLES = ("admin", "officer", "manager", "forum")
 # Pages that show identifiable children, and pages only the admin may open (they change data or accounts).
 CHILD_PAGES = frozenset({"triage", "child", "suspensions", "data", "upload", "users"})
 ADMIN_PAGES = frozenset({"upload", "users"})
 DEFAULT_ROLE_PAGES: dict[str, tuple[str, ...]] = {
     "admin": PAGES,
-    "officer": ("overview", "triage", "child", "suspensions", "schools", "map", "about"),
-    "manager": ("overview", "triage", "child", "suspensions", "schools", "map", "about"),
-    "forum": ("overview", "schools", "map", "about"),
+    "officer": ("overview", "triage", "child", "suspensions", "schools", "map", "out_of_area", "about"),
+    "manager": ("overview", "triage", "child", "suspensions", "schools", "map", "out_of_area", "about"),
+    "forum": ("overview", "schools", "map", "out_of_area", "about"),
 }
 PageName = Annotated[str, _kind(lambda v: v if v in PAGES else None, "a page: " + ", ".join(PAGES))]
 

@@ -176,6 +176,7 @@ PAGE_TITLES = {
     "suspensions": "Suspensions and exclusions",
     "schools": "Schools",
     "map": "Map",
+    "out_of_area": "Out of area",
     "about": "About these figures",
     "data": "Data quality",
     "upload": "Upload feeds",
@@ -382,6 +383,16 @@ COLUMNS |= {
     "share_all": "Share of all children %",
     "distance_band": "Distance from the authority",
     "distance_km": "Distance (km)",
+}
+
+# The out-of-area page (vsdash.out_of_area).
+COLUMNS |= {
+    "responsible_la_name": "Responsible LA's name",
+    "school_la": "School's LA number",
+    "status": "Status",
+    "last_mark": "Last mark received",
+    "school_days_silent": "School days silent",
+    "listed_children": "Our children there",
 }
 
 

@@ -46,6 +46,15 @@ def _text(column: str, decimals: int) -> pl.Expr:
     return pl.when(number.is_not_null()).then(shown).otherwise(symbol).alias(f"{column}_text")
 
 
+def centre_of(inside: pl.DataFrame, every: pl.DataFrame) -> tuple[float, float]:
+    """The authority's centre (latitude, longitude): the mean place of its own schools (`inside`), of all
+    the schools when none is in the authority; the arcs and the out-of-area distances start here."""
+    rows = inside if inside.height else every
+    if not rows.height:
+        return (52.7, -2.75)
+    return (float(rows["latitude"].mean() or 0), float(rows["longitude"].mean() or 0))  # type: ignore[arg-type]
+
+
 def map_data(table: schools_mod.SchoolsTable, schools: pl.DataFrame, cfg: Config, colour_by: str) -> MapData:
     """The schools of a Schools table with their latitude and longitude (converted from GIAS's British
     National Grid when loaded, vsdash.geo), a colour from the chosen rate and a radius from the children."""
@@ -77,13 +86,7 @@ def map_data(table: schools_mod.SchoolsTable, schools: pl.DataFrame, cfg: Config
         pl.col("school_la_name").fill_null("LA not known"),
         pl.col("area").fill_null("not known"),
     )
-    inside = rows.filter(~outside)
-    centre_rows = inside if inside.height else rows
-    centre = (
-        (float(centre_rows["latitude"].mean() or 0), float(centre_rows["longitude"].mean() or 0))  # type: ignore[arg-type]
-        if centre_rows.height
-        else (52.7, -2.75)
-    )
+    centre = centre_of(rows.filter(~outside), rows)
     arcs = points.filter(outside).select(
         "school",
         pl.lit([centre[1], centre[0]]).alias("source"),

@@ -195,3 +195,34 @@ def as_text(frame: pl.DataFrame, withheld: pl.DataFrame, spec: Spec, decimals: i
         shown = pl.when(pl.col(f"_withheld_{column}")).then(pl.lit(CONFIDENTIAL)).when(value.is_null()).then(missing)
         out.append(shown.otherwise(number).alias(column))
     return frame.hstack(flags).with_columns(out).drop(flags.columns)
+
+
+def suppress_partitions(
+    parts: Mapping[str, pl.DataFrame], total: pl.DataFrame, spec: Spec, threshold: int = DEFAULT_THRESHOLD
+) -> tuple[dict[str, pl.DataFrame], pl.DataFrame]:
+    """Primary and secondary suppression of tables that each split the same whole in a different way (the
+    Overview's localities and its social-care teams, both adding up to the authority's cards), checked as one:
+    no table's figures with the total give away another's withheld cell. Returns each table's mask and the
+    total's (`suppress` is for one split and its subtotals)."""
+    tables = [*parts.items(), ("_total", total)]
+    offsets, start = {}, 0
+    for name, frame in tables:
+        offsets[name] = start
+        start += frame.height
+    values: dict[Cell, int] = {
+        (offsets[name] + i, column): int(value or 0)
+        for name, frame in tables
+        for column in spec.counts
+        for i, value in enumerate(frame[column].to_list())
+    }
+    hidden = {cell for cell, value in values.items() if is_small(value, threshold)}
+    last = offsets["_total"]
+    sums = [
+        [*((offsets[name] + i, count) for i in range(frame.height)), (last, count)]
+        for count in spec.counts
+        for name, frame in parts.items()
+    ]
+    hidden = protect(values, hidden, sums)
+    masks = {name: _mask(frame, offsets[name], hidden, spec) for name, frame in tables}
+    total_mask = masks.pop("_total")
+    return masks, total_mask

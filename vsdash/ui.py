@@ -651,3 +651,21 @@ def figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig |
         if dtype.is_float()
     }
     return table_columns(frame, **decimals)
+
+
+def text_when_forum(
+    settings: dict[str, ColumnConfig | str | None], forum: bool
+) -> dict[str, ColumnConfig | str | None]:
+    """A table's column settings for forum mode, whose figures are text (c, z, x): number and bar columns
+    become text columns with the same header and help; unchanged otherwise."""
+    if not forum:
+        return settings
+
+    def as_text(setting: ColumnConfig | str | None) -> ColumnConfig | str | None:
+        kind = dict(setting.get("type_config") or {}).get("type") if isinstance(setting, dict) else None
+        if kind in ("number", "progress"):
+            assert isinstance(setting, dict)
+            return st.column_config.TextColumn(setting.get("label"), help=setting.get("help"))
+        return setting
+
+    return {column: as_text(setting) for column, setting in settings.items()}

@@ -14,8 +14,9 @@ from typing import Literal, cast
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
-from vsdash import glossary, metrics, triage
+from vsdash import glossary, metrics, suppression, triage
 from vsdash import register as register_mod
+from vsdash import schools as schools_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
@@ -146,7 +147,7 @@ class Comparison:
     """A national figure beside the local figure for the same group on the DfE's definitions."""
 
     group: str  # the local group, in words ("CIN (not CP or CLA)", "Suspended at least once")
-    value: float | None  # the local figure for that group, in %
+    value: float | str | None  # the local figure for that group, in % (forum mode: `c` when withheld)
     national: float  # in %
     source: str  # "National 2024/25", "All pupils nationally 2023/24"
 
@@ -155,11 +156,13 @@ class Comparison:
         return f"{self.group}: {percent_text(self.value)} · {self.source}: {percent_text(self.national, exact=True)}"
 
 
-def percent_text(value: float | None, exact: bool = False) -> str:
+def percent_text(value: float | str | None, exact: bool = False) -> str:
     """A percentage as people read it: one decimal, two for a small rate (0.13%) or, `exact`, for a published
-    figure given to two (4.04%); words when unknown."""
+    figure given to two (4.04%); words when unknown; forum mode's symbol (c) as it is."""
     if value is None:
         return "no figures"
+    if isinstance(value, str):
+        return value
     two = (0 < abs(value) < 1) or (exact and round(value, 1) != value)
     return f"{value:.2f}%" if two else f"{value:.1f}%"
 
@@ -170,16 +173,17 @@ class Card:
 
     key: str
     label: str
-    value: float | int | None
-    last_month: float | int | None
+    value: float | int | str | None  # forum mode: `c` when withheld
+    last_month: float | int | str | None
     rise_is_good: bool | None
-    last_year: float | int | None = None
+    last_year: float | int | str | None = None
     comparisons: tuple[Comparison, ...] = ()
+    change_withheld: bool = False  # forum mode: a count's change of 1 to threshold - 1 is itself a small count
 
     @property
     def change(self) -> float | int | None:
-        """Now minus a month ago (None when either is unknown)."""
-        if self.value is None or self.last_month is None:
+        """Now minus a month ago (None when either is unknown or withheld)."""
+        if not isinstance(self.value, int | float) or not isinstance(self.last_month, int | float):
             return None
         return self.value - self.last_month
 
@@ -188,15 +192,19 @@ class Card:
         """Whether the figure is a percentage (shown to one decimal place) rather than a count."""
         return self.key.endswith(("_pct", "_rate"))
 
-    def shown(self, value: float | int | None) -> str:
-        """A value of this card as the card shows it (a dash when unknown)."""
+    def shown(self, value: float | int | str | None) -> str:
+        """A value of this card as the card shows it (a dash when unknown, forum mode's `c` as it is)."""
         if value is None:
             return "–"  # noqa: RUF001 (a dash, as a person writes one)
+        if isinstance(value, str):
+            return value
         return f"{value:.1f}%" if self.percent else f"{value:,}"
 
     def pill(self) -> Pill | None:
         """The change as the card shows it: rounded as the value is, so "+0.0" never appears coloured; green
         for good news, red for bad, grey for no change or a figure whose rise is neither (a count to date)."""
+        if self.change_withheld:
+            return Pill(suppression.CONFIDENTIAL, "off", "off")
         change = self.change
         if change is None:
             return None
@@ -226,6 +234,15 @@ class Breakdown:
     column: str
     table: pl.DataFrame
     missing: str  # what a group with no value is called
+    # Forum mode: the figures as numbers with every withheld one null (what the chart may draw), and the
+    # groups whose bar is therefore left out.
+    chart: pl.DataFrame | None = None
+    withheld_bars: tuple[str, ...] = ()
+
+    def bars(self) -> pl.DataFrame:
+        """What the breakdown's chart draws: the table's figures (only the unsuppressed ones in forum mode)."""
+        frame = self.table if self.chart is None else self.chart
+        return frame.with_columns(pl.col(self.column).fill_null(self.missing))
 
 
 @dataclass(frozen=True)
@@ -252,6 +269,18 @@ class Overview:
     compared: pl.DataFrame = field(default_factory=pl.DataFrame)
     breakdowns: list[Breakdown] = field(default_factory=list)
     all_pupils_source: str | None = None  # "All pupils nationally 2023/24", when configured
+    forum: bool = False  # forum mode: small numbers withheld as c (see `forum_overview`)
+    threshold: int = suppression.DEFAULT_THRESHOLD
+    withheld_points: frozenset[str] = frozenset()  # forum mode: the trends ("weekly", ...) that left points out
+
+    def withheld_note(self, trend: str) -> str:
+        """Forum mode's sentence under a trend that left points out ("" when none was)."""
+        if trend not in self.withheld_points:
+            return ""
+        return (
+            f" Points with 1 to {self.threshold - 1} children with data or persistently absent, and the points "
+            "that would give them away, are left out (forum mode)."
+        )
 
 
 # The card figures the DfE publishes for its groups, from a configured row (attendance = 100 - overall absence).
@@ -421,7 +450,8 @@ def compared_table(compared: pl.DataFrame) -> pl.DataFrame:
         pl.col("dfe_group").replace_strict(glossary.DFE_GROUP_LABELS, default=pl.col("dfe_group")),
         "children",
         "children_with_data",
-        pl.col(figures).round(1),
+        # Forum mode's figures are already text (c, z, x, or rounded): only numbers are rounded here.
+        *(pl.col(c).round(1) if compared.schema[c].is_float() else pl.col(c) for c in figures),
     )
 
 
@@ -431,6 +461,196 @@ def with_school_names(table: pl.DataFrame, schools: pl.DataFrame, column: str = 
         pl.col("urn").alias(column), pl.col("name").alias("school"), pl.col("la_name").alias("school_la_name")
     )
     return table.join(names, on=column, how="left")
+
+
+# ---- the Overview in forum mode -----------------------------------------------------------------
+
+# The Overview's counts and what each rate is built on: the Schools page's rules, so both pages withhold alike.
+FORUM_SPEC = suppression.Spec(
+    counts=schools_mod.COUNTS,
+    derived={k: v for k, v in schools_mod.DERIVED.items() if not k.endswith("_difference")},
+    not_applicable_when_zero=dict.fromkeys(
+        ("attendance_pct", "persistent_absence_rate", "severe_absence_rate"), "children_with_data"
+    )
+    | {"suspension_rate": "children"},
+)
+# A card's all-pupil comparison -> the selection's own figure it puts beside the national one.
+ALL_PUPIL_BASIS = {"suspensions": "suspension_rate", "permanent_exclusions": "permanent_exclusions"}
+WITHHELD_TEXT = (suppression.CONFIDENTIAL, suppression.NOT_APPLICABLE, suppression.NOT_AVAILABLE)
+
+
+def _published(frame: pl.DataFrame, withheld: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
+    """A suppressed table as a forum sees it: its keys and the figures the suppression covers, as text
+    (session sums, which would give a small group away, do not leave)."""
+    kept = frame.select(*keys, *withheld.columns)
+    return suppression.as_text(suppression.withheld_as_null(kept, withheld), withheld, FORUM_SPEC)
+
+
+def _withheld_row(row: dict, threshold: int) -> dict[str, bool]:
+    """Which figures of one aggregate row (a card's, last month's) are withheld on their own counts."""
+    one = pl.DataFrame([row]).select(*FORUM_SPEC.counts, *(c for c in FORUM_SPEC.derived if c in row))
+    mask = suppression.suppress(one, FORUM_SPEC, threshold, total=one).detail_withheld.row(0, named=True)
+    return mask | {"out_of_area_children": suppression.is_small(row["out_of_area_children"], threshold)}
+
+
+def _card_value(value: float | int | str | None, withheld: bool) -> float | int | str | None:
+    """A card's figure, or `c` when withheld."""
+    return suppression.CONFIDENTIAL if withheld else value
+
+
+def _forum_card(card: Card, masks: tuple[dict, dict, dict], groups: dict[str, dict], threshold: int) -> Card:
+    """One headline card as a forum sees it: each figure, its comparisons and a count's change withheld
+    where their counts are."""
+    now, then, year = (mask.get(card.key, False) for mask in masks)
+    comparisons = tuple(
+        replace(c, value=suppression.CONFIDENTIAL)
+        if groups.get(c.group, {}).get(card.key)
+        or (c.group not in groups and masks[0].get(ALL_PUPIL_BASIS.get(card.key, ""), False))
+        else c
+        for c in card.comparisons
+    )
+    change = card.change
+    small_change = not card.percent and change is not None and suppression.is_small(abs(int(change)), threshold)
+    return replace(
+        card,
+        value=_card_value(card.value, now),
+        last_month=_card_value(card.last_month, then),
+        last_year=None if card.last_year is None else _card_value(card.last_year, year),
+        comparisons=comparisons,
+        change_withheld=not (now or then) and small_change,
+    )
+
+
+def _forum_trend(weekly: pl.DataFrame, group: str, threshold: int) -> tuple[pl.DataFrame, bool]:
+    """A weekly trend keeping only points whose counts are shown: a point with 1 to threshold - 1 children with
+    data or persistently absent is left out, and so is the next smallest point of that week whenever one alone
+    is (each week's lines could otherwise be subtracted from one another). Returns whether any was left out."""
+    counts = ("children_with_data", "persistent_absence_children")
+    values = {(i, c): int(v or 0) for c in counts for i, v in enumerate(weekly[c].to_list())}
+    hidden = {cell for cell, value in values.items() if suppression.is_small(value, threshold)}
+    weeks = weekly.with_row_index("_row").group_by("week_start").agg("_row")["_row"].to_list()
+    hidden = suppression.protect(values, hidden, [[(int(i), c) for i in rows] for c in counts for rows in weeks])
+    left_out = sorted({i for i, _ in hidden})
+    kept = weekly.with_row_index("_row").filter(~pl.col("_row").is_in(left_out)).drop("_row")
+    return kept.select("week_start", group, "children_with_data", "attendance_pct", "persistent_absence_rate"), bool(
+        left_out
+    )
+
+
+def _forum_compared(compared: pl.DataFrame, children: pl.DataFrame, threshold: int) -> tuple[pl.DataFrame, dict]:
+    """The comparison with England with the selection's own figures suppressed, and each group's mask by its
+    label (for the cards' lines)."""
+    groups = compared["dfe_group"].to_list()
+    local = metrics.aggregate(children.filter(pl.col("dfe_group").is_in(groups)), ["dfe_group"])
+    mask = suppression.suppress(local, FORUM_SPEC, threshold).detail_withheld
+    text = _published(local, mask, ["dfe_group"]).select("dfe_group", "children", "children_with_data", *GROUP_FIGURES)
+    national = compared.select("dfe_group", "year", *(f"national_{k}" for k in GROUP_FIGURES))
+    shown = national.join(text, on="dfe_group", how="left").with_columns(
+        pl.col("children", "children_with_data").fill_null("0"),
+        pl.col(list(GROUP_FIGURES)).fill_null(suppression.NOT_APPLICABLE),
+    )
+    labels = glossary.DFE_GROUP_LABELS
+    by_label = {labels[g]: m for g, m in zip(local["dfe_group"].to_list(), mask.iter_rows(named=True), strict=True)}
+    return shown, by_label
+
+
+def _signed(value: pl.Expr) -> pl.Expr:
+    """A change in points as text with its sign, to one decimal ("+2.5", "-0.4")."""
+    rounded = value.round(1)
+    return pl.when(rounded >= 0).then(pl.lit("+") + rounded.cast(pl.String)).otherwise(rounded.cast(pl.String))
+
+
+def _forum_moved(
+    now: pl.DataFrame, then: pl.DataFrame, by: str, shown_now: pl.DataFrame, smallest: int, threshold: int
+) -> pl.DataFrame:
+    """What moved as a forum sees it: now's figures exactly as the page's other tables withhold them
+    (`shown_now`, text by `by`), a change withheld with either figure it is made of, and a group whose
+    attendance change is withheld left off the list altogether (its place in the order would give it away)."""
+    moved = metrics.what_moved(now, then, by, smallest, top=10_000)
+    earlier = metrics.aggregate(then, [by])
+    before = suppression.suppress(earlier, FORUM_SPEC, threshold).detail_withheld
+    before = before.select(
+        pl.col("attendance_pct").alias("_then_attendance"), pl.col("persistent_absence_rate").alias("_then_pa")
+    ).with_columns(earlier[by])
+    figures = shown_now.select(by, "children", "attendance_pct", "persistent_absence_rate")
+    withheld = pl.col("attendance_pct").is_in(WITHHELD_TEXT) | pl.col("_then_attendance")
+    pa_withheld = pl.col("persistent_absence_rate").is_in(WITHHELD_TEXT) | pl.col("_then_pa")
+    return (
+        moved.select(by, "attendance_change", "persistent_absence_change")
+        .join(figures, on=by, how="left")
+        .join(before, on=by, how="left")
+        .filter(~withheld.fill_null(True))
+        .head(5)
+        .with_columns(
+            attendance_change=_signed(pl.col("attendance_change")),
+            persistent_absence_change=pl.when(pa_withheld.fill_null(True))
+            .then(pl.lit(suppression.CONFIDENTIAL))
+            .otherwise(_signed(pl.col("persistent_absence_change"))),
+        )
+        .drop("_then_attendance", "_then_pa")
+    )
+
+
+def forum_overview(figures: Figures, filters: Filters) -> Overview:
+    """The Overview as a headteachers' forum may see it (issue 15): no child, counts 1 to threshold - 1 as `c`
+    on the cards, the breakdowns suppressed with the cards' total (primary and secondary, the Schools page's
+    rules), what moved withheld alike, and charts drawn only from the figures shown."""
+    cfg, threshold = figures.cfg, figures.cfg.forum.threshold
+    result = overview(figures, filters)
+    now = metrics.with_dfe_group(selected_children(figures, filters), figures.frames.episodes, filters.as_of)
+    then = selected_children(figures, last_month_filters(filters))
+    year_ago = selected_children(figures, year_before(filters))
+    total = metrics.aggregate(now, [])
+    masks, total_mask = suppression.suppress_partitions(
+        {b.column: b.table for b in result.breakdowns}, total, FORUM_SPEC, threshold
+    )
+    card_masks = (
+        total_mask.row(0, named=True)
+        | {"out_of_area_children": suppression.is_small(total["out_of_area_children"][0], threshold)},
+        _withheld_row(metrics.aggregate(then, []).row(0, named=True), threshold),
+        _withheld_row(metrics.aggregate(year_ago, []).row(0, named=True), threshold),
+    )
+    compared, group_masks = _forum_compared(result.compared, now, threshold)
+    breakdowns = []
+    for part in result.breakdowns:
+        mask = masks[part.column]
+        chart = suppression.withheld_as_null(part.table.select(part.column, *mask.columns), mask)
+        left_out = part.table.filter(mask["persistent_absence_rate"])[part.column].fill_null(part.missing)
+        breakdowns.append(
+            replace(part, table=_published(part.table, mask, [part.column]), chart=chart, withheld_bars=tuple(left_out))
+        )
+    teams = next(b.table for b in breakdowns if b.column == "team")
+    schools = schools_mod.for_forum(
+        schools_mod.schools_table(now.drop("dfe_group"), figures.frames, figures.of(filters).rows, cfg)
+    ).schools
+    smallest = cfg.thresholds.what_moved_min_children
+    weekly, weekly_cut = _forum_trend(result.weekly, "cohort", threshold)
+    weekly_groups, groups_cut = (
+        _forum_trend(result.weekly_groups, "dfe_group", threshold)
+        if not result.weekly_groups.is_empty()
+        else (result.weekly_groups, False)
+    )
+    return replace(
+        result,
+        cards=[_forum_card(card, card_masks, group_masks, threshold) for card in result.cards],
+        weekly=weekly,
+        weekly_groups=weekly_groups,
+        compared=compared,
+        breakdowns=breakdowns,
+        by_locality=_published(
+            result.by_locality,
+            suppression.suppress(result.by_locality, FORUM_SPEC, threshold).detail_withheld,
+            ["locality"],
+        ),
+        by_team=teams,
+        moved_teams=_forum_moved(now, then, "team", teams, smallest, threshold),
+        moved_schools=with_school_names(
+            _forum_moved(now, then, "school_urn", schools, smallest, threshold), figures.frames.schools
+        ),
+        withheld_points=frozenset(name for name, cut in (("weekly", weekly_cut), ("weekly_groups", groups_cut)) if cut),
+        forum=True,
+        threshold=threshold,
+    )
 
 
 # ---- triage --------------------------------------------------------------------------------------
