@@ -195,14 +195,15 @@ REPEAT_SHOWN = (
     "social_worker",
     "team",
 )
-repeats = page.repeats.select(*REPEAT_SHOWN, "la_child_id")
-if repeats.is_empty():
-    st.info("No child was suspended more than once in the window.")
-else:
-    st.dataframe(
-        repeats, hide_index=True, key="repeats", column_order=REPEAT_SHOWN, column_config=ui.table_columns(repeats)
-    )
-    ui.downloads(access, repeats, "repeat_suspensions", about, key="dl_repeats", child_rows=True)
+ui.children_table(
+    access,
+    page.repeats.select(*REPEAT_SHOWN, "la_child_id"),
+    REPEAT_SHOWN,
+    "repeats",
+    "repeat_suspensions",
+    about,
+    "No child was suspended more than once in the window.",
+)
 
 st.subheader(f"Nearing the {suspensions.LIMIT_SCHOOL_DAYS}-school-day limit")
 st.caption(
@@ -210,19 +211,16 @@ st.caption(
     f"schools. Children with {cfg.thresholds.suspension_days_warning} or more since {page.year_start:%d/%m/%Y}."
 )
 NEAR_SHOWN = ("child", "suspension_days", "days_left", "suspensions", "schools_suspending", "social_worker", "team")
-nearing = page.nearing_limit.select(*NEAR_SHOWN, "la_child_id")
-if nearing.is_empty():
-    st.info(f"No child has {cfg.thresholds.suspension_days_warning} or more school days of suspension this year.")
-else:
-    days = {c: st.column_config.NumberColumn(format="%.1f") for c in ("suspension_days", "days_left")}
-    st.dataframe(
-        nearing,
-        hide_index=True,
-        key="nearing",
-        column_order=NEAR_SHOWN,
-        column_config=ui.table_columns(nearing, **days),
-    )
-    ui.downloads(access, nearing, "nearing_45_days", about, key="dl_nearing", child_rows=True)
+ui.children_table(
+    access,
+    page.nearing_limit.select(*NEAR_SHOWN, "la_child_id"),
+    NEAR_SHOWN,
+    "nearing",
+    "nearing_45_days",
+    about,
+    f"No child has {cfg.thresholds.suspension_days_warning} or more school days of suspension this year.",
+    **{c: st.column_config.NumberColumn(format="%.1f") for c in ("suspension_days", "days_left")},
+)
 
 st.subheader("No alternative provision from the sixth day")
 st.caption(
@@ -240,14 +238,15 @@ LONG_SHOWN = (
     "social_worker",
     "team",
 )
-long = page.without_provision.select(*LONG_SHOWN, "la_child_id")
-if long.is_empty():
-    st.info("No suspension of more than five days in the window shows a day without provision from the sixth day.")
-else:
-    st.dataframe(
-        long, hide_index=True, key="no_provision", column_order=LONG_SHOWN, column_config=ui.table_columns(long)
-    )
-    ui.downloads(access, long, "no_provision_from_day_6", about, key="dl_no_provision", child_rows=True)
+ui.children_table(
+    access,
+    page.without_provision.select(*LONG_SHOWN, "la_child_id"),
+    LONG_SHOWN,
+    "no_provision",
+    "no_provision_from_day_6",
+    about,
+    "No suspension of more than five days in the window shows a day without provision from the sixth day.",
+)
 
 # ---- school moves --------------------------------------------------------------------------------------------
 st.subheader("School moves")

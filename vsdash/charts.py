@@ -139,27 +139,38 @@ def trend_lines(
     return _projector(fig)
 
 
-def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, title: str, x_title: str) -> go.Figure:
-    """Horizontal bars of a rate by group, with the number of children behind each bar."""
-    table = table.filter(pl.col(value).is_not_null()).sort(value)
+def _horizontal_bars(
+    labels: list, values: list, texts: list[str], hover: str, title: str, x_title: str, row_height: int
+) -> go.Figure:
+    """Horizontal bars, each labelled at the projector's size (every bar chart's one look)."""
     fig = go.Figure(
         go.Bar(
-            x=table[value].to_list(),
-            y=[str(v) for v in table[label].to_list()],
+            x=values,
+            y=[str(v) for v in labels],
             orientation="h",
             marker_color=OKABE_ITO[0],
-            text=[f"{v:.1f}% (n={n})" for v, n in zip(table[value].to_list(), table[count].to_list(), strict=True)],
+            text=texts,
             textposition="auto",
             textfont=dict(size=BAR_TEXT_FONT),
             insidetextfont=dict(size=BAR_TEXT_FONT, color="white"),
             outsidetextfont=dict(size=BAR_TEXT_FONT),
-            hovertemplate="%{y}: %{x:.1f}%<extra></extra>",
+            hovertemplate=hover,
         )
     )
-    fig = _layout(fig, title, "", height=max(260, 60 + 34 * table.height))
+    fig = _layout(fig, title, "", height=max(260, 60 + row_height * len(values)))
     # Small bars would shrink their labels to fit: keep them at the projector's size instead.
     fig.update_layout(xaxis_title=x_title, hovermode="closest", uniformtext=dict(minsize=BAR_TEXT_FONT, mode="show"))
     return _projector(fig)
+
+
+def breakdown_bars(table: pl.DataFrame, label: str, value: str, count: str, title: str, x_title: str) -> go.Figure:
+    """Horizontal bars of a rate by group, with the number of children behind each bar."""
+    table = table.filter(pl.col(value).is_not_null()).sort(value)
+    values = table[value].to_list()
+    texts = [f"{v:.1f}% (n={n})" for v, n in zip(values, table[count].to_list(), strict=True)]
+    return _horizontal_bars(
+        table[label].to_list(), values, texts, "%{y}: %{x:.1f}%<extra></extra>", title, x_title, row_height=34
+    )
 
 
 def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendance by week") -> go.Figure:
@@ -194,23 +205,11 @@ def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendanc
 def count_bars(table: pl.DataFrame, label: str, value: str, title: str, x_title: str) -> go.Figure:
     """Horizontal bars of a count by group (e.g. suspensions by reason), largest at the top, each labelled."""
     table = table.sort(value)
-    fig = go.Figure(
-        go.Bar(
-            x=table[value].to_list(),
-            y=[str(v) for v in table[label].to_list()],
-            orientation="h",
-            marker_color=OKABE_ITO[0],
-            text=[f"{v:,}" for v in table[value].to_list()],
-            textposition="auto",
-            textfont=dict(size=BAR_TEXT_FONT),
-            insidetextfont=dict(size=BAR_TEXT_FONT, color="white"),
-            outsidetextfont=dict(size=BAR_TEXT_FONT),
-            hovertemplate="%{y}: %{x:,}<extra></extra>",
-        )
+    values = table[value].to_list()
+    texts = [f"{v:,}" for v in values]
+    return _horizontal_bars(
+        table[label].to_list(), values, texts, "%{y}: %{x:,}<extra></extra>", title, x_title, row_height=30
     )
-    fig = _layout(fig, title, "", height=max(260, 60 + 30 * table.height))
-    fig.update_layout(xaxis_title=x_title, hovermode="closest", uniformtext=dict(minsize=BAR_TEXT_FONT, mode="show"))
-    return _projector(fig)
 
 
 def weekly_counts(weekly: pl.DataFrame, series: dict[str, str], title: str, y_title: str) -> go.Figure:

@@ -596,6 +596,25 @@ def follow_up_form(access: DataAccess, due: pl.DataFrame, key: str) -> None:
             st.rerun()
 
 
+def children_table(
+    access: DataAccess,
+    rows: pl.DataFrame,
+    shown: tuple[str, ...],
+    key: str,
+    name: str,
+    about: list[str],
+    empty: str,
+    **overrides: ColumnConfig | str | None,
+) -> None:
+    """A list of named children (the columns `shown`, people's headers) with its CSV and XLSX, or a sentence
+    saying nobody is on it."""
+    if rows.is_empty():
+        st.info(empty)
+        return
+    st.dataframe(rows, hide_index=True, key=key, column_order=shown, column_config=table_columns(rows, **overrides))
+    downloads(access, rows, name, about, key=f"dl_{key}", child_rows=True)
+
+
 def table_columns(frame: pl.DataFrame, **overrides: ColumnConfig | str | None) -> dict[str, ColumnConfig | str | None]:
     """Column settings for any table: people's headers (`glossary.COLUMNS`), dates as DD/MM/YYYY, times as
     DD/MM/YYYY HH:mm, yes/no as ticks; `overrides` for a column that needs more (a help text, a bar)."""
