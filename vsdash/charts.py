@@ -151,6 +151,7 @@ def _horizontal_bars(
             marker_color=OKABE_ITO[0],
             text=texts,
             textposition="auto",
+            textangle=0,  # a label inside a short bar stays level, never turned on its side
             textfont=dict(size=BAR_TEXT_FONT),
             insidetextfont=dict(size=BAR_TEXT_FONT, color="white"),
             outsidetextfont=dict(size=BAR_TEXT_FONT),
