@@ -13,6 +13,7 @@ from sqlalchemy import Boolean, Column, Date, Float, Integer, MetaData, String, 
 from sqlalchemy.engine import Engine
 
 from vsdash.store import attendance, make_engine
+from vsdash.store.partitions import ensure_partitions
 from vsdash.store.pg_bulk import copy_out, copy_upsert
 
 KEY = ["date", "key"]
@@ -156,7 +157,7 @@ def test_other_drivers_are_refused():
     sqlite.dispose()
 
 
-def test_the_attendance_table_as_the_store_defines_it(engine):
+def test_the_attendance_table_as_the_store_defines_it(engine, cfg):
     """The real table, created and filled inside a transaction that is rolled back, so tests sharing
     the database see nothing of it."""
     columns = ["upn", "date", "urn", "am", "pm", "la_child_id", "load_id"]
@@ -183,6 +184,7 @@ def test_the_attendance_table_as_the_store_defines_it(engine):
     )
     with engine.connect() as conn, conn.begin() as tx:
         attendance.metadata.create_all(conn, tables=[attendance])
+        ensure_partitions(conn, attendance, day1["date"], cfg)
         copy_upsert(conn, attendance, key, columns, day1)
         copy_upsert(conn, attendance, key, columns, day2)
         got = conn.execute(

@@ -12,10 +12,12 @@ from vsdash import identity
 from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import CHILDREN_SCHEMA, conform
+from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import inserted_id, now, write
 from vsdash.store.schema import (
     FEED_TABLES,
     FeedTable,
+    attendance,
     attendance_weeks,
     children,
     load_log,
@@ -110,8 +112,10 @@ class Loading(WeekUpkeep):
                 if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
                     self._ensure_weeks(conn, cfg)
                     summary = self._weeks_with(conn, latest, cfg)
+                    ensure_partitions(conn, attendance, latest["date"], cfg)
                 replaced = _upsert(conn, FEED_TABLES[name], rows, latest)
                 if name == "attendance":
+                    ensure_partitions(conn, attendance_weeks, summary["week_start"], cfg)
                     write(conn, attendance_weeks, ["upn", "week_start"], summary)
                 for i, f in enumerate(feeds):
                     if name == main_table(f.kind) and name in f.tables:

@@ -27,6 +27,7 @@ from sqlalchemy.engine import Engine
 
 from vsdash import weeks as weeks_mod
 from vsdash.frames import MAX_LENGTH
+from vsdash.store.partitions import partition_by
 
 metadata = MetaData()
 
@@ -96,6 +97,7 @@ attendance = Table(
     Column("load_id", Integer),
     Index("ix_attendance_date_urn", "date", "urn"),
     sqlite_with_rowid=False,
+    postgresql_partition_by=partition_by("attendance"),
 )
 
 # The per-child-week summary of `attendance` (see vsdash/weeks.py), refreshed for the weeks each load touches.
@@ -110,6 +112,7 @@ attendance_weeks = Table(
         if name not in ("upn", "week_start")
     ],
     sqlite_with_rowid=False,
+    postgresql_partition_by=partition_by("attendance_weeks"),
 )
 
 # Facts about the store itself, e.g. which code categories the week summary was worked out with.

@@ -13,6 +13,7 @@ from sqlalchemy.engine import Connection, Engine
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import MARKS_SCHEMA, as_date, conform
+from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
 
@@ -41,6 +42,7 @@ class WeekUpkeep:
         attendance_weeks.create(conn)
         first, last = conn.execute(select(func.min(attendance.c.date), func.max(attendance.c.date))).one()
         week = weeks_mod.monday(first) if first else None
+        ensure_partitions(conn, attendance_weeks, pl.Series([week, last], dtype=pl.Date), cfg)
         while week is not None and week <= last:
             end = week + timedelta(weeks=REBUILD_WEEKS) - timedelta(days=1)
             write(conn, attendance_weeks, ["upn", "week_start"], weeks_mod.summarise(days(conn, week, end), cfg))
