@@ -74,6 +74,8 @@ def test_by_cohort_counts_a_child_in_each_cohort_held_and_all_first():
     assert table.columns == susp.REPORT_COLUMNS
     rows = {r["group"]: r for r in table.iter_rows(named=True)}
     assert table["group"].to_list() == ["All", "CIN", "CLA", "CP"]  # the child with no cohort is only in All
+    named = susp.by_group(children((1, 2, 0), cohorts=[["CLA"]]), "cohort", cohort_names={"CLA": "Children in care"})
+    assert named["group"].to_list() == ["All", "Children in care"]
     assert (rows["All"]["children"], rows["All"]["suspensions"], rows["All"]["children_suspended"]) == (3, 3, 2)
     assert (rows["CIN"]["children"], rows["CIN"]["suspension_rate"]) == (1, 100.0)
     assert rows["CLA"]["permanent_exclusion_rate"] == 100.0 and rows["CLA"]["one_or_more_rate"] == 0.0

@@ -376,7 +376,7 @@ class DataAccess:
         of children, no child named)."""
         children = self._mine(metrics.per_child(self._figures().frames, window, self.cfg))
         schools = dict(self._figures().frames.schools.select("urn", "name").iter_rows())
-        return suspensions_mod.by_group(children, by, schools)
+        return suspensions_mod.by_group(children, by, schools, self.cfg.cohorts)
 
     def set_suspension_notice(self, upn: str, urn: int, start_date: date, category: str, notified: bool) -> None:
         """An officer says, in their own name, whether the child's social worker has been told of a suspension

@@ -195,9 +195,9 @@ class SuspensionsPage:
     moves_by_school: pl.DataFrame
 
 
-def group_table(per_child: pl.DataFrame, by: str, school_names: dict[int, str]) -> pl.DataFrame:
+def group_table(per_child: pl.DataFrame, by: str, school_names: dict[int, str], cfg: Config) -> pl.DataFrame:
     """One grouping's rates as the page shows them (the report's columns, the DfE suspension rate renamed)."""
-    return susp.by_group(per_child, by, school_names).rename({"suspension_rate": PER_100})
+    return susp.by_group(per_child, by, school_names, cfg.cohorts).rename({"suspension_rate": PER_100})
 
 
 def _event_rows(events: pl.DataFrame, cfg: Config) -> pl.DataFrame:
@@ -267,7 +267,7 @@ def suspensions_page(
     events = susp.counted(frames.suspensions, window.start, window.as_of).join(upns, on="upn", how="semi")
     my_events = events.join(mine.select("upn").drop_nulls(), on="upn", how="semi")
     schools = dict(frames.schools.select("urn", "name").iter_rows())
-    groups = {by: group_table(children, by, schools) for by in BY}
+    groups = {by: group_table(children, by, schools, cfg) for by in BY}
     national, label = national_rates(cfg)
     reasons = susp.reasons(events).with_columns(
         reason_words=pl.col("reason").map_elements(lambda c: glossary.reason_words(c, cfg), return_dtype=pl.String)

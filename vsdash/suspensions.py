@@ -99,10 +99,14 @@ def rates(per_child: pl.DataFrame) -> dict[str, float | None]:
 
 
 def by_group(
-    per_child: pl.DataFrame, by: str | None = None, school_names: dict[int, str] | None = None
+    per_child: pl.DataFrame,
+    by: str | None = None,
+    school_names: dict[int, str] | None = None,
+    cohort_names: dict[str, str] | None = None,
 ) -> pl.DataFrame:
     """The report's table: an `All` row for every child given, then one row per cohort, school, locality or
-    team (a child counts once in each cohort they hold), with the counts behind each rate."""
+    team (a child counts once in each cohort they hold), with the counts behind each rate; schools and
+    cohorts by the names people know them by."""
     every = per_child.select(_sums()).with_columns(group=pl.lit("All"))
     if by is None:
         return every.with_columns(rate_columns()).select(REPORT_COLUMNS)
@@ -117,6 +121,8 @@ def by_group(
         label = pl.col(column).replace_strict(
             named, default=pl.format("URN {}", pl.col(column)), return_dtype=pl.String
         )
+    elif by == "cohort":
+        label = pl.col(column).replace_strict(cohort_names or {}, default=pl.col(column), return_dtype=pl.String)
     else:
         label = pl.col(column).cast(pl.String)
     groups = (
