@@ -17,6 +17,7 @@ from sqlalchemy import (
     Index,
     Integer,
     MetaData,
+    PrimaryKeyConstraint,
     String,
     Table,
     Text,
@@ -101,16 +102,20 @@ attendance = Table(
 )
 
 # The per-child-week summary of `attendance` (see vsdash/weeks.py), refreshed for the weeks each load touches.
+# Keyed week first: a day's feed rewrites one week of every child, which then sits in a few hundred
+# adjacent pages instead of one page per child (measured: half of a day's writes at 30,000 children),
+# and the dashboard reads it in week order, the order it works in.
 attendance_weeks = Table(
     "attendance_weeks",
     metadata,
-    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
-    Column("week_start", Date, primary_key=True),
+    Column("upn", String(MAX_LENGTH["upn"]), nullable=False),
+    Column("week_start", Date, nullable=False),
     *[
         Column(name, Date if dtype == pl.Date else Integer, nullable=dtype != pl.Int32)
         for name, dtype in weeks_mod.WEEKS_SCHEMA.items()
         if name not in ("upn", "week_start")
     ],
+    PrimaryKeyConstraint("week_start", "upn"),
     sqlite_with_rowid=False,
     postgresql_partition_by=partition_by("attendance_weeks"),
 )

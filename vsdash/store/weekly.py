@@ -79,5 +79,6 @@ def _weeks_fingerprint(cfg: Config) -> str:
         "codes": sorted(cfg.code_category.items()),
         "part_time": weeks_mod.PART_TIME_CODE,
         "columns": list(weeks_mod.WEEKS_SCHEMA),
+        "key": [c.name for c in attendance_weeks.primary_key.columns],
     }
     return hashlib.sha256(json.dumps(facts).encode()).hexdigest()
