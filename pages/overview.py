@@ -101,16 +101,6 @@ if not result.weekly_groups.is_empty():
             )
             figures_table(views.chart_table(result.weekly_groups, "dfe_group", DFE_GROUP_LABELS), f"groups_{value}_t")
 
-BREAKDOWN_COLUMNS = [
-    "children",
-    "children_with_data",
-    "attendance_pct",
-    "persistent_absence_rate",
-    "severe_absence_rate",
-    "suspension_rate",
-    "suspension_sessions",
-    "permanent_exclusions",
-]
 breakdown_config = {
     "children": st.column_config.NumberColumn("Children", help=words.children.help),
     "children_with_data": st.column_config.NumberColumn("With data", help=words.children_with_data.help),
@@ -132,7 +122,7 @@ breakdown_config = {
 for part in result.breakdowns:
     st.subheader(part.title)
     column = part.column
-    shown = part.table.with_columns(pl.col(column).fill_null(part.missing)).select(column, *BREAKDOWN_COLUMNS)
+    shown = part.table.with_columns(pl.col(column).fill_null(part.missing)).select(column, *views.BREAKDOWN_FIGURES)
     st.plotly_chart(
         charts.breakdown_bars(
             part.bars(),

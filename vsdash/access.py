@@ -8,17 +8,18 @@ not show; child-level results are cut to the viewer's own children (their teams,
 from __future__ import annotations
 
 import tempfile
-from collections.abc import Callable, Iterator, MutableMapping
+from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, mapping, metrics, privacy, quality, suspension_views, views
+from vsdash import aliases, auth, inbox, mapping, metrics, pack_files, privacy, quality, suspension_views, views
 from vsdash import out_of_area as out_of_area_mod
+from vsdash import pack as pack_mod
 from vsdash import schools as schools_mod
 from vsdash import suspensions as suspensions_mod
 from vsdash.auth import User
@@ -377,6 +378,50 @@ class DataAccess:
         children = self._mine(metrics.per_child(self._figures().frames, window, self.cfg))
         schools = dict(self._figures().frames.schools.select("urn", "name").iter_rows())
         return suspensions_mod.by_group(children, by, schools, self.cfg.cohorts)
+
+    # ---- the meeting pack ----
+
+    def meeting_pack(
+        self, as_of: date, cohorts: Sequence[str] = (), forum: bool = False, made: datetime | None = None
+    ) -> pack_mod.Pack:
+        """The monthly meeting pack: aggregates only, for every role; in forum mode (always for the forum role)
+        built from the forum's own tables, so it withholds exactly what the pages do."""
+        unknown = [c for c in cohorts if c not in self.cfg.cohorts]
+        if unknown:
+            raise ValueError(f"there is no cohort {unknown[0]!r}: choose from {', '.join(self.cfg.cohorts)}")
+        forum = self.forum_mode(forum)
+        figures, everyone = self._figures(), Filters(as_of=as_of)
+        overviews = [
+            (self.cfg.cohorts[c] if c else pack_mod.ALL, self.overview(f, forum))
+            for c, f in pack_mod.selections(as_of, list(cohorts))
+        ]
+        children = views.selected_children(figures, everyone)
+        if cohorts:
+            children = children.filter(pl.col("cohorts").list.set_intersection(list(cohorts)).list.len() > 0)
+        moves = suspension_views.moves_in_window(figures, everyone)
+        freshness = quality.school_freshness(figures.day_frames, self.cfg)
+        area = out_of_area_mod.view(children, figures.frames.schools, freshness, self.cfg)
+        matching = quality.match_children(
+            self.store.children_frame(), self.store.sent_identities(), self.store.aliases_frame()
+        )
+        parts = pack_mod.Parts(
+            overviews=overviews,
+            trends=self.overview(everyone, forum) if cohorts else overviews[0][1],
+            children=children,
+            moves=moves.join(children.select("upn").drop_nulls(), on="upn", how="semi"),
+            out_of_area=out_of_area_mod.for_forum(area) if forum else area,
+            quality_text=pack_mod.quality_line(matching, freshness, forum, self.cfg.forum.threshold),
+        )
+        return pack_mod.build(parts, self.cfg, list(cohorts), forum, made or datetime.now())
+
+    def meeting_pack_file(
+        self, suffix: str, as_of: date, cohorts: Sequence[str] = (), forum: bool = False
+    ) -> tuple[str, bytes]:
+        """The pack as an .html, .pdf or .xlsx file (its name, its bytes), on the audit log as an export."""
+        made = self.meeting_pack(as_of, cohorts, forum)
+        data = pack_files.pack_bytes(made, suffix, self.cfg.pack.browser)
+        name = pack_files.file_name(made, suffix.lower())
+        return name, self.export(data, name, made.selection, child_rows=False)
 
     def set_suspension_notice(self, upn: str, urn: int, start_date: date, category: str, notified: bool) -> None:
         """An officer says, in their own name, whether the child's social worker has been told of a suspension

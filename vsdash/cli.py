@@ -16,7 +16,7 @@ from pathlib import Path
 
 import polars as pl
 
-from vsdash import auth, export, failures, metrics, privacy, suspension_views
+from vsdash import auth, export, failures, metrics, pack_files, privacy, suspension_views
 from vsdash import schools as schools_mod
 from vsdash import suspensions as suspensions_mod
 from vsdash.access import DataAccess
@@ -140,8 +140,14 @@ def output_path(out: str, default_name: str) -> Path:
     path = Path(out)
     if path.is_dir():
         return path / default_name
-    if path.suffix.lower() not in export.SUFFIXES:
-        raise UsageError(f"--out {out}: name a .csv or .xlsx file, or an existing folder")
+    return _file_to_write(out, export.SUFFIXES, "a .csv or .xlsx file, or an existing folder")
+
+
+def _file_to_write(out: str, suffixes: Sequence[str], wanted: str) -> Path:
+    """--out as a file of a kind the command writes, in a folder that exists."""
+    path = Path(out)
+    if path.suffix.lower() not in suffixes:
+        raise UsageError(f"--out {out}: name {wanted}")
     if not path.parent.is_dir():
         raise UsageError(f"--out {out}: the folder {path.parent} does not exist; create it first or choose another")
     return path
@@ -212,6 +218,41 @@ def _add_report_schools(report: argparse._SubParsersAction, common: argparse.Arg
     p.add_argument("--forum", action="store_true", help="forum mode: small numbers withheld as c, as on the page")
     p.add_argument("--out", required=True, help="FILE.csv or FILE.xlsx, or a folder (the file named by the selection)")
     p.set_defaults(func=cmd_report_schools)
+
+
+def cmd_pack(args: argparse.Namespace) -> int:
+    """The monthly meeting pack as HTML, PDF or XLSX; --forum applies exactly the forum mode's suppression."""
+    cfg = load_config(args.config)
+    out = _file_to_write(args.out, pack_files.SUFFIXES, f"a file ending in {', '.join(pack_files.SUFFIXES)}")
+    cohorts = args.cohort or []
+    unknown = [c for c in cohorts if c not in cfg.cohorts]
+    if unknown:
+        raise UsageError(f"unknown cohort {unknown[0]!r}; use one of {', '.join(cfg.cohorts)}")
+    _, store = _open(args, cfg)
+    try:
+        _name, data = _door(store, cfg).meeting_pack_file(out.suffix, args.as_of, cohorts, forum=args.forum)
+    except pack_files.PackError as exc:
+        raise UsageError(str(exc)) from None
+    part = out.with_name(out.name + ".part")  # a failed write leaves no half file
+    try:
+        part.write_bytes(data)
+        os.replace(part, out)
+    finally:
+        part.unlink(missing_ok=True)
+    print(f"wrote the {'forum ' if args.forum else ''}meeting pack as at {args.as_of:%d/%m/%Y} to {out}")
+    return 0
+
+
+def _add_pack(sub: argparse._SubParsersAction, common: argparse.ArgumentParser) -> None:
+    """`pack`: the monthly meeting pack to a file."""
+    p = sub.add_parser("pack", parents=[common], help="the monthly meeting pack as HTML, PDF or XLSX")
+    p.add_argument("--as-of", type=_date, required=True, dest="as_of", help="YYYY-MM-DD")
+    p.add_argument(
+        "--cohort", action="append", metavar="COHORT", help="a cohort to report on (repeat for more; default: all)"
+    )
+    p.add_argument("--forum", action="store_true", help="a forum pack: small numbers withheld as c, as forum mode")
+    p.add_argument("--out", required=True, help="FILE.html, FILE.pdf or FILE.xlsx")
+    p.set_defaults(func=cmd_pack)
 
 
 # ---- reports ----------------------------------------------------------------------------------------------
@@ -549,6 +590,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--dry-run", action="store_true", dest="dry_run", help="print what would go; change nothing")
     p.add_argument("--force", action="store_true", help="allow a period shorter than thresholds.ever6_years")
     p.set_defaults(func=cmd_retention)
+
+    _add_pack(sub, common)
 
     p = sub.add_parser("sample", parents=[common], help="write the synthetic sample authority's feed files")
     p.add_argument("--out", required=True, help="folder to write into")

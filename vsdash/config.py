@@ -277,8 +277,23 @@ class MapRules(_KnownKeys):
     tile_url: TileUrl | None = None
 
 
+BrowserPath = Annotated[
+    str,
+    _matching(r"/\S+", "the full path of a Chromium or Chrome program, such as /usr/bin/chromium"),
+]
+
+
+@section(frozen=True, config=SECTION)
+class PackRules(_KnownKeys):
+    """The meeting pack: drawn and printed to PDF by a headless Chromium (Debian's package `chromium`)."""
+
+    browser: BrowserPath = "/usr/bin/chromium"
+    marking: Text = "OFFICIAL-SENSITIVE"  # the protective marking on every page (Government Security Classifications)
+
+
 DEFAULT_FORUM = ForumRules()
 DEFAULT_MAP = MapRules()
+DEFAULT_PACK = PackRules()
 
 
 # The pages of the app, by the name the configuration gives each (app.py draws them in this order).
@@ -433,6 +448,7 @@ class _File(_KnownKeys):
     access: AccessRules = AccessRules()
     forum: ForumRules = ForumRules()
     map: MapRules = MapRules()
+    pack: PackRules = PackRules()
 
     @model_validator(mode="after")
     def _sections_agree(self) -> _File:
@@ -476,6 +492,7 @@ class Config:
     source: Path | None = None
     forum: ForumRules = DEFAULT_FORUM
     map: MapRules = DEFAULT_MAP
+    pack: PackRules = DEFAULT_PACK
 
     def codes_in(self, category: str) -> list[str]:
         """The codes of one category, in the order the YAML gives them."""
@@ -566,6 +583,7 @@ def parse_config(raw: Any, source: Path | None = None) -> Config:
         source=source,
         forum=file.forum,
         map=file.map,
+        pack=file.pack,
     )
 
 

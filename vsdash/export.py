@@ -78,7 +78,7 @@ def xlsx_sheets_bytes(sheets: list[tuple[str, pl.DataFrame, list[str]]]) -> byte
     with xlsxwriter.Workbook(buffer, XLSX_OPTIONS) as workbook:
         bold = workbook.add_format({"bold": True})
         for sheet, frame, about in sheets:
-            worksheet = workbook.add_worksheet(_sheet_name(sheet))
+            worksheet = workbook.add_worksheet(sheet_name(sheet))
             for row, line in enumerate(about):
                 worksheet.write_string(row, 0, safe_text(line), bold if row == 0 else None)
             _plain(frame).write_excel(
@@ -91,7 +91,7 @@ def xlsx_sheets_bytes(sheets: list[tuple[str, pl.DataFrame, list[str]]]) -> byte
     return buffer.getvalue()
 
 
-def _sheet_name(name: str) -> str:
+def sheet_name(name: str) -> str:
     """Excel's rules for a sheet name: at most 31 characters, none of []:*?/\\."""
     return re.sub(r"[\[\]:*?/\\]", "_", name)[:31] or "vsdash"
 

@@ -304,6 +304,23 @@ COLUMNS |= {
     "national_severe_absence_rate": "England severe absence %",
 }
 
+# The meeting pack's tables (vsdash/pack.py).
+COLUMNS |= {
+    "selection": "Selection",
+    "figure": "Figure",
+    "now": "Now",
+    "last_month": "A month ago",
+    "change": "Change since last month",
+    "last_year": "Same point last year",
+    "england": "England, like for like",
+    "moves": "Moves",
+    "children_moved": "Children who moved",
+    "to_out_of_area": "To an out-of-area school",
+    "moves_back": "Back to an earlier school",
+    "after_suspension": "After a suspension",
+    "term": "Term",
+}
+
 # The Suspensions and exclusions page, `report suspensions` and `report moves` (vsdash/suspension_views.py).
 COLUMNS |= {
     "group": "Group",

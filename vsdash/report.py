@@ -51,7 +51,7 @@ def cell(value: object) -> str:
 
 
 @lru_cache(maxsize=1)
-def _environment() -> Environment:
+def environment() -> Environment:
     """The template environment: every value escaped, so a name or note sent by a school cannot become markup."""
     env = Environment(
         loader=PackageLoader("vsdash", "templates"),
@@ -84,7 +84,7 @@ def child_summary_html(page: ChildPage, cfg: Config, actions: pl.DataFrame, prin
         _table("Actions recorded", action_rows(actions).head(8)),
     ]
     return (
-        _environment()
+        environment()
         .get_template(TEMPLATE)
         .render(
             who=page.identity,
@@ -114,7 +114,7 @@ def _register_context(register: Register) -> dict:
 
 def register_html(register: Register) -> str:
     """The calendar as an HTML table with real text (read by screen readers, printed as seen), for the page."""
-    return _environment().get_template(REGISTER_TEMPLATE).render(**_register_context(register))
+    return environment().get_template(REGISTER_TEMPLATE).render(**_register_context(register))
 
 
 def print_opener_html(summary: str, label: str = "Open the summary to print") -> str:
@@ -125,4 +125,4 @@ def print_opener_html(summary: str, label: str = "Open the summary to print") ->
     """
     # json.dumps makes a JavaScript string; every "<" is escaped so the summary cannot close this script.
     payload = json.dumps(summary).replace("<", "\\u003c")
-    return _environment().get_template("print_opener.html.j2").render(payload=Markup(payload), label=label)
+    return environment().get_template("print_opener.html.j2").render(payload=Markup(payload), label=label)

@@ -226,6 +226,19 @@ class Pill:
     arrow: Literal["auto", "off"]
 
 
+# A breakdown's figures, in the order its table shows them (the Overview page and the meeting pack).
+BREAKDOWN_FIGURES = [
+    "children",
+    "children_with_data",
+    "attendance_pct",
+    "persistent_absence_rate",
+    "severe_absence_rate",
+    "suspension_rate",
+    "suspension_sessions",
+    "permanent_exclusions",
+]
+
+
 @dataclass(frozen=True)
 class Breakdown:
     """One breakdown of the selection's figures by a column (locality, or team within one locality)."""
