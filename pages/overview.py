@@ -30,6 +30,7 @@ if result.national_source:
         f"this year's run from {result.window.start:%d/%m/%Y} to {result.window.as_of:%d/%m/%Y}. "
         + DFE_GROUPS_EXPLAINED
     )
+ui.meeting_pack(access, filters, forum)
 words = terms(cfg)
 about = [
     f"{cfg.authority_name}",

@@ -62,7 +62,7 @@ def test_the_headline_figures_are_the_metrics_for_the_same_selection(sample_stor
     made = door(sample_store).meeting_pack(LAST_DAY, made=MADE)
     figures = views.Figures(sample_store.frames(cfg), cfg)
     everyone = metrics.aggregate(views.selected_children(figures, Filters(as_of=LAST_DAY)), []).row(0, named=True)
-    headline = dict(table(made, "Headline figures").select("figure", "now").iter_rows())
+    headline = dict(table(made, "All children: every headline figure").select("figure", "now").iter_rows())
     assert headline["Attendance"] == f"{everyone['attendance_pct']:.1f}%"
     assert headline["Persistent absence"] == f"{everyone['persistent_absence_rate']:.1f}%"
     assert headline["Children"] == f"{everyone['children']:,}"
@@ -71,7 +71,8 @@ def test_the_headline_figures_are_the_metrics_for_the_same_selection(sample_stor
     cla = metrics.aggregate(views.selected_children(figures, Filters(as_of=LAST_DAY, cohort="CLA")), []).row(
         0, named=True
     )
-    rows = table(by_cohort, "Headline figures").filter(pl.col("selection") == cfg.cohorts["CLA"])
+    rows = table(by_cohort, f"{cfg.cohorts['CLA']}: every headline figure")
+    assert [s.title for s in by_cohort.sections][:2] == [f"Headline figures: {cfg.cohorts[c]}" for c in ("CLA", "CP")]
     assert dict(rows.select("figure", "now").iter_rows())["Severe absence"] == f"{cla['severe_absence_rate']:.1f}%"
     assert by_cohort.selection == f"{cfg.cohorts['CLA']}, {cfg.cohorts['CP']}"
 
@@ -167,7 +168,7 @@ def test_xlsx_has_a_cover_and_a_sheet_per_table_in_people_s_words(sample_store):
     assert name == f"forum-pack_{LAST_DAY:%Y-%m-%d}.xlsx"
     book = load_workbook(io.BytesIO(data), read_only=True)
     assert book.sheetnames[0] == "Cover"
-    assert {"Headline figures", "By cohort", "Definitions", "In and out of area"} <= set(book.sheetnames)
+    assert {"Headline, All children", "By cohort", "Definitions", "In and out of area"} <= set(book.sheetnames)
     cover = [row[0] for row in book["Cover"].iter_rows(values_only=True) if row and row[0]]
     assert "OFFICIAL-SENSITIVE" in cover and f"As at {LAST_DAY:%d/%m/%Y} (from 01/09/2025)" in cover
     headers = next(r for r in book["By cohort"].iter_rows(values_only=True) if r and r[0] == "Group")
@@ -211,11 +212,11 @@ def test_pdf_has_one_page_per_section_with_marking_and_page_numbers(sample_store
     access = door(sample_store)
     made = access.meeting_pack(LAST_DAY, ["CLA", "CIN"], forum=True, made=MADE)
     reader = PdfReader(io.BytesIO(pack_files.pdf_bytes(made, BROWSER)))
-    assert len(reader.pages) == len(made.sections) == 10
+    assert len(reader.pages) == len(made.sections) == 11
     for number, (page, section) in enumerate(zip(reader.pages, made.sections, strict=True), start=1):
         text = page.extract_text()
         assert section.title.replace("fi", "\ufb01") in text or section.title in text
-        assert text.count("OFFICIAL-SENSITIVE") >= 2 and f"Page {number} of 10" in text
+        assert text.count("OFFICIAL-SENSITIVE") >= 2 and f"Page {number} of 11" in text
         assert f"as at {LAST_DAY:%d/%m/%Y}" in text and "forum pack" in text
     assert "Marches" in reader.pages[0].extract_text()
 
@@ -240,3 +241,17 @@ def test_no_chromium_is_one_line_saying_what_to_install(sample_store):
     with pytest.raises(pack_files.PackError, match=r"needs Chromium at /nowhere/chromium: install it"):
         pack_files.pack_bytes(made, ".pdf", "/nowhere/chromium")
     assert pack_files.pack_bytes(replace(made), ".xlsx", "/nowhere/chromium")[:2] == b"PK"  # no browser needed
+
+
+def test_the_overview_makes_the_pack_on_request_and_the_forum_role_gets_a_forum_pack(db_url):
+    from tests.test_pages import signed_in_app
+
+    for role, name in [("manager", "meeting-pack"), ("forum", "forum-pack")]:
+        at = signed_in_app(db_url, role=role, name=f"P. {role.title()}").run()
+        assert not at.exception, at.exception
+        assert not at.get("download_button") or all("pack" not in d.proto.label for d in at.get("download_button"))
+        at.radio(key="pack_format").set_value(".xlsx").run()
+        at.button(key="pack_make").click().run()
+        assert not at.exception, at.exception
+        labels = [d.proto.label for d in at.get("download_button")]
+        assert f"Download {name}_{LAST_DAY:%Y-%m-%d}.xlsx" in labels, labels

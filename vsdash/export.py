@@ -32,6 +32,7 @@ XLSX_OPTIONS = {
     "strings_to_numbers": False,
 }
 SUFFIXES = (".csv", ".xlsx")
+XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
 def safe_text(value: str) -> str:

@@ -37,6 +37,7 @@ SUSPENSION_SPEC = suppression.Spec(
         (susp_views.PER_100, "one_or_more_rate", "permanent_exclusion_rate"), "children"
     ),
 )
+HEADLINE_COLUMNS = ("figure", "now", "last_month", "change", "last_year", "england")
 MOVE_COUNTS = ("moves", "children_moved", "to_out_of_area", "moves_back", "after_suspension")
 MOVES_SPEC = suppression.Spec(counts=MOVE_COUNTS)
 
@@ -47,7 +48,7 @@ class PackTable:
 
     title: str
     frame: pl.DataFrame
-    note: str = ""
+    sheet: str = ""  # the spreadsheet's name for it, when the title is too long for a sheet (31 characters)
 
     def headings(self) -> list[str]:
         """The column headings people read (the pages' words, `glossary.COLUMNS`)."""
@@ -63,6 +64,15 @@ class PackTable:
 
 
 @dataclass(frozen=True)
+class Tile:
+    """A headline figure in large type, as the Overview's cards: its name, value and change since last month."""
+
+    label: str
+    value: str
+    change: str
+
+
+@dataclass(frozen=True)
 class Section:
     """One page of the pack: a heading, sentences, charts and tables."""
 
@@ -70,6 +80,7 @@ class Section:
     lines: list[str] = field(default_factory=list)
     charts: list[go.Figure] = field(default_factory=list)
     tables: list[PackTable] = field(default_factory=list)
+    tiles: list[Tile] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -120,43 +131,44 @@ def _forum_text(frame: pl.DataFrame, spec: suppression.Spec, threshold: int, tot
     return suppression.as_text(frame, withheld, spec)
 
 
-def headline_table(overviews: list[tuple[str, views.Overview]]) -> pl.DataFrame:
-    """Each selection's cards as rows: the figure now, a month ago, the change, a year ago and England."""
+def headline_table(result: views.Overview) -> pl.DataFrame:
+    """A selection's cards as rows: the figure now, a month ago, the change, a year ago and England."""
     rows = []
-    for name, result in overviews:
-        for card in result.cards:
-            pill = card.pill()
-            rows.append(
-                {
-                    "selection": name,
-                    "figure": card.label,
-                    "now": card.shown(card.value),
-                    "last_month": card.shown(card.last_month),
-                    "change": pill.text if pill else "–",  # noqa: RUF001 (a dash, as a person writes one)
-                    "last_year": card.shown(card.last_year),
-                    "england": "; ".join(c.text() for c in card.comparisons) or "–",  # noqa: RUF001
-                }
-            )
-    return pl.DataFrame(
-        rows,
-        schema=dict.fromkeys(("selection", "figure", "now", "last_month", "change", "last_year", "england"), pl.String),
-    )
+    for card in result.cards:
+        pill = card.pill()
+        rows.append(
+            {
+                "figure": card.label,
+                "now": card.shown(card.value),
+                "last_month": card.shown(card.last_month),
+                "change": pill.text if pill else "–",  # noqa: RUF001 (a dash, as a person writes one)
+                "last_year": card.shown(card.last_year),
+                "england": "; ".join(c.text() for c in card.comparisons) or "–",  # noqa: RUF001
+            }
+        )
+    return pl.DataFrame(rows, schema=dict.fromkeys(HEADLINE_COLUMNS, pl.String))
 
 
-def _headline(overviews: list[tuple[str, views.Overview]]) -> Section:
-    """The headline figures against last month, last year and England."""
-    first = overviews[0][1]
+def _tile(card: views.Card) -> Tile:
+    """A card as a tile."""
+    pill = card.pill()
+    return Tile(card.label, card.shown(card.value), pill.text if pill else "")
+
+
+def _headline(name: str, result: views.Overview, several: bool) -> Section:
+    """One selection's headline figures against last month, last year and England (a page per cohort when
+    the pack has several, so each fits its page)."""
     lines = [
-        f"Change since {first.last_month:%d/%m/%Y} (the same date last month)"
-        + (f" and the same point last year ({first.last_year:%d/%m/%Y})." if first.last_year else ".")
+        f"Change since {result.last_month:%d/%m/%Y} (the same date last month)"
+        + (f" and the same point last year ({result.last_year:%d/%m/%Y})." if result.last_year else ".")
     ]
-    if first.national_source:
-        lines.append(f"National figures: {first.national_source}. The DfE's groups are mutually exclusive.")
-    table = headline_table(overviews)
+    if result.national_source:
+        lines.append(f"National figures: {result.national_source}. The DfE's groups are mutually exclusive.")
     return Section(
-        "Headline figures",
+        f"Headline figures: {name}" if several else "Headline figures",
         lines,
-        tables=[PackTable("Headline figures", table if len(overviews) > 1 else table.drop("selection"))],
+        tiles=[_tile(card) for card in result.cards if card.percent],
+        tables=[PackTable(f"{name}: every headline figure", headline_table(result), sheet=f"Headline, {name}")],
     )
 
 
@@ -350,8 +362,9 @@ def build(parts: Parts, cfg: Config, cohorts: list[str], forum: bool, made: date
     first = parts.overviews[0][1]
     threshold = cfg.forum.threshold
     compared = _compared(parts.overviews)
+    several = len(parts.overviews) > 1
     sections = [
-        _headline(parts.overviews),
+        *(_headline(name, result, several) for name, result in parts.overviews),
         *([compared] if compared else []),
         _trends(parts.trends, cohorts, cfg),
         *(_breakdowns(name, result) for name, result in parts.overviews),

@@ -25,7 +25,7 @@ from vsdash.pack import Pack
 
 TEMPLATE = "pack.html.j2"
 SUFFIXES = (".html", ".pdf", ".xlsx")
-CHART_SIZE = (620, 330)  # px: two charts side by side across an A4 landscape page
+CHART_SIZE = (640, 520)  # px: two charts side by side across an A4 landscape page
 # Playwright's wait for a local page; a chart draws in well under a second.
 TIMEOUT_MS = 60_000
 
@@ -156,7 +156,7 @@ def xlsx_bytes(pack: Pack) -> bytes:
     used: set[str] = {"Cover"}
     for section in pack.sections:
         for table in section.tables:
-            name = _unique(table.title, used)
+            name = _unique(table.sheet or table.title, used)
             frame = table.frame.rename(dict(zip(table.frame.columns, table.headings(), strict=True)))
             sheets.append((name, frame, [section.title, table.title, *pack.about()[1:4]]))
     return export.xlsx_sheets_bytes(sheets)

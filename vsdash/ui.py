@@ -18,6 +18,7 @@ from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
 from vsdash.glossary import column_label, counted, headed, terms
 from vsdash.ingest import holds_only_sample, load_sample_if_empty
+from vsdash.pack_files import PackError
 from vsdash.store import ACTION_KINDS, Store
 from vsdash.views import Card, Figures, FilterOptions
 
@@ -527,7 +528,7 @@ def downloads(
         "Download XLSX",
         lambda: access.export(export.xlsx_bytes(headed(frame), about, sheet=name), xlsx_name, what, child_rows),
         xlsx_name,
-        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+        export.XLSX_TYPE,
         key=f"{key}_xlsx",
         on_click="ignore",
     )
@@ -688,3 +689,33 @@ def text_when_forum(
         return setting
 
     return {column: as_text(setting) for column, setting in settings.items()}
+
+
+PACK_FORMATS = {".pdf": "PDF (to print or send)", ".html": "HTML (opens offline)", ".xlsx": "XLSX (every table)"}
+PACK_TYPES = {".pdf": "application/pdf", ".html": "text/html", ".xlsx": export.XLSX_TYPE}
+
+
+def meeting_pack(access: DataAccess, filters: Filters, forum: bool) -> None:
+    """The Overview's button for the monthly pack: made on request (Chromium draws it in a few seconds), then
+    offered for download; the door makes a forum pack for the forum role whatever is asked."""
+    with st.expander("Meeting pack: these figures as pages for the meeting"):
+        cohort = [filters.cohort] if filters.cohort else []
+        st.caption(
+            f"Every child{' in the cohort chosen' if cohort else ''} as at {filters.as_of:%d/%m/%Y}, from the start "
+            "of the academic year; the other filters do not apply. "
+            + ("A forum pack: small numbers withheld as on this page." if access.forum_mode(forum) else "")
+        )
+        chosen = st.radio(
+            "Format", list(PACK_FORMATS), format_func=PACK_FORMATS.get, horizontal=True, key="pack_format"
+        )
+        if st.button("Make the meeting pack", key="pack_make"):
+            try:
+                with st.spinner("Drawing the pack..."):
+                    st.session_state["pack_file"] = access.meeting_pack_file(chosen, filters.as_of, cohort, forum)
+            except PackError as error:
+                st.error(str(error))
+        made = st.session_state.get("pack_file")
+        if made and made[0].endswith(chosen):
+            st.download_button(
+                f"Download {made[0]}", made[1], made[0], PACK_TYPES[chosen], key="pack_download", on_click="ignore"
+            )
