@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import polars as pl
 
@@ -26,6 +27,7 @@ from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import as_date
+from vsdash.glossary import UK_TIME_ZONE
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
 
@@ -412,7 +414,7 @@ class DataAccess:
             out_of_area=out_of_area_mod.for_forum(area) if forum else area,
             quality_text=pack_mod.quality_line(matching, freshness, forum, self.cfg.forum.threshold),
         )
-        return pack_mod.build(parts, self.cfg, list(cohorts), forum, made or datetime.now())
+        return pack_mod.build(parts, self.cfg, list(cohorts), forum, made or datetime.now(ZoneInfo(UK_TIME_ZONE)))
 
     def meeting_pack_file(
         self, suffix: str, as_of: date, cohorts: Sequence[str] = (), forum: bool = False
