@@ -8,10 +8,10 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench import floor
+from bench import floor, peers
 from bench.measure import Results, Row, runs_of, timed
 from bench.scenario import PAGES, Scenario, choose_scenario, selections
-from vsdash import views
+from vsdash import metrics, views
 from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import Config
@@ -78,9 +78,52 @@ def read_store(store: Store, cfg: Config, folder: Path, cold_repeat: int, repeat
     return frames
 
 
+def measure_peers(
+    store: Store,
+    cfg: Config,
+    folder: Path,
+    scenario: Scenario,
+    figures: views.Figures,
+    repeat: int,
+    cold_repeat: int,
+    results: Results,
+) -> peers.Peers:
+    """The peers' first figure, rerun, filter change and new window on the same store and marks."""
+    url = store.engine.url.render_as_string(hide_password=False)
+    parquet = folder / "marks.parquet"
+    window = metrics.window_for(cfg, scenario.base.as_of)
+    moved = metrics.window_for(cfg, next(c.filters.as_of for c in scenario.cases if c.name == "as_of"))
+    chosen = views.selected_children(figures, next(c.filters for c in scenario.cases if c.name == "cohort"))
+    upns = chosen["upn"].drop_nulls().to_list()
+    marks = peers.pandas_marks(url)
+    steps = {
+        "pandas": {
+            "cold": lambda: peers.pandas_cold(url, cfg, window),
+            "rerun": lambda: peers.headline(peers.pandas_per_child(marks, cfg, window)),
+            "filter": lambda: peers.headline(peers.pandas_per_child(marks, cfg, window, upns)),
+            "window": lambda: peers.headline(peers.pandas_per_child(marks, cfg, moved)),
+        },
+        "DuckDB": {
+            "cold": lambda: peers.duckdb_headline(parquet, cfg, window),
+            "rerun": lambda: peers.duckdb_headline(parquet, cfg, window),
+            "filter": lambda: peers.duckdb_headline(parquet, cfg, window, upns),
+            "window": lambda: peers.duckdb_headline(parquet, cfg, moved),
+        },
+    }
+    times = {}
+    for peer, calls in steps.items():
+        medians = {}
+        for step, call in calls.items():
+            runs = runs_of(call, cold_repeat if step == "cold" else repeat)
+            medians[step] = statistics.median(runs)
+            results.add(Row("peers", f"{peer}: {peers.STEPS[step]}", medians[step], runs=runs))
+        times[peer] = peers.PeerTimes(**medians)
+    return peers.Peers(times["pandas"], times["DuckDB"])
+
+
 def measure_direct(
     store: Store, cfg: Config, folder: Path, repeat: int, cold_repeat: int, results: Results
-) -> tuple[Scenario, Floors]:
+) -> tuple[Scenario, Floors, peers.Peers]:
     """Time the store read, each page's call per filter with frames in memory, and the floor beside each."""
     frames = read_store(store, cfg, folder, cold_repeat, repeat, results)
     figures = views.Figures(frames, cfg)
@@ -88,6 +131,7 @@ def measure_direct(
     access = door(store, figures)
     results.add(Row("views", "filter_options (runs on every page rerun)", median_run(access.filter_options, repeat)))
     d = floor.read_floor(folder, cfg)
+    beside = measure_peers(store, cfg, folder, scenario, figures, repeat, cold_repeat, results)
     floors: Floors = {}
     for page in PAGES:
         cold = floor.cold_call(page, folder, cfg, scenario.base, scenario.child_upn)
@@ -103,6 +147,8 @@ def measure_direct(
                     floor=floors[(page, name)],
                     runs=runs,
                     note="through DataAccess, as the page calls it",
+                    pandas=beside.pandas.of(name),
+                    duckdb=beside.duckdb.of(name),
                 )
             )
-    return scenario, floors
+    return scenario, floors, beside

@@ -50,6 +50,9 @@ class Row:
     runs: list[float] = field(default_factory=list)
     note: str = ""
     error: str = ""
+    # The peers' seconds for the same kind of step, measured in the same run (bench/peers.py).
+    pandas: float | None = None
+    duckdb: float | None = None
 
     @property
     def ratio(self) -> float | None:
@@ -95,6 +98,8 @@ class Row:
             list(data["runs"]),
             data["note"],
             data["error"],
+            data.get("pandas"),
+            data.get("duckdb"),
         )
 
 

@@ -16,6 +16,7 @@ from typing import Any
 import streamlit as st
 from streamlit.testing.v1 import AppTest
 
+from bench import peers
 from bench.direct import Floors
 from bench.measure import (
     COLD_PAGE_MAX_S,
@@ -110,18 +111,27 @@ def dashboard_database(url: str) -> Iterator[None]:
 
 
 def measure_pages(
-    url: str, scenario: Scenario, floors: Floors, repeat: int, cold_repeat: int, results: Results
+    url: str,
+    scenario: Scenario,
+    floors: Floors,
+    repeat: int,
+    cold_repeat: int,
+    results: Results,
+    beside: peers.Peers | None = None,
 ) -> None:
-    """Cold start and each filter change on each page, through AppTest against the loaded store."""
+    """Cold start and each filter change on each page, through AppTest against the loaded store; the peers'
+    times for the same kind of step beside each."""
     with dashboard_database(url):
         for page in PAGES:
-            at = measure_cold(page, scenario, floors, cold_repeat, results)
+            at = measure_cold(page, scenario, floors, cold_repeat, results, beside)
             if at is not None:
                 for case in scenario.cases:
-                    measure_filter(at, page, case, floors, repeat, results)
+                    measure_filter(at, page, case, floors, repeat, results, beside)
 
 
-def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, results: Results) -> AppTest | None:
+def measure_cold(
+    page: str, scenario: Scenario, floors: Floors, repeat: int, results: Results, beside: peers.Peers | None = None
+) -> AppTest | None:
     """Empty caches, then draw the page: the first visitor after a restart or a new load."""
     measure = f"{page}: cold start (AppTest)"
     runs: list[float] = []
@@ -141,12 +151,28 @@ def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, res
             target=Target(COLD_PAGE_MAX_S),
             runs=runs,
             note="caches empty to drawn; floor: parquet read + compute",
+            **peer_times(beside, "cold"),
         )
     )
     return at
 
 
-def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, repeat: int, results: Results) -> None:
+def peer_times(beside: peers.Peers | None, step: str) -> dict[str, float | None]:
+    """The peers' seconds for a page step, as a Row's fields (none when the peers were not measured)."""
+    if beside is None:
+        return {}
+    return {"pandas": beside.pandas.of(step), "duckdb": beside.duckdb.of(step)}
+
+
+def measure_filter(
+    at: AppTest,
+    page: str,
+    case: FilterCase,
+    floors: Floors,
+    repeat: int,
+    results: Results,
+    beside: peers.Peers | None = None,
+) -> None:
     """One filter change on a warm page, set and reset `repeat` times; only the setting run is timed."""
     # A window change takes a new date each run: the dashboard keeps each window's figures, so a window
     # seen before would time the cache, not the change.
@@ -170,6 +196,7 @@ def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, rep
             runs=runs,
             target=Target(FILTER_CHANGE_MAX_S, FILTER_CHANGE_MAX_RATIO),
             note=f"{case.key} = {case.value}; runs " + ", ".join(f"{r:.2f}" for r in runs),
+            **peer_times(beside, case.name),
         )
     )
 

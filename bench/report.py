@@ -18,7 +18,7 @@ import sqlalchemy
 from bench.measure import FAILED, Row
 from vsdash.config import PROJECT_ROOT
 
-HEAD = ("section", "measure", "value", "unit", "floor", "x floor", "target", "status")
+HEAD = ("section", "measure", "value", "unit", "floor", "x floor", "pandas", "DuckDB", "target", "status")
 COUNT_UNITS = ("rows/s", "MiB", "MB")
 
 
@@ -40,6 +40,8 @@ def table_cells(r: Row) -> tuple[str, ...]:
         r.unit,
         number(r.floor),
         ratio,
+        number(r.pandas),
+        number(r.duckdb),
         target,
         r.status or (r.error[:40] if r.error else ""),
     )
@@ -51,7 +53,7 @@ def format_table(rows: list[Row]) -> str:
     widths = [max(len(x) for x in column) for column in zip(HEAD, *body, strict=True)]
 
     def line(cells: tuple[str, ...]) -> str:
-        padded = (c.rjust(w) if 2 <= i <= 5 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
+        padded = (c.rjust(w) if 2 <= i <= 7 else c.ljust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True)))
         return "  ".join(padded).rstrip()
 
     return "\n".join([line(HEAD), line(tuple("-" * w for w in widths)), *map(line, body)])

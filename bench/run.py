@@ -7,6 +7,7 @@ import tempfile
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
+from bench import peers
 from bench.direct import measure_direct
 from bench.load import database_size_mb, load_phase
 from bench.measure import Results, Row, phase_memory, process_peak_mb
@@ -48,6 +49,7 @@ def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
     names += [
         "store.frames(): the week summary and every record into polars",
         "filter_options (runs on every page rerun)",
+        *peers.measure_names(),
     ]
     names += [f"{page}: views call, {n}" for page in PAGES for n in ("no filter", *FILTER_NAMES)]
     names += ["peak RSS during read and views"]
@@ -77,12 +79,14 @@ def measure(url: str, workdir: Path, params: Params, wipe: bool) -> list[Row]:
     if size is not None:
         results.add(Row("load", "SQLite file size (with WAL)", size, "MiB"))
     with phase_memory(results, "read and views"):
-        scenario, floors = measure_direct(store, cfg, workdir / "floor", params.repeat, params.cold_repeat, results)
+        scenario, floors, beside = measure_direct(
+            store, cfg, workdir / "floor", params.repeat, params.cold_repeat, results
+        )
     if not params.skip_pages:
         from bench import pages  # Streamlit only for the page phase: --skip-pages runs without it
 
         with phase_memory(results, "pages"):
-            pages.measure_pages(url, scenario, floors, params.repeat, params.cold_repeat, results)
+            pages.measure_pages(url, scenario, floors, params.repeat, params.cold_repeat, results, beside)
         pages.measure_dashboard_memory(url, scenario, params.repeat, results)
     results.add(
         Row(

@@ -13,13 +13,13 @@ import polars as pl
 import pytest
 from polars.testing import assert_frame_equal
 
-from bench import floor
+from bench import floor, peers
 from bench.__main__ import build_parser
 from bench.measure import FAILED, Row, Target
 from bench.report import changed_files, format_table, machine_facts, read_json, write_json
 from bench.run import Params, expected_measures, run
 from bench.scenario import FILTER_NAMES, PAGES, Scenario, choose_scenario, selections
-from vsdash import triage, views
+from vsdash import metrics, triage, views
 from vsdash.config import PROJECT_ROOT
 from vsdash.store import Store
 
@@ -365,3 +365,25 @@ def test_the_comparison_meets_every_signal_and_a_move(authority):
     assert moved.schools.height > 1
     # The floor's copy holds only the listed children's marks: the figures count no one else.
     assert authority.floor_data.marks.join(authority.floor_data.children, on="upn", how="anti").is_empty()
+
+
+@pytest.mark.parametrize("peer", ["pandas", "DuckDB"])
+def test_the_peers_count_what_the_floor_counts(authority, tiny_run, peer):
+    """pandas over read_sql and DuckDB over the parquet marks: the same per-child sessions and flags as the
+    floor (under the configured and the tight thresholds), for every child and for a selection."""
+    d, cfg = authority.floor_data, authority.figures.cfg
+    url = authority.store.engine.url.render_as_string(hide_password=False)
+    window = metrics.window_for(cfg, authority.scenario.base.as_of)
+    chosen = views.selected_children(authority.figures, authority.filters("cohort"))["upn"].drop_nulls().to_list()
+    expected = floor.per_child(d, window, None).select(
+        "upn", "possible", "attended", "persistent_absence", "severe_absence"
+    )
+    for upns in (None, chosen):
+        if peer == "pandas":
+            got = peers.pandas_per_child(peers.pandas_marks(url), cfg, window, upns)
+        else:
+            got = peers.duckdb_per_child(tiny_run.work / "floor" / "marks.parquet", cfg, window, upns)
+        wanted = expected if upns is None else expected.filter(pl.col("upn").is_in(upns))
+        assert wanted.height > 0
+        same(wanted, got, ["upn"])
+        assert peers.headline(got) == peers.headline(wanted)
