@@ -7,7 +7,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from bench.measure import BACKFILL_MAX_S, DAY_FEED_MAX_S, Results, Row, Target, phase_memory, timed
+from bench.measure import Results, Row, Target, Targets, phase_memory, targets_for, timed
 from vsdash.config import PROJECT_ROOT, Config
 from vsdash.ingest import IngestResult, feed_files, ingest_file, ingest_files
 from vsdash.store import Store, metadata
@@ -54,7 +54,7 @@ def fresh_store(url: str, wipe: bool) -> Store:
     return store
 
 
-def backfill(store: Store, files: list[Path], cfg: Config, results: Results) -> None:
+def backfill(store: Store, files: list[Path], cfg: Config, targets: Targets, results: Results) -> None:
     """Load the year as `python -m vsdash ingest FOLDER` does (consecutive days batched); time and rate."""
     loaded: list[IngestResult] = []
     seconds, _ = timed(lambda: loaded.extend(ingest_files(store, files, cfg)))
@@ -68,14 +68,14 @@ def backfill(store: Store, files: list[Path], cfg: Config, results: Results) -> 
             "load",
             "full-year backfill (ingest of the folder)",
             seconds,
-            target=Target(BACKFILL_MAX_S),
+            target=Target(targets.backfill),
             note=f"{len(files)} files; {rows:,} attendance rows in {days} of them",
         )
     )
     results.add(Row("load", "backfill rate (attendance rows / total seconds)", rows / seconds, "rows/s"))
 
 
-def day_feed(store: Store, newest: Path, cfg: Config, results: Results) -> None:
+def day_feed(store: Store, newest: Path, cfg: Config, targets: Targets, results: Results) -> None:
     """One new day's feed into the loaded store, then the same day re-sent (every row replaced)."""
     seconds, result = timed(lambda: ingest_file(store, newest, cfg))
     results.add(
@@ -83,7 +83,7 @@ def day_feed(store: Store, newest: Path, cfg: Config, results: Results) -> None:
             "load",
             "one new day's feed, ingest_file end to end",
             seconds,
-            target=Target(DAY_FEED_MAX_S),
+            target=Target(targets.day_feed),
             note=result.summary().split(": ", 1)[-1],
         )
     )
@@ -122,7 +122,7 @@ def load_phase(
     backfill_files, newest = split_last_day(feeds)
     store = fresh_store(url, wipe)
     with phase_memory(results, "backfill"):
-        backfill(store, backfill_files, cfg, results)
+        backfill(store, backfill_files, cfg, targets_for(children), results)
     with phase_memory(results, "day feed"):
-        day_feed(store, newest, cfg, results)
+        day_feed(store, newest, cfg, targets_for(children), results)
     return store

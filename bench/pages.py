@@ -19,13 +19,11 @@ from streamlit.testing.v1 import AppTest
 from bench import peers
 from bench.direct import Floors
 from bench.measure import (
-    COLD_PAGE_MAX_S,
-    FILTER_CHANGE_MAX_RATIO,
-    FILTER_CHANGE_MAX_S,
-    PEAK_MEMORY_MAX_MB,
     Results,
     Row,
     Target,
+    Targets,
+    change_target,
     peak_rss_mb,
     timed,
 )
@@ -126,7 +124,7 @@ def measure_pages(
             at = measure_cold(page, scenario, floors, cold_repeat, results, beside)
             if at is not None:
                 for case in scenario.cases:
-                    measure_filter(at, page, case, floors, repeat, results, beside)
+                    measure_filter(at, page, case, floors, repeat, results, scenario.targets, beside)
 
 
 def measure_cold(
@@ -148,7 +146,7 @@ def measure_cold(
             measure,
             statistics.median(runs),
             floor=floors[(page, "cold")],
-            target=Target(COLD_PAGE_MAX_S),
+            target=Target(scenario.targets.cold_page),
             runs=runs,
             note="caches empty to drawn; floor: parquet read + compute",
             **peer_times(beside, "cold"),
@@ -171,6 +169,7 @@ def measure_filter(
     floors: Floors,
     repeat: int,
     results: Results,
+    targets: Targets,
     beside: peers.Peers | None = None,
 ) -> None:
     """One filter change on a warm page, set and reset `repeat` times; only the setting run is timed."""
@@ -194,7 +193,7 @@ def measure_filter(
             statistics.median(runs),
             floor=floors[(page, case.name)],
             runs=runs,
-            target=Target(FILTER_CHANGE_MAX_S, FILTER_CHANGE_MAX_RATIO),
+            target=change_target(targets, case.name),
             note=f"{case.key} = {case.value}; runs " + ", ".join(f"{r:.2f}" for r in runs),
             **peer_times(beside, case.name),
         )
@@ -224,7 +223,7 @@ def measure_dashboard_memory(url: str, scenario: Scenario, repeat: int, results:
             measure,
             peak,
             "MiB",
-            target=Target(PEAK_MEMORY_MAX_MB),
+            target=Target(scenario.targets.memory_mb),
             note="every page, then each filter change on it (AppTest), in a process of its own",
         )
     )

@@ -7,6 +7,7 @@ from typing import Any
 
 import polars as pl
 
+from bench.measure import Targets, targets_for
 from vsdash import views
 from vsdash.filters import Filters
 
@@ -36,6 +37,12 @@ class Scenario:
     cases: tuple[FilterCase, ...]
     child_id: str
     child_upn: str
+    children: int  # children on the list: which targets apply (`measure.targets_for`)
+
+    @property
+    def targets(self) -> Targets:
+        """Issue 17's targets for this size of authority."""
+        return targets_for(self.children)
 
 
 def choose_scenario(figures: views.Figures) -> Scenario:
@@ -67,7 +74,7 @@ def choose_scenario(figures: views.Figures) -> Scenario:
             as_of=days[back],
         ),
     )
-    return Scenario(base, cases, child["la_child_id"], child["upn"])
+    return Scenario(base, cases, child["la_child_id"], child["upn"], figures.frames.children.height)
 
 
 def selections(scenario: Scenario) -> list[tuple[str, Filters]]:

@@ -15,7 +15,7 @@ from polars.testing import assert_frame_equal
 
 from bench import floor, peers
 from bench.__main__ import build_parser
-from bench.measure import FAILED, Row, Target
+from bench.measure import FAILED, Row, Target, change_target, targets_for
 from bench.report import changed_files, format_table, machine_facts, read_json, write_json
 from bench.run import Params, expected_measures, run
 from bench.scenario import FILTER_NAMES, PAGES, Scenario, choose_scenario, selections
@@ -387,3 +387,17 @@ def test_the_peers_count_what_the_floor_counts(authority, tiny_run, peer):
         assert wanted.height > 0
         same(wanted, got, ["upn"])
         assert peers.headline(got) == peers.headline(wanted)
+
+
+def test_issue_17_s_targets_follow_the_size_of_the_authority():
+    local, regional = targets_for(30_000), targets_for(300_000)
+    assert (local.cold_page, local.filter_change, local.new_window, local.day_feed, local.backfill) == (
+        3,
+        0.3,
+        0.3,
+        1,
+        40,
+    )
+    assert (regional.cold_page, regional.new_window, regional.day_feed, regional.backfill) == (10, 1, 5, 600)
+    assert (local.memory_mb, regional.memory_mb) == (1024, 2048)
+    assert change_target(regional, "as_of").limit == 1 and change_target(regional, "cohort").limit == 0.5
