@@ -7,7 +7,10 @@ from datetime import date, timedelta
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 
+from tests.test_pages import db_url as db_url
+from tests.test_pages import sample_store as sample_store
 from vsdash import metrics, triage
 from vsdash.config import load_config
 from vsdash.frames import Frames
@@ -157,3 +160,26 @@ def test_any_window_matches_a_plain_count(children, bounds):
         runs = by_hand_runs(inside)
         assert (signal["consecutive_absence_days"], signal["consecutive_unauthorised_days"]) == runs
         assert signal["part_time_timetable"] is any("C2" in (am, pm) for _, am, pm, _ in inside)
+
+
+def test_a_window_s_child_weeks_from_the_year_so_far_are_its_own(sample_store):
+    """Every window from the year's start takes its child-week grid from the year so far, its last week (cut by
+    the as-at date) worked out again: the grid equals the window's own, for as-at dates on every weekday,
+    the first school day, a half-term and the last day (the property the trends rest on)."""
+    from tests.test_pages import LAST_DAY
+    from vsdash import views
+
+    cfg = load_config()
+    figures = views.Figures(sample_store.frames(cfg), cfg)
+    days = figures.calendar
+    picks = [days[0], days[1], days[4], days[37], days[38], days[39], days[40], days[41], days[-6], days[-2]]
+    picks += [d + timedelta(days=2) for d in picks[3:5]]  # a weekend (and a half-term) after a school day
+    for as_of in picks:
+        window = metrics.window_for(cfg, as_of)
+        fast = figures.at(window)
+        assert fast._year_weeks is not None, as_of
+        own = metrics.child_weeks(fast.rows, fast.school_days, cfg, fast.children)
+        keys = ["upn", "week_start"]
+        assert_frame_equal(fast.weeks.sort(keys), own.sort(keys), check_exact=True)
+    year = figures.at(metrics.window_for(cfg, LAST_DAY))
+    assert year._year_weeks is None and year is figures.at(metrics.window_for(cfg, LAST_DAY))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
@@ -268,7 +269,14 @@ class WindowFigures:
     children (one child's page), so school days and weeks are the authority's.
     """
 
-    def __init__(self, frames: Frames, cfg: Config, window: Window, calendar: pl.Series | None = None) -> None:
+    def __init__(
+        self,
+        frames: Frames,
+        cfg: Config,
+        window: Window,
+        calendar: pl.Series | None = None,
+        year_weeks: Callable[[], pl.DataFrame | None] | None = None,
+    ) -> None:
         summary = weeks_mod.of(frames, cfg)
         calendar = weeks_mod.calendar(summary) if calendar is None else calendar
         rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, summary, calendar)
@@ -277,11 +285,16 @@ class WindowFigures:
         self.children = per_child(frames, window, cfg, rows=rows)
         # What the trends and triage read: the window's own rows come first, so a slice (no copy) holds them.
         self.rows = rows.head(int(rows["in_window"].sum()))
+        # The child-week grid of a longer window from the same start, when one is kept (`views.Figures`).
+        self._year_weeks = year_weeks
 
     @cached_property
     def weeks(self) -> pl.DataFrame:
         """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
-        return child_weeks(self.rows, self.school_days, self.cfg, self.children)
+        longer = self._year_weeks() if self._year_weeks is not None else None
+        if longer is None:
+            return child_weeks(self.rows, self.school_days, self.cfg, self.children)
+        return weeks_from_longer(longer, self.rows, self.school_days, self.children)
 
 
 # --- aggregates -----------------------------------------------------------------------------------
@@ -396,6 +409,33 @@ def child_weeks(rows: pl.DataFrame, days: pl.Series, cfg: Config, children: pl.D
         # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
         .with_columns(pl.col(SESSION_COUNTS).cast(pl.Int32))
     )
+
+
+def weeks_from_longer(
+    longer: pl.DataFrame, rows: pl.DataFrame, days: pl.Series, children: pl.DataFrame
+) -> pl.DataFrame:
+    """`child_weeks` of this window, from the grid of a longer window with the same start: every week before
+    the window's last is the same there (its sessions, and persistent absence from the same start); the last
+    week, which the as-at date may cut, takes its sessions from the window's rows and its status to date from
+    the window's per-child figures (to date at the last week is the whole window)."""
+    weeks = weeks_mod.school_weeks(days)
+    if weeks.is_empty():
+        return longer.clear()
+    last = weeks[-1]
+    upns = (
+        children.filter(pl.col("upn").is_not_null())
+        .unique("upn")
+        .select("upn", _with_data=pl.col("has_data"), _pa=pl.col("persistent_absence"))
+    )
+    week = rows.filter(pl.col("in_window") & (pl.col("week_start") == last)).select(
+        "upn", _packed=sessions.pack(sessions.columns())
+    )
+    closing = (
+        upns.join(week.group_by("upn").agg(pl.col("_packed").sum()), on="upn", how="left")
+        .with_columns(pl.col("_packed").fill_null(0), week_start=pl.lit(last))
+        .select("upn", "week_start", *sessions.unpack_sessions(), "_with_data", "_pa")
+    )
+    return pl.concat([longer.filter(pl.col("week_start") < last), closing.cast(longer.schema)])
 
 
 _COHORT_SET = "_cohort_set"

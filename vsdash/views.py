@@ -20,7 +20,7 @@ from vsdash import schools as schools_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.filters import Filters
-from vsdash.frames import MARKS_SCHEMA, Frames, conform
+from vsdash.frames import MARKS_SCHEMA, Frames, as_date, conform
 from vsdash.metrics import ChildFigures, Window, WindowFigures, child_row
 from vsdash.triage import ChildSignals
 
@@ -67,21 +67,49 @@ class Figures:
         self.cfg = cfg
         self.calendar = weeks_mod.calendar(summary)
         self._windows: OrderedDict[Window, TriagedWindow] = OrderedDict()
+        self._years: dict[date, TriagedWindow] = {}  # per academic year start: the year so far
         self._children: OrderedDict[str, Frames] = OrderedDict()
         self._size = windows
         self._lock = threading.Lock()
 
     def at(self, window: Window) -> TriagedWindow:
-        """The figures for a window, the least recently used window forgotten beyond the limit."""
+        """The figures for a window, the least recently used window forgotten beyond the limit; the year so
+        far (from the academic year's start to its last school day) is kept apart, and every shorter window
+        from the same start takes its child-week grid from it (`metrics.weeks_from_longer`)."""
+        end = self._year_end(window)
+        if end is not None and window.as_of == end:
+            return self._year_so_far(window)
         with self._lock:
             if window in self._windows:
                 self._windows.move_to_end(window)
                 return self._windows[window]
-        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar)
+        longer = None if end is None else (lambda: self._year_so_far(Window(window.start, end)).weeks)
+        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar, year_weeks=longer)
         with self._lock:
             self._windows[window] = figures
             while len(self._windows) > self._size:
                 self._windows.popitem(last=False)
+        return figures
+
+    def _year_end(self, window: Window) -> date | None:
+        """The last school day of the window's academic year so far, when the window starts on the year's
+        first day (None for a custom start, or a year with no school day yet)."""
+        start = self.cfg.year_start(window.as_of)
+        if window.start != start:
+            return None
+        next_year = date(start.year + 1, start.month, start.day)
+        days = self.calendar.filter((self.calendar >= start) & (self.calendar < next_year))
+        return as_date(days[-1]) if len(days) else None
+
+    def _year_so_far(self, window: Window) -> TriagedWindow:
+        """The year-so-far window of one academic year, kept for the data version (its grid serves the others)."""
+        with self._lock:
+            kept = self._years.get(window.start)
+            if kept is not None and kept.window == window:
+                return kept
+        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar)
+        with self._lock:
+            self._years[window.start] = figures
         return figures
 
     def of(self, filters: Filters) -> TriagedWindow:
