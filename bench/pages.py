@@ -8,7 +8,7 @@ import os
 import statistics
 import subprocess
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date
 from typing import Any
@@ -27,13 +27,19 @@ from bench.measure import (
     peak_rss_mb,
     timed,
 )
-from bench.scenario import PAGES, FilterCase, Scenario
+from bench.scenario import PAGE_VISITS, PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
 from vsdash import ui
 from vsdash.config import PROJECT_ROOT
 from vsdash.store import Store
 
-PAGE_FILES = {"overview": "pages/overview.py", "triage": "pages/triage.py", "child": "pages/child.py"}
+PAGE_FILES = {
+    "overview": "pages/overview.py",
+    "triage": "pages/triage.py",
+    "child": "pages/child.py",
+    "data quality": "pages/data.py",
+    "upload": "pages/upload.py",
+}
 DEFAULT_PAGE = "overview"  # what app.py draws first (st.Page(..., default=True))
 APP = str(PROJECT_ROOT / "app.py")
 TIMEOUT_S = 600
@@ -125,6 +131,8 @@ def measure_pages(
             if at is not None:
                 for case in scenario.cases:
                     measure_filter(at, page, case, floors, repeat, results, scenario.targets, beside)
+        measure_data_quality(scenario, repeat, cold_repeat, results)
+        measure_upload(url, scenario, repeat, cold_repeat, results)
 
 
 def measure_cold(
@@ -176,13 +184,8 @@ def measure_filter(
     # A window change takes a new date each run: the dashboard keeps each window's figures, so a window
     # seen before would time the cache, not the change.
     measure = f"{page}: filter change, {case.name} (AppTest)"
-    runs: list[float] = []
     try:
-        for i in range(repeat):
-            set_filter(at, case.widget, case.key, case.fresh[i % len(case.fresh)])
-            runs.append(rerun(at))
-            set_filter(at, case.widget, case.key, case.reset)
-            rerun(at)
+        runs = change_runs(at, case, repeat)
     except Exception as exc:
         results.failed("pages", measure, exc)
         return
@@ -198,6 +201,111 @@ def measure_filter(
             **peer_times(beside, case.name),
         )
     )
+
+
+def change_runs(at: AppTest, case: FilterCase, repeat: int) -> list[float]:
+    """Seconds of the run after each setting of the filter (a new value each time), reset in between."""
+    runs: list[float] = []
+    for i in range(repeat):
+        set_filter(at, case.widget, case.key, case.fresh[i % len(case.fresh)])
+        runs.append(rerun(at))
+        set_filter(at, case.widget, case.key, case.reset)
+        rerun(at)
+    return runs
+
+
+# ---- pages measured by their visits (no views call, no floor) -------------------------------------
+
+
+def measure_visit(page: str, visit: str, runs: Callable[[], list[float]], target: Target, results: Results) -> None:
+    """One visit of a page (`runs` gives its seconds), or its error, as a row of the table."""
+    measure = f"{page}: {visit} (AppTest)"
+    try:
+        seconds = runs()
+    except Exception as exc:
+        results.failed("pages", measure, exc)
+        return
+    note = "runs " + ", ".join(f"{r:.2f}" for r in seconds)
+    results.add(Row("pages", measure, statistics.median(seconds), target=target, runs=seconds, note=note))
+
+
+def drawn(at: list[AppTest]) -> AppTest:
+    """The app the cold start drew, for the visits that follow it."""
+    if not at:
+        raise RuntimeError("the page did not draw from cold, so nothing was measured on it warm")
+    return at[-1]
+
+
+def cold_runs(page: str, scenario: Scenario, repeat: int, drawn_apps: list[AppTest]) -> list[float]:
+    """Seconds of `repeat` cold starts of the page; the last app drawn kept for the warm visits."""
+    runs = []
+    for _ in range(repeat):
+        at = app(scenario.child_id)
+        runs.append(open_page(at, page, cold=True))
+        drawn_apps.append(at)
+    return runs
+
+
+def toggle_runs(at: AppTest, key: str, repeat: int) -> list[float]:
+    """Seconds of the run after turning a toggle on, turned off again in between."""
+    runs = []
+    for _ in range(repeat):
+        at.toggle(key=key).set_value(True)
+        runs.append(rerun(at))
+        at.toggle(key=key).set_value(False)
+        rerun(at)
+    return runs
+
+
+def measure_data_quality(scenario: Scenario, repeat: int, cold_repeat: int, results: Results) -> None:
+    """The data manager's page: cold, a rerun, a filter change, a new window and the page's own toggle."""
+    page = "data quality"
+    cold, again, cohort, window, own = PAGE_VISITS[page]
+    case = {c.name: c for c in scenario.cases}
+    at: list[AppTest] = []
+    targets = scenario.targets
+    quick = Target(targets.filter_change)
+    measure_visit(page, cold, lambda: cold_runs(page, scenario, cold_repeat, at), Target(targets.cold_page), results)
+    measure_visit(page, again, lambda: [rerun(drawn(at)) for _ in range(repeat)], quick, results)
+    measure_visit(page, cohort, lambda: change_runs(drawn(at), case["cohort"], repeat), quick, results)
+    measure_visit(
+        page, window, lambda: change_runs(drawn(at), case["as_of"], repeat), Target(targets.new_window), results
+    )
+    measure_visit(page, own, lambda: toggle_runs(drawn(at), "only_problem_schools", repeat), quick, results)
+
+
+def resent_day(url: str, day: date) -> tuple[str, bytes]:
+    """A day's stored marks as a school would send them again (every row would replace a stored one)."""
+    store = Store(url)
+    try:
+        marks = store.days(day, day)
+    finally:
+        store.dispose()
+    csv = marks.select(UPN="upn", URN="urn", Date="date", AM="am", PM="pm").write_csv()
+    return f"attendance_{day:%Y-%m-%d}_resent.csv", csv.encode()
+
+
+def preview_runs(at: AppTest, upload: tuple[str, bytes], repeat: int) -> list[float]:
+    """Seconds of the run after choosing the file (its preview drawn), the uploader emptied in between."""
+    name, data = upload
+    runs = []
+    for _ in range(repeat):
+        at.file_uploader[0].set_value([(name, data, "text/csv")])
+        runs.append(rerun(at))
+        at.file_uploader[0].set_value([])
+        rerun(at)
+    return runs
+
+
+def measure_upload(url: str, scenario: Scenario, repeat: int, cold_repeat: int, results: Results) -> None:
+    """The admin's upload page: cold, then the preview of a day's attendance file (nothing is loaded)."""
+    page = "upload"
+    cold, preview = PAGE_VISITS[page]
+    at: list[AppTest] = []
+    targets = scenario.targets
+    measure_visit(page, cold, lambda: cold_runs(page, scenario, cold_repeat, at), Target(targets.cold_page), results)
+    upload = resent_day(url, scenario.base.as_of)
+    measure_visit(page, preview, lambda: preview_runs(drawn(at), upload, repeat), Target(targets.day_feed), results)
 
 
 # ---- the dashboard's own memory -------------------------------------------------------------------
@@ -248,6 +356,8 @@ def dashboard_session(child_id: str, visits: list) -> float:
             for value in [*fresh, reset]:
                 set_filter(at, widget, key, from_json(value))
                 rerun(at)
+    for page in PAGE_VISITS:  # the pages with no filter figures: drawn once each
+        open_page(app(child_id), page)
     return peak_rss_mb()  # VmHWM: this process's own peak (ru_maxrss keeps the parent's from before the fork)
 
 

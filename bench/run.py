@@ -12,7 +12,7 @@ from bench.direct import measure_direct
 from bench.load import database_size_mb, load_phase
 from bench.measure import Results, Row, phase_memory, process_peak_mb
 from bench.report import format_table, machine_facts, write_json
-from bench.scenario import FILTER_NAMES, PAGES
+from bench.scenario import FILTER_NAMES, PAGE_VISITS, PAGES
 from vsdash.config import load_config
 from vsdash.store import Store
 
@@ -56,6 +56,7 @@ def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
     if not params.skip_pages:
         for page in PAGES:
             names += [f"{page}: cold start (AppTest)", *(f"{page}: filter change, {n} (AppTest)" for n in FILTER_NAMES)]
+        names += [f"{page}: {visit} (AppTest)" for page, visits in PAGE_VISITS.items() for visit in visits]
         names += ["peak RSS during pages", "peak RSS of a dashboard process"]
     return [*names, "peak RSS of the whole process (ru_maxrss)"]
 

@@ -12,6 +12,17 @@ from vsdash import views
 from vsdash.filters import Filters
 
 PAGES = ("overview", "triage", "child")
+# Pages with no figures per filter (no views call and no floor): each measured by what a visitor does there.
+PAGE_VISITS = {
+    "data quality": (
+        "cold start",
+        "rerun, nothing changed",
+        "filter change, cohort",
+        "new window, as_of",
+        "the page's own filter, only silent schools",
+    ),
+    "upload": ("cold start", "a day's attendance file chosen (preview)"),
+}
 FILTER_NAMES = ("cohort", "team", "school", "start", "as_of")
 WINDOW_CHANGES = 10  # new dates offered to a window change, so no run meets a window already worked out
 

@@ -166,7 +166,7 @@ with matching_tab:
         if message := st.session_state.pop("match_message", None):
             st.success(message)
 
-        report = access.exceptions_report(matching)
+        report = access.exceptions_report()
         about_date = as_at
         left, right, _ = st.columns([1, 1, 3])
         left.download_button(

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 import io
+import threading
+import time
+from collections import Counter
 from datetime import UTC, date, datetime, timedelta
 
 import polars as pl
 import pytest
 from openpyxl import load_workbook
+from polars.testing import assert_frame_equal
+from test_pages import app, as_user, db_url, metric, sample_store  # noqa: F401  (db_url, sample_store: fixtures)
 
 from vsdash import quality
+from vsdash.config import load_config
 from vsdash.frames import ALIASES_SCHEMA, CHILDREN_SCHEMA, SENT_SCHEMA, Frames, conform
 from vsdash.identifiers import with_check_letter
+from vsdash.ingest import ingest_file
 
 U = {n: with_check_letter(f"8931234250{n:02d}") for n in range(1, 10)}
 
@@ -202,21 +209,23 @@ def test_problem_kind(reason, problem):
     assert pl.select(quality.problem_kind(pl.lit(reason))).item() == problem
 
 
+REJECTED = pl.DataFrame(
+    {
+        "file": ["a1.csv", "a2.csv", "a2.csv", "children.csv"],
+        "line": [2, 3, 4, 5],
+        "column": ["UPN", "UPN", "AM", "UPN"],
+        "outcome": ["rejected", "rejected", "rejected", "value dropped"],
+        "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2
+        + ["AM code 'H9' is not an attendance code", "UPN 'B801200005002' has the wrong check letter (expected H)"],
+        "raw": ["r1", "r2", "r3", "r4"],
+        "load_id": [1, 2, 2, 3],
+    }
+)
+LOAD_LOG = pl.DataFrame({"id": [1, 2, 3], "kind": ["attendance", "attendance", "children"]})
+
+
 def test_upn_format_errors_group_by_upn_as_sent():
-    rejected = pl.DataFrame(
-        {
-            "file": ["a1.csv", "a2.csv", "a2.csv", "children.csv"],
-            "line": [2, 3, 4, 5],
-            "column": ["UPN", "UPN", "AM", "UPN"],
-            "outcome": ["rejected", "rejected", "rejected", "value dropped"],
-            "reason": ["UPN 'X89312' has 6 characters; a UPN has 13"] * 2
-            + ["AM code 'H9' is not an attendance code", "UPN 'B801200005002' has the wrong check letter (expected H)"],
-            "raw": ["r1", "r2", "r3", "r4"],
-            "load_id": [1, 2, 2, 3],
-        }
-    )
-    log = pl.DataFrame({"id": [1, 2, 3], "kind": ["attendance", "attendance", "children"]})
-    errors = quality.upn_format_errors(quality.explain_rejects(rejected, log))
+    errors = quality.upn_format_errors(quality.explain_rejects(REJECTED, LOAD_LOG))
     assert errors.select("upn_as_sent", "kind", "rows", "first_file", "last_file").rows() == [
         ("X89312", "attendance", 2, "a1.csv", "a2.csv"),
         ("B801200005002", "children", 1, "children.csv", "children.csv"),
@@ -262,3 +271,105 @@ def test_the_report_has_a_headed_sheet_per_exception_type(cfg, matching):
     assert book["Confirmed matches"]["E6"].value == datetime(2026, 2, 1, 9, 30)  # Excel has no time zones
     text = quality.report_csv(sections, cfg, date(2026, 2, 13)).decode()
     assert text.count("# data as at 13/02/2026") == len(sections)
+
+
+# ---- kept per data version ------------------------------------------------------------------------------
+
+
+class CountedSources:
+    """The store's reads the checks start from, on the hand-made frames above, counting each read."""
+
+    def __init__(self) -> None:
+        self.reads: Counter[str] = Counter()
+
+    def _read(self, name: str, frame: pl.DataFrame) -> pl.DataFrame:
+        self.reads[name] += 1
+        return frame
+
+    def children_frame(self) -> pl.DataFrame:
+        return self._read("children", CHILDREN)
+
+    def sent_identities(self) -> pl.DataFrame:
+        return self._read("sent", SENT)
+
+    def aliases_frame(self) -> pl.DataFrame:
+        return self._read("aliases", CONFIRMED)
+
+    def rejected_frame(self) -> pl.DataFrame:
+        return self._read("rejected", REJECTED)
+
+    def load_log_frame(self) -> pl.DataFrame:
+        return self._read("load log", LOAD_LOG)
+
+
+def freshness_frames() -> Frames:
+    return Frames.build(schools=SCHOOLS, children=[{"la_child_id": "C1", "upn": U[1]}], marks=marks_for(111111, DAYS))
+
+
+def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
+    frames, days_read, sources = freshness_frames(), [], CountedSources()
+    checks = quality.DataQuality(lambda: days_read.append(1) or frames, sources, cfg)
+    for _ in range(3):  # three redraws of the page
+        assert_frame_equal(checks.freshness(), quality.school_freshness(frames, cfg))
+        assert_frame_equal(checks.disagreements(), quality.school_disagreements(frames.marks))
+        assert_frame_equal(checks.rejected(), quality.explain_rejects(REJECTED, LOAD_LOG))
+        matching = quality.match_children(CHILDREN, SENT, CONFIRMED)
+        assert checks.matching().counts() == matching.counts()
+        report = quality.exceptions_report(matching, checks.rejected(), checks.disagreements(), CONFIRMED)
+        for kept, made in zip(checks.report(), report, strict=True):
+            assert (kept.name, kept.title) == (made.name, made.title)
+            assert_frame_equal(kept.frame, made.frame)
+    assert checks.matching() is checks.matching() and checks.report() is checks.report()
+    assert len(days_read) == 2  # freshness and disagreements once each
+    assert sources.reads == {"children": 1, "sent": 1, "aliases": 1, "rejected": 1, "load log": 1}
+
+
+def test_two_sessions_asking_at_once_share_one_working_out(cfg):
+    frames, days_read = freshness_frames(), []
+
+    def slow_days() -> Frames:
+        days_read.append(1)
+        time.sleep(0.2)  # the other session asks while this one is still working
+        return frames
+
+    checks = quality.DataQuality(slow_days, CountedSources(), cfg)
+    answers: list[pl.DataFrame] = []
+    sessions = [threading.Thread(target=lambda: answers.append(checks.freshness())) for _ in range(2)]
+    for session in sessions:
+        session.start()
+    for session in sessions:
+        session.join()
+    assert len(days_read) == 1 and answers[0] is answers[1]
+
+
+COMPUTED = ("school_freshness", "match_children", "explain_rejects", "school_disagreements", "exceptions_report")
+
+
+def test_the_page_works_its_figures_out_once_per_data_version(db_url, sample_store, monkeypatch, tmp_path):
+    """Reruns, the page's own filters and another session reuse the figures; a load makes them again."""
+    calls: Counter[str] = Counter()
+    for name in COMPUTED:
+        real = getattr(quality, name)
+        monkeypatch.setattr(
+            quality, name, lambda *a, _real=real, _name=name, **k: calls.update([_name]) or _real(*a, **k)
+        )
+    at = as_user(app(), sample_store, "D. Manager", "admin").run()
+    at.switch_page("pages/data.py").run()
+    assert not at.exception, at.exception
+    assert calls == dict.fromkeys(COMPUTED, 1)
+    at.run()
+    at.toggle(key="only_problem_schools").set_value(True).run()
+    other = as_user(app(), sample_store, "E. Manager", "admin").run()
+    other.switch_page("pages/data.py").run()
+    assert not at.exception and not other.exception
+    assert calls == dict.fromkeys(COMPUTED, 1)
+    assert metric(other, "Silent schools") == "1"
+
+    silent = sample_store.marks().filter(pl.col("urn") == 135060)["upn"].unique().sort()  # the sample's silent school
+    new_day = tmp_path / "attendance_2026-02-23.csv"
+    new_day.write_text("UPN,URN,Date,AM,PM\n" + "".join(f"{upn},135060,2026-02-23,/,\\\n" for upn in silent))
+    assert ingest_file(sample_store, new_day, load_config()).status == "loaded"
+    at.run()
+    assert not at.exception, at.exception
+    assert calls == dict.fromkeys(COMPUTED, 2)
+    assert metric(at, "Silent schools") == "0" and metric(at, "Latest school day") == "23/02/2026"

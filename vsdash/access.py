@@ -50,6 +50,8 @@ class DataAccess:
     user: User
     # Where the figures come from: the dashboard passes a cache shared by sessions; default reads the store.
     figures_source: Callable[[], views.Figures] | None = None
+    # The data-quality figures of the same data version: the dashboard's shared cache; default worked out here.
+    quality_source: Callable[[], quality.DataQuality] | None = None
     # What the viewer's session remembers between runs (st.session_state in the app): which child's opening
     # is already on the audit log, so redrawing the page is not a second look.
     memory: MutableMapping[Any, Any] = field(default_factory=dict)
@@ -150,6 +152,17 @@ class DataAccess:
                 frames = privacy.pseudonymise(frames, self.pseudonymiser)
             self._read = views.Figures(frames, self.cfg)
         return self._read
+
+    _checked: quality.DataQuality | None = field(default=None, init=False, repr=False)
+
+    def _quality(self) -> quality.DataQuality:
+        """This data version's freshness, matching and exceptions (the shared cache when there is one, else kept
+        here): private like `_figures`, the methods below check the role before handing any out."""
+        if self.quality_source is not None:
+            return self.quality_source()
+        if self._checked is None:
+            self._checked = quality.DataQuality(lambda: self._figures().day_frames, self.store, self.cfg)
+        return self._checked
 
     def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:
         """One row per child with the window's figures: identifiable, so child-level roles only."""
@@ -256,21 +269,19 @@ class DataAccess:
 
     def school_freshness(self) -> pl.DataFrame:
         """Last mark and silence per school (school-level counts only)."""
-        return quality.school_freshness(self._figures().day_frames, self.cfg)
+        return self._quality().freshness()
 
     def rejected_explained(self) -> pl.DataFrame:
         """Rejected rows with their feed and kind of problem: child-level (they hold UPNs)."""
         self.require_child_level("rejected rows")
         self._require_real_identities("show rejected rows")
-        return quality.explain_rejects(self.store.rejected_frame(), self.store.load_log_frame())
+        return self._quality().rejected()
 
     def matching(self) -> quality.Matching:
         """The list as sent against the attendance as sent, with confirmed matches: child-level."""
         self.require_child_level("matching of named children")
         self._require_real_identities("match children")
-        return quality.match_children(
-            self.store.children_frame(), self.store.sent_identities(), self.store.aliases_frame()
-        )
+        return self._quality().matching()
 
     def confirmed_matches(self) -> pl.DataFrame:
         """UPN aliases people have confirmed: child-level."""
@@ -287,6 +298,7 @@ class DataAccess:
         if listed.is_empty():
             raise ValueError(f"no child with LA Child ID {la_child_id!r} is on the list")
         self.store.save_alias(**aliases.confirmation(alias_upn, la_child_id, self.user.name, upn=listed["upn"][0]))
+        self._checked = None  # the matching kept here no longer holds (the dashboard's cache key moves by itself)
         self._audit(auth.MATCH_CONFIRMED, la_child_id, f"UPN {alias_upn}")
 
     def withdraw_match(self, alias_upn: str) -> None:
@@ -294,6 +306,7 @@ class DataAccess:
         self.require_admin("withdraw matches")
         self._require_real_identities("withdraw matches")
         self.store.withdraw_alias(alias_upn)
+        self._checked = None
         self._audit(auth.MATCH_WITHDRAWN, detail=f"UPN {alias_upn}")
 
     # ---- accounts and the audit log: the admin's ----
@@ -308,16 +321,11 @@ class DataAccess:
         self.require_admin("read the audit log")
         return self._people(self.store.audit_frame())
 
-    def exceptions_report(self, matching: quality.Matching | None = None) -> list[quality.Section]:
-        """The report a data manager sends to social care (named children, so child-level); pass the matching
-        already worked out to avoid doing it twice."""
-        marks = self._figures().day_frames.days()  # the day frames hold every day row: this is them
-        return quality.exceptions_report(
-            matching or self.matching(),
-            self.rejected_explained(),
-            quality.school_disagreements(marks),
-            self.confirmed_matches(),
-        )
+    def exceptions_report(self) -> list[quality.Section]:
+        """The report a data manager sends to social care (named children, so child-level)."""
+        self.require_child_level("the exceptions report")
+        self._require_real_identities("make the exceptions report")
+        return self._quality().report()
 
     def as_at(self) -> date | None:
         """The latest date the attendance covers."""
@@ -344,7 +352,7 @@ class DataAccess:
     def out_of_area(self, filters: Filters, forum: bool = False) -> out_of_area_mod.OutOfArea:
         """The out-of-area view's tables (aggregates for every role), suppressed here in forum mode."""
         figures = self._figures()
-        freshness = quality.school_freshness(figures.day_frames, self.cfg)
+        freshness = self._quality().freshness()
         tables = out_of_area_mod.view(
             views.selected_children(figures, filters), figures.frames.schools, freshness, self.cfg
         )
@@ -401,11 +409,8 @@ class DataAccess:
         if cohorts:
             children = children.filter(pl.col("cohorts").list.set_intersection(list(cohorts)).list.len() > 0)
         moves = suspension_views.moves_in_window(figures, everyone)
-        freshness = quality.school_freshness(figures.day_frames, self.cfg)
+        freshness, matching = self._quality().freshness(), self._quality().matching()  # counts only leave here
         area = out_of_area_mod.view(children, figures.frames.schools, freshness, self.cfg)
-        matching = quality.match_children(
-            self.store.children_frame(), self.store.sent_identities(), self.store.aliases_frame()
-        )
         parts = pack_mod.Parts(
             overviews=overviews,
             trends=self.overview(everyone, forum) if cohorts else overviews[0][1],

@@ -7,8 +7,11 @@ schools send beside the UPN: the metrics' frames do not).
 
 from __future__ import annotations
 
+import threading
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any, Protocol, TypeVar
 
 import polars as pl
 
@@ -442,3 +445,73 @@ def report_xlsx(sections: list[Section], cfg: Config, as_at: date | None) -> byt
 def report_csv(sections: list[Section], cfg: Config, as_at: date | None) -> bytes:
     """The same report as one CSV, a headed section per exception type."""
     return b"\n".join(export.csv_bytes(s.frame, report_about(cfg, as_at, s)) for s in sections)
+
+
+# ---- kept per data version ------------------------------------------------------------------------------
+
+T = TypeVar("T")
+
+
+class Sources(Protocol):
+    """The store's reads the checks start from (the attendance as sent, the list and rejects as stored)."""
+
+    def children_frame(self) -> pl.DataFrame: ...
+    def sent_identities(self) -> pl.DataFrame: ...
+    def aliases_frame(self) -> pl.DataFrame: ...
+    def rejected_frame(self) -> pl.DataFrame: ...
+    def load_log_frame(self) -> pl.DataFrame: ...
+
+
+class DataQuality:
+    """One data version's data-quality figures, each worked out on first use and then kept.
+
+    Freshness, matching, school disagreements and rejects change only with a load or a confirmed match (both
+    make a new version), yet the page redraws them on every click: kept here, shared by every session.
+    """
+
+    def __init__(self, day_frames: Callable[[], Frames], sources: Sources, cfg: Config) -> None:
+        self._day_frames = day_frames  # every day row, read on first use (the out-of-area page needs them too)
+        self._sources = sources
+        self._cfg = cfg
+        self._kept: dict[str, Any] = {}
+        self._locks: dict[str, threading.Lock] = {}
+        self._lock = threading.Lock()
+
+    def _once(self, name: str, work: Callable[[], T]) -> T:
+        """A figure worked out by the first session to ask; another asking meanwhile waits for it rather than
+        doing the work twice (and one asking for another figure does not wait)."""
+        with self._lock:
+            lock = self._locks.setdefault(name, threading.Lock())
+        with lock:
+            if name not in self._kept:
+                self._kept[name] = work()
+            return self._kept[name]
+
+    def freshness(self) -> pl.DataFrame:
+        """`school_freshness` of this version."""
+        return self._once("freshness", lambda: school_freshness(self._day_frames(), self._cfg))
+
+    def matching(self) -> Matching:
+        """`match_children` of this version's list, attendance as sent and confirmed matches."""
+        s = self._sources
+        return self._once("matching", lambda: match_children(s.children_frame(), s.sent_identities(), self.confirmed()))
+
+    def confirmed(self) -> pl.DataFrame:
+        """This version's confirmed matches (a confirmation or withdrawal makes a new version)."""
+        return self._once("confirmed", self._sources.aliases_frame)
+
+    def rejected(self) -> pl.DataFrame:
+        """`explain_rejects` of this version's rejected rows (only a successful load writes them)."""
+        s = self._sources
+        return self._once("rejected", lambda: explain_rejects(s.rejected_frame(), s.load_log_frame()))
+
+    def disagreements(self) -> pl.DataFrame:
+        """`school_disagreements` of this version's day rows."""
+        return self._once("disagreements", lambda: school_disagreements(self._day_frames().days()))
+
+    def report(self) -> list[Section]:
+        """`exceptions_report` of this version: its sections are what the page draws and the downloads hold."""
+        return self._once(
+            "report",
+            lambda: exceptions_report(self.matching(), self.rejected(), self.disagreements(), self.confirmed()),
+        )

@@ -11,7 +11,7 @@ import streamlit as st
 from streamlit.elements.lib.column_types import ColumnConfig
 from streamlit.runtime.pages_manager import PagesManager
 
-from vsdash import auth, export, privacy
+from vsdash import auth, export, privacy, quality
 from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import ROLES, Config, cached_config
@@ -65,6 +65,13 @@ def _figures(url: str, version: tuple, pseudonym_key: str | None = None) -> Figu
     if pseudonym_key is not None:
         frames = privacy.pseudonymise(frames, _pseudonymiser(pseudonym_key))
     return Figures(frames, cached_config())
+
+
+@st.cache_resource(max_entries=2, show_spinner=False)
+def _quality(url: str, version: tuple, pseudonym_key: str | None = None) -> quality.DataQuality:
+    """The same data version's data-quality figures, each worked out once and shared by all sessions (the
+    Data quality page redraws them on every click; they change only with the version)."""
+    return quality.DataQuality(lambda: _figures(url, version, pseudonym_key).day_frames, _store(url), cached_config())
 
 
 @st.cache_resource(show_spinner=False)
@@ -159,6 +166,7 @@ def access(user: User) -> DataAccess:
         cfg,
         user,
         figures_source=lambda: _figures(cfg.database_url, version, key),
+        quality_source=lambda: _quality(cfg.database_url, version, key),
         memory=st.session_state,
         pseudonymiser=_pseudonymiser(key) if key else None,
     )
