@@ -27,7 +27,7 @@ from bench.measure import (
     peak_rss_mb,
     timed,
 )
-from bench.scenario import PAGE_VISITS, PAGES, FilterCase, Scenario
+from bench.scenario import PAGE_TOGGLES, PAGE_VISITS, PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
 from vsdash import ui
 from vsdash.config import PROJECT_ROOT
@@ -39,6 +39,10 @@ PAGE_FILES = {
     "child": "pages/child.py",
     "data quality": "pages/data.py",
     "upload": "pages/upload.py",
+    "suspensions": "pages/suspensions.py",
+    "schools": "pages/schools.py",
+    "map": "pages/map.py",
+    "out of area": "pages/out_of_area.py",
 }
 DEFAULT_PAGE = "overview"  # what app.py draws first (st.Page(..., default=True))
 APP = str(PROJECT_ROOT / "app.py")
@@ -131,8 +135,11 @@ def measure_pages(
             if at is not None:
                 for case in scenario.cases:
                     measure_filter(at, page, case, floors, repeat, results, scenario.targets, beside)
-        measure_data_quality(scenario, repeat, cold_repeat, results)
-        measure_upload(url, scenario, repeat, cold_repeat, results)
+        for page in PAGE_VISITS:
+            if page == "upload":
+                measure_upload(url, scenario, repeat, cold_repeat, results)
+            else:
+                measure_visits(page, scenario, repeat, cold_repeat, results)
 
 
 def measure_cold(
@@ -257,10 +264,9 @@ def toggle_runs(at: AppTest, key: str, repeat: int) -> list[float]:
     return runs
 
 
-def measure_data_quality(scenario: Scenario, repeat: int, cold_repeat: int, results: Results) -> None:
-    """The data manager's page: cold, a rerun, a filter change, a new window and the page's own toggle."""
-    page = "data quality"
-    cold, again, cohort, window, own = PAGE_VISITS[page]
+def measure_visits(page: str, scenario: Scenario, repeat: int, cold_repeat: int, results: Results) -> None:
+    """A page with no figures per filter: cold, a rerun, a filter change, a new window and its own toggle."""
+    cold, again, cohort, window, *own = PAGE_VISITS[page]
     case = {c.name: c for c in scenario.cases}
     at: list[AppTest] = []
     targets = scenario.targets
@@ -271,7 +277,8 @@ def measure_data_quality(scenario: Scenario, repeat: int, cold_repeat: int, resu
     measure_visit(
         page, window, lambda: change_runs(drawn(at), case["as_of"], repeat), Target(targets.new_window), results
     )
-    measure_visit(page, own, lambda: toggle_runs(drawn(at), "only_problem_schools", repeat), quick, results)
+    for visit in own:
+        measure_visit(page, visit, lambda: toggle_runs(drawn(at), PAGE_TOGGLES[page], repeat), quick, results)
 
 
 def resent_day(url: str, day: date) -> tuple[str, bytes]:

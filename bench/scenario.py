@@ -22,6 +22,22 @@ PAGE_VISITS = {
         "the page's own filter, only silent schools",
     ),
     "upload": ("cold start", "a day's attendance file chosen (preview)"),
+    **{
+        page: ("cold start", "rerun, nothing changed", "filter change, cohort", "new window, as_of", *own)
+        for page, own in (
+            ("suspensions", ()),
+            ("schools", ("forum mode on",)),
+            ("map", ("forum mode on",)),
+            ("out of area", ("forum mode on",)),
+        )
+    },
+}
+# The toggle each page's own visit turns on (the last of its PAGE_VISITS), where it has one.
+PAGE_TOGGLES = {
+    "data quality": "only_problem_schools",
+    "schools": "forum_schools",
+    "map": "forum_map",
+    "out of area": "forum_out_of_area",
 }
 FILTER_NAMES = ("cohort", "team", "school", "start", "as_of")
 WINDOW_CHANGES = 10  # new dates offered to a window change, so no run meets a window already worked out
