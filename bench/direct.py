@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor
-from bench.measure import Results, Row, runs_of, timed
+from bench.measure import SEARCH_MAX_S, Results, Row, Target, runs_of, timed
 from bench.scenario import PAGES, Scenario, choose_scenario, selections
 from vsdash import views
 from vsdash.access import DataAccess
@@ -50,6 +50,26 @@ def time_page_call(
     return runs
 
 
+def measure_search(access: DataAccess, scenario: Scenario, repeat: int, results: Results) -> None:
+    """The child page's finder: the first search of a data version makes every child's search keys; after
+    that a search is a scan of them."""
+    words = scenario.child_words
+    first, found = timed(lambda: access.find_children(words))
+    note = f'"{words}": {found.total:,} of {access.find_children("", 0).total:,} children match'
+    results.add(Row("views", "find_children: first search of a data version (makes the keys)", first, note=note))
+    runs = runs_of(lambda: access.find_children(words), repeat)
+    results.add(
+        Row(
+            "views",
+            "find_children: a search (the surname's start and an initial)",
+            statistics.median(runs),
+            target=Target(SEARCH_MAX_S),
+            runs=runs,
+            note=note,
+        )
+    )
+
+
 def median_run(fn: Callable[[], Any], repeat: int) -> float:
     """The median seconds of `repeat` calls."""
     return statistics.median(runs_of(fn, repeat))
@@ -87,6 +107,7 @@ def measure_direct(
     scenario = choose_scenario(figures)
     access = door(store, figures)
     results.add(Row("views", "filter_options (runs on every page rerun)", median_run(access.filter_options, repeat)))
+    measure_search(access, scenario, repeat, results)
     d = floor.read_floor(folder, cfg)
     floors: Floors = {}
     for page in PAGES:

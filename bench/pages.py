@@ -28,7 +28,7 @@ from bench.measure import (
     peak_rss_mb,
     timed,
 )
-from bench.scenario import PAGES, FilterCase, Scenario
+from bench.scenario import FINDER_MEASURE, PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
 from vsdash import ui
 from vsdash.config import PROJECT_ROOT
@@ -119,6 +119,8 @@ def measure_pages(
             if at is not None:
                 for case in scenario.cases:
                     measure_filter(at, page, case, floors, repeat, results)
+                if page == "child":
+                    measure_finder(at, scenario, repeat, results)
 
 
 def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, results: Results) -> AppTest | None:
@@ -146,18 +148,24 @@ def measure_cold(page: str, scenario: Scenario, floors: Floors, repeat: int, res
     return at
 
 
+def change_runs(at: AppTest, widget: str, key: str, fresh: tuple[Any, ...], reset: Any, repeat: int) -> list[float]:
+    """Set a widget and time the run, then set it back (untimed), `repeat` times."""
+    runs = []
+    for i in range(repeat):
+        set_filter(at, widget, key, fresh[i % len(fresh)])
+        runs.append(rerun(at))
+        set_filter(at, widget, key, reset)
+        rerun(at)
+    return runs
+
+
 def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, repeat: int, results: Results) -> None:
     """One filter change on a warm page, set and reset `repeat` times; only the setting run is timed."""
     # A window change takes a new date each run: the dashboard keeps each window's figures, so a window
     # seen before would time the cache, not the change.
     measure = f"{page}: filter change, {case.name} (AppTest)"
-    runs: list[float] = []
     try:
-        for i in range(repeat):
-            set_filter(at, case.widget, case.key, case.fresh[i % len(case.fresh)])
-            runs.append(rerun(at))
-            set_filter(at, case.widget, case.key, case.reset)
-            rerun(at)
+        runs = change_runs(at, case.widget, case.key, case.fresh, case.reset, repeat)
     except Exception as exc:
         results.failed("pages", measure, exc)
         return
@@ -172,6 +180,19 @@ def measure_filter(at: AppTest, page: str, case: FilterCase, floors: Floors, rep
             note=f"{case.key} = {case.value}; runs " + ", ".join(f"{r:.2f}" for r in runs),
         )
     )
+
+
+def measure_finder(at: AppTest, scenario: Scenario, repeat: int, results: Results) -> None:
+    """Words typed into the child page's finder with a child open, then cleared; only the typing run is timed
+    (AppTest runs the whole page again; in a browser the finder, a fragment, runs alone)."""
+    try:
+        runs = change_runs(at, "text_input", "child_search", (scenario.child_words,), "", repeat)
+    except Exception as exc:
+        results.failed("pages", FINDER_MEASURE, exc)
+        return
+    note = f'"{scenario.child_words}" typed; runs ' + ", ".join(f"{r:.2f}" for r in runs)
+    target = Target(FILTER_CHANGE_MAX_S)
+    results.add(Row("pages", FINDER_MEASURE, statistics.median(runs), runs=runs, target=target, note=note))
 
 
 # ---- the dashboard's own memory -------------------------------------------------------------------

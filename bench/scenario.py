@@ -11,6 +11,7 @@ from vsdash import views
 from vsdash.filters import Filters
 
 PAGES = ("overview", "triage", "child")
+FINDER_MEASURE = "child page finder: a search typed, the child open (AppTest)"  # after the child page filter changes
 FILTER_NAMES = ("cohort", "team", "school", "start", "as_of")
 WINDOW_CHANGES = 10  # new dates offered to a window change, so no run meets a window already worked out
 
@@ -36,6 +37,7 @@ class Scenario:
     cases: tuple[FilterCase, ...]
     child_id: str
     child_upn: str
+    child_words: str  # what a person types to find that child: the surname's start and an initial
 
 
 def choose_scenario(figures: views.Figures) -> Scenario:
@@ -67,7 +69,8 @@ def choose_scenario(figures: views.Figures) -> Scenario:
             as_of=days[back],
         ),
     )
-    return Scenario(base, cases, child["la_child_id"], child["upn"])
+    words = f"{(child['last_name'] or '')[:3]} {(child['first_name'] or '')[:1]}".strip() or child["la_child_id"]
+    return Scenario(base, cases, child["la_child_id"], child["upn"], words)
 
 
 def selections(scenario: Scenario) -> list[tuple[str, Filters]]:
