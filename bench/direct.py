@@ -9,7 +9,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import floor, peers
-from bench.measure import Results, Row, runs_of, timed
+from bench.measure import SEARCH_MAX_S, Results, Row, Target, runs_of, timed
 from bench.scenario import PAGES, Scenario, choose_scenario, selections
 from vsdash import metrics, views
 from vsdash.access import DataAccess
@@ -48,6 +48,26 @@ def time_page_call(
         page_call(page, access, scenario.base, scenario)()
         runs.append(timed(page_call(page, access, filters, scenario))[0])
     return runs
+
+
+def measure_search(access: DataAccess, scenario: Scenario, repeat: int, results: Results) -> None:
+    """The child page's finder: the first search of a data version makes every child's search keys; after
+    that a search is a scan of them."""
+    words = scenario.child_words
+    first, found = timed(lambda: access.find_children(words))
+    note = f'"{words}": {found.total:,} of {access.find_children("", 0).total:,} children match'
+    results.add(Row("views", "find_children: first search of a data version (makes the keys)", first, note=note))
+    runs = runs_of(lambda: access.find_children(words), repeat)
+    results.add(
+        Row(
+            "views",
+            "find_children: a search (the surname's start and an initial)",
+            statistics.median(runs),
+            target=Target(SEARCH_MAX_S),
+            runs=runs,
+            note=note,
+        )
+    )
 
 
 def median_run(fn: Callable[[], Any], repeat: int) -> float:
@@ -130,6 +150,7 @@ def measure_direct(
     scenario = choose_scenario(figures)
     access = door(store, figures)
     results.add(Row("views", "filter_options (runs on every page rerun)", median_run(access.filter_options, repeat)))
+    measure_search(access, scenario, repeat, results)
     d = floor.read_floor(folder, cfg)
     beside = measure_peers(store, cfg, folder, scenario, figures, repeat, cold_repeat, results)
     floors: Floors = {}

@@ -27,6 +27,7 @@ class Targets:
 
 LOCAL = Targets(cold_page=3.0, filter_change=0.3, new_window=0.3, day_feed=1.0, backfill=40.0, memory_mb=1024.0)
 REGIONAL = Targets(cold_page=10.0, filter_change=0.5, new_window=1.0, day_feed=5.0, backfill=600.0, memory_mb=2048.0)
+SEARCH_MAX_S = 0.1  # issue 17: finding a child among 300,000 well under a tenth of a second
 REGIONAL_FROM = 100_000  # children: a regional partnership (300,000 on PostgreSQL) rather than one authority
 WINDOW_FILTERS = ("start", "as_of")  # the filter changes that move the window
 

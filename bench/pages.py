@@ -27,7 +27,7 @@ from bench.measure import (
     peak_rss_mb,
     timed,
 )
-from bench.scenario import PAGE_TOGGLES, PAGE_VISITS, PAGES, FilterCase, Scenario
+from bench.scenario import FINDER_MEASURE, PAGE_TOGGLES, PAGE_VISITS, PAGES, FilterCase, Scenario
 from vsdash import config as config_mod
 from vsdash import ui
 from vsdash.config import PROJECT_ROOT
@@ -135,6 +135,8 @@ def measure_pages(
             if at is not None:
                 for case in scenario.cases:
                     measure_filter(at, page, case, floors, repeat, results, scenario.targets, beside)
+                if page == "child":
+                    measure_finder(at, scenario, repeat, results)
         for page in PAGE_VISITS:
             if page == "upload":
                 measure_upload(url, scenario, repeat, cold_repeat, results)
@@ -208,6 +210,21 @@ def measure_filter(
             **peer_times(beside, case.name),
         )
     )
+
+
+def measure_finder(at: AppTest, scenario: Scenario, repeat: int, results: Results) -> None:
+    """Words typed into the child page's finder with a child open, then cleared; only the typing run is timed
+    (AppTest runs the whole page again; in a browser the finder, a fragment, runs alone)."""
+    words = scenario.child_words
+    typed = FilterCase("finder", "text_input", "child_search", words, "", (words,), scenario.base)
+    try:
+        runs = change_runs(at, typed, repeat)
+    except Exception as exc:
+        results.failed("pages", FINDER_MEASURE, exc)
+        return
+    note = f'"{words}" typed; runs ' + ", ".join(f"{r:.2f}" for r in runs)
+    target = Target(scenario.targets.filter_change)
+    results.add(Row("pages", FINDER_MEASURE, statistics.median(runs), runs=runs, target=target, note=note))
 
 
 def change_runs(at: AppTest, case: FilterCase, repeat: int) -> list[float]:

@@ -12,7 +12,7 @@ from bench.direct import measure_direct
 from bench.load import database_size_mb, load_phase
 from bench.measure import Results, Row, phase_memory, process_peak_mb
 from bench.report import format_table, machine_facts, write_json
-from bench.scenario import FILTER_NAMES, PAGE_VISITS, PAGES
+from bench.scenario import FILTER_NAMES, FINDER_MEASURE, PAGE_VISITS, PAGES
 from vsdash.config import load_config
 from vsdash.store import Store
 
@@ -49,6 +49,8 @@ def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
     names += [
         "store.frames(): the week summary and every record into polars",
         "filter_options (runs on every page rerun)",
+        "find_children: first search of a data version (makes the keys)",
+        "find_children: a search (the surname's start and an initial)",
         *peers.measure_names(),
     ]
     names += [f"{page}: views call, {n}" for page in PAGES for n in ("no filter", *FILTER_NAMES)]
@@ -56,6 +58,7 @@ def expected_measures(params: Params, sqlite: bool = True) -> list[str]:
     if not params.skip_pages:
         for page in PAGES:
             names += [f"{page}: cold start (AppTest)", *(f"{page}: filter change, {n} (AppTest)" for n in FILTER_NAMES)]
+            names += [FINDER_MEASURE] if page == "child" else []
         names += [f"{page}: {visit} (AppTest)" for page, visits in PAGE_VISITS.items() for visit in visits]
         names += ["peak RSS during pages", "peak RSS of a dashboard process"]
     return [*names, "peak RSS of the whole process (ru_maxrss)"]

@@ -12,6 +12,7 @@ from vsdash import views
 from vsdash.filters import Filters
 
 PAGES = ("overview", "triage", "child")
+FINDER_MEASURE = "child page finder: a search typed, the child open (AppTest)"  # after the child page filter changes
 # Pages with no figures per filter (no views call and no floor): each measured by what a visitor does there.
 PAGE_VISITS = {
     "data quality": (
@@ -64,6 +65,7 @@ class Scenario:
     cases: tuple[FilterCase, ...]
     child_id: str
     child_upn: str
+    child_words: str  # what a person types to find that child: the surname's start and an initial
     children: int  # children on the list: which targets apply (`measure.targets_for`)
 
     @property
@@ -101,7 +103,9 @@ def choose_scenario(figures: views.Figures) -> Scenario:
             as_of=days[back],
         ),
     )
-    return Scenario(base, cases, child["la_child_id"], child["upn"], figures.frames.children.height)
+    named = figures.frames.children.filter(pl.col("la_child_id") == child["la_child_id"]).row(0, named=True)
+    words = f"{(named['last_name'] or '')[:3]} {(named['first_name'] or '')[:1]}".strip() or child["la_child_id"]
+    return Scenario(base, cases, child["la_child_id"], child["upn"], words, figures.frames.children.height)
 
 
 def selections(scenario: Scenario) -> list[tuple[str, Filters]]:

@@ -3,7 +3,6 @@
 import re
 from datetime import date
 
-import polars as pl
 import streamlit as st
 
 from vsdash import charts, ui, views
@@ -14,37 +13,44 @@ shell = ui.shell("child")
 cfg, access, filters = shell.cfg, shell.access, shell.filters
 words = terms(cfg)
 st.title("Child")
-directory = access.child_directory()
-labels = dict(
-    directory.select(
-        "la_child_id",
-        pl.format(
-            "{} {} ({}, UPN {})",
-            pl.col("first_name").fill_null(""),
-            pl.col("last_name").fill_null(""),
-            "la_child_id",
-            pl.col("upn").fill_null("unknown"),
-        ),
-    ).iter_rows()
-)
 # The URL carries the LA child ID only (never a name), so a link to a child's page can be shared safely.
-wanted = st.session_state.pop("open_child", None) or st.query_params.get("child")
-if wanted and wanted not in labels:
+if opened := st.session_state.pop("open_child", None):  # a row chosen on the Triage page
+    st.query_params["child"] = opened
+wanted = st.query_params.get("child")
+if wanted and wanted not in access.find_children(wanted, 1).labels:  # an exact LA child ID is listed first
     # The ID comes from the URL: quoted only when it is plainly an ID, never as markdown someone typed.
     shown = f"LA child ID {wanted}" if re.fullmatch(r"[A-Za-z0-9_-]{1,40}", wanted) else "that LA child ID"
     mine = " among your teams, schools and localities" if access.user.limited else ""
     st.warning(f"No child with {shown} is on the list{mine}. Choose a child below.")
-choices = [None, *labels]
-child_id = st.selectbox(
-    "Find a child by name, LA child ID or UPN",
-    choices,
-    index=choices.index(wanted) if wanted in labels else 0,
-    format_func=lambda i: "Choose a child" if i is None else labels.get(i, i),
-)
-if child_id:
-    st.query_params["child"] = child_id
-elif "child" in st.query_params:
     del st.query_params["child"]
+
+
+@st.fragment
+def finder() -> None:
+    """The search box and its short list: typing reruns only this part, not the open child's page below;
+    choosing a child runs the whole page again with them in the URL."""
+    query = st.text_input(
+        "Find a child by name, LA child ID or UPN",
+        key="child_search",
+        type="search",
+        live=True,
+        placeholder="Part of a name, LA child ID or UPN, for example: smith jo",
+    )
+    found = access.find_children(query)
+    picked = (
+        st.radio("Choose a child", list(found.labels), index=None, format_func=found.labels.get, key="child_pick")
+        if found.labels
+        else None
+    )
+    if note := found.note():
+        st.caption(note)
+    if picked and picked != st.query_params.get("child"):
+        st.query_params["child"] = picked
+        st.rerun()
+
+
+finder()
+child_id = st.query_params.get("child")
 if child_id is None:
     st.info("Choose a child above, or select one on the Triage page.")
     st.stop()

@@ -12,7 +12,7 @@ from dataclasses import asdict, dataclass
 
 import polars as pl
 import pytest
-from test_browser import SHOTS, browser, need_chromium, running_app  # noqa: F401  (browser: fixture)
+from test_browser import SHOTS, browser, find_child, need_chromium, running_app  # noqa: F401  (browser: fixture)
 
 from vsdash import auth
 from vsdash.config import PROJECT_ROOT
@@ -122,11 +122,7 @@ def close_calendar_for_triage(page, child: dict) -> None:
 def open_child(page, child: dict) -> None:
     """The Child page with one child open, found by LA child ID."""
     nav("Child", "Child")(page, child)
-    finder = page.get_by_role("combobox", name="Find a child by name, LA child ID or UPN")
-    finder.click()
-    finder.fill(child["la_child_id"])
-    page.keyboard.press("Enter")
-    page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
+    find_child(page, child["la_child_id"], child)
 
 
 # Each view: its name, then the step that gets there from the view before (one tab, one session, in order).

@@ -12,9 +12,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import polars as pl
 import pytest
 
 from vsdash.config import PROJECT_ROOT
+from vsdash.ingest import SAMPLE_DATA
 
 pytestmark = pytest.mark.browser
 CHROMIUM = "/usr/bin/chromium"
@@ -130,6 +132,20 @@ def open_page(browser, url: str):
     return page
 
 
+FINDER = "Find a child by name, LA child ID or UPN"
+
+
+def find_child(page, words: str, child: dict) -> None:
+    """Find a child on the Child page as a person does: type in the search box, and once the short list shows
+    (the box sends what was typed when the typing pauses) choose them; returns when their page is drawn."""
+    page.get_by_role("searchbox", name=FINDER).fill(words)
+    page.locator("[data-testid='stRadio'] label", has_text=f"(LA child ID {child['la_child_id']},").click(
+        timeout=60_000
+    )
+    page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+
+
 @pytest.fixture(scope="module")
 def opened(app_url, browser):
     """A user opens the dashboard's address first (this also ends Streamlit's start-up legacy page mode)."""
@@ -168,6 +184,21 @@ def test_triage_row_opens_the_child_page(app_url, browser):
     page.wait_for_selector("text=Every session", timeout=60_000)
     assert "child=" in page.url
     page.screenshot(path=str(SHOTS / "child_from_triage.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()
+
+
+def test_a_child_is_found_by_name_and_chosen_from_the_short_list(opened, browser):
+    """The social worker's path: the Child page, a surname and the start of a forename, the child chosen."""
+    children = pl.read_csv(SAMPLE_DATA / "children.csv", infer_schema_length=0).rename(
+        {"LA Child ID": "la_child_id", "First Name": "first_name", "Last Name": "last_name"}
+    )
+    child = children.filter(pl.col("UPN").is_not_null()).sort("la_child_id").row(0, named=True)
+    page = open_page(browser, f"{opened}/child")
+    page.wait_for_selector("text=Choose a child above", timeout=60_000)
+    find_child(page, f"{child['last_name']} {child['first_name'][:2]}", child)
+    assert f"child={child['la_child_id']}" in page.url
+    page.screenshot(path=str(SHOTS / "child_found.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
 

@@ -7,7 +7,7 @@ import shutil
 
 import polars as pl
 import pytest
-from test_browser import SHOTS, browser, need_chromium, open_page, running_app  # noqa: F401  (browser: fixture)
+from test_browser import SHOTS, browser, find_child, need_chromium, open_page, running_app  # noqa: F401  (browser: fixture)
 
 from vsdash import auth
 from vsdash.config import load_config
@@ -79,11 +79,7 @@ def test_an_officer_signs_in_and_sees_the_officers_pages(signed_app, browser):
     ]
     # Within the signed-in session (a new tab or a reload signs in again): the Child page, then find the child.
     page.locator("[data-testid='stSidebarNav'] a", has_text="Child").click()
-    finder = page.get_by_role("combobox", name="Find a child by name, LA child ID or UPN")
-    finder.click()
-    finder.fill(child["la_child_id"])
-    page.keyboard.press("Enter")
-    page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
+    find_child(page, child["la_child_id"], child)
     assert store.audit_frame(event=auth.CHILD_OPENED, la_child_id=child["la_child_id"])["user_name"].to_list() == [
         "pat"
     ]

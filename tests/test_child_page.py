@@ -9,7 +9,7 @@ import re
 import polars as pl
 import pytest
 from test_browser import browser, need_chromium, running_app  # noqa: F401 (browser: a fixture)
-from test_pages import db_url, signed_in_app  # noqa: F401 (db_url: a fixture)
+from test_pages import db_url, frames, sample_store, signed_in_app  # noqa: F401 (fixtures)
 
 from vsdash.config import PROJECT_ROOT, load_config
 from vsdash.ingest import SAMPLE_DATA
@@ -39,6 +39,87 @@ def child_page(db_url):
     at.switch_page("pages/child.py").run()
     assert not at.exception, at.exception
     return at
+
+
+def child_app(db_url: str, **limits):
+    """The Child page with no child chosen yet, signed in (as an officer of `limits` when given)."""
+    at = signed_in_app(db_url, "officer", "A. Officer", **limits) if limits else signed_in_app(db_url)
+    at.run()
+    at.switch_page("pages/child.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def search(at, words: str):
+    """Type into the finder (it runs again as the typing pauses) and return the list offered, if any."""
+    at.text_input(key="child_search").set_value(words).run()
+    assert not at.exception, at.exception
+    return next(iter(at.radio), None)
+
+
+def starts_a_word(words: str, child: dict) -> bool:
+    """Whether one typed word starts a word of the child's name, or their LA child ID or UPN (worked out here
+    without the search module, to check it)."""
+    name = f"{child['first_name'] or ''} {child['last_name'] or ''}".lower().replace("-", " ").replace("'", "")
+    ids = [str(child[c]).lower() for c in ("la_child_id", "upn") if child[c]]
+    return any(w.startswith(words) for w in name.split()) or any(i.startswith(words) for i in ids)
+
+
+def test_a_name_typed_in_any_order_lists_the_child_and_choosing_opens_their_page(db_url, frames):
+    child = frames.children.filter(pl.col("la_child_id") == CHILD).row(0, named=True)
+    at = child_app(db_url)
+    assert any(i.value.startswith("Choose a child above") for i in at.info) and not at.radio
+    listed = search(at, f"{child['last_name'].upper()} {child['first_name'][:2].lower()}")
+    assert listed is not None and any(f"(LA child ID {CHILD}," in o for o in listed.options)
+    assert listed.value is None and not at.header  # nothing opens until a child is chosen
+    listed.set_value(CHILD).run()
+    assert not at.exception, at.exception
+    assert at.header[0].value == f"{child['first_name']} {child['last_name']}"
+    assert at.query_params["child"] == CHILD
+    at.run()  # a rerun keeps the child
+    assert at.header[0].value == f"{child['first_name']} {child['last_name']}"
+    search(at, "zzzz")  # another search: the child stays open until another is chosen
+    assert any("No child matches" in c.value for c in at.caption)
+    assert at.header[0].value == f"{child['first_name']} {child['last_name']}" and at.query_params["child"] == CHILD
+
+
+def test_a_short_start_lists_twenty_children_and_counts_the_rest(db_url, frames):
+    rows = frames.children.sort("last_name", "first_name", "la_child_id").to_dicts()
+    matching = [r for r in rows if starts_a_word("s", r)]
+    assert len(matching) > 20  # the sample has hundreds
+    at = child_app(db_url)
+    listed = search(at, "S")
+    assert len(listed.options) == 20
+    assert [o.split("(LA child ID ")[1].split(",")[0] for o in listed.options] == [
+        r["la_child_id"] for r in matching[:20]
+    ]
+    assert f"Showing 20 of {len(matching):,} matches; type more of the name." in [c.value for c in at.caption]
+
+
+def test_a_child_from_the_triage_page_opens_directly(db_url):
+    at = signed_in_app(db_url)
+    at.run()
+    at.session_state["open_child"] = CHILD
+    at.switch_page("pages/child.py").run()
+    assert not at.exception, at.exception
+    assert at.header and at.query_params["child"] == CHILD and at.text_input(key="child_search").value == ""
+
+
+def test_an_officer_cannot_find_another_team_s_child(db_url, frames):
+    team = "North Children in Care"
+    other = frames.children.filter(pl.col("team").is_not_null() & (pl.col("team") != team)).row(0, named=True)
+    at = child_app(db_url, teams=[team])
+    assert search(at, other["la_child_id"]) is None
+    assert any(c.value.startswith("No child among your teams, schools and localities matches") for c in at.caption)
+    listed = search(at, f"{other['first_name']} {other['last_name']}")
+    assert listed is None or not [o for o in listed.options if f"LA child ID {other['la_child_id']}," in o]
+    at.query_params["child"] = other["la_child_id"]  # nor open them by the URL
+    at.run()
+    assert not at.exception, at.exception
+    assert at.warning[0].value.startswith(
+        f"No child with LA child ID {other['la_child_id']} is on the list among your teams"
+    )
+    assert not at.header
 
 
 def headers(table) -> dict[str, str]:

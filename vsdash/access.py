@@ -18,7 +18,19 @@ from zoneinfo import ZoneInfo
 
 import polars as pl
 
-from vsdash import aliases, auth, inbox, mapping, metrics, pack_files, privacy, quality, suspension_views, views
+from vsdash import (
+    aliases,
+    auth,
+    child_search,
+    inbox,
+    mapping,
+    metrics,
+    pack_files,
+    privacy,
+    quality,
+    suspension_views,
+    views,
+)
 from vsdash import out_of_area as out_of_area_mod
 from vsdash import pack as pack_mod
 from vsdash import schools as schools_mod
@@ -212,6 +224,15 @@ class DataAccess:
         if self.user.limited:
             children = children.filter(pl.col("la_child_id").is_in(self._my_ids()))
         return children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
+
+    def find_children(self, query: str, limit: int = child_search.LIMIT) -> child_search.Matches:
+        """The viewer's own children whose name, LA child ID or UPN start with the words typed (their initials
+        and tokens in pseudonymised mode, as the page shows them): child-level roles only."""
+        self.require_child_level("the list of children")
+        children = self._figures().search_index
+        if self.user.limited:
+            children = children.filter(pl.col("la_child_id").is_in(self._my_ids().implode()))
+        return child_search.find(children, query, limit, self.user.limited)
 
     def actions(self, la_child_id: str) -> pl.DataFrame:
         """Actions recorded on a child: child-level roles, the viewer's own children."""

@@ -13,8 +13,8 @@ from typing import Literal, cast
 
 import polars as pl
 
+from vsdash import child_search, glossary, metrics, suppression, triage
 from vsdash import cohorts as cohorts_mod
-from vsdash import glossary, metrics, suppression, triage
 from vsdash import register as register_mod
 from vsdash import schools as schools_mod
 from vsdash import weeks as weeks_mod
@@ -142,6 +142,12 @@ class Figures:
             while len(self._children) > CHILDREN_KEPT:
                 self._children.popitem(last=False)
         return one
+
+    @cached_property
+    def search_index(self) -> pl.DataFrame:
+        """Every listed child's search keys (`child_search.index`), made on the first search of a data version
+        so no keystroke reworks 300,000 names."""
+        return child_search.index(self.frames.children)
 
     @cached_property
     def day_frames(self) -> Frames:
