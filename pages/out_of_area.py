@@ -76,7 +76,7 @@ for title, frame, keys, key in SECTIONS:
     if key in CHARTS:
         bars_chart(key)
     settings = ui.compact_figure_columns(shown, forum=view.forum)
-    st.dataframe(shown, hide_index=True, column_config=settings, key=f"ooa_{key}")
+    st.dataframe(shown, hide_index=True, column_config=settings, height=ui.every_row(shown), key=f"ooa_{key}")
     ui.downloads(access, shown, f"out_of_area_{key}", [*about, title], key=f"dl_ooa_{key}")
 st.subheader("Schools elsewhere that send no data")
 st.caption(

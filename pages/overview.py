@@ -162,7 +162,7 @@ for part in result.breakdowns:
         shown,
         hide_index=True,
         column_config=ui.text_when_forum(ui.table_columns(shown, **breakdown_config), result.forum),
-        height=36 * (shown.height + 1) + 3,  # every row shown: nothing hides below a scroll on a projector
+        height=ui.every_row(shown),
         key=f"table_{column}",
     )
     ui.downloads(access, shown, f"overview_{column}", about, key=f"dl_{column}")

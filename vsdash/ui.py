@@ -697,19 +697,20 @@ def figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig |
 
 
 def compact_figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig | str | None]:
-    """`figure_columns` with short headers (`glossary.SHORT_COLUMNS`, the full one as each column's help) and the
-    first column pinned, so a table of figures fits the screen and, when it cannot, scrolls sideways under its
-    row names."""
+    """`figure_columns` with short headers (`glossary.SHORT_COLUMNS`, the full one as each column's help), so a
+    table of figures fits a 1440 px screen whole instead of hiding its last columns behind a sideways scroll."""
     settings = figure_columns(frame, forum)
-    for column in frame.columns:
-        changes: dict[str, object] = {"pinned": True} if column == frame.columns[0] else {}
-        if column in SHORT_COLUMNS:
-            changes |= {"label": SHORT_COLUMNS[column], "help": column_label(column)}
+    for column in set(frame.columns) & set(SHORT_COLUMNS):
+        changes = {"label": SHORT_COLUMNS[column], "help": column_label(column)}
         setting = settings[column]
-        if changes:
-            base = setting if isinstance(setting, dict) else st.column_config.Column(setting)
-            settings[column] = ColumnConfig(**{**base, **changes})  # type: ignore[typeddict-item]
+        base = setting if isinstance(setting, dict) else st.column_config.Column(setting)
+        settings[column] = ColumnConfig(**{**base, **changes})  # type: ignore[typeddict-item]
     return settings
+
+
+def every_row(frame: pl.DataFrame) -> int:
+    """A table's height in pixels with every row shown: nothing hides below a scroll on a projector."""
+    return 36 * (frame.height + 1) + 3
 
 
 def text_when_forum(
