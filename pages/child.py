@@ -93,7 +93,7 @@ if page.signals.reasons:
     st.warning("**Signals:** " + "; ".join(page.signals.reasons))
 
 st.html(register_html(page.register))
-st.plotly_chart(charts.weekly_attendance(page.weekly, cfg), key="weekly")
+ui.chart(charts.weekly_attendance(page.weekly, cfg), key="weekly")
 
 left, right = st.columns(2)
 with left:

@@ -19,5 +19,7 @@ if data.points.is_empty():
 st.pydeck_chart(mapping.deck(data, cfg.map.tile_url), height=640, key="schools_map")
 st.caption(
     f"{data.points.height} schools, {data.arcs.height} of them outside the authority. Hover over a school for "
-    "its figures; the Schools page has them as a table."
+    "its figures; the Schools page has them as a table. To put the map on a slide, open it full screen (the "
+    "button at its top right) and use the computer's screenshot tool (on Windows, Windows key + Shift + S): a "
+    "browser cannot save a map drawn this way as a picture, as it does a chart."
 )

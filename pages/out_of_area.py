@@ -4,7 +4,7 @@ mode (the door's) small numbers are withheld as c."""
 
 import streamlit as st
 
-from vsdash import out_of_area, ui
+from vsdash import charts, out_of_area, ui
 
 shell = ui.shell("out_of_area")
 cfg, access, filters, described = shell.cfg, shell.access, shell.filters, shell.described
@@ -21,6 +21,40 @@ if view.forum:
         "z: not applicable (no child with data); x: not available."
     )
 about = [cfg.authority_name, f"Selection: {described}", "Forum mode" if view.forum else "All figures"]
+
+
+# The sections drawn as bars too: the door's table, the bars' labels, the figure, the children behind each rate
+# (None: the figure is itself a count of children) and the chart's title.
+CHARTS = {
+    "in_out": (
+        "compared",
+        "area",
+        "persistent_absence_rate",
+        "children_with_data",
+        "Persistent absence, in and out of area",
+    ),
+    "by_la": ("by_la", "school_la_name", "children", None, "Our children elsewhere, by the school's LA"),
+    "by_distance": ("by_distance", "distance_band", "children", None, "Our children elsewhere, by distance"),
+}
+
+
+def bars_chart(key: str) -> None:
+    """A section's bars from the door's figures (in forum mode only those shown), with a caption saying what n
+    is and which bars are left out."""
+    table, label, value, n, title = CHARTS[key]
+    bars, left_out = view.bars(table, label, value)
+    if n is None:
+        fig = charts.count_bars(bars, label, value, title, "Children", in_order=key == "by_distance")
+        said = "each bar is a number of children"
+    else:
+        fig = charts.breakdown_bars(bars, label, value, n, title, "Persistently absent %")
+        said = "n is the children with data behind each bar"
+    if not bars.is_empty():
+        ui.chart(fig, key=f"chart_{key}", forum=view.forum)
+    withheld = f" Left out of the chart (withheld, forum mode): {', '.join(left_out)}." if left_out else ""
+    st.caption(f"{title}: {said}. The table below holds every figure of the chart.{withheld}")
+
+
 SECTIONS = [
     ("Our children in and out of area", view.compared, ["area"], "in_out"),
     ("Our children elsewhere, by the school's LA", view.by_la, ["school_la_name", "school_la"], "by_la"),
@@ -39,7 +73,10 @@ for title, frame, keys, key in SECTIONS:
     if shown.is_empty():
         st.info("None in this selection.")
         continue
-    st.dataframe(shown, hide_index=True, column_config=ui.figure_columns(shown, forum=view.forum), key=f"ooa_{key}")
+    if key in CHARTS:
+        bars_chart(key)
+    settings = ui.compact_figure_columns(shown, forum=view.forum)
+    st.dataframe(shown, hide_index=True, column_config=settings, height=ui.every_row(shown), key=f"ooa_{key}")
     ui.downloads(access, shown, f"out_of_area_{key}", [*about, title], key=f"dl_ooa_{key}")
 st.subheader("Schools elsewhere that send no data")
 st.caption(
@@ -50,5 +87,6 @@ if view.silent_schools.is_empty():
     st.info("Every school elsewhere our selected children attend is sending data.")
 else:
     silent = view.silent_schools
-    st.dataframe(silent, hide_index=True, column_config=ui.figure_columns(silent, forum=view.forum), key="ooa_silent")
+    settings = ui.compact_figure_columns(silent, forum=view.forum)
+    st.dataframe(silent, hide_index=True, column_config=settings, key="ooa_silent")
     ui.downloads(access, silent, "out_of_area_silent", [*about, "Schools that send no data"], key="dl_ooa_silent")

@@ -67,14 +67,16 @@ if not result.compared.is_empty():
     st.dataframe(compared, hide_index=True, column_config=settings, key="compared")
 
 cohort_names = dict(cfg.cohorts) | {"All": "All selected children"}
-trend_attendance, trend_pa = st.columns(2)
+trend_attendance, trend_pa = ui.side_by_side(2, forum=result.forum)
 for column, value, title, y_title in [
     (trend_attendance, "attendance_pct", "Attendance by week", "Attendance %"),
     (trend_pa, "persistent_absence_rate", "Persistent absence so far, by week", "Persistently absent %"),
 ]:
     with column:
-        st.plotly_chart(
-            charts.trend_lines(result.weekly, value, "cohort", title, y_title, cohort_names), key=f"trend_{value}"
+        ui.chart(
+            charts.trend_lines(result.weekly, value, "cohort", title, y_title, cohort_names),
+            key=f"trend_{value}",
+            forum=result.forum,
         )
         st.caption(
             f"{title} for each cohort held on {result.window.as_of:%d/%m/%Y} (a child counts in every cohort "
@@ -84,16 +86,17 @@ for column, value, title, y_title in [
 
 if not result.weekly_groups.is_empty():
     st.subheader("Against England: the DfE's groups by week")
-    group_attendance, group_pa = st.columns(2)
+    group_attendance, group_pa = ui.side_by_side(2, forum=result.forum)
     for column, value, title, y_title in [
         (group_attendance, "attendance_pct", "Attendance by week, DfE groups", "Attendance %"),
         (group_pa, "persistent_absence_rate", "Persistent absence so far, DfE groups", "Persistently absent %"),
     ]:
         with column:
             lines = charts.national_lines(result.national, value, DFE_GROUP_LABELS)
-            st.plotly_chart(
+            ui.chart(
                 charts.trend_lines(result.weekly_groups, value, "dfe_group", title, y_title, DFE_GROUP_LABELS, lines),
                 key=f"groups_{value}",
+                forum=result.forum,
             )
             st.caption(
                 f"{title}: solid lines are this selection's children in each DfE group; dashed lines are the "
@@ -124,7 +127,7 @@ for part in result.breakdowns:
     st.subheader(part.title)
     column = part.column
     shown = part.table.with_columns(pl.col(column).fill_null(part.missing)).select(column, *views.BREAKDOWN_FIGURES)
-    st.plotly_chart(
+    ui.chart(
         charts.breakdown_bars(
             part.bars(),
             column,
@@ -134,6 +137,7 @@ for part in result.breakdowns:
             "Persistently absent %",
         ),
         key=f"bars_{column}",
+        forum=result.forum,
     )
     st.caption(
         f"Persistent absence {part.title[0].lower()}{part.title[1:]}: the share of children with data who missed "
@@ -149,7 +153,7 @@ for part in result.breakdowns:
         shown,
         hide_index=True,
         column_config=ui.text_when_forum(ui.table_columns(shown, **breakdown_config), result.forum),
-        height=36 * (shown.height + 1) + 3,  # every row shown: nothing hides below a scroll on a projector
+        height=ui.every_row(shown),
         key=f"table_{column}",
     )
     ui.downloads(access, shown, f"overview_{column}", about, key=f"dl_{column}")

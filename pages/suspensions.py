@@ -159,7 +159,7 @@ reasons = page.reasons.select("reason_words", "events", "children")
 if reasons.is_empty():
     st.info("No suspension or exclusion in the window gives a reason.")
 else:
-    st.plotly_chart(
+    ui.chart(
         charts.count_bars(reasons, "reason_words", "events", "Reasons given", "Suspensions and exclusions"),
         key="reasons_chart",
     )
@@ -172,7 +172,7 @@ else:
 timeline = page.timeline
 if not timeline.is_empty():
     series = {"suspensions": "Suspensions", "permanent_exclusions": "Permanent exclusions"}
-    st.plotly_chart(
+    ui.chart(
         charts.weekly_counts(timeline, series, "Suspensions and exclusions by week", "Starting that week"),
         key="timeline_chart",
     )

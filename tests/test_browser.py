@@ -240,3 +240,27 @@ def test_schools_page_in_forum_mode(opened, browser):
     page.screenshot(path=str(SHOTS / "schools_forum.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     page.close()
+
+
+@pytest.mark.parametrize("path, title", [("", "Overview"), ("out-of-area", "Out of area")])
+def test_forum_mode_fits_a_1440_px_screen(opened, browser, path, title):
+    """Overview and Out of area with Forum mode on at 1440 px: charts one per row, each inside the page's width,
+    and every table inside it too (a wide one scrolls within its own frame); screenshotted."""
+    page = open_page(browser, f"{opened}/{path}")
+    page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
+    page.get_by_text("Forum mode").click()
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("text=c: withheld", timeout=60_000)
+    page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
+    page.screenshot(path=str(SHOTS / f"{path or 'overview'}_forum.png"), full_page=True)
+    assert page.locator("[data-testid='stException']").count() == 0
+    main = page.locator("[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']").first.bounding_box()
+    right = main["x"] + main["width"] + 1
+    charts = [c.bounding_box() for c in page.locator("[data-testid='stPlotlyChart']").all()]
+    assert len(charts) >= 2
+    for box in charts:
+        assert box["x"] >= main["x"] - 1 and box["x"] + box["width"] <= right
+        assert box["width"] >= main["width"] - 2, "one chart per row, the page's full width"
+    tables = [t.bounding_box() for t in page.locator("[data-testid='stDataFrame']").all()]
+    assert all(box["x"] + box["width"] <= right for box in tables if box)  # None: inside a closed expander
+    page.close()

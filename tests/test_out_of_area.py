@@ -9,11 +9,12 @@ import re
 import polars as pl
 import pytest
 
+from tests.test_overview_forum import aggregate_row
 from tests.test_pages import LAST_DAY, app, signed_in_app
 from tests.test_pages import db_url as db_url
 from tests.test_pages import sample_store as sample_store
 from tests.test_schools_page import cells, frame_of, identities
-from vsdash import metrics, out_of_area, quality, views
+from vsdash import metrics, out_of_area, quality, suppression, views
 from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import load_config
@@ -130,3 +131,71 @@ def test_the_forum_role_sees_only_the_suppressed_page(db_url, sample_store):
     assert_page_forum_safe(at, sample_store)
     forum = DataAccess(sample_store, load_config(), User("F. Forum", "forum")).out_of_area(Filters(as_of=LAST_DAY))
     assert forum.forum
+
+
+def area_rows(key: str, rows: dict[str, int]) -> pl.DataFrame:
+    """A hand-made table of the out-of-area figures: each row's children, all with data, nobody absent or
+    suspended (so only the children counts and what is built on them can be withheld)."""
+    return pl.DataFrame([{key: k, **aggregate_row(n, n, 0)} for k, n in rows.items()])
+
+
+def test_the_table_by_cohort_is_withheld_with_the_table_by_area():
+    """Worked out by hand (threshold 5). In area 36, out of area 23 (59 in all); by cohort: CLA 30 in and 3 out,
+    CP 6 in and 20 out. CLA's 3 out of area is c. On its own, the table by cohort would then withhold its next
+    smallest cell, CP's 6 in area, and leave CP's 20 out of area, which gives CLA's 3 back from the table by
+    area (23 - 20). Withheld together: the areas' cohort rows add up to the area (out of area: CP's 20 goes);
+    each cohort's rows add up to the cohort, which the page shows filtered by it (CLA's 30 in area goes, then
+    CP's 6). The table by area, the LA split (15, 8) and the distance split (23) stay whole."""
+    by_cohort = pl.DataFrame(
+        [
+            {"cohort": c, "area": a, **aggregate_row(n, n, 0)}
+            for c, a, n in [
+                ("CLA", out_of_area.IN_AREA, 30),
+                ("CLA", out_of_area.OUT_OF_AREA, 3),
+                ("CP", out_of_area.IN_AREA, 6),
+                ("CP", out_of_area.OUT_OF_AREA, 20),
+            ]
+        ]
+    )
+    tables = out_of_area.OutOfArea(
+        compared=area_rows("area", {out_of_area.IN_AREA: 36, out_of_area.OUT_OF_AREA: 23}),
+        by_la=area_rows("school_la", {"860": 15, "894": 8}).with_columns(school_la_name=pl.col("school_la")),
+        by_distance=area_rows("distance_band", {out_of_area.FAR: 23}),
+        by_cohort=by_cohort,
+        silent_schools=pl.DataFrame(schema={"name": pl.String, "listed_children": pl.Int64}),
+        placed_here=area_rows("responsible_la", {"666": 12}).with_columns(responsible_la_name=pl.lit("Powys")),
+    )
+    forum = out_of_area.for_forum(tables)
+    assert forum.by_cohort["children"].to_list() == ["c", "c", "c", "c"]
+    assert forum.by_cohort["attendance_pct"].to_list() == ["c", "c", "c", "c"]  # built on the children with data
+    assert forum.compared["children"].to_list() == ["36", "23"]
+    assert forum.by_la["children"].to_list() == ["15", "8"]
+    assert forum.by_distance["children"].to_list() == ["23"]
+    # The table by cohort suppressed alone leaves the differencing open: the reason for doing them together.
+    alone = suppression.suppress(by_cohort, out_of_area.SPEC).detail_withheld["children"].to_list()
+    assert alone == [False, True, True, False]
+    # The charts draw only the figures shown.
+    bars, left_out = forum.bars("by_la", "school_la_name", "children")
+    assert bars["children"].to_list() == [15, 8] and left_out == ()
+
+
+def test_a_withheld_out_of_area_row_takes_its_splits_with_it():
+    """Out of area 3 (c): its LA split (2 and 1) and its distance split (3) are withheld whole, and the charts
+    leave every bar out, saying which."""
+    tables = out_of_area.OutOfArea(
+        compared=area_rows("area", {out_of_area.IN_AREA: 40, out_of_area.OUT_OF_AREA: 3}),
+        by_la=area_rows("school_la", {"860": 2, "894": 1}).with_columns(school_la_name=pl.lit(None, pl.String)),
+        by_distance=area_rows("distance_band", {out_of_area.FAR: 3}),
+        by_cohort=pl.DataFrame(
+            [{"cohort": "CLA", "area": a, **aggregate_row(n, n, 0)} for a, n in [(out_of_area.IN_AREA, 40)]]
+        ),
+        silent_schools=pl.DataFrame(schema={"name": pl.String, "listed_children": pl.Int64}),
+        placed_here=area_rows("responsible_la", {"666": 12}).with_columns(responsible_la_name=pl.lit("Powys")),
+    )
+    forum = out_of_area.for_forum(tables)
+    # 43 in all: 3 is c, and 40 with it (43 - 40 = 3); CLA's 40 in area is the in-area row again, so c too.
+    assert forum.compared["children"].to_list() == ["c", "c"]
+    assert forum.by_cohort["children"].to_list() == ["c"]
+    assert forum.by_la["children"].to_list() == ["c", "c"] and forum.by_distance["children"].to_list() == ["c"]
+    bars, left_out = forum.bars("by_la", "school_la_name", "children")
+    assert bars.is_empty() and left_out == ("Not known", "Not known")

@@ -76,6 +76,36 @@ def _projector(fig: go.Figure) -> go.Figure:
     return fig
 
 
+# Forum mode (issue 15): one chart per row on a projector, read from the back of the room, so every text larger.
+FORUM_FONT, FORUM_TITLE_FONT, FORUM_TICK_FONT = 20, 24, 18
+FORUM_HEIGHT = 1.35  # the chart's height grows with its text (a bar's row keeps room for its label)
+
+
+def for_forum(fig: go.Figure) -> go.Figure:
+    """The forum's projector look, applied to a finished chart in one place: larger base, title, legend, tick,
+    bar-label and line-label text, and the height to hold it; a copy, the chart given is left as it was."""
+    big = go.Figure(fig)
+    big.update_layout(
+        font=dict(size=FORUM_FONT),
+        title_font=dict(size=FORUM_TITLE_FONT),
+        legend_font=dict(size=FORUM_FONT),
+        height=round((fig.layout.height or 360) * FORUM_HEIGHT),
+        margin=dict(t=60),
+    )
+    if big.layout.uniformtext.minsize:
+        big.update_layout(uniformtext=dict(minsize=FORUM_TICK_FONT))
+    big.update_xaxes(tickfont=dict(size=FORUM_TICK_FONT), title_font=dict(size=FORUM_FONT))
+    big.update_yaxes(tickfont=dict(size=FORUM_TICK_FONT), title_font=dict(size=FORUM_FONT))
+    big.update_traces(
+        textfont=dict(size=FORUM_TICK_FONT),
+        insidetextfont=dict(size=FORUM_TICK_FONT),
+        outsidetextfont=dict(size=FORUM_TICK_FONT),
+        selector=dict(type="bar"),
+    )
+    big.update_annotations(font=dict(size=FORUM_TICK_FONT))
+    return big
+
+
 @dataclass(frozen=True)
 class NationalLine:
     """A published national figure drawn across a trend: whose it is, in words, its value and year."""
@@ -203,9 +233,12 @@ def weekly_attendance(weekly: pl.DataFrame, cfg: Config, title: str = "Attendanc
 # ---- suspensions and exclusions (pages/suspensions.py) ----------------------------------------------------
 
 
-def count_bars(table: pl.DataFrame, label: str, value: str, title: str, x_title: str) -> go.Figure:
-    """Horizontal bars of a count by group (e.g. suspensions by reason), largest at the top, each labelled."""
-    table = table.sort(value)
+def count_bars(
+    table: pl.DataFrame, label: str, value: str, title: str, x_title: str, in_order: bool = False
+) -> go.Figure:
+    """Horizontal bars of a count by group (e.g. suspensions by reason), largest at the top, each labelled;
+    `in_order` keeps the table's order from the top down instead (distance bands, nearest first)."""
+    table = table.reverse() if in_order else table.sort(value)  # plotly draws the first bar at the bottom
     values = table[value].to_list()
     texts = [f"{v:,}" for v in values]
     return _horizontal_bars(

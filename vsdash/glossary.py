@@ -412,6 +412,20 @@ COLUMNS |= {
     "listed_children": "Our children there",
 }
 
+# Short headers for a table of figures that must fit a 1440 px screen or a projector without scrolling
+# sideways; each column's help gives its full header (`column_label`).
+SHORT_COLUMNS = {
+    "persistent_absence_rate": "Persistent %",
+    "severe_absence_rate": "Severe %",
+    "suspended_children": "Suspended",
+    "suspension_rate": "Suspended %",
+    "permanent_exclusions": "Excluded",
+    "school_la": "LA number",
+    "responsible_la": "LA number",
+    "responsible_la_name": "Responsible LA",
+    "distance_band": "Distance",
+}
+
 
 def cohort_column_label(column: str) -> str | None:
     """`children_CLA` -> "CLA children", `share_CLA` -> "Share of CLA %" (the Schools page's cohort columns)."""

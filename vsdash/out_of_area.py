@@ -8,7 +8,8 @@ children; the forum's version withholds small counts with vsdash.suppression (do
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
 
 import polars as pl
 
@@ -43,6 +44,8 @@ SPEC = suppression.Spec(
     | {"suspension_rate": "children"},
 )
 SILENT_SPEC = suppression.Spec(counts=("listed_children",))
+CHARTED = ("compared", "by_la", "by_distance")  # the tables the page also draws as bars
+NOT_KNOWN_NAME = "Not known"  # a key with no name on the schools list
 
 
 @dataclass(frozen=True)
@@ -57,6 +60,16 @@ class OutOfArea:
     placed_here: pl.DataFrame  # other authorities' children in our schools, by their responsible LA
     forum: bool = False
     threshold: int = suppression.DEFAULT_THRESHOLD
+    # Forum mode: the charted tables as numbers with every withheld figure null (what a chart may draw).
+    numbers: Mapping[str, pl.DataFrame] = field(default_factory=dict)
+
+    def bars(self, table: str, label: str, value: str) -> tuple[pl.DataFrame, tuple[str, ...]]:
+        """A chart's bars from one of the tables (`CHARTED`): its figures as numbers, those withheld in forum mode
+        left out, and the labels of the bars left out (for the caption)."""
+        frame = self.numbers.get(table, getattr(self, table))
+        frame = frame.with_columns(pl.col(label).cast(pl.String).fill_null(NOT_KNOWN_NAME))
+        left_out = frame.filter(pl.col(value).is_null())[label].to_list() if self.forum else []
+        return frame.filter(pl.col(value).is_not_null()), tuple(left_out)
 
 
 def distance_km(lat: pl.Expr, lon: pl.Expr, centre: tuple[float, float]) -> pl.Expr:
@@ -139,37 +152,62 @@ def _shown(frame: pl.DataFrame, withheld: pl.DataFrame, keys: list[str]) -> pl.D
     return suppression.as_text(suppression.withheld_as_null(kept, withheld), withheld, SPEC)
 
 
+def linked_sums(tables: OutOfArea) -> list[list[suppression.Row]]:
+    """How the page's tables tie together, as sums of rows (suppression.suppress_linked): the areas add up to
+    our children (`_total`); the LA and distance splits each add up to the out-of-area row; each cohort's areas
+    add up to the cohort (`_cohorts`: the page filtered by that cohort publishes it); each area's cohort rows
+    are taken to add up to the area row, though a child holding two cohorts is in both (so more is withheld,
+    never less); and a cohort row holding every child of its area is that area's row again."""
+    compared, by_cohort = tables.compared, tables.by_cohort
+    area_row = {area: i for i, area in enumerate(compared["area"].to_list())}
+    area_children = dict(zip(compared["area"].to_list(), compared["children"].to_list(), strict=True))
+    sums: list[list[suppression.Row]] = [[*(("compared", i) for i in range(compared.height)), ("_total", 0)]]
+    if OUT_OF_AREA in area_row:
+        away = ("compared", area_row[OUT_OF_AREA])
+        sums += [[*((name, i) for i in range(getattr(tables, name).height)), away] for name in ("by_la", "by_distance")]
+    cohorts = by_cohort["cohort"].unique(maintain_order=True).to_list()
+    rows = list(enumerate(by_cohort.select("cohort", "area", "children").iter_rows()))
+    for area, j in area_row.items():
+        sums.append([*(("by_cohort", i) for i, (_, a, _) in rows if a == area), ("compared", j)])
+    for k, cohort in enumerate(cohorts):
+        sums.append([*(("by_cohort", i) for i, (c, _, _) in rows if c == cohort), ("_cohorts", k)])
+    sums += [[("by_cohort", i), ("compared", area_row[a])] for i, (_, a, n) in rows if n == area_children.get(a)]
+    return sums
+
+
 def for_forum(tables: OutOfArea) -> OutOfArea:
     """The same tables as a forum may see them: counts 1 to threshold - 1 as `c`, with the cells that would give
-    them away. The LA and distance tables both split the out-of-area row of the comparison, so they are
-    suppressed with it as one (suppression.suppress_partitions); a count withheld in that row is withheld in
-    both splits whole, as nothing else would stop their columns adding back up to it."""
-    t = tables.threshold
-    compared = suppression.suppress(tables.compared, SPEC, t).detail_withheld
+    them away, the comparison, its splits by LA and distance and the table by cohort checked as one
+    (`linked_sums`); a count withheld in the out-of-area row is withheld in both of its splits whole, as nothing
+    else would stop their columns adding back up to it."""
+    t, counts = tables.threshold, list(SPEC.counts)
+    linked = {
+        "compared": tables.compared,
+        "by_la": tables.by_la,
+        "by_distance": tables.by_distance,
+        "by_cohort": tables.by_cohort,
+        "_total": tables.compared.select(pl.col(counts).sum()),
+        "_cohorts": tables.by_cohort.group_by("cohort", maintain_order=True).agg(pl.col(counts).sum()),
+    }
+    masks = suppression.suppress_linked(linked, linked_sums(tables), SPEC, t)
     away = tables.compared.with_row_index("_row").filter(pl.col("area") == OUT_OF_AREA)
-    splits = {"school_la": tables.by_la, "distance_band": tables.by_distance}
     if away.height:
-        masks, _ = suppression.suppress_partitions(splits, away.drop("_row"), SPEC, t)
-        row = compared.row(int(away["_row"][0]), named=True)
-        masks = {k: m.with_columns(pl.col(c) | row[c] for c in m.columns) for k, m in masks.items()}
-    else:
-        masks = {k: suppression.suppress(v, SPEC, t).detail_withheld for k, v in splits.items()}
+        row = masks["compared"].row(int(away["_row"][0]), named=True)
+        for name in ("by_la", "by_distance"):
+            masks[name] = masks[name].with_columns(pl.col(c) | row[c] for c in masks[name].columns)
     silent = tables.silent_schools
     silent_mask = suppression.suppress(silent, SILENT_SPEC, t).detail_withheld
+    placed_mask = suppression.suppress(tables.placed_here, SPEC, t).detail_withheld
+    numbers = {name: suppression.withheld_as_null(getattr(tables, name), masks[name]) for name in CHARTED}
     return replace(
         tables,
-        compared=_shown(tables.compared, compared, ["area"]),
-        by_la=_shown(tables.by_la, masks["school_la"], ["school_la", "school_la_name"]),
-        by_distance=_shown(tables.by_distance, masks["distance_band"], ["distance_band"]),
-        by_cohort=_shown(
-            tables.by_cohort, suppression.suppress(tables.by_cohort, SPEC, t).detail_withheld, ["cohort", "area"]
-        ),
+        compared=_shown(tables.compared, masks["compared"], ["area"]),
+        by_la=_shown(tables.by_la, masks["by_la"], ["school_la", "school_la_name"]),
+        by_distance=_shown(tables.by_distance, masks["by_distance"], ["distance_band"]),
+        by_cohort=_shown(tables.by_cohort, masks["by_cohort"], ["cohort", "area"]),
         silent_schools=suppression.as_text(suppression.withheld_as_null(silent, silent_mask), silent_mask, SILENT_SPEC),
-        placed_here=_shown(
-            tables.placed_here,
-            suppression.suppress(tables.placed_here, SPEC, t).detail_withheld,
-            ["responsible_la", "responsible_la_name"],
-        ),
+        placed_here=_shown(tables.placed_here, placed_mask, ["responsible_la", "responsible_la_name"]),
+        numbers=numbers,
         forum=True,
     )
 
@@ -178,5 +216,6 @@ def columns(table: pl.DataFrame, keys: list[str]) -> pl.DataFrame:
     """A table with its keys (a name not on the schools list: "Not known", never None), then the figures
     people read, in order."""
     return table.select(
-        *(pl.col(k).cast(pl.String).fill_null("Not known") for k in keys), *(c for c in FIGURES if c in table.columns)
+        *(pl.col(k).cast(pl.String).fill_null(NOT_KNOWN_NAME) for k in keys),
+        *(c for c in FIGURES if c in table.columns),
     )

@@ -204,25 +204,36 @@ def suppress_partitions(
     Overview's localities and its social-care teams, both adding up to the authority's cards), checked as one:
     no table's figures with the total give away another's withheld cell. Returns each table's mask and the
     total's (`suppress` is for one split and its subtotals)."""
-    tables = [*parts.items(), ("_total", total)]
+    sums = [[*((name, i) for i in range(frame.height)), ("_total", 0)] for name, frame in parts.items()]
+    masks = suppress_linked({**parts, "_total": total}, sums, spec, threshold)
+    total_mask = masks.pop("_total")
+    return masks, total_mask
+
+
+Row = tuple[str, int]  # (table name, row number in that table)
+
+
+def suppress_linked(
+    tables: Mapping[str, pl.DataFrame],
+    sums: Sequence[Sequence[Row]],
+    spec: Spec,
+    threshold: int = DEFAULT_THRESHOLD,
+) -> dict[str, pl.DataFrame]:
+    """Primary and secondary suppression of tables published together whose rows are tied in ways of their own
+    (a table by cohort and area beside the table by area and its splits by LA and distance), checked as one.
+    Each of `sums` is rows whose counts add up, count by count (parts and their total, in any order); two rows
+    holding the same children are a sum of two (either gives the other away). Returns each table's mask."""
     offsets, start = {}, 0
-    for name, frame in tables:
+    for name, frame in tables.items():
         offsets[name] = start
         start += frame.height
     values: dict[Cell, int] = {
         (offsets[name] + i, column): int(value or 0)
-        for name, frame in tables
+        for name, frame in tables.items()
         for column in spec.counts
         for i, value in enumerate(frame[column].to_list())
     }
     hidden = {cell for cell, value in values.items() if is_small(value, threshold)}
-    last = offsets["_total"]
-    sums = [
-        [*((offsets[name] + i, count) for i in range(frame.height)), (last, count)]
-        for count in spec.counts
-        for name, frame in parts.items()
-    ]
-    hidden = protect(values, hidden, sums)
-    masks = {name: _mask(frame, offsets[name], hidden, spec) for name, frame in tables}
-    total_mask = masks.pop("_total")
-    return masks, total_mask
+    cells = [[(offsets[name] + i, count) for name, i in rows] for count in spec.counts for rows in sums]
+    hidden = protect(values, hidden, cells)
+    return {name: _mask(frame, offsets[name], hidden, spec) for name, frame in tables.items()}

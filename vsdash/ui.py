@@ -6,17 +6,19 @@ import contextlib
 from dataclasses import dataclass, replace
 from datetime import UTC, date, datetime
 
+import plotly.graph_objects as go
 import polars as pl
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 from streamlit.elements.lib.column_types import ColumnConfig
 from streamlit.runtime.pages_manager import PagesManager
 
-from vsdash import auth, export, privacy, quality
+from vsdash import auth, charts, export, privacy, quality
 from vsdash.access import DataAccess
 from vsdash.auth import User
 from vsdash.config import ROLES, Config, cached_config
 from vsdash.filters import FilterError, Filters
-from vsdash.glossary import column_label, counted, headed, terms
+from vsdash.glossary import SHORT_COLUMNS, column_label, counted, headed, terms
 from vsdash.ingest import holds_only_sample, load_sample_if_empty
 from vsdash.pack_files import PackError
 from vsdash.store import ACTION_KINDS, Store
@@ -500,6 +502,33 @@ def cards(items: list[Card], cfg: Config, last_month: date, last_year: date | No
             column.caption("  \n".join(lines))
 
 
+def _selection_parts() -> list[str]:
+    """The filter bar's selection as this run drew it, in short words for a file name (none when it is refused)."""
+    # The filter bar's widgets are keyed by the Filters fields.
+    state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
+    if not state.get("as_of"):
+        return []
+    with contextlib.suppress(FilterError):  # a selection the filter bar refuses (and says so): the plain name
+        return export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
+    return []
+
+
+def chart(fig: go.Figure, key: str, forum: bool = False) -> None:
+    """Every chart of every page: its camera button always there, saving a PNG at twice the screen's size
+    (sharp on a projector or a slide), the file named by the chart's title and the selection as downloads are;
+    in forum mode drawn in the projector's larger text (`charts.for_forum`)."""
+    title = fig.layout.title.text
+    png = {"format": "png", "filename": export.file_name(title or key, _selection_parts(), ""), "scale": 2}
+    config = {"toImageButtonOptions": png, "displaylogo": False, "displayModeBar": True}
+    st.plotly_chart(charts.for_forum(fig) if forum else fig, key=key, config=config, alt=title or None)
+
+
+def side_by_side(count: int, forum: bool = False) -> list[DeltaGenerator]:
+    """Places for charts shown side by side; in forum mode one under another, each the page's full width, as a
+    projector needs."""
+    return [st.container() for _ in range(count)] if forum else list(st.columns(count))
+
+
 def downloads(
     access: DataAccess,
     frame: pl.DataFrame,
@@ -514,12 +543,7 @@ def downloads(
     to); the XLSX has `about` above its table.
     Each file goes out through the door, which refuses named children to a role without them (`child_rows`)
     and puts the export on the audit log."""
-    # The filter bar's widgets are keyed by the Filters fields: its selection as this run drew it.
-    state = {f: st.session_state[f] for f in Filters.__dataclass_fields__ if f in st.session_state}
-    parts: list[str] = []
-    if selection and state.get("as_of"):
-        with contextlib.suppress(FilterError):  # a selection the filter bar refuses (and says so): the plain name
-            parts = export.selection_parts(Filters(**{**state, "area": state.get("area") or "all"}))
+    parts = _selection_parts() if selection else []
     # The files are built only when a button is clicked: writing a large XLSX on every rerun cost seconds.
     what = "; ".join(about)
     csv_name, xlsx_name = export.file_name(name, parts, ".csv"), export.file_name(name, parts, ".xlsx")
@@ -679,6 +703,23 @@ def figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig |
         if dtype.is_float()
     }
     return table_columns(frame, **decimals)
+
+
+def compact_figure_columns(frame: pl.DataFrame, forum: bool) -> dict[str, ColumnConfig | str | None]:
+    """`figure_columns` with short headers (`glossary.SHORT_COLUMNS`, the full one as each column's help), so a
+    table of figures fits a 1440 px screen whole instead of hiding its last columns behind a sideways scroll."""
+    settings = figure_columns(frame, forum)
+    for column in set(frame.columns) & set(SHORT_COLUMNS):
+        changes = {"label": SHORT_COLUMNS[column], "help": column_label(column)}
+        setting = settings[column]
+        base = setting if isinstance(setting, dict) else st.column_config.Column(setting)
+        settings[column] = ColumnConfig(**{**base, **changes})  # type: ignore[typeddict-item]
+    return settings
+
+
+def every_row(frame: pl.DataFrame) -> int:
+    """A table's height in pixels with every row shown: nothing hides below a scroll on a projector."""
+    return 36 * (frame.height + 1) + 3
 
 
 def text_when_forum(

@@ -212,7 +212,8 @@ class Card:
     rise_is_good: bool | None
     last_year: float | int | str | None = None
     comparisons: tuple[Comparison, ...] = ()
-    change_withheld: bool = False  # forum mode: a count's change of 1 to threshold - 1 is itself a small count
+    # Forum mode: the change is `c` (a count's change of 1 to threshold - 1, or one made from a withheld figure).
+    change_withheld: bool = False
 
     @property
     def change(self) -> float | int | None:
@@ -546,8 +547,10 @@ def _card_value(value: float | int | str | None, withheld: bool) -> float | int 
 
 
 def _forum_card(card: Card, masks: tuple[dict, dict, dict], groups: dict[str, dict], threshold: int) -> Card:
-    """One headline card as a forum sees it: each figure, its comparisons and a count's change withheld
-    where their counts are."""
+    """One headline card as a forum sees it: this month's and last month's figures withheld by the same rule
+    (their own counts, `masks`), and the change `c` whenever either figure it is made of is withheld, or it is a
+    count's change of 1 to threshold - 1 (nothing shown then gives a withheld figure back by adding or taking away
+    the change); the comparisons withheld where their groups' counts are."""
     now, then, year = (mask.get(card.key, False) for mask in masks)
     comparisons = tuple(
         replace(c, value=suppression.CONFIDENTIAL)
@@ -564,7 +567,7 @@ def _forum_card(card: Card, masks: tuple[dict, dict, dict], groups: dict[str, di
         last_month=_card_value(card.last_month, then),
         last_year=None if card.last_year is None else _card_value(card.last_year, year),
         comparisons=comparisons,
-        change_withheld=not (now or then) and small_change,
+        change_withheld=change is not None and (now or then or small_change),
     )
 
 
