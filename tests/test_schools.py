@@ -292,3 +292,24 @@ def test_the_forum_never_gets_a_school_s_children(tmp_path, cfg):
     with pytest.raises(AccessDenied):  # anyone else's forum mode names nobody either
         opened_door(tmp_path, cfg, "manager").school_detail(ALPHA, filters, forum=True, children=True)
     assert forum.store.audit_frame(event=auth.SCHOOL_CHILDREN_LISTED).is_empty()
+
+
+def test_an_opened_school_withholds_what_its_row_of_the_schools_table_withholds(store, cfg):
+    """Schools whose 5 or more children the forum's Schools table withholds (secondary suppression): opened,
+    the same count is withheld, and the trend's line for all of them (whose points would give it away) too."""
+    filters = Filters(as_of=LAST_DAY)
+    forum = door(store, cfg, "forum")
+    plain = door(store, cfg, "manager").schools(filters).schools.select("school_urn", "children")
+    shown = forum.schools(filters).schools.select("school_urn", pl.col("children").alias("shown"))
+    joined = plain.join(shown, on="school_urn").filter(pl.col("school_urn").is_not_null())
+    secondary = joined.filter((pl.col("children") >= 5) & (pl.col("shown") == "c"))["school_urn"].to_list()
+    assert secondary  # the sample has such schools: the test can fail
+    busiest = joined.sort("children", descending=True)["school_urn"].head(3).to_list()
+    for urn in [*secondary, *busiest]:
+        detail = forum.school_detail(urn, filters)
+        assert detail is not None and detail.forum and small(detail.figures) == []
+        everyone = detail.figures.row(0, named=True)
+        if urn in secondary:
+            assert detail.children == everyone["children"] == everyone["children_with_data"] == "c"
+            assert "All" not in detail.weekly["cohort"].to_list()
+        assert detail.weekly.filter(pl.col("children_with_data").is_between(1, 4)).is_empty()
