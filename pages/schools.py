@@ -65,6 +65,7 @@ urn = st.selectbox(
     format_func=lambda u: "Choose a school" if u is None else f"{names[u]} ({u})" if names.get(u) else f"URN {u}",
     help="Its weekly trend and its figures beside the authority's" + (", and its children" if named else ""),
     key="open_school",
+    label_visibility="collapsed",  # the heading above says it; screen readers still read the label
 )
 if asked and wanted is None:
     quoted = f"URN {asked}" if re.fullmatch(r"[A-Za-z0-9]{1,12}", asked) else "That URN"
@@ -114,7 +115,7 @@ elif detail is not None:
     st.dataframe(beside, hide_index=True, column_config=config, key="school_figures")
     ui.downloads(access, beside, f"school_{detail.urn}", [*about, detail.name], key="dl_school_figures")
 if detail is not None and detail.on_roll is not None:
-    st.subheader("Its children")
+    st.subheader("Children on roll")
     mine = " of yours (your teams, schools and localities)" if access.user.limited else ""
     opens = ui.may_open(access.user, "child")
     st.caption(

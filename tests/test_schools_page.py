@@ -10,6 +10,10 @@ import re
 import polars as pl
 import pytest
 
+from tests.test_browser import SHOTS, open_page
+from tests.test_browser import app_url as app_url
+from tests.test_browser import browser as browser
+from tests.test_browser import opened as opened
 from tests.test_pages import LAST_DAY, app, signed_in_app
 from tests.test_pages import db_url as db_url
 from tests.test_pages import frames as frames
@@ -204,3 +208,31 @@ def test_the_forum_opens_a_school_without_its_children(db_url, frames, sample_st
         DataAccess(sample_store, load_config(), User("F. Forum", "forum")).school_detail(
             urn, Filters(as_of=LAST_DAY), children=True
         )
+
+
+@pytest.mark.browser
+def test_a_child_on_an_opened_school_s_list_opens_their_page(opened, browser, frames):
+    """The officer's path in a real browser: a link opens the school, a row of its children opens the child."""
+    urn, _ = busiest_school(frames)
+    page = open_page(browser, f"{opened}/schools?school={urn}")
+    page.wait_for_selector("h2", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("h2").first.scroll_into_view_if_needed()  # the page scrolls inside its own container
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened.png"))
+    page.locator("h3:has-text('Beside the authority')").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened_figures.png"))
+    grid = page.locator(".st-key-school_children [data-testid='stDataFrame']")
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened_children.png"))
+    box = grid.bounding_box()
+    page.mouse.click(box["x"] + 12, box["y"] + 52)  # the selection box of the first row
+    page.wait_for_url("**/child**", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    page.wait_for_selector("text=Every session", timeout=60_000)
+    assert "child=" in page.url
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()

@@ -358,10 +358,14 @@ def cohort_figures(children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
 
 
 def beside(school: pl.DataFrame, authority: pl.DataFrame) -> pl.DataFrame:
-    """A school's figures for each cohort it has children in, with the authority's for the same cohort."""
+    """A school's figures for each cohort it has children in, each with the authority's for the same cohort
+    next to it (attendance, the authority's attendance, persistent absence, ...)."""
     theirs = authority.select("cohort", *(pl.col(f).alias(authority_column(f)) for f in BESIDE))
     shown = school.select("cohort", "children", "children_with_data", *BESIDE)
-    return shown.join(theirs, on="cohort", how="left", maintain_order="left")
+    pairs = [column for f in BESIDE for column in (f, authority_column(f))]
+    return shown.join(theirs, on="cohort", how="left", maintain_order="left").select(
+        "cohort", "children", "children_with_data", *pairs
+    )
 
 
 def on_school_roll(children: pl.DataFrame, urn: int) -> pl.DataFrame:
