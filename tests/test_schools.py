@@ -5,16 +5,19 @@ from __future__ import annotations
 
 import re
 import shutil
+from datetime import date
 
 import polars as pl
 import pytest
 
+from tests.helpers import weekdays
 from tests.test_pages import LAST_DAY
-from vsdash import metrics, schools, views
-from vsdash.access import DataAccess
+from vsdash import auth, metrics, schools, views
+from vsdash.access import AccessDenied, DataAccess
 from vsdash.auth import User
 from vsdash.cli import main
 from vsdash.filters import Filters
+from vsdash.frames import Frames
 from vsdash.store import Store
 
 
@@ -134,3 +137,179 @@ def test_report_schools_mistakes_are_one_line_and_exit_2(capsys, args, said):
     err = capsys.readouterr().err
     assert code == 2
     assert said in err and "Traceback" not in err and len(err.strip().splitlines()) == 1
+
+
+# ---- one school opened: small hand-made data, each answer worked out by hand -------------------------
+
+ALPHA, BETA = 100001, 100002
+OPENED = date(2024, 9, 13)  # a Friday: the window is 1 to 13 September 2024, two school weeks
+
+
+def week(upn: str, urn: int, monday: date, codes: list[str]) -> list[dict]:
+    """A week of marks, one code a day for both sessions."""
+    return [
+        {"upn": upn, "urn": urn, "date": d, "am": c, "pm": c} for d, c in zip(weekdays(5, monday), codes, strict=True)
+    ]
+
+
+def opened_frames() -> Frames:
+    """C1 (CLA) and C2 (CIN) at Alpha, in the authority; C3 (CLA) at Beta, out of area.
+
+    C1: week 1 all present; week 2 present 3 days, N 2 days. C2: week 1 present 1 day, N 4 days; week 2 all
+    present. C3: both weeks all present."""
+    one, two = date(2024, 9, 2), date(2024, 9, 9)
+    marks = [
+        *week("U1", ALPHA, one, ["/"] * 5),
+        *week("U1", ALPHA, two, ["/", "/", "/", "N", "N"]),
+        *week("U2", ALPHA, one, ["/", "N", "N", "N", "N"]),
+        *week("U2", ALPHA, two, ["/"] * 5),
+        *week("U3", BETA, one, ["/"] * 5),
+        *week("U3", BETA, two, ["/"] * 5),
+    ]
+    children = [
+        {"la_child_id": f"C{i}", "upn": f"U{i}", "first_name": name, "last_name": "Pupil", "team": team}
+        for i, name, team in [(1, "Ann", "A"), (2, "Bea", "B"), (3, "Cal", "A")]
+    ]
+    episodes = [
+        {"la_child_id": child, "cohort": cohort, "start_date": "2024-01-01"}
+        for child, cohort in [("C1", "CLA"), ("C2", "CIN"), ("C3", "CLA")]
+    ]
+    schools_list = [
+        {
+            "urn": ALPHA,
+            "name": "Alpha Primary",
+            "la_code": "893",
+            "la_name": "Marches",
+            "phase": "Primary",
+            "locality": "North",
+        },
+        {"urn": BETA, "name": "Beta Academy", "la_code": "999", "la_name": "Elsewhere", "phase": "Secondary"},
+    ]
+    return Frames.build(marks=marks, children=children, episodes=episodes, schools=schools_list)
+
+
+def line(weekly: pl.DataFrame, cohort: str, column: str) -> list[float]:
+    """One cohort's line of a weekly trend, week by week."""
+    return weekly.filter(pl.col("cohort") == cohort).sort("week_start")[column].to_list()
+
+
+def test_an_opened_school_s_trend_and_figures_are_its_children_s_beside_the_authority_s(cfg):
+    detail = views.school_detail(views.Figures(opened_frames(), cfg), ALPHA, Filters(as_of=OPENED))
+    assert detail is not None
+    assert (detail.name, detail.la_name, detail.phase, detail.area) == (
+        "Alpha Primary",
+        "Marches",
+        "Primary",
+        "In area",
+    )
+    assert detail.children == 2 and not detail.forum and detail.on_roll is None
+    weekly = detail.weekly
+    assert sorted(set(weekly["week_start"].to_list())) == [date(2024, 9, 2), date(2024, 9, 9)]
+    # Week 1: C1 10 of 10 present, C2 2 of 10: 12 / 20 = 60%; so far C2 missed 8 of 10 (PA), C1 none: 1 of 2.
+    # Week 2: C1 6 of 10, C2 10 of 10: 16 / 20 = 80%; so far C1 missed 4 of 20 = 20% (PA), C2 8 of 20: 2 of 2.
+    assert line(weekly, "All", "attendance_pct") == pytest.approx([60.0, 80.0])
+    assert line(weekly, "All", "persistent_absence_rate") == pytest.approx([50.0, 100.0])
+    # CLA is C1 alone (C3 is at Beta): 100% then 60%; PA so far 0% then 100%. CIN and CWSW are C2 alone.
+    assert line(weekly, "CLA", "attendance_pct") == pytest.approx([100.0, 60.0])
+    assert line(weekly, "CLA", "persistent_absence_rate") == pytest.approx([0.0, 100.0])
+    assert line(weekly, "CIN", "attendance_pct") == pytest.approx([20.0, 100.0])
+    assert line(weekly, "CWSW", "persistent_absence_rate") == pytest.approx([100.0, 100.0])
+    figures = {row["cohort"]: row for row in detail.figures.iter_rows(named=True)}
+    assert list(figures) == ["All", "CIN", "CLA", "CWSW"]
+    # Alpha: 28 of 40 sessions = 70%, both PA; the authority adds C3's 20 of 20: 48 / 60 = 80%, PA 2 of 3.
+    assert figures["All"]["attendance_pct"] == pytest.approx(70.0)
+    assert figures["All"]["authority_attendance_pct"] == pytest.approx(80.0)
+    assert figures["All"]["persistent_absence_rate"] == pytest.approx(100.0)
+    assert figures["All"]["authority_persistent_absence_rate"] == pytest.approx(200 / 3)
+    # CLA: Alpha's C1 16 / 20 = 80%; the authority's C1 and C3 36 / 40 = 90%, PA 1 of 2.
+    assert figures["CLA"]["attendance_pct"] == pytest.approx(80.0)
+    assert figures["CLA"]["authority_attendance_pct"] == pytest.approx(90.0)
+    assert figures["CLA"]["authority_persistent_absence_rate"] == pytest.approx(50.0)
+    assert (figures["CIN"]["children"], figures["CIN"]["attendance_pct"]) == (1, pytest.approx(60.0))
+
+
+def test_an_opened_school_follows_the_cohort_filter_and_an_unknown_urn_is_none(cfg):
+    figures = views.Figures(opened_frames(), cfg)
+    cla = views.school_detail(figures, ALPHA, Filters(as_of=OPENED, cohort="CLA"))
+    assert cla is not None and cla.children == 1
+    assert set(cla.weekly["cohort"].to_list()) == {"CLA"}  # the cohort chosen, as the Overview's trend
+    assert cla.figures["cohort"].to_list() == ["CLA"]
+    assert views.school_detail(figures, BETA, Filters(as_of=OPENED, cohort="CIN")).children == 0
+    assert views.school_detail(figures, 999999, Filters(as_of=OPENED)) is None
+    assert schools.urn_from_text("100001") == ALPHA
+    assert [schools.urn_from_text(t) for t in ("abc", "", None, "1e5", "-3", "１２")] == [None] * 6
+
+
+def test_an_opened_school_in_forum_mode_withholds_its_small_counts_and_names_nobody(cfg):
+    # Every count here is 1 to 4: all withheld, and no point of the trend is drawn.
+    detail = views.school_detail(views.Figures(opened_frames(), cfg), ALPHA, Filters(as_of=OPENED), forum=True)
+    assert detail is not None and detail.forum and detail.on_roll is None
+    assert detail.children == "c"
+    assert detail.weekly.is_empty() and detail.withheld_points
+    for column in ("children", "children_with_data", "attendance_pct", "authority_attendance_pct"):
+        assert set(detail.figures[column].to_list()) == {"c"}, column
+
+
+def opened_door(tmp_path, cfg, role: str, **limits) -> DataAccess:
+    """The door to the hand-made authority, with an audit log of its own."""
+    figures = views.Figures(opened_frames(), cfg)
+    store = Store(f"sqlite:///{tmp_path / 'audit.db'}")
+    return DataAccess(store, cfg, User(f"someone {role}", role, **limits), figures_source=lambda: figures)
+
+
+def test_a_school_s_children_are_for_child_level_roles_their_own_and_each_look_audited(tmp_path, cfg):
+    door_ = opened_door(tmp_path, cfg, "manager")
+    filters = Filters(as_of=OPENED)
+    detail = door_.school_detail(ALPHA, filters, children=True)
+    assert detail is not None and detail.on_roll is not None
+    rows = detail.on_roll.rows(named=True)
+    assert list(detail.on_roll.columns) == list(schools.ON_ROLL)
+    # Lowest attendance first: C2 12 of 20 (60%), then C1 16 of 20 (80%).
+    assert [(r["child"], r["la_child_id"], r["upn"], r["cohorts"]) for r in rows] == [
+        ("Bea Pupil", "C2", "U2", "CIN, CWSW"),
+        ("Ann Pupil", "C1", "U1", "CLA"),
+    ]
+    assert [(r["persistent_absence"], r["severe_absence"], r["suspensions"]) for r in rows] == [(True, False, 0)] * 2
+    door_.school_detail(ALPHA, filters, children=True)  # the page redrawn: the same look
+    door_.school_detail(ALPHA, filters)  # the trend alone names nobody: not on the log
+    door_.school_detail(BETA, filters, children=True)
+    log = door_.store.audit_frame(event=auth.SCHOOL_CHILDREN_LISTED)
+    assert sorted(log["detail"].to_list()) == [f"URN {ALPHA}: 2 children", f"URN {BETA}: 1 child"]
+    assert set(log["user_name"].to_list()) == {"someone manager"}
+    # An officer limited to team A sees only C1 of Alpha's children.
+    limited = opened_door(tmp_path, cfg, "officer", teams=("A",)).school_detail(ALPHA, filters, children=True)
+    assert limited.on_roll["la_child_id"].to_list() == ["C1"]
+    assert limited.children == 2  # the school's figures are every selected child's, as the Schools table's
+
+
+def test_the_forum_never_gets_a_school_s_children(tmp_path, cfg):
+    filters = Filters(as_of=OPENED)
+    forum = opened_door(tmp_path, cfg, "forum")
+    with pytest.raises(AccessDenied):
+        forum.school_detail(ALPHA, filters, children=True)
+    shown = forum.school_detail(ALPHA, filters, forum=False)  # the forum role is always in forum mode
+    assert shown is not None and shown.forum and shown.on_roll is None
+    with pytest.raises(AccessDenied):  # anyone else's forum mode names nobody either
+        opened_door(tmp_path, cfg, "manager").school_detail(ALPHA, filters, forum=True, children=True)
+    assert forum.store.audit_frame(event=auth.SCHOOL_CHILDREN_LISTED).is_empty()
+
+
+def test_an_opened_school_withholds_what_its_row_of_the_schools_table_withholds(store, cfg):
+    """Schools whose 5 or more children the forum's Schools table withholds (secondary suppression): opened,
+    the same count is withheld, and the trend's line for all of them (whose points would give it away) too."""
+    filters = Filters(as_of=LAST_DAY)
+    forum = door(store, cfg, "forum")
+    plain = door(store, cfg, "manager").schools(filters).schools.select("school_urn", "children")
+    shown = forum.schools(filters).schools.select("school_urn", pl.col("children").alias("shown"))
+    joined = plain.join(shown, on="school_urn").filter(pl.col("school_urn").is_not_null())
+    secondary = joined.filter((pl.col("children") >= 5) & (pl.col("shown") == "c"))["school_urn"].to_list()
+    assert secondary  # the sample has such schools: the test can fail
+    busiest = joined.sort("children", descending=True)["school_urn"].head(3).to_list()
+    for urn in [*secondary, *busiest]:
+        detail = forum.school_detail(urn, filters)
+        assert detail is not None and detail.forum and small(detail.figures) == []
+        everyone = detail.figures.row(0, named=True)
+        if urn in secondary:
+            assert detail.children == everyone["children"] == everyone["children_with_data"] == "c"
+            assert "All" not in detail.weekly["cohort"].to_list()
+        assert detail.weekly.filter(pl.col("children_with_data").is_between(1, 4)).is_empty()

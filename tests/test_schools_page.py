@@ -10,12 +10,16 @@ import re
 import polars as pl
 import pytest
 
+from tests.test_browser import SHOTS, open_page
+from tests.test_browser import app_url as app_url
+from tests.test_browser import browser as browser
+from tests.test_browser import opened as opened
 from tests.test_pages import LAST_DAY, app, signed_in_app
 from tests.test_pages import db_url as db_url
 from tests.test_pages import frames as frames
 from tests.test_pages import sample_store as sample_store
-from vsdash import export, metrics, schools, views
-from vsdash.access import DataAccess
+from vsdash import auth, export, metrics, schools, views
+from vsdash.access import AccessDenied, DataAccess
 from vsdash.auth import User
 from vsdash.config import load_config
 from vsdash.filters import Filters
@@ -118,3 +122,116 @@ def test_forum_exports_hold_no_child_and_no_small_count(db_url, sample_store):
     rows = list(csv.DictReader(io.StringIO(text)))
     assert rows and not [r for r in rows if re.fullmatch(r"[1-4]", r["Children"])]
     assert {r["Children"] for r in rows} & {"c"}
+
+
+# ---- a school opened ---------------------------------------------------------------------------------
+
+
+def busiest_school(frames) -> tuple[int, pl.DataFrame]:
+    """The sample's school with the most selected children, and those children's per-child figures."""
+    children = views.selected_children(views.Figures(frames, load_config()), Filters(as_of=LAST_DAY))
+    urn = children.group_by("school_urn").len().drop_nulls().sort("len", "school_urn", descending=True)[0, "school_urn"]
+    return urn, children.filter(pl.col("school_urn") == urn)
+
+
+def table_with(at, column: str):
+    """The page's table holding this column, or None: the school's figures are the only one with the
+    authority's figures beside ("authority_attendance_pct"), its children the only one with "la_child_id"."""
+    return next((d for d in at.dataframe if column in d.value.columns), None)
+
+
+def schools_page(at, school: str | None = None):
+    """The Schools page opened from a link with `?school=` (None: none asked for), drawn without an error."""
+    if school is not None:
+        at.query_params["school"] = school
+    at.run()
+    at.switch_page("pages/schools.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_a_school_opened_from_the_list_shows_its_trend_figures_and_audited_children(db_url, frames, sample_store):
+    urn, mine = busiest_school(frames)
+    at = schools_page(app())
+    assert table_with(at, "la_child_id") is None  # nothing opened yet
+    at.selectbox(key="open_school").set_value(urn).run()
+    assert not at.exception, at.exception
+    name = frames.schools.filter(pl.col("urn") == urn)["name"][0]
+    assert [h.value for h in at.header] == [name]
+    assert at.query_params["school"] == str(urn)  # a link to what is open
+    assert {c.key for c in at.get("plotly_chart")} >= {
+        "school_trend_attendance_pct",
+        "school_trend_persistent_absence_rate",
+    }
+    everyone = frame_of(table_with(at, "authority_attendance_pct")).row(0, named=True)
+    expected = metrics.aggregate(mine, []).row(0, named=True)
+    assert everyone["children"] == expected["children"] == mine.height
+    assert everyone["attendance_pct"] == pytest.approx(expected["attendance_pct"])
+    listed = frame_of(table_with(at, "la_child_id"))
+    assert sorted(listed["la_child_id"].to_list()) == sorted(mine["la_child_id"].to_list())
+    log = sample_store.audit_frame(event=auth.SCHOOL_CHILDREN_LISTED)
+    assert log.height == 1 and log["detail"][0].startswith(f"URN {urn}: ")
+    at.toggle(key="forum_schools").set_value(True).run()  # forum mode: the same school, no child
+    assert not at.exception, at.exception
+    assert table_with(at, "la_child_id") is None and table_with(at, "authority_attendance_pct") is not None
+    assert_forum_safe(at, sample_store)
+
+
+def test_a_school_opens_from_its_link(db_url, frames):
+    urn, mine = busiest_school(frames)
+    at = schools_page(signed_in_app(db_url, role="officer", name="O. Officer"), str(urn))
+    assert at.selectbox(key="open_school").value == urn
+    assert [h.value for h in at.header] == [frames.schools.filter(pl.col("urn") == urn)["name"][0]]
+    assert frame_of(table_with(at, "la_child_id")).height == mine.height
+
+
+@pytest.mark.parametrize(
+    ("wanted", "said"),
+    [("999999", "No school with URN 999999 is on the schools list"), ("abc", "URN abc is not a school's URN")],
+)
+def test_an_unknown_school_in_the_link_is_said(db_url, wanted, said):
+    at = schools_page(app(), wanted)
+    assert any(said in w.value for w in at.warning), [w.value for w in at.warning]
+    assert not at.header and table_with(at, "la_child_id") is None
+
+
+def test_the_forum_opens_a_school_without_its_children(db_url, frames, sample_store):
+    urn, _ = busiest_school(frames)
+    at = schools_page(signed_in_app(db_url, role="forum", name="F. Forum"), str(urn))
+    assert [h.value for h in at.header] == [frames.schools.filter(pl.col("urn") == urn)["name"][0]]
+    assert table_with(at, "authority_attendance_pct") is not None and table_with(at, "la_child_id") is None
+    assert_forum_safe(at, sample_store)
+    page_text = [*(h.value for h in at.header), *(c.value for c in at.caption), *(s.value for s in at.subheader)]
+    assert not [k for k in identities(sample_store) if any(k in text for text in page_text)]
+    assert sample_store.audit_frame(event=auth.SCHOOL_CHILDREN_LISTED).is_empty()
+    with pytest.raises(AccessDenied):
+        DataAccess(sample_store, load_config(), User("F. Forum", "forum")).school_detail(
+            urn, Filters(as_of=LAST_DAY), children=True
+        )
+
+
+@pytest.mark.browser
+def test_a_child_on_an_opened_school_s_list_opens_their_page(opened, browser, frames):
+    """The officer's path in a real browser: a link opens the school, a row of its children opens the child."""
+    urn, mine = busiest_school(frames)
+    page = open_page(browser, f"{opened}/schools?school={urn}")
+    page.wait_for_selector("h2", timeout=60_000)
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
+    SHOTS.mkdir(parents=True, exist_ok=True)
+    page.locator("h2").first.scroll_into_view_if_needed()  # the page scrolls inside its own container
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened.png"))
+    page.locator("h3:has-text('Beside the authority')").scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened_figures.png"))
+    grid = page.locator(".st-key-school_children [data-testid='stDataFrame']")
+    grid.scroll_into_view_if_needed()
+    page.wait_for_timeout(500)
+    page.screenshot(path=str(SHOTS / "schools_opened_children.png"))
+    first = schools.on_roll(mine, frames.children, urn).row(0, named=True)  # the lowest attendance comes first
+    corner = grid.bounding_box()
+    page.mouse.click(corner["x"] + 12, corner["y"] + 52)  # the selection box of the first row
+    page.wait_for_url(f"**/child?child={first['la_child_id']}**", timeout=60_000)
+    page.wait_for_selector(f"h2:has-text('{first['child']}')", timeout=120_000)
+    assert page.locator("[data-testid='stException']").count() == 0
+    page.close()

@@ -10,7 +10,7 @@ from __future__ import annotations
 import tempfile
 from collections.abc import Callable, Iterator, MutableMapping, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from pathlib import Path
 from typing import Any
@@ -39,7 +39,7 @@ from vsdash.auth import User
 from vsdash.config import Config
 from vsdash.filters import Filters
 from vsdash.frames import as_date
-from vsdash.glossary import UK_TIME_ZONE
+from vsdash.glossary import UK_TIME_ZONE, counted
 from vsdash.ingest import IngestResult, ingest_file
 from vsdash.store import Store
 
@@ -369,6 +369,32 @@ class DataAccess:
             views.selected_children(figures, filters), figures.frames, window.rows, self.cfg
         )
         return schools_mod.for_forum(table) if self.forum_mode(forum) else table
+
+    def school_detail(
+        self, urn: int, filters: Filters, forum: bool = False, children: bool = False
+    ) -> schools_mod.SchoolDetail | None:
+        """One school opened on the Schools page: its trend and figures for every role (suppressed here in
+        forum mode); with `children`, its named children, only to a child-level role outside forum mode, cut
+        to the viewer's own and each new look on the audit log (a redraw of the same list is not one)."""
+        forum = self.forum_mode(forum)
+        if children:
+            self.require_child_level("a school's children")
+            if forum:
+                raise AccessDenied("forum mode names no child")
+        figures = self._figures()
+        detail = views.school_detail(figures, urn, filters, forum)
+        if detail is None or not children:
+            return detail
+        listed = schools_mod.on_roll(
+            self._mine(views.selected_children(figures, filters)), figures.frames.children, urn
+        )
+        if self.memory.get("audit_school_children") != (urn, filters):
+            mode = "; pseudonymised" if self.pseudonymised else ""
+            self._audit(
+                auth.SCHOOL_CHILDREN_LISTED, detail=f"URN {urn}: {counted(listed.height, 'child', 'children')}{mode}"
+            )
+            self.memory["audit_school_children"] = (urn, filters)
+        return replace(detail, on_roll=listed)
 
     def out_of_area(self, filters: Filters, forum: bool = False) -> out_of_area_mod.OutOfArea:
         """The out-of-area view's tables (aggregates for every role), suppressed here in forum mode."""

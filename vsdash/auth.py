@@ -26,6 +26,7 @@ WRONG = "The username or password is not right. Check them and try again."
 # What the audit log records (its `event` column), in the words an admin reads.
 SIGNED_IN, SIGN_IN_FAILED, SIGNED_OUT = "signed in", "sign-in failed", "signed out"
 CHILD_OPENED, EXPORTED = "child page opened", "export"
+SCHOOL_CHILDREN_LISTED = "school's children listed"  # a school opened with its named children
 LOADED, MATCH_CONFIRMED, MATCH_WITHDRAWN = "file loaded", "match confirmed", "match withdrawn"
 ACTION_RECORDED = "action recorded"
 FOLLOW_UP_DONE = "follow-up done"

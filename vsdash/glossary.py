@@ -402,6 +402,23 @@ COLUMNS |= {
     "distance_km": "Distance (km)",
 }
 
+# A school opened on the Schools page (vsdash.schools.SchoolDetail): the authority's figures beside the
+# school's, and the flags of its children's list.
+COLUMNS |= {
+    "authority_attendance_pct": "Authority attendance %",
+    "authority_persistent_absence_rate": "Authority persistent absence %",
+    "authority_severe_absence_rate": "Authority severe absence %",
+    "authority_suspension_rate": "Authority suspended %",
+    "persistent_absence": "Persistently absent",
+    "severe_absence": "Severely absent",
+}
+
+
+def cohort_names(cfg: Config) -> dict[str, str]:
+    """Each cohort's name for a trend's legend and a table, with the row of every selected child."""
+    return dict(cfg.cohorts) | {"All": "All selected children"}
+
+
 # The out-of-area page (vsdash.out_of_area).
 COLUMNS |= {
     "responsible_la_name": "Responsible LA's name",

@@ -113,9 +113,9 @@ def spec(cohorts: tuple[str, ...]) -> suppression.Spec:
     )
 
 
-def with_school_attributes(children: pl.DataFrame, schools: pl.DataFrame, cfg: Config) -> pl.DataFrame:
-    """Per-child figures with their school's name, phase, LA, locality and whether it is in the authority."""
-    attributes = schools.select(
+def school_attributes(schools: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Each school once, by URN, with its name, phase, LA, locality and whether it is in the authority."""
+    return schools.select(
         pl.col("urn").alias("school_urn"),
         pl.col("name").alias("school"),
         "phase",
@@ -125,6 +125,11 @@ def with_school_attributes(children: pl.DataFrame, schools: pl.DataFrame, cfg: C
         "latitude",
         "longitude",
     ).unique("school_urn", keep="first")
+
+
+def with_school_attributes(children: pl.DataFrame, schools: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """Per-child figures with their school's name, phase, LA, locality and whether it is in the authority."""
+    attributes = school_attributes(schools, cfg)
     return children.join(attributes, on="school_urn", how="left").with_columns(
         pl.when(pl.col("school_urn").is_null()).then(pl.lit(NO_SCHOOL)).otherwise(pl.col("school")).alias("school")
     )
@@ -291,3 +296,127 @@ def summary(table: SchoolsTable, group: str, missing: str) -> pl.DataFrame:
 def options(table: SchoolsTable, column: str) -> list[str]:
     """The values a school filter can take (phases, LAs, localities) among the schools in the table."""
     return sorted(table.schools[column].drop_nulls().unique().to_list())
+
+
+# ---- one school opened (issue 15: "a school opens its trend and, for roles allowed, its children") ----
+
+EVERYONE = "All"  # the trend's and the figures' row for every selected child (metrics.cohort_trend's name)
+# The figures a school shows beside the authority's for the same cohort.
+BESIDE = ("attendance_pct", "persistent_absence_rate", "severe_absence_rate", "suspension_rate")
+# The columns of a school's list of children, in reading order (named children: child-level roles only).
+ON_ROLL = (
+    "child",
+    "la_child_id",
+    "upn",
+    "cohorts",
+    "attendance_pct",
+    "persistent_absence",
+    "severe_absence",
+    "suspensions",
+)
+
+
+def authority_column(figure: str) -> str:
+    """The column holding the authority's figure beside a school's ("authority_attendance_pct")."""
+    return f"authority_{figure}"
+
+
+@dataclass(frozen=True)
+class SchoolDetail:
+    """One school opened on the Schools page: who it is, its weekly trend by cohort and its figures beside the
+    authority's for the same cohorts; its children only for a role allowed them, never in forum mode."""
+
+    urn: int
+    name: str
+    la_name: str | None
+    phase: str | None
+    area: str  # IN_AREA or OUT_OF_AREA
+    locality: str | None
+    children: int | str  # the selected children on roll there (`c` when a forum may not see it)
+    weekly: pl.DataFrame  # metrics.cohort_trend of those children (forum mode: only the points shown)
+    figures: pl.DataFrame  # per cohort: the school's figures and the authority's beside them
+    on_roll: pl.DataFrame | None = None  # the children themselves (ON_ROLL), when the door gave them
+    forum: bool = False
+    threshold: int = suppression.DEFAULT_THRESHOLD
+    withheld_points: bool = False  # forum mode: the trend left points out
+
+
+def urn_from_text(text: str | None) -> int | None:
+    """A URN typed in a link (?school=100001): None unless it is plainly a number."""
+    text = (text or "").strip()
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 9 else None
+
+
+def cohort_figures(children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
+    """metrics.aggregate for every child given (the row EVERYONE, or the cohort chosen) and, with no cohort
+    chosen, for each cohort they hold: the same rows as the Overview's trend lines (metrics.cohort_trend)."""
+    every = metrics.aggregate(children, []).with_columns(cohort=pl.lit(cohort or EVERYONE))
+    if cohort:
+        return every
+    by_cohort = metrics.aggregate(children, ["cohort"])
+    return pl.concat([every.select(by_cohort.columns), by_cohort])
+
+
+def beside(school: pl.DataFrame, authority: pl.DataFrame) -> pl.DataFrame:
+    """A school's figures for each cohort it has children in, each with the authority's for the same cohort
+    next to it (attendance, the authority's attendance, persistent absence, ...)."""
+    theirs = authority.select("cohort", *(pl.col(f).alias(authority_column(f)) for f in BESIDE))
+    shown = school.select("cohort", "children", "children_with_data", *BESIDE)
+    pairs = [column for f in BESIDE for column in (f, authority_column(f))]
+    return shown.join(theirs, on="cohort", how="left", maintain_order="left").select(
+        "cohort", "children", "children_with_data", *pairs
+    )
+
+
+def on_school_roll(children: pl.DataFrame, urn: int) -> pl.DataFrame:
+    """The selected children on roll at a school: its row of the Schools table counts exactly these (their
+    current school, the latest mark that is not D)."""
+    return children.filter(pl.col("school_urn") == urn)
+
+
+def school_detail(
+    children: pl.DataFrame, weeks: pl.DataFrame, schools: pl.DataFrame, urn: int, cohort: str | None, cfg: Config
+) -> SchoolDetail | None:
+    """One school's trend and figures from the selected `children` (per-child figures) and the window's
+    child-weeks: the Overview's arithmetic restricted to the children on roll there. None for a URN the
+    schools list does not hold."""
+    known = school_attributes(schools, cfg).filter(pl.col("school_urn") == urn)
+    if known.is_empty():
+        return None
+    school = known.row(0, named=True)
+    mine = on_school_roll(children, urn)
+    return SchoolDetail(
+        urn=urn,
+        name=school["school"] or f"URN {urn}",
+        la_name=school["school_la_name"],
+        phase=school["phase"],
+        area=school["area"],
+        locality=school["school_locality"],
+        children=mine.height,
+        weekly=metrics.cohort_trend(weeks, mine, cohort),
+        figures=beside(cohort_figures(mine, cohort), cohort_figures(children, cohort)),
+        threshold=cfg.forum.threshold,
+    )
+
+
+def on_roll(children: pl.DataFrame, names: pl.DataFrame, urn: int) -> pl.DataFrame:
+    """A school's children as an officer reads them (ON_ROLL), lowest attendance first: named, so the door
+    hands it only to child-level roles, cut to the viewer's own children, and audits each look."""
+    named = on_school_roll(children, urn).join(
+        names.select("la_child_id", "first_name", "last_name"), on="la_child_id", how="left"
+    )
+    return named.select(
+        pl.concat_str("first_name", "last_name", separator=" ", ignore_nulls=True).alias("child"),
+        "la_child_id",
+        "upn",
+        pl.col("cohorts").list.sort().list.join(", ").alias("cohorts"),
+        "attendance_pct",
+        "persistent_absence",
+        "severe_absence",
+        "suspensions",
+    ).sort("attendance_pct", "child", nulls_last=True)
+
+
+def figures_shown(detail: SchoolDetail, labels: dict[str, str]) -> pl.DataFrame:
+    """A school's figures beside the authority's as a table people read: each cohort by its name."""
+    return detail.figures.with_columns(pl.col("cohort").replace_strict(labels, default=pl.col("cohort")))

@@ -323,12 +323,15 @@ class Overview:
 
     def withheld_note(self, trend: str) -> str:
         """Forum mode's sentence under a trend that left points out ("" when none was)."""
-        if trend not in self.withheld_points:
-            return ""
-        return (
-            f" Points with 1 to {self.threshold - 1} children with data or persistently absent, and the points "
-            "that would give them away, are left out (forum mode)."
-        )
+        return withheld_points_note(self.threshold) if trend in self.withheld_points else ""
+
+
+def withheld_points_note(threshold: int) -> str:
+    """The sentence under a forum's trend that left points out (the Overview's, an opened school's)."""
+    return (
+        f" Points with 1 to {threshold - 1} children with data or persistently absent, and the points "
+        "that would give them away, are left out (forum mode)."
+    )
 
 
 # The card figures the DfE publishes for its groups, from a configured row (attendance = 100 - overall absence).
@@ -701,6 +704,71 @@ def forum_overview(figures: Figures, filters: Filters) -> Overview:
         forum=True,
         threshold=threshold,
     )
+
+
+# ---- one school opened on the Schools page ---------------------------------------------------------
+
+
+def school_detail(figures: Figures, urn: int, filters: Filters, forum: bool = False) -> schools_mod.SchoolDetail | None:
+    """One school opened on the Schools page (issue 15): the Overview's weekly trend by cohort and the
+    Schools table's figures, for the selected children on roll there, beside the authority's; in forum mode
+    withheld by the Schools table's and the Overview's rules. None when no school has that URN."""
+    children = selected_children(figures, filters)
+    window = figures.of(filters)
+    detail = schools_mod.school_detail(children, window.weeks, figures.frames.schools, urn, filters.cohort, figures.cfg)
+    if detail is None or not forum:
+        return detail
+    table = schools_mod.for_forum(schools_mod.schools_table(children, figures.frames, window.rows, figures.cfg))
+    row = table.schools.filter(pl.col("school_urn") == urn)
+    threshold = table.threshold
+    mine = schools_mod.on_school_roll(children, urn)
+    school = _forum_cohort_rows(
+        schools_mod.cohort_figures(mine, filters.cohort), row.row(0, named=True) if row.height else {}, threshold
+    )
+    authority = _forum_cohort_rows(
+        schools_mod.cohort_figures(children, filters.cohort), table.authority.row(0, named=True), threshold
+    )
+    # A line whose count the figures withhold is left out whole: its points would give that count away.
+    hidden = school.filter(
+        (pl.col("children_with_data") == suppression.CONFIDENTIAL)
+        | (pl.col("persistent_absence_children") == suppression.CONFIDENTIAL)
+    )["cohort"]
+    counts = ("children_with_data", "persistent_absence_children")
+    marked = detail.weekly.with_columns(
+        pl.when(pl.col("cohort").is_in(hidden.implode())).then(1).otherwise(pl.col(c)).alias(c) for c in counts
+    )
+    weekly, cut = _forum_trend(marked, "cohort", threshold)
+    return replace(
+        detail,
+        children=school["children"][0],
+        weekly=weekly,
+        figures=schools_mod.beside(school, authority),
+        forum=True,
+        threshold=threshold,
+        withheld_points=cut,
+    )
+
+
+def _forum_cohort_rows(rows: pl.DataFrame, published: dict, threshold: int) -> pl.DataFrame:
+    """One side's figures by cohort (a school's or the authority's; its whole first, then each cohort) as a
+    forum sees them, in text: withheld by the rule of one week's trend lines (a small count, and the next
+    smallest of the rows whenever one alone is), and wherever the forum's Schools table withholds the same
+    count (`published`: that side's row there), so neither table gives away a cell the other withholds."""
+    whole = [c for c in FORUM_SPEC.counts if published.get(c) == suppression.CONFIDENTIAL]
+    cohorts = [
+        cohort
+        for cohort in rows["cohort"].to_list()
+        if published.get(schools_mod.cohort_column(cohort)) == suppression.CONFIDENTIAL
+    ]
+    first = pl.int_range(pl.len()) == 0
+    # A count the Schools table withholds goes in as a small one: the same rule then withholds and protects it.
+    taken = {c: first for c in whole}
+    taken["children"] = taken.get("children", pl.lit(False)) | (
+        ~first & pl.col("cohort").is_in(pl.Series(cohorts, dtype=pl.String).implode())
+    )
+    marked = rows.with_columns(pl.when(e).then(1).otherwise(pl.col(c)).alias(c) for c, e in taken.items())
+    part = suppression.suppress(marked.slice(1), FORUM_SPEC, threshold, total=marked.head(1))
+    return _published(rows, pl.concat([part.total_withheld, part.detail_withheld]), ["cohort"])
 
 
 # ---- triage --------------------------------------------------------------------------------------
