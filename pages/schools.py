@@ -113,7 +113,8 @@ elif detail is not None:
     beside = schools.figures_shown(detail, labels)
     config = ui.figure_columns(beside, forum=detail.forum)
     st.dataframe(beside, hide_index=True, column_config=config, key="school_figures")
-    ui.downloads(access, beside, f"school_{detail.urn}", [*about, detail.name], key="dl_school_figures")
+    name = f"school_{detail.urn}_forum" if detail.forum else f"school_{detail.urn}"
+    ui.downloads(access, beside, name, [*about, detail.name], key="dl_school_figures")
 if detail is not None and detail.on_roll is not None:
     st.subheader("Children on roll")
     mine = " of yours (your teams, schools and localities)" if access.user.limited else ""
