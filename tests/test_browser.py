@@ -249,9 +249,15 @@ def test_forum_mode_fits_a_1440_px_screen(opened, browser, path, title):
     page = open_page(browser, f"{opened}/{path}")
     page.wait_for_selector(f"h1:has-text('{title}')", timeout=30_000)
     page.get_by_text("Forum mode").click()
-    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     page.wait_for_selector("text=c: withheld", timeout=60_000)
+    page.wait_for_timeout(300)  # the rerun's last elements may still be on their way
+    page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
     page.wait_for_function("document.querySelectorAll('[data-testid=\"stSkeleton\"]').length === 0", timeout=60_000)
+    # Every chart drawn and laid out (a chart still being drawn has no box yet).
+    page.wait_for_function(
+        "[...document.querySelectorAll('[data-testid=\"stPlotlyChart\"]')].every(c => c.offsetWidth > 0)",
+        timeout=60_000,
+    )
     page.screenshot(path=str(SHOTS / f"{path or 'overview'}_forum.png"), full_page=True)
     assert page.locator("[data-testid='stException']").count() == 0
     main = page.locator("[data-testid='stMainBlockContainer'] [data-testid='stVerticalBlock']").first.bounding_box()

@@ -4,6 +4,7 @@ AppTest in normal and forum mode (no identity, no count from 1 to 4)."""
 
 from __future__ import annotations
 
+import json
 import re
 
 import polars as pl
@@ -104,6 +105,10 @@ def test_forum_tables_withhold_every_small_count(tables):
 def assert_page_forum_safe(at, store) -> None:
     known = identities(store)
     assert at.dataframe
+    assert at.get("plotly_chart"), "the page draws its bars: the test can fail"
+    for chart in at.get("plotly_chart"):  # a bar's label is its count, or its rate with n
+        labels = [t for trace in json.loads(chart.proto.spec)["data"] for t in trace.get("text") or []]
+        assert not [t for t in labels if re.fullmatch(r"[1-4]", t) or re.search(r"n=[1-4]\)", t)], labels
     for element in at.dataframe:
         frame = frame_of(element)
         assert not known & set(cells(frame))
