@@ -71,12 +71,28 @@ def test_the_child_page_s_chart_saves_as_a_png(db_url, frames):
     assert_png_ready(at)
 
 
+@pytest.mark.parametrize("forum_key", [None, "forum_schools"])
+def test_an_opened_school_s_charts_save_as_pngs(db_url, frames, forum_key):
+    from tests.test_schools_page import busiest_school
+
+    urn, _ = busiest_school(frames)
+    at = app()
+    at.query_params["school"] = str(urn)
+    assert_png_ready(opened(at, "pages/schools.py", forum_key))
+
+
 def test_the_tests_above_visit_every_page_that_draws_a_chart():
     """The pages drawing charts are the ones opened above (a new one would escape them), and no page draws a
     chart except through ui.chart (a direct st.plotly_chart would have no PNG settings)."""
     drawing = {f"pages/{p.name}" for p in (PROJECT_ROOT / "pages").glob("*.py") if "ui.chart(" in p.read_text("utf-8")}
     direct = [p.name for p in (PROJECT_ROOT / "pages").glob("*.py") if "st.plotly_chart" in p.read_text("utf-8")]
-    assert drawing == {"pages/overview.py", "pages/out_of_area.py", "pages/suspensions.py", "pages/child.py"}
+    assert drawing == {
+        "pages/overview.py",
+        "pages/out_of_area.py",
+        "pages/suspensions.py",
+        "pages/child.py",
+        "pages/schools.py",
+    }
     assert not direct
 
 
