@@ -4,7 +4,7 @@ trends, breakdowns and what moved; legible on a projector."""
 import polars as pl
 import streamlit as st
 
-from vsdash import charts, ui, views
+from vsdash import charts, glossary, ui, views
 from vsdash.glossary import DFE_GROUP_LABELS, DFE_GROUPS_EXPLAINED, column_label, terms
 
 shell = ui.shell("overview")
@@ -66,7 +66,7 @@ if not result.compared.is_empty():
     settings = ui.text_when_forum(ui.table_columns(compared, **(PCT | england)), result.forum)
     st.dataframe(compared, hide_index=True, column_config=settings, key="compared")
 
-cohort_names = dict(cfg.cohorts) | {"All": "All selected children"}
+cohort_names = glossary.cohort_names(cfg)
 trend_attendance, trend_pa = ui.side_by_side(2, forum=result.forum)
 for column, value, title, y_title in [
     (trend_attendance, "attendance_pct", "Attendance by week", "Attendance %"),

@@ -14,7 +14,7 @@ from datetime import date, datetime
 import plotly.graph_objects as go
 import polars as pl
 
-from vsdash import charts, metrics, quality, suppression, views
+from vsdash import charts, glossary, metrics, quality, suppression, views
 from vsdash import out_of_area as out_of_area_mod
 from vsdash import suspension_views as susp_views
 from vsdash.config import Config
@@ -190,7 +190,7 @@ def _compared(overviews: list[tuple[str, views.Overview]]) -> Section | None:
 
 def _trends(result: views.Overview, cohorts: list[str], cfg: Config) -> Section:
     """Attendance and persistent absence by week for each cohort chosen (every cohort when none is)."""
-    names = dict(cfg.cohorts) | {"All": "All selected children"}
+    names = glossary.cohort_names(cfg)
     weekly = result.weekly.filter(pl.col("cohort").is_in(cohorts)) if cohorts else result.weekly
     figs = [
         charts.trend_lines(weekly, value, "cohort", title, y_title, names)
