@@ -22,7 +22,8 @@ from vsdash.filters import Filters
 from vsdash.glossary import DFE_GROUP_LABELS, column_label, counted, terms
 
 ALL = "All children"
-# A section is one A4 landscape page: longer tables keep their largest rows (the XLSX has every row).
+# A section is one A4 landscape page: a longer table shows its first rows, in its own order, and says how many
+# more the XLSX has.
 PAGE_ROWS = 14
 MOVERS = 5  # the largest movers (up or down) listed per breakdown
 

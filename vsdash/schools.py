@@ -267,7 +267,22 @@ def shown_schools(table: SchoolsTable, choice: SchoolChoice, sort: str = "school
     value = pl.col(sort)
     if table.forum and sort != "school":
         value = value.cast(pl.Float64, strict=False)
-    return rows.sort(value, descending=SORTS[sort], nulls_last=True).select(columns(table, "school"))
+    return (
+        rows.sort(value, descending=SORTS[sort], nulls_last=True)
+        .select(columns(table, "school"))
+        .with_columns(_in_words())
+    )
+
+
+def _in_words() -> list[pl.Expr]:
+    """A school's missing phase, LA or locality in words, never an empty cell or "None" (a school outside the
+    authority is in none of its localities)."""
+    outside = pl.when(pl.col("area") == OUT_OF_AREA).then(pl.lit("Outside the authority"))
+    return [
+        pl.col("school_locality").fill_null(outside.otherwise(pl.lit("No locality recorded"))),
+        pl.col("phase").fill_null(pl.lit("No phase recorded")),
+        pl.col("school_la_name").fill_null(pl.lit("Not known")),
+    ]
 
 
 def columns(table: SchoolsTable, group: str) -> list[str]:
