@@ -69,7 +69,8 @@ def choose_scenario(figures: views.Figures) -> Scenario:
             as_of=days[back],
         ),
     )
-    words = f"{(child['last_name'] or '')[:3]} {(child['first_name'] or '')[:1]}".strip() or child["la_child_id"]
+    named = figures.frames.children.filter(pl.col("la_child_id") == child["la_child_id"]).row(0, named=True)
+    words = f"{(named['last_name'] or '')[:3]} {(named['first_name'] or '')[:1]}".strip() or child["la_child_id"]
     return Scenario(base, cases, child["la_child_id"], child["upn"], words)
 
 
