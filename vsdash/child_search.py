@@ -1,6 +1,6 @@
 """Finding a child by name, LA child ID or UPN: the keys a search scans are made once per data version (kept
-with the figures), so a search is one or two scans of two short text columns and a short list, not a list of
-every child drawn on every rerun (30,000 labels at one authority, 300,000 in a partnership).
+with the figures), so a search is a scan of one short text column a word typed and a list of at most 20, not
+a list of every child drawn on every rerun (30,000 labels at one authority, 300,000 in a partnership).
 
 A search is the words typed, in any order ("smith jo" finds Jo Smith): each word must be the start of a word
 of the child's name, or the start of their LA child ID or UPN. Case and accents do not count ("zoe" finds
