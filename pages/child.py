@@ -6,6 +6,7 @@ from datetime import date
 import streamlit as st
 
 from vsdash import charts, ui, views
+from vsdash.child_search import FOUND, markdown_text
 from vsdash.glossary import terms
 from vsdash.report import child_summary_html, print_opener_html, register_html
 
@@ -37,16 +38,15 @@ def finder() -> None:
         placeholder="Part of a name, LA child ID or UPN, for example: smith jo",
     )
     found = access.find_children(query)
-    picked = (
-        st.radio("Choose a child", list(found.labels), index=None, format_func=found.labels.get, key="child_pick")
-        if found.labels
-        else None
-    )
+    # A button a child, not a radio list: arrow keys move through buttons without opening (and auditing)
+    # each child passed on the way.
+    with st.container(gap=None):  # the list reads as one list, a line a child
+        for child_id, label in found.labels.items():
+            if st.button(markdown_text(label), key=f"{FOUND}{child_id}", type="tertiary", icon=":material/person:"):
+                st.query_params["child"] = child_id
+                st.rerun()
     if note := found.note():
         st.caption(note)
-    if picked and picked != st.query_params.get("child"):
-        st.query_params["child"] = picked
-        st.rerun()
 
 
 finder()

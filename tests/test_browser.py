@@ -139,9 +139,7 @@ def find_child(page, words: str, child: dict) -> None:
     """Find a child on the Child page as a person does: type in the search box, and once the short list shows
     (the box sends what was typed when the typing pauses) choose them; returns when their page is drawn."""
     page.get_by_role("searchbox", name=FINDER).fill(words)
-    page.locator("[data-testid='stRadio'] label", has_text=f"(LA child ID {child['la_child_id']},").click(
-        timeout=60_000
-    )
+    page.get_by_role("button", name=f"(LA child ID {child['la_child_id']},").click(timeout=60_000)
     page.wait_for_selector(f"h2:has-text('{child['last_name']}')", timeout=60_000)
     page.wait_for_selector("[data-testid='stApp'][data-test-script-state='notRunning']", timeout=120_000)
 

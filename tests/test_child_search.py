@@ -141,3 +141,12 @@ def test_pseudonymised_mode_finds_children_by_their_initials_and_tokens(loaded, 
     assert token.startswith("PC-") and found.labels[token].startswith("A. P., born 01/03/2014 (LA child ID PC-")
     assert list(masked.find_children(token[:8]).labels) == [token]
     assert masked.find_children("ava").total == 0 and masked.find_children("C1").total == 0
+
+
+def test_a_label_shows_the_characters_markdown_would_read_as_formatting():
+    assert child_search.markdown_text("Jo *Smith* (LA child ID C_1, UPN $5)") == (
+        r"Jo \*Smith\* (LA child ID C\_1, UPN \$5)"
+    )
+    assert child_search.markdown_text("Zoë O'Brien-Ojo (LA child ID C1, UPN U1)") == (
+        "Zoë O'Brien-Ojo (LA child ID C1, UPN U1)"
+    )

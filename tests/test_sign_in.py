@@ -11,6 +11,7 @@ from streamlit.testing.v1 import AppTest
 from test_pages import app, as_user, db_url  # noqa: F401  (db_url is the fixture: a private copy of the sample)
 
 from vsdash import auth, ui
+from vsdash.child_search import FOUND
 from vsdash.config import PROJECT_ROOT, load_config
 from vsdash.ingest import SAMPLE_DATA, ingest_file
 from vsdash.store import Store
@@ -208,7 +209,7 @@ def test_an_officer_limited_to_a_team_sees_only_that_team(store):
     at.switch_page("pages/child.py").run()
     at.text_input(key="child_search").set_value("s").run()  # a start hundreds of the sample's children share
     assert not at.exception, at.exception
-    offered = {o.split("(LA child ID ")[1].split(",")[0] for o in at.radio(key="child_pick").options}
+    offered = {b.key.removeprefix(FOUND) for b in at.button if b.key and b.key.startswith(FOUND)}
     theirs = set(store.frames(load_config()).children.filter(pl.col("team") == team)["la_child_id"])
     assert offered and offered <= theirs and len(theirs) < others.height
 
@@ -297,7 +298,7 @@ def test_pseudonymised_mode_shows_no_name_or_upn_on_any_page(db_url, store, tmp_
         text = shown_text(at)
         assert not [w for w in identities if f" {w} " in f" {text} " or f"({w}" in text], page
     at.text_input(key="child_search").set_value("a").run()  # an initial: children are found by their pseudonyms
-    offered = at.radio(key="child_pick").options
+    offered = [b.label for b in at.button if b.key and b.key.startswith(FOUND)]
     assert offered and all("(LA child ID PC-" in o for o in offered)
     text = " ".join(offered)
     assert not [w for w in identities if f" {w} " in f" {text} " or f"({w}" in text]

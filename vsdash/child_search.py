@@ -1,6 +1,6 @@
 """Finding a child by name, LA child ID or UPN: the keys a search scans are made once per data version (kept
-with the figures), so a search is one or two scans of two short text columns and a short list, not a list of
-every child drawn on every rerun (30,000 labels at one authority, 300,000 in a partnership).
+with the figures), so a search is a scan of one short text column a word typed and a list of at most 20, not
+a list of every child drawn on every rerun (30,000 labels at one authority, 300,000 in a partnership).
 
 A search is the words typed, in any order ("smith jo" finds Jo Smith): each word must be the start of a word
 of the child's name, or the start of their LA child ID or UPN. Case and accents do not count ("zoe" finds
@@ -10,6 +10,7 @@ and "o'brien" both find O'Brien; "j." finds the initial "J." a pseudonymised lis
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 
 import polars as pl
@@ -17,6 +18,8 @@ import polars as pl
 from vsdash.glossary import counted
 
 LIMIT = 20  # a list read at a glance; more matches than this ask for another word, not a longer list
+FOUND = "found_"  # the key of each found child's button, before their LA child ID
+MARKDOWN = re.compile(r"([\\`*_\[\]<>|~$])")  # what a Streamlit label would read as inline markdown
 KEY = "search_key"  # " jo smith jones c1001 k123456789012": each word of the name, then each identifier, after a space
 
 
@@ -90,6 +93,12 @@ def labelled(children: pl.DataFrame) -> dict[str, str]:
         pl.col("upn").fill_null("not known"),
     )
     return dict(children.select("la_child_id", label).iter_rows())
+
+
+def markdown_text(label: str) -> str:
+    """A label as written, for a widget that reads its label as markdown (a button's): a name or ID with
+    `*`, `_` or `$` in it shows those characters, not italics or a formula."""
+    return MARKDOWN.sub(r"\\\1", label)
 
 
 def find(children: pl.DataFrame, query: str, limit: int = LIMIT, limited: bool = False) -> Matches:
