@@ -246,6 +246,25 @@ def test_school_disagreements_ignore_dual_registration():
     assert quality.school_disagreements(marks).select("upn", "schools", "days").rows() == [(U[1], "111111, 222222", 1)]
 
 
+def test_school_disagreements_count_each_clash_s_days_and_not_a_move():
+    first, second = date(2026, 1, 5), date(2026, 1, 6)
+    marks = conform(
+        [
+            *(
+                {"upn": U[1], "urn": urn, "date": d, "am": "/", "pm": "\\"}
+                for urn in (111111, 222222)
+                for d in (first, second)
+            ),
+            {"upn": U[3], "urn": 111111, "date": first, "am": "/", "pm": "\\"},  # moved school overnight
+            {"upn": U[3], "urn": 222222, "date": second, "am": "/", "pm": "\\"},
+            {"upn": U[4], "urn": 111111, "date": first, "am": "/", "pm": "\\"},
+            {"upn": U[4], "urn": 222222, "date": first, "am": None, "pm": None},  # a row with no mark
+        ],
+        Frames.build().marks.schema,
+    )
+    assert quality.school_disagreements(marks).rows() == [(U[1], "111111, 222222", 2, first, second)]
+
+
 def test_the_report_has_a_headed_sheet_per_exception_type(cfg, matching):
     sections = quality.exceptions_report(
         matching,
