@@ -156,7 +156,10 @@ def forum_safe(made: pack.Pack, known: set[str]) -> None:
 def test_the_forum_role_only_makes_forum_packs_and_they_identify_no_child(sample_store):
     made = door(sample_store, "forum").meeting_pack(LAST_DAY, ["CLA", "PLAC"], forum=False, made=MADE)
     assert made.forum
-    forum_safe(made, identities(sample_store))
+    known = identities(sample_store)
+    forum_safe(made, known)
+    page = pack_files.html(made, [[] for _ in made.sections])  # the pages as printed, charts aside
+    assert "forum pack" in page and not [k for k in known if k in page]
     normal = door(sample_store).meeting_pack(LAST_DAY, ["CLA", "PLAC"], made=MADE)
     with pytest.raises(AssertionError):  # the sample's small teams: the check can fail on a normal pack
         forum_safe(normal, identities(sample_store))
