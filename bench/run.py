@@ -22,7 +22,10 @@ class Params:
     """What a run is asked to do (the command line's options); written into the JSON file."""
 
     children: int = 30_000
-    days: int = 190
+    # 189 days' backfill and the day's feed are the 190 school days of one academic year, so the pages' as-at
+    # date (the feed's day) is in the year the backfill loaded, as through most of a real year (190 put the
+    # feed on the first day of the next year: a one-day year on every page).
+    days: int = 189
     repeat: int = 3
     cold_repeat: int = 1
     seed: int = 1

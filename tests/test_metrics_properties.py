@@ -162,24 +162,27 @@ def test_any_window_matches_a_plain_count(children, bounds):
         assert signal["part_time_timetable"] is any("C2" in (am, pm) for _, am, pm, _ in inside)
 
 
-def test_a_window_s_child_weeks_from_the_year_so_far_are_its_own(sample_store):
-    """Every window from the year's start takes its child-week grid from the year so far, its last week (cut by
-    the as-at date) worked out again: the grid equals the window's own, for as-at dates on every weekday,
-    the first school day, a half-term and the last day (the property the trends rest on)."""
+def test_a_window_s_child_weeks_from_the_year_so_far_are_its_own(sample_store, monkeypatch):
+    """Once the year so far's child-week grid is worked out (the landing page's), every window from the year's
+    start takes its grid from it, its last week (cut by the as-at date) worked out again: the grid equals the
+    window's own, for as-at dates on every weekday, the first school day, a half-term and a weekend."""
     from tests.test_pages import LAST_DAY
     from vsdash import views
 
     cfg = load_config()
-    figures = views.Figures(sample_store.frames(cfg), cfg)
+    figures = views.Figures(sample_store.frames(cfg), cfg, windows=64)
+    year = figures.at(metrics.window_for(cfg, LAST_DAY))
+    assert year._year_weeks is None and year is figures.at(metrics.window_for(cfg, LAST_DAY))
+    year.weeks  # noqa: B018 (the landing page works the year's grid out)
+    own_grid, calls = metrics.child_weeks, []
+    monkeypatch.setattr(metrics, "child_weeks", lambda *a: calls.append(a) or own_grid(*a))
     days = figures.calendar
     picks = [days[0], days[1], days[4], days[37], days[38], days[39], days[40], days[41], days[-6], days[-2]]
     picks += [d + timedelta(days=2) for d in picks[3:5]]  # a weekend (and a half-term) after a school day
     for as_of in picks:
-        window = metrics.window_for(cfg, as_of)
-        fast = figures.at(window)
-        assert fast._year_weeks is not None, as_of
-        own = metrics.child_weeks(fast.rows, fast.school_days, cfg, fast.children)
+        fast = figures.at(metrics.window_for(cfg, as_of))
+        grid = fast.weeks
+        assert not calls, as_of  # taken from the year's grid, not worked out again
+        own = own_grid(fast.rows, fast.school_days, cfg, fast.children)
         keys = ["upn", "week_start"]
-        assert_frame_equal(fast.weeks.sort(keys), own.sort(keys), check_exact=True)
-    year = figures.at(metrics.window_for(cfg, LAST_DAY))
-    assert year._year_weeks is None and year is figures.at(metrics.window_for(cfg, LAST_DAY))
+        assert_frame_equal(grid.sort(keys), own.sort(keys), check_exact=True)

@@ -75,7 +75,7 @@ class Figures:
     def at(self, window: Window) -> TriagedWindow:
         """The figures for a window, the least recently used window forgotten beyond the limit; the year so
         far (from the academic year's start to its last school day) is kept apart, and every shorter window
-        from the same start takes its child-week grid from it (`metrics.weeks_from_longer`)."""
+        from the same start takes its child-week grid from it once it is worked out (`metrics.weeks_from_longer`)."""
         end = self._year_end(window)
         if end is not None and window.as_of == end:
             return self._year_so_far(window)
@@ -83,7 +83,7 @@ class Figures:
             if window in self._windows:
                 self._windows.move_to_end(window)
                 return self._windows[window]
-        longer = None if end is None else (lambda: self._year_so_far(Window(window.start, end)).weeks)
+        longer = None if end is None else (lambda: self._year_weeks(Window(window.start, end)))
         figures = TriagedWindow(self.frames, self.cfg, window, self.calendar, year_weeks=longer)
         with self._lock:
             self._windows[window] = figures
@@ -100,6 +100,15 @@ class Figures:
         next_year = date(start.year + 1, start.month, start.day)
         days = self.calendar.filter((self.calendar >= start) & (self.calendar < next_year))
         return as_date(days[-1]) if len(days) else None
+
+    def _year_weeks(self, year: Window) -> pl.DataFrame | None:
+        """The year so far's child-week grid when it is already worked out (the landing page's, as the latest
+        date is the default): a window of an older year works its own grid out rather than a whole year's."""
+        with self._lock:
+            kept = self._years.get(year.start)
+        if kept is None or kept.window != year or "weeks" not in kept.__dict__:  # cached_property not yet run
+            return None
+        return kept.weeks
 
     def _year_so_far(self, window: Window) -> TriagedWindow:
         """The year-so-far window of one academic year, kept for the data version (its grid serves the others)."""
