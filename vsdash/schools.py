@@ -277,7 +277,7 @@ def shown_schools(table: SchoolsTable, choice: SchoolChoice, sort: str = "school
 def _in_words() -> list[pl.Expr]:
     """A school's missing phase, LA or locality in words, never an empty cell or "None" (a school outside the
     authority is in none of its localities)."""
-    outside = pl.when(pl.col("area") == OUT_OF_AREA).then(pl.lit("Outside the authority"))
+    outside = pl.when(pl.col("area") == OUT_OF_AREA).then(pl.lit("Another LA"))
     return [
         pl.col("school_locality").fill_null(outside.otherwise(pl.lit("No locality recorded"))),
         pl.col("phase").fill_null(pl.lit("No phase recorded")),

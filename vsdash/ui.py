@@ -519,7 +519,13 @@ def chart(fig: go.Figure, key: str, forum: bool = False) -> None:
     in forum mode drawn in the projector's larger text (`charts.for_forum`)."""
     title = fig.layout.title.text
     png = {"format": "png", "filename": export.file_name(title or key, _selection_parts(), ""), "scale": 2}
-    config = {"toImageButtonOptions": png, "displaylogo": False, "displayModeBar": True}
+    # Only the camera in the bar: plotly's zoom and pan icons, always shown, sat over the chart's title.
+    config = {
+        "toImageButtonOptions": png,
+        "displaylogo": False,
+        "displayModeBar": True,
+        "modeBarButtons": [["toImage"]],
+    }
     st.plotly_chart(charts.for_forum(fig) if forum else fig, key=key, config=config, alt=title or None)
 
 
