@@ -115,7 +115,8 @@ def measure_peers(
     moved = metrics.window_for(cfg, next(c.filters.as_of for c in scenario.cases if c.name == "as_of"))
     chosen = views.selected_children(figures, next(c.filters for c in scenario.cases if c.name == "cohort"))
     upns = chosen["upn"].drop_nulls().to_list()
-    marks = peers.pandas_marks(url)
+    with_pandas = scenario.children <= peers.PANDAS_MAX_CHILDREN
+    marks = peers.pandas_marks(url) if with_pandas else None
     steps = {
         "pandas": {
             "cold": lambda: peers.pandas_cold(url, cfg, window),
@@ -132,11 +133,17 @@ def measure_peers(
     }
     times = {}
     for peer, calls in steps.items():
-        medians = {}
+        medians: dict[str, float | None] = {}
         for step, call in calls.items():
+            measure = f"{peer}: {peers.STEPS[step]}"
+            if peer == "pandas" and not with_pandas:
+                medians[step] = None
+                note = f"not measured above {peers.PANDAS_MAX_CHILDREN:,} children (every mark as Python objects)"
+                results.add(Row("peers", measure, None, note=note))
+                continue
             runs = runs_of(call, cold_repeat if step == "cold" else repeat)
             medians[step] = statistics.median(runs)
-            results.add(Row("peers", f"{peer}: {peers.STEPS[step]}", medians[step], runs=runs))
+            results.add(Row("peers", measure, medians[step], runs=runs))
         times[peer] = peers.PeerTimes(**medians)
     return peers.Peers(times["pandas"], times["DuckDB"])
 

@@ -162,12 +162,12 @@ def duckdb_headline(parquet: Path, cfg: Config, window: Window, upns: list[str] 
 class PeerTimes:
     """A peer's median seconds for each kind of step a page takes."""
 
-    cold: float  # from nothing in memory to the first figure
-    rerun: float  # the same selection again (a peer has no cache: it works it out again)
-    filter: float  # another selection in the same window
-    window: float  # a new window (the as-at date moved)
+    cold: float | None  # from nothing in memory to the first figure (None: not measured at this size)
+    rerun: float | None  # the same selection again (a peer has no cache: it works it out again)
+    filter: float | None  # another selection in the same window
+    window: float | None  # a new window (the as-at date moved)
 
-    def of(self, step: str) -> float:
+    def of(self, step: str) -> float | None:
         """The time for a page step: 'cold', a filter's name ('start' and 'as_of' move the window) or 'no filter'."""
         if step == "cold":
             return self.cold
@@ -182,6 +182,11 @@ class Peers:
 
     pandas: PeerTimes
     duckdb: PeerTimes
+
+
+# pandas holds every mark as Python objects: at a partnership's 57M marks that is more memory than this
+# machine has beside the benchmark's own frames, so pandas is measured up to one large authority.
+PANDAS_MAX_CHILDREN = 100_000
 
 
 def measure_names() -> list[str]:
