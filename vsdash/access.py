@@ -222,7 +222,7 @@ class DataAccess:
         self.require_child_level("the list of children")
         children = self._figures().frames.children
         if self.user.limited:
-            children = children.filter(pl.col("la_child_id").is_in(self._my_ids()))
+            children = children.filter(pl.col("la_child_id").is_in(self._my_ids().implode()))
         return children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
 
     def find_children(self, query: str, limit: int = child_search.LIMIT) -> child_search.Matches:
