@@ -128,6 +128,12 @@ class DataAccess:
         window = metrics.window_for(self.cfg, as_of or self.as_at() or date.today())
         return self._mine(self._figures().at(window).children)["la_child_id"]
 
+    def _my_listed(self, listed: pl.DataFrame) -> pl.DataFrame:
+        """The rows of a frame keyed by LA child ID that are the viewer's own children (all when unlimited)."""
+        if not self.user.limited:
+            return listed
+        return listed.filter(pl.col("la_child_id").is_in(self._my_ids().implode()))
+
     def _require_mine(self, la_child_id: str, as_of: date | None = None) -> None:
         """Refuse a child outside the viewer's teams, schools and localities (as at the date given)."""
         if self.user.limited and la_child_id not in self._my_ids(as_of):
@@ -220,18 +226,14 @@ class DataAccess:
     def child_directory(self) -> pl.DataFrame:
         """Names and identifiers to find a child by: child-level roles, the viewer's own children."""
         self.require_child_level("the list of children")
-        children = self._figures().frames.children
-        if self.user.limited:
-            children = children.filter(pl.col("la_child_id").is_in(self._my_ids().implode()))
+        children = self._my_listed(self._figures().frames.children)
         return children.select("la_child_id", "upn", "first_name", "last_name", "dob").sort("last_name", "first_name")
 
     def find_children(self, query: str, limit: int = child_search.LIMIT) -> child_search.Matches:
         """The viewer's own children whose name, LA child ID or UPN start with the words typed (their initials
         and tokens in pseudonymised mode, as the page shows them): child-level roles only."""
         self.require_child_level("the list of children")
-        children = self._figures().search_index
-        if self.user.limited:
-            children = children.filter(pl.col("la_child_id").is_in(self._my_ids().implode()))
+        children = self._my_listed(self._figures().search_index)
         return child_search.find(children, query, limit, self.user.limited)
 
     def actions(self, la_child_id: str) -> pl.DataFrame:

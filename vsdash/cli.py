@@ -233,12 +233,7 @@ def cmd_pack(args: argparse.Namespace) -> int:
         _name, data = _door(store, cfg).meeting_pack_file(out.suffix, args.as_of, cohorts, forum=args.forum)
     except pack_files.PackError as exc:
         raise UsageError(str(exc)) from None
-    part = out.with_name(out.name + ".part")  # a failed write leaves no half file
-    try:
-        part.write_bytes(data)
-        os.replace(part, out)
-    finally:
-        part.unlink(missing_ok=True)
+    export.write_whole(out, data)
     print(f"wrote the {'forum ' if args.forum else ''}meeting pack as at {args.as_of:%d/%m/%Y} to {out}")
     return 0
 

@@ -102,7 +102,11 @@ def write_table(frame: pl.DataFrame, path: Path, about: list[str] | None = None)
     path = Path(path)
     if path.suffix.lower() not in SUFFIXES:
         raise ValueError(f"--out must end in .csv or .xlsx, not {path.name!r}")
-    data = xlsx_bytes(frame, about) if path.suffix.lower() == ".xlsx" else csv_bytes(frame)
+    write_whole(path, xlsx_bytes(frame, about) if path.suffix.lower() == ".xlsx" else csv_bytes(frame))
+
+
+def write_whole(path: Path, data: bytes) -> None:
+    """Write a file so that a failed write leaves no half file (a `.part` beside it, renamed when complete)."""
     part = path.with_name(path.name + ".part")
     try:
         part.write_bytes(data)

@@ -320,7 +320,7 @@ def quality_line(matching: quality.Matching, freshness: pl.DataFrame, forum: boo
     """Data quality in one line: the list's match rate and the schools that have gone silent."""
     counts = matching.counts()
     rate = matching.match_rate()
-    silent = freshness.filter(pl.col("status") != quality.SENDING).height if "status" in freshness.columns else 0
+    silent = freshness.filter(pl.col("status") != quality.SENDING).height
     listed = counts["listed"]
     if forum and suppression.is_small(listed, threshold):
         return "Data quality: c (too few children listed to show)."
