@@ -17,7 +17,7 @@ from vsdash.filters import Filters
 from vsdash.frames import MARKS_SCHEMA, SUSPENSIONS_SCHEMA, Frames, conform
 from vsdash.identifiers import with_check_letter
 from vsdash.store import Store
-from vsdash.suspension_views import child_moves
+from vsdash.suspension_views import all_moves, child_moves
 from vsdash.views import Figures
 
 A, B, C = 100001, 100002, 100003
@@ -77,6 +77,24 @@ def test_a_return_to_the_first_school_is_a_move_back():
 def test_days_with_only_d_or_no_code_do_not_move_anyone():
     plan = [{A: "/"}] * 5 + [{A: "D"}] * 5 + [{A: "/"}] * 5
     assert found(("U1", plan)) == []
+
+
+PLANS = {
+    "U1": [{A: "/"}] * 8 + [{B: "/"}] * 8 + [{A: "/"}] * 8,  # two moves, across weeks
+    "U2": [{A: "/"}] * 2 + [{B: "/"}] * 8,  # a move within the first week
+    "U3": [{A: "/", B: "D"}, {A: "D", B: "/"}] * 8,  # dual registration: two schools attended, no move
+    "U4": [{A: "/"}] * 5 + [{A: "D", C: "D"}] * 5,  # D only elsewhere: one school attended
+    "U5": [{C: "/"}] * 20,  # one school
+    "U6": [{A: "/", B: "/"}] * 2 + [{A: "/"}] * 8,  # marked present at two schools (a clash)
+}
+
+
+def test_only_children_attending_two_schools_are_read_for_moves_and_clashes(cfg):
+    marks = conform([r for upn, plan in PLANS.items() for r in day_rows(upn, plan)], MARKS_SCHEMA)
+    figures = Figures(Frames.build(marks=marks), cfg)
+    assert figures.several_schools_days["upn"].unique().sort().to_list() == ["U1", "U2", "U3", "U6"]
+    assert moves.school_moves(figures.several_schools_days).equals(moves.school_moves(marks))
+    assert all_moves(figures).height == 3  # U1's two and U2's
 
 
 SUSPENDED = conform(

@@ -54,7 +54,7 @@ def tables(sample_store):
     cfg = load_config()
     figures = views.Figures(sample_store.frames(cfg, held=False), cfg)
     children = views.selected_children(figures, Filters(as_of=LAST_DAY))
-    freshness = quality.school_freshness(figures.day_frames, cfg)
+    freshness = quality.school_freshness(figures.frames, sample_store.school_sending(), cfg)
     return children, out_of_area.view(children, figures.frames.schools, freshness, cfg), cfg
 
 

@@ -101,14 +101,14 @@ def real_frames() -> Frames:
     return Frames.build(marks=_marks(), children=CHILDREN, episodes=EPISODES, schools=SCHOOLS, suspensions=SUSPENSIONS)
 
 
-def dashboard_frames() -> tuple[Frames, list[tuple[date | None, date | None, str | None]]]:
+def dashboard_frames() -> tuple[Frames, list[tuple[date | None, date | None, tuple[str, ...] | None]]]:
     """The same data as the dashboard holds it: the week summary, day rows read on demand (calls recorded)."""
     held = real_frames()
-    calls: list[tuple[date | None, date | None, str | None]] = []
+    calls: list[tuple[date | None, date | None, tuple[str, ...] | None]] = []
 
-    def reader(first: date | None, last: date | None, upn: str | None) -> pl.DataFrame:
-        calls.append((first, last, upn))
-        return held.days(first, last, upn)
+    def reader(first: date | None, last: date | None, upns: tuple[str, ...] | None) -> pl.DataFrame:
+        calls.append((first, last, upns))
+        return held.days(first, last, upns=upns)
 
     assert held.marks is not None
     return replace(held, marks=None, weeks=weeks_mod.summarise(held.marks, CFG), day_reader=reader), calls
@@ -265,7 +265,7 @@ def test_the_child_page_reads_the_real_day_rows_through_a_token():
     pseudo = pseudonymise(dashboard, p)
     token = p.token(U1, "upn")
     rows = pseudo.days(date(2024, 9, 2), date(2024, 9, 6), token)
-    assert calls[-1] == (date(2024, 9, 2), date(2024, 9, 6), U1)  # the real UPN was read
+    assert calls[-1] == (date(2024, 9, 2), date(2024, 9, 6), (U1,))  # the real UPN was read
     assert rows.height == 5 and rows["upn"].unique().to_list() == [token]
     real_rows = dashboard.days(date(2024, 9, 2), date(2024, 9, 6), U1)
     assert rows.drop("upn").to_dicts() == real_rows.drop("upn").to_dicts()

@@ -14,9 +14,9 @@ from openpyxl import load_workbook
 from polars.testing import assert_frame_equal
 from test_pages import app, as_user, db_url, metric, sample_store  # noqa: F401  (db_url, sample_store: fixtures)
 
-from vsdash import quality
+from vsdash import quality, views
 from vsdash.config import load_config
-from vsdash.frames import ALIASES_SCHEMA, CHILDREN_SCHEMA, SENT_SCHEMA, Frames, conform
+from vsdash.frames import ALIASES_SCHEMA, CHILDREN_SCHEMA, SENDING_SCHEMA, SENT_SCHEMA, Frames, conform
 from vsdash.identifiers import with_check_letter
 from vsdash.ingest import ingest_file
 
@@ -168,20 +168,41 @@ SCHOOLS = [
 ]
 
 
-def test_school_freshness_counts_school_days_by_the_authority_calendar(cfg):
-    frames = Frames.build(
-        schools=SCHOOLS,
-        children=[{"la_child_id": "C1", "upn": U[1]}],
-        marks=marks_for(111111, DAYS) + marks_for(222222, DAYS[:4], U[2]) + marks_for(444444, DAYS[:-2], U[3]),
-    )
-    fresh = quality.school_freshness(frames, cfg).select(
-        "urn", "status", "last_mark", "school_days_silent", "out_of_area", "listed_children"
+FRESHNESS_MARKS = (
+    marks_for(111111, DAYS)
+    + [{"upn": U[4], "urn": 111111, "date": d, "am": "D", "pm": "D"} for d in DAYS[:3]]  # coded: counts as sent
+    + marks_for(222222, DAYS[:4], U[2])
+    + marks_for(444444, DAYS[:-2], U[3])
+)
+
+
+def freshness_store(store, write, cfg):
+    """The store holding FRESHNESS_MARKS, loaded as a school's file would be."""
+    lines = ["UPN,URN,Date,AM,PM", *(f"{m['upn']},{m['urn']},{m['date']},{m['am']},{m['pm']}" for m in FRESHNESS_MARKS)]
+    assert ingest_file(store, write("attendance_2026-02-06.csv", "\n".join(lines) + "\n"), cfg).status == "loaded"
+    return store
+
+
+def test_what_each_school_sent_is_summed_in_the_database(store, write, cfg):
+    sending = freshness_store(store, write, cfg).school_sending().sort("urn")
+    assert sending.rows() == [
+        (111111, DAYS[0], DAYS[-1], len(DAYS), 2),  # two pupils: one attending, one dual registered (D)
+        (222222, DAYS[0], DAYS[3], 4, 1),
+        (444444, DAYS[0], DAYS[-3], len(DAYS) - 2, 1),
+    ]
+
+
+def test_school_freshness_counts_school_days_by_the_authority_calendar(store, write, cfg):
+    sending = freshness_store(store, write, cfg).school_sending()
+    frames = Frames.build(schools=SCHOOLS, children=[{"la_child_id": "C1", "upn": U[1]}], marks=FRESHNESS_MARKS)
+    fresh = quality.school_freshness(frames, sending, cfg).select(
+        "urn", "status", "last_mark", "school_days_silent", "out_of_area", "listed_children", "pupils"
     )
     assert {r[0]: r[1:] for r in fresh.rows()} == {
-        333333: (quality.NEVER_SENT, None, None, True, 0),
-        222222: (quality.SILENT, DAYS[3], len(DAYS) - 4, False, 0),
-        444444: (quality.SENDING, DAYS[-3], 2, False, 0),  # 2 < silent_school_days (3)
-        111111: (quality.SENDING, DAYS[-1], 0, False, 1),
+        333333: (quality.NEVER_SENT, None, None, True, 0, 0),
+        222222: (quality.SILENT, DAYS[3], len(DAYS) - 4, False, 0, 1),
+        444444: (quality.SENDING, DAYS[-3], 2, False, 0, 1),  # 2 < silent_school_days (3)
+        111111: (quality.SENDING, DAYS[-1], 0, False, 1, 2),
     }
     assert fresh["urn"].to_list()[:2] == [333333, 222222]  # problems first
 
@@ -320,17 +341,36 @@ class CountedSources:
     def load_log_frame(self) -> pl.DataFrame:
         return self._read("load log", LOAD_LOG)
 
+    def school_sending(self) -> pl.DataFrame:
+        return self._read("sending", SENDING)
 
-def freshness_frames() -> Frames:
-    return Frames.build(schools=SCHOOLS, children=[{"la_child_id": "C1", "upn": U[1]}], marks=marks_for(111111, DAYS))
+
+SENDING = conform(
+    [
+        {"urn": 111111, "first_mark": DAYS[0], "last_mark": DAYS[-1], "days_sent": len(DAYS), "pupils": 2},
+        {"urn": 222222, "first_mark": DAYS[0], "last_mark": DAYS[1], "days_sent": 2, "pupils": 1},
+    ],
+    SENDING_SCHEMA,
+)
+
+
+def freshness_figures(cfg) -> views.Figures:
+    """U1 marked at two schools on two days (a clash), U2 at one school all along."""
+    marks = marks_for(111111, DAYS) + marks_for(222222, DAYS[:2]) + marks_for(111111, DAYS, U[2])
+    children = [{"la_child_id": "C1", "upn": U[1]}, {"la_child_id": "C2", "upn": U[2]}]
+    return views.Figures(Frames.build(schools=SCHOOLS, children=children, marks=marks), cfg)
 
 
 def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
-    frames, days_read, sources = freshness_frames(), [], CountedSources()
-    checks = quality.DataQuality(lambda: days_read.append(1) or frames, sources, cfg)
+    figures, asked, sources = freshness_figures(cfg), [], CountedSources()
+    frames = figures.frames
+    checks = quality.DataQuality(lambda: asked.append(1) or figures, sources, cfg)
     for _ in range(3):  # three redraws of the page
-        assert_frame_equal(checks.freshness(), quality.school_freshness(frames, cfg))
-        assert_frame_equal(checks.disagreements(), quality.school_disagreements(frames.marks))
+        assert_frame_equal(checks.freshness(), quality.school_freshness(frames, SENDING, cfg))
+        # Only the children who attended two schools are looked at, and the answer is that of every day row.
+        assert figures.several_schools_days["upn"].unique().to_list() == [U[1]]
+        assert checks.disagreements().height == 1
+        assert_frame_equal(checks.disagreements(), quality.school_disagreements(frames.days()))
         assert_frame_equal(checks.rejected(), quality.explain_rejects(REJECTED, LOAD_LOG))
         matching = quality.match_children(CHILDREN, SENT, CONFIRMED)
         assert checks.matching().counts() == matching.counts()
@@ -339,17 +379,17 @@ def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
             assert (kept.name, kept.title) == (made.name, made.title)
             assert_frame_equal(kept.frame, made.frame)
     assert checks.matching() is checks.matching() and checks.report() is checks.report()
-    assert len(days_read) == 2  # freshness and disagreements once each
-    assert sources.reads == {"children": 1, "sent": 1, "aliases": 1, "rejected": 1, "load log": 1}
+    assert len(asked) == 2  # freshness and disagreements once each
+    assert sources.reads == {"children": 1, "sent": 1, "aliases": 1, "rejected": 1, "load log": 1, "sending": 1}
 
 
 def test_two_sessions_asking_at_once_share_one_working_out(cfg):
-    frames, days_read = freshness_frames(), []
+    figures, days_read = freshness_figures(cfg), []
 
-    def slow_days() -> Frames:
+    def slow_days() -> views.Figures:
         days_read.append(1)
         time.sleep(0.2)  # the other session asks while this one is still working
-        return frames
+        return figures
 
     checks = quality.DataQuality(slow_days, CountedSources(), cfg)
     answers: list[pl.DataFrame] = []

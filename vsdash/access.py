@@ -179,7 +179,7 @@ class DataAccess:
         if self.quality_source is not None:
             return self.quality_source()
         if self._checked is None:
-            self._checked = quality.DataQuality(lambda: self._figures().day_frames, self.store, self.cfg)
+            self._checked = quality.DataQuality(self._figures, self.store, self.cfg)
         return self._checked
 
     def per_child(self, window: metrics.Window, cohort: str | None = None) -> pl.DataFrame:

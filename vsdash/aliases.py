@@ -100,13 +100,14 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
     day_reader = held = frames.day_reader
     if held is not None and not mapping.is_empty():
 
-        def day_reader(first: date | None, last: date | None, upn: str | None, read: DayReader = held) -> pl.DataFrame:
-            """Day rows re-keyed; one child's rows include those sent under their aliases."""
-            if upn is None:
+        def day_reader(
+            first: date | None, last: date | None, upns: tuple[str, ...] | None, read: DayReader = held
+        ) -> pl.DataFrame:
+            """Day rows re-keyed; a child's rows include those sent under their aliases."""
+            if upns is None:
                 return _rekey(read(first, last, None), mapping, marks_key)
-            alias = mapping.filter(pl.col("canonical") == upn)["alias_upn"].to_list()
-            rows = pl.concat([read(first, last, u) for u in [upn, *alias]])
-            return _rekey(rows, mapping, marks_key)
+            alias = mapping.filter(pl.col("canonical").is_in(list(upns)))["alias_upn"].to_list()
+            return _rekey(read(first, last, (*upns, *alias)), mapping, marks_key)
 
     out = replace(
         frames,
@@ -118,7 +119,7 @@ def with_aliases(frames: Frames, aliases: pl.DataFrame, cfg: Config) -> Frames:
     if frames.weeks is not None and not mapping.is_empty():
         # Rare (a few confirmed matches): the matched children's weeks are worked out again from their day rows.
         matched = mapping["canonical"].unique().to_list()
-        redone = weeks_mod.summarise(pl.concat([out.days(upn=upn) for upn in matched]), cfg)
+        redone = weeks_mod.summarise(out.days(upns=matched), cfg)
         kept = frames.weeks.filter(~pl.col("upn").is_in([*matched, *mapping["alias_upn"]]))
         out = replace(out, weeks=pl.concat([kept, redone]))
     return out

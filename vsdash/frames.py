@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date, datetime
 
@@ -132,6 +132,15 @@ SENT_SCHEMA: Schema = {
     "last_date": pl.Date,
 }
 
+# What each school has sent, from the rows with a code (`sessions.has_code`): the data-quality freshness.
+SENDING_SCHEMA: Schema = {
+    "urn": pl.Int64,
+    "first_mark": pl.Date,
+    "last_mark": pl.Date,
+    "days_sent": pl.Int64,
+    "pupils": pl.Int64,
+}
+
 # The longest value each text column may hold. The store's String(n) columns are built from this table and
 # the feeds check it before writing, so a 60-character LA Child ID is one rejected row, not a failed batch.
 FREE_TEXT = 200
@@ -174,8 +183,8 @@ def as_date(value: object) -> date | None:
     raise TypeError(f"expected a date, found {value!r}")
 
 
-# Day rows between two dates (either open), of one UPN or of everyone, read from the store on demand.
-DayReader = Callable[[date | None, date | None, str | None], pl.DataFrame]
+# Day rows between two dates (either open), of some UPNs or (None) of everyone, read from the store on demand.
+DayReader = Callable[[date | None, date | None, tuple[str, ...] | None], pl.DataFrame]
 
 
 @dataclass(frozen=True)
@@ -194,15 +203,23 @@ class Frames:
     weeks: pl.DataFrame | None = None
     day_reader: DayReader | None = None
 
-    def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
-        """Day rows between two dates (either open), of one UPN or everyone: held, or read on demand."""
+    def days(
+        self,
+        first: date | None = None,
+        last: date | None = None,
+        upn: str | None = None,
+        upns: Iterable[str] | None = None,
+    ) -> pl.DataFrame:
+        """Day rows between two dates (either open), of one UPN, of some (`upns`) or of everyone: held, or read
+        on demand."""
+        chosen = (upn,) if upn is not None else tuple(upns) if upns is not None else None
         if self.marks is None:
             if self.day_reader is None:
                 raise ValueError("these frames hold no day rows and no way to read them")
-            return self.day_reader(first, last, upn)
+            return self.day_reader(first, last, chosen)
         rows = self.marks
-        if upn is not None:
-            rows = rows.filter(pl.col("upn") == upn)
+        if chosen is not None:
+            rows = rows.filter(pl.col("upn").is_in(list(chosen)))
         if first is not None or last is not None:
             rows = rows.filter(pl.col("date").is_between(first or date.min, last or date.max))
         return rows

@@ -224,11 +224,12 @@ def _pseudonymised_reader(read: DayReader, p: Pseudonymiser, tokens: dict[str, s
     row comes back tokenised. A value that is no known token (a real UPN typed in) reads nothing."""
     real_of = {token: upn for upn, token in tokens.items()}
 
-    def day_reader(first: date | None, last: date | None, upn: str | None) -> pl.DataFrame:
-        """Day rows between two dates, of one tokenised UPN or everyone, tokenised."""
-        if upn is not None and upn not in real_of:
+    def day_reader(first: date | None, last: date | None, upns: tuple[str, ...] | None) -> pl.DataFrame:
+        """Day rows between two dates, of some tokenised UPNs or everyone, tokenised."""
+        real = None if upns is None else tuple(real_of[u] for u in upns if u in real_of)
+        if real == ():
             return conform(None, MARKS_SCHEMA)
-        return pseudonymise_frame(read(first, last, real_of[upn] if upn is not None else None), p)
+        return pseudonymise_frame(read(first, last, real), p)
 
     return day_reader
 

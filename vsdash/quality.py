@@ -11,43 +11,35 @@ import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Protocol, TypeVar
+from typing import TYPE_CHECKING, Any, Protocol, TypeVar
 
 import polars as pl
 
 from vsdash import export, identity, metrics
+from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
-from vsdash.frames import Frames, as_date
-from vsdash.sessions import has_code
+from vsdash.frames import SENDING_SCHEMA, Frames, as_date, conform
+
+if TYPE_CHECKING:
+    from vsdash.views import Figures
 
 # ---- freshness by school ------------------------------------------------------------------------
 
 SENDING, SILENT, NEVER_SENT = "sending", "silent", "never sent"
 
 
-def school_freshness(frames: Frames, cfg: Config) -> pl.DataFrame:
+def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.DataFrame:
     """One row per school: last mark received, school days silent by the authority calendar, and status.
 
-    The calendar is the dates on which any school sent any mark (as metrics.school_days); a school silent for
-    `thresholds.silent_school_days` of them or more is flagged. The children list names no expected school,
-    so "never sent" means a listed school with no marks at all.
+    `sending` is what each school sent (`Store.school_sending`). The calendar is the dates on which any school
+    sent any mark (as metrics.school_days); a school silent for `thresholds.silent_school_days` of them or more
+    is flagged. The children list names no expected school, so "never sent" means a listed school with no
+    marks at all.
     """
-    marks = frames.days()  # held day rows (the data-quality checks are given frames that hold them)
-    last_day = as_date(marks["date"].max()) if marks.height else None
-    calendar = marks.filter(has_code()).select(pl.col("date").unique().sort()).to_series()
-    sent = (
-        marks.lazy()
-        .filter(has_code())
-        .group_by("urn")
-        .agg(
-            first_mark=pl.col("date").min(),
-            last_mark=pl.col("date").max(),
-            days_sent=pl.col("date").n_unique(),
-            pupils=pl.col("upn").n_unique(),
-        )
-        .collect()
-    )
+    calendar = weeks_mod.calendar(weeks_mod.of(frames, cfg))
+    last_day = as_date(calendar[-1]) if len(calendar) else None
+    sent = conform(sending, SENDING_SCHEMA)
     days = calendar.to_frame("day")
     silent_days = (
         sent.join(days, how="cross")
@@ -465,6 +457,7 @@ class Sources(Protocol):
     def aliases_frame(self) -> pl.DataFrame: ...
     def rejected_frame(self) -> pl.DataFrame: ...
     def load_log_frame(self) -> pl.DataFrame: ...
+    def school_sending(self) -> pl.DataFrame: ...
 
 
 class DataQuality:
@@ -474,8 +467,8 @@ class DataQuality:
     make a new version), yet the page redraws them on every click: kept here, shared by every session.
     """
 
-    def __init__(self, day_frames: Callable[[], Frames], sources: Sources, cfg: Config) -> None:
-        self._day_frames = day_frames  # every day row, read on first use (the out-of-area page needs them too)
+    def __init__(self, figures: Callable[[], Figures], sources: Sources, cfg: Config) -> None:
+        self._figures = figures  # the version's figures (the out-of-area page's too), made on first use
         self._sources = sources
         self._cfg = cfg
         self._kept: dict[str, Any] = {}
@@ -494,7 +487,9 @@ class DataQuality:
 
     def freshness(self) -> pl.DataFrame:
         """`school_freshness` of this version."""
-        return self._once("freshness", lambda: school_freshness(self._day_frames(), self._cfg))
+        return self._once(
+            "freshness", lambda: school_freshness(self._figures().frames, self._sources.school_sending(), self._cfg)
+        )
 
     def matching(self) -> Matching:
         """`match_children` of this version's list, attendance as sent and confirmed matches."""
@@ -511,8 +506,8 @@ class DataQuality:
         return self._once("rejected", lambda: explain_rejects(s.rejected_frame(), s.load_log_frame()))
 
     def disagreements(self) -> pl.DataFrame:
-        """`school_disagreements` of this version's day rows."""
-        return self._once("disagreements", lambda: school_disagreements(self._day_frames().days()))
+        """`school_disagreements` of this version's day rows (only a child attending two schools can have one)."""
+        return self._once("disagreements", lambda: school_disagreements(self._figures().several_schools_days))
 
     def report(self) -> list[Section]:
         """`exceptions_report` of this version: its sections are what the page draws and the downloads hold."""

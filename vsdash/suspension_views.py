@@ -98,13 +98,12 @@ _MOVES_LOCK = threading.Lock()
 
 
 def all_moves(figures: Figures) -> pl.DataFrame:
-    """Every child's school moves with the suspension before each, worked out once per data version (from
-    every day row, which the data-quality page holds too)."""
+    """Every child's school moves with the suspension before each, worked out once per data version (from the
+    day rows of the children who attended more than one school, which the data-quality page reads too)."""
     with _MOVES_LOCK:
         if figures in _MOVES:
             return _MOVES[figures]
-    frames = figures.day_frames
-    found = moves_mod.suspended_before(moves_mod.school_moves(frames.days()), frames.suspensions)
+    found = moves_mod.suspended_before(moves_mod.school_moves(figures.several_schools_days), figures.frames.suspensions)
     with _MOVES_LOCK:
         _MOVES[figures] = found
     return found
@@ -276,11 +275,9 @@ def suspensions_page(
     year = susp.year_days(frames.suspensions, year_start, window.as_of)
     nearing = _people(susp.nearing_limit(year, cfg.thresholds.suspension_days_warning), mine, frames.children)
     long = my_events.filter(pl.col("sessions") > (susp.PROVISION_DAY - 1) * susp.SESSIONS_PER_DAY)
-    marks = figures.day_frames.days(window.start, window.as_of) if not long.is_empty() else None
+    marks = frames.days(window.start, window.as_of, upns=long["upn"].unique().sort()) if not long.is_empty() else None
     unprovided = (
-        susp.without_provision(
-            long, marks.join(long.select("upn"), on="upn", how="semi"), figures.calendar, window.as_of
-        )
+        susp.without_provision(long, marks, figures.calendar, window.as_of)
         if marks is not None
         else long.clear().with_columns(sixth_day=pl.lit(None, pl.Date), e_sessions=pl.lit(0, pl.Int64))
     )

@@ -73,7 +73,7 @@ def _figures(url: str, version: tuple, pseudonym_key: str | None = None) -> Figu
 def _quality(url: str, version: tuple, pseudonym_key: str | None = None) -> quality.DataQuality:
     """The same data version's data-quality figures, each worked out once and shared by all sessions (the
     Data quality page redraws them on every click; they change only with the version)."""
-    return quality.DataQuality(lambda: _figures(url, version, pseudonym_key).day_frames, _store(url), cached_config())
+    return quality.DataQuality(lambda: _figures(url, version, pseudonym_key), _store(url), cached_config())
 
 
 @st.cache_resource(show_spinner=False)

@@ -159,11 +159,10 @@ class Figures:
         return child_search.index(self.frames.children)
 
     @cached_property
-    def day_frames(self) -> Frames:
-        """The frames with every day row held: only the data-quality checks need them, so read on first use."""
-        if self.frames.marks is not None:
-            return self.frames
-        return replace(self.frames, marks=self.frames.days())
+    def several_schools_days(self) -> pl.DataFrame:
+        """The day rows of the children who attended more than one school: all that school moves and two
+        schools' clashes read (a few hundred of 30,000 children), so no process holds every day row."""
+        return self.frames.days(upns=weeks_mod.several_schools(weeks_mod.of(self.frames, self.cfg)).to_list())
 
 
 def selected_children(figures: Figures, filters: Filters) -> pl.DataFrame:

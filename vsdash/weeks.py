@@ -219,6 +219,21 @@ def of(frames: Frames, cfg: Config) -> pl.DataFrame:
     return summary if summary["week_start"].flags["SORTED_ASC"] else summary.sort("week_start")
 
 
+def several_schools(summary: pl.DataFrame) -> pl.Series:
+    """The UPNs that attended more than one school (two in one week, or weeks at different schools): the only
+    children who can have a school move or be marked at two schools on one day."""
+    return (
+        summary.lazy()
+        .filter(pl.col("school_urn").is_not_null())
+        .group_by("upn")
+        .agg(pl.col("school_urn").n_unique().alias("_urns"), pl.col("schools").max())
+        .filter((pl.col("_urns") > 1) | (pl.col("schools") > 1))
+        .select(pl.col("upn").sort())
+        .collect()
+        .to_series()
+    )
+
+
 def calendar(summary: pl.DataFrame) -> pl.Series:
     """Every date on which any child has any mark, sorted: the authority's school days before any window."""
     bits = pl.DataFrame(

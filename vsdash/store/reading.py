@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import distinct, func, or_, select
 from sqlalchemy.engine import Engine
 
 from vsdash import aliases
@@ -17,6 +17,7 @@ from vsdash.frames import (
     EPISODES_SCHEMA,
     MARKS_SCHEMA,
     SCHOOLS_SCHEMA,
+    SENDING_SCHEMA,
     SENT_SCHEMA,
     SUSPENSIONS_SCHEMA,
     Frames,
@@ -73,13 +74,17 @@ class Reading(WeekUpkeep, Records):
             marks = marks.filter(pl.col("date") <= as_of)
         return marks
 
-    def days(self, first: date | None = None, last: date | None = None, upn: str | None = None) -> pl.DataFrame:
-        """Day rows between two dates (either open), of one UPN or everyone: the reads a window's cut
-        weeks and a child's page make; all of them (the data-quality checks) take the fast route of `marks`."""
-        if first is None and last is None and upn is None:
+    def days(
+        self, first: date | None = None, last: date | None = None, upns: tuple[str, ...] | None = None
+    ) -> pl.DataFrame:
+        """Day rows between two dates (either open), of some UPNs or (None) everyone: the reads a window's cut
+        weeks, a child's page and the school moves make; all of them take the fast route of `marks`."""
+        if first is None and last is None and upns is None:
             return self.marks()
+        if upns is not None and not upns:
+            return conform(None, MARKS_SCHEMA)
         with self.engine.connect() as conn:
-            return days(conn, first, last, [upn] if upn else None)
+            return days(conn, first, last, list(upns) if upns is not None else None)
 
     def weeks_frame(self) -> pl.DataFrame:
         """The whole week summary: what the dashboard holds in memory (fast route, as `marks`)."""
@@ -237,6 +242,25 @@ class Reading(WeekUpkeep, Records):
             func.max(c.date).label("last_date"),
         ).group_by(c.upn, c.la_child_id, c.urn)
         return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
+
+    def school_sending(self) -> pl.DataFrame:
+        """Per school, from its rows with a code: first and last date, dates sent, pupils (UPNs as sent).
+
+        One GROUP BY in the database, so no dashboard process reads every day row for the freshness table.
+        """
+        c = attendance.c
+        query = (
+            select(
+                c.urn,
+                func.min(c.date).label("first_mark"),
+                func.max(c.date).label("last_mark"),
+                func.count(distinct(c.date)).label("days_sent"),
+                func.count(distinct(c.upn)).label("pupils"),
+            )
+            .where(or_(c.am.is_not(None), c.pm.is_not(None)))  # a row with a code (`sessions.has_code`)
+            .group_by(c.urn)
+        )
+        return self.read(query, SENDING_SCHEMA)
 
     def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`)."""
