@@ -6,7 +6,7 @@ from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import distinct, func, or_, select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from vsdash import aliases
@@ -244,23 +244,20 @@ class Reading(WeekUpkeep, Records):
         return self.read(query, SENT_SCHEMA)  # SQLite's MIN/MAX of a date come back as text: read() parses them
 
     def school_sending(self) -> pl.DataFrame:
-        """Per school, from its rows with a code: first and last date, dates sent, pupils (UPNs as sent).
+        """Per school: first and last date sent, dates sent, pupils (UPNs as sent), for the freshness table.
 
-        One GROUP BY in the database, so no dashboard process reads every day row for the freshness table.
+        Every stored row carries a code (the feeds reject a row with both sessions empty), so these are the
+        rows `sessions.has_code` keeps. Two small GROUP BYs in the database, the dates from the (date, URN)
+        index alone, so no dashboard process reads every day row for it.
         """
         c = attendance.c
-        query = (
-            select(
-                c.urn,
-                func.min(c.date).label("first_mark"),
-                func.max(c.date).label("last_mark"),
-                func.count(distinct(c.date)).label("days_sent"),
-                func.count(distinct(c.upn)).label("pupils"),
-            )
-            .where(or_(c.am.is_not(None), c.pm.is_not(None)))  # a row with a code (`sessions.has_code`)
-            .group_by(c.urn)
+        days = self.read(select(c.date, c.urn).group_by(c.date, c.urn), {"date": pl.Date, "urn": pl.Int64})
+        pairs = select(c.urn, c.upn).distinct().subquery()
+        pupils = self.read(select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn))
+        sent = days.group_by("urn").agg(
+            first_mark=pl.col("date").min(), last_mark=pl.col("date").max(), days_sent=pl.len()
         )
-        return self.read(query, SENDING_SCHEMA)
+        return conform(sent.join(pupils, on="urn", how="left"), SENDING_SCHEMA)
 
     def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`)."""
