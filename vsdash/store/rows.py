@@ -105,13 +105,31 @@ def postgres_arrow_read(url: URL, query: str) -> pl.DataFrame:
         return pl.read_database(query, conn)
 
 
-def read(engine: Engine, query: Any, schema: Schema | None = None) -> pl.DataFrame:
+# SQLite, for a GROUP BY over every day row in a dashboard process: no memory-mapped file and a small page
+# cache, so the process does not keep the whole file resident afterwards (at 30,000 children the two
+# data-quality reads left 1.1 GiB resident with the loads' settings, 0.15 GiB with these; no slower).
+SCAN_PRAGMAS: dict[str, Any] = {"mmap_size": 0, "cache_size": -16384}
+
+
+def _set_pragmas(conn: Connection, values: dict[str, Any]) -> dict[str, Any]:
+    """Set SQLite pragmas on one connection, giving back what they were."""
+    before = {name: conn.exec_driver_sql(f"PRAGMA {name}").scalar() for name in values}
+    for name, value in values.items():
+        conn.exec_driver_sql(f"PRAGMA {name}={value}")
+    return before
+
+
+def read(engine: Engine, query: Any, schema: Schema | None = None, scan: bool = False) -> pl.DataFrame:
     """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
-    columns and types (what the metrics and pages expect)."""
+    columns and types (what the metrics and pages expect). `scan`: it reads every day row (see SCAN_PRAGMAS)."""
     with engine.connect() as conn:
-        result = conn.execute(query)
-        names = list(result.keys())
-        rows = result.all()
+        before = _set_pragmas(conn, SCAN_PRAGMAS) if scan and conn.dialect.name == "sqlite" else {}
+        try:
+            result = conn.execute(query)
+            names = list(result.keys())
+            rows = result.all()
+        finally:
+            _set_pragmas(conn, before)  # the pooled connection goes back as the loads set it
     frame = (
         pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
         if rows
