@@ -199,6 +199,7 @@ def test_a_scan_of_every_day_row_gives_its_connection_back_as_the_loads_set_it(s
     with store.engine.connect() as conn:  # the pool hands back the connection the scan used
         assert conn.exec_driver_sql("PRAGMA mmap_size").scalar() == 1 << 30
         assert conn.exec_driver_sql("PRAGMA cache_size").scalar() == -262144
+        assert conn.exec_driver_sql("PRAGMA temp_store").scalar() == 2  # MEMORY
 
 
 def test_school_freshness_counts_school_days_by_the_authority_calendar(store, write, cfg):

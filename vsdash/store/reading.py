@@ -83,7 +83,7 @@ class Reading(WeekUpkeep, Records):
             return self.marks()
         if upns is not None and not upns:
             return conform(None, MARKS_SCHEMA)
-        with self.engine.connect() as conn:
+        with rows.reading(self.engine) as conn:
             return days(conn, first, last, list(upns) if upns is not None else None)
 
     def weeks_frame(self) -> pl.DataFrame:
@@ -224,7 +224,7 @@ class Reading(WeekUpkeep, Records):
 
     def table_counts(self) -> dict[str, int]:
         """Row counts per table (for the command line and a first look)."""
-        with self.engine.connect() as conn:
+        with rows.reading(self.engine) as conn:
             return {
                 t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
                 for t in metadata.sorted_tables
