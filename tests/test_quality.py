@@ -354,6 +354,10 @@ class CountedSources:
     def school_sending(self) -> pl.DataFrame:
         return self._read("sending", SENDING)
 
+    def table_counts(self) -> dict[str, int]:
+        self.reads["counts"] += 1
+        return {"attendance": 20}
+
 
 SENDING = conform(
     [
@@ -382,6 +386,7 @@ def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
         assert checks.disagreements().height == 1
         assert_frame_equal(checks.disagreements(), quality.school_disagreements(frames.days()))
         assert_frame_equal(checks.rejected(), quality.explain_rejects(REJECTED, LOAD_LOG))
+        assert checks.table_counts() == {"attendance": 20}
         matching = quality.match_children(CHILDREN, SENT, CONFIRMED)
         assert checks.matching().counts() == matching.counts()
         report = quality.exceptions_report(matching, checks.rejected(), checks.disagreements(), CONFIRMED)
@@ -390,7 +395,15 @@ def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
             assert_frame_equal(kept.frame, made.frame)
     assert checks.matching() is checks.matching() and checks.report() is checks.report()
     assert len(asked) == 2  # freshness and disagreements once each
-    assert sources.reads == {"children": 1, "sent": 1, "aliases": 1, "rejected": 1, "load log": 1, "sending": 1}
+    assert sources.reads == {
+        "children": 1,
+        "sent": 1,
+        "aliases": 1,
+        "rejected": 1,
+        "load log": 1,
+        "sending": 1,
+        "counts": 1,
+    }
 
 
 def test_two_sessions_asking_at_once_share_one_working_out(cfg):

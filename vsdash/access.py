@@ -145,7 +145,7 @@ class DataAccess:
 
     def table_counts(self) -> dict[str, int]:
         """How much is loaded, per table (no child is identifiable from counts of whole tables)."""
-        return self.store.table_counts()
+        return self._quality().table_counts()
 
     def load_log(self) -> pl.DataFrame:
         """The load log: file names and counts only."""

@@ -459,6 +459,7 @@ class Sources(Protocol):
     def rejected_frame(self) -> pl.DataFrame: ...
     def load_log_frame(self) -> pl.DataFrame: ...
     def school_sending(self) -> pl.DataFrame: ...
+    def table_counts(self) -> dict[str, int]: ...
 
 
 class DataQuality:
@@ -520,6 +521,10 @@ class DataQuality:
     def confirmed(self) -> pl.DataFrame:
         """This version's confirmed matches (a confirmation or withdrawal makes a new version)."""
         return self._once("confirmed", self._sources.aliases_frame)
+
+    def table_counts(self) -> dict[str, int]:
+        """Rows per table: a count of every day row, once per version rather than on every redraw."""
+        return self._once("table counts", self._sources.table_counts)
 
     def rejected(self) -> pl.DataFrame:
         """`explain_rejects` of this version's rejected rows (only a successful load writes them)."""
