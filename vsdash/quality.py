@@ -20,7 +20,7 @@ from vsdash import export, identity, metrics
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.feeds import normalise_header
-from vsdash.frames import SENDING_SCHEMA, Frames, as_date, conform
+from vsdash.frames import Frames, as_date
 
 if TYPE_CHECKING:
     from vsdash.views import Figures
@@ -40,10 +40,9 @@ def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.D
     """
     calendar = weeks_mod.calendar(weeks_mod.of(frames, cfg))
     last_day = as_date(calendar[-1]) if len(calendar) else None
-    sent = conform(sending, SENDING_SCHEMA)
     days = calendar.to_frame("day")
     silent_days = (
-        sent.join(days, how="cross")
+        sending.join(days, how="cross")
         .filter(pl.col("day") > pl.col("last_mark"))
         .group_by("urn")
         .agg(school_days_silent=pl.len())
@@ -51,7 +50,7 @@ def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.D
     listed = _listed_children_by_school(frames, cfg, last_day)
     schools = frames.schools.select("urn", "name", "la_code", "la_name", "phase", "locality")
     out = (
-        schools.join(sent, on="urn", how="full", coalesce=True)
+        schools.join(sending, on="urn", how="full", coalesce=True)
         .join(silent_days, on="urn", how="left")
         .join(listed, on="urn", how="left")
         .with_columns(

@@ -242,7 +242,7 @@ class Reading(WeekUpkeep, Records):
             func.max(c.date).label("last_date"),
         ).group_by(c.upn, c.la_child_id, c.urn)
         # SQLite's MIN/MAX of a date come back as text: read() parses them.
-        return rows.read(self.engine, query, SENT_SCHEMA, scan=True)
+        return self.read(query, SENT_SCHEMA, scan=True)
 
     def school_sending(self) -> pl.DataFrame:
         """Per school: first and last date sent, dates sent, pupils (UPNs as sent), for the freshness table.
@@ -252,18 +252,14 @@ class Reading(WeekUpkeep, Records):
         index alone, so no dashboard process reads every day row for it.
         """
         c = attendance.c
-        days = rows.read(
-            self.engine, select(c.date, c.urn).group_by(c.date, c.urn), {"date": pl.Date, "urn": pl.Int64}, scan=True
-        )
+        days = self.read(select(c.date, c.urn).group_by(c.date, c.urn), {"date": pl.Date, "urn": pl.Int64}, scan=True)
         pairs = select(c.urn, c.upn).distinct().subquery()
-        pupils = rows.read(
-            self.engine, select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn), scan=True
-        )
+        pupils = self.read(select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn), scan=True)
         sent = days.group_by("urn").agg(
             first_mark=pl.col("date").min(), last_mark=pl.col("date").max(), days_sent=pl.len()
         )
         return conform(sent.join(pupils, on="urn", how="left"), SENDING_SCHEMA)
 
-    def read(self, query: Any, schema: Schema | None = None) -> pl.DataFrame:
-        """A selection as a frame (see `rows.read`)."""
-        return rows.read(self.engine, query, schema)
+    def read(self, query: Any, schema: Schema | None = None, scan: bool = False) -> pl.DataFrame:
+        """A selection as a frame (see `rows.read`; `scan`: it reads day rows)."""
+        return rows.read(self.engine, query, schema, scan)
