@@ -248,10 +248,11 @@ with loads_tab:
             "No files have been loaded yet. Load feeds on the Upload page or with `python -m vsdash ingest FILE...`."
         )
     else:
-        st.dataframe(log.drop("sha256"), hide_index=True, key="load_log")
+        shown = log.drop("sha256").with_columns(pl.col("message").fill_null(""))
+        st.dataframe(shown, hide_index=True, key="load_log", column_config=ui.table_columns(shown, id="Load"))
         ui.downloads(
             access,
-            log.drop("sha256"),
+            shown,
             "load_log",
             [f"{cfg.authority_name}: load log"],
             key="dl_load_log",
@@ -267,11 +268,8 @@ with loads_tab:
     if rejected is not None and rejected.is_empty():
         st.success("No rows have been rejected.")
     elif rejected is not None:
-        st.dataframe(
-            rejected.group_by("kind", "problem", "outcome").agg(rows=pl.len()).sort("rows", descending=True),
-            hide_index=True,
-            key="rejected_summary",
-        )
+        summary = rejected.group_by("kind", "problem", "outcome").agg(rows=pl.len()).sort("rows", descending=True)
+        st.dataframe(summary, hide_index=True, key="rejected_summary", column_config=ui.table_columns(summary))
         left, right = st.columns(2)
         files = left.multiselect(
             "File", sorted(rejected["file"].unique().to_list()), key="rejected_files", placeholder="All files"
