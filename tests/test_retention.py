@@ -94,6 +94,7 @@ EXPECTED = {
     "allocations": 1,
     "attendance": 10,
     "attendance_weeks": 2,
+    "attendance_sent": 2,  # UPN_OLD and ALIAS_OLD at one school, sent without an LA Child ID
     "suspensions": 1,
     "actions": 1,
     "actions_done": 1,
@@ -192,7 +193,8 @@ def test_the_command_dry_run_then_removal_then_audit(capsys, loaded):
     code, out, err = run(capsys, "retention", "--older-than", "6y", "--dry-run", "--db", loaded)
     assert (code, err) == (0, "")
     counts = (
-        "children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, suspensions 1, "
+        "children 1, cohort_episodes 2, allocations 1, attendance 10, attendance_weeks 2, attendance_sent 2, "
+        "suspensions 1, "
         "actions 1, actions_done 1, upn_aliases 1, suspension_notices 1, rejected_rows 3, shared_upns_kept 0"
     )
     assert out.strip() == f"dry run: last episode ended before {CUT_OFF}: would remove {counts}"

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import threading
 from collections.abc import Callable
-from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, Protocol, TypeVar
@@ -473,7 +472,6 @@ class DataQuality:
         self._sources = sources
         self._cfg = cfg
         self._kept: dict[str, Any] = {}
-        self._scans: dict[str, Future[pl.DataFrame]] = {}
         self._locks: dict[str, threading.Lock] = {}
         self._lock = threading.Lock()
 
@@ -487,35 +485,16 @@ class DataQuality:
                 self._kept[name] = work()
             return self._kept[name]
 
-    def _scan(self, name: str) -> Future[pl.DataFrame]:
-        """One of the store's two reads over every day row (what each school sent; the identities sent), both
-        started on the first use of either: side by side, and beside the figures, a cold page waits for the
-        longest alone."""
-        with self._lock:
-            if not self._scans:
-                pool = ThreadPoolExecutor(2, thread_name_prefix="vsdash-quality")
-                self._scans = {
-                    "sending": pool.submit(self._sources.school_sending),
-                    "sent": pool.submit(self._sources.sent_identities),
-                }
-                pool.shutdown(wait=False)
-            return self._scans[name]
-
     def freshness(self) -> pl.DataFrame:
         """`school_freshness` of this version."""
 
-        def work() -> pl.DataFrame:
-            sending = self._scan("sending")
-            return school_freshness(self._figures().frames, sending.result(), self._cfg)
-
-        return self._once("freshness", work)
+        s = self._sources
+        return self._once("freshness", lambda: school_freshness(self._figures().frames, s.school_sending(), self._cfg))
 
     def matching(self) -> Matching:
         """`match_children` of this version's list, attendance as sent and confirmed matches."""
         s = self._sources
-        return self._once(
-            "matching", lambda: match_children(s.children_frame(), self._scan("sent").result(), self.confirmed())
-        )
+        return self._once("matching", lambda: match_children(s.children_frame(), s.sent_identities(), self.confirmed()))
 
     def confirmed(self) -> pl.DataFrame:
         """This version's confirmed matches (a confirmation or withdrawal makes a new version)."""

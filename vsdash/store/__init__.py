@@ -3,6 +3,7 @@
 - `schema`: the tables and the engine;
 - `loading`: feed files written by key, with rejects and the load log;
 - `weekly`: the week summary kept true to the marks;
+- `sent`: what the schools sent (identities per UPN, days per school), kept by each load;
 - `reading`: the frames the metrics and pages work on;
 - `records`: what people write (actions, confirmed matches);
 - `accounts`: who may sign in, and the audit log;
@@ -17,6 +18,7 @@ from vsdash.store.reading import Reading
 from vsdash.store.records import ACTION_KINDS
 from vsdash.store.retention import Retention
 from vsdash.store.schema import attendance, main_table, make_engine, metadata, store_meta
+from vsdash.store.sent import ensure_sent
 
 __all__ = [
     "ACTION_KINDS",
@@ -42,8 +44,11 @@ class Store(Loading, Reading, Accounts, Retention):
             self.create_schema()
 
     def create_schema(self) -> None:
-        """Create missing tables; existing data is never touched."""
+        """Create missing tables, and what a load keeps from the marks if the store has not made it yet
+        (a store from before it); existing data is never touched."""
         metadata.create_all(self.engine)
+        with self.engine.begin() as conn:
+            ensure_sent(conn)
 
     def drop_schema(self) -> None:
         """Remove every vsdash table (a test's fresh start on a shared server)."""

@@ -12,6 +12,7 @@ from vsdash import identity
 from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import CHILDREN_SCHEMA, conform
+from vsdash.store import sent
 from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import inserted_id, now, write
 from vsdash.store.schema import (
@@ -24,7 +25,7 @@ from vsdash.store.schema import (
     main_table,
     rejected_rows,
 )
-from vsdash.store.weekly import WeekUpkeep
+from vsdash.store.weekly import FEW_CHILDREN, WeekUpkeep, touched_days, weeks_with
 
 
 @dataclass
@@ -73,8 +74,8 @@ class Loading(WeekUpkeep):
             return inserted_id(result)
 
     def load_feeds(self, feeds: list[ParsedFeed], cfg: Config) -> list[LoadCounts]:
-        """Write validated files in one transaction: their rows, rejects, a log line each, and the week
-        summary of the children and weeks their marks touch.
+        """Write validated files in one transaction: their rows, rejects, a log line each, the week summary
+        of the children and weeks their marks touch, and what the schools sent (`sent`).
 
         A batch of daily files lands much faster than one file at a time: its rows reach the table
         once, in key order, instead of 30,000 scattered inserts per day (see the README's benchmark).
@@ -109,14 +110,19 @@ class Loading(WeekUpkeep):
                 ]
                 rows = pl.concat(parts, how="vertical_relaxed")
                 latest = _latest(rows, FEED_TABLES[name].key)
-                if name == "attendance":  # the summary rows this batch leaves, from the rows stored before it
+                if name == "attendance":  # what this batch leaves of the kept summaries, from the rows before it
                     self._ensure_weeks(conn, cfg)
-                    summary = self._weeks_with(conn, latest, cfg)
+                    sent.ensure_sent(conn)
+                    stored = touched_days(conn, latest)
+                    summary = weeks_with(stored, latest, cfg)
+                    kept = sent.kept_rows(conn, latest["upn"].unique(), FEW_CHILDREN)
+                    change = sent.sent_change(kept, latest, sent.replaced_rows(stored, latest))
                     ensure_partitions(conn, attendance, latest["date"], cfg)
                 replaced = _upsert(conn, FEED_TABLES[name], rows, latest)
                 if name == "attendance":
                     ensure_partitions(conn, attendance_weeks, summary["week_start"], cfg)
                     write(conn, attendance_weeks, ["upn", "week_start"], summary)
+                    sent.write_change(conn, change)
                 for i, f in enumerate(feeds):
                     if name == main_table(f.kind) and name in f.tables:
                         counts[i].rows_loaded = f.tables[name].height

@@ -30,15 +30,18 @@ from vsdash.store.rows import days, postgres_arrow_read
 from vsdash.store.schema import (
     allocations,
     attendance,
+    attendance_sent,
     attendance_weeks,
     children,
     cohort_episodes,
     load_log,
     metadata,
     rejected_rows,
+    school_days,
     schools,
     suspensions,
 )
+from vsdash.store.sent import NO_CHILD_ID
 from vsdash.store.weekly import WeekUpkeep
 
 
@@ -231,34 +234,30 @@ class Reading(WeekUpkeep, Records):
             }
 
     def sent_identities(self) -> pl.DataFrame:
-        """Attendance as sent, per UPN, carried LA Child ID and school: rows and dates (raw UPNs, no aliases)."""
-        c = attendance.c
-        query = select(
-            c.upn,
-            c.la_child_id,
-            c.urn,
-            func.count().label("rows"),
-            func.min(c.date).label("first_date"),
-            func.max(c.date).label("last_date"),
-        ).group_by(c.upn, c.la_child_id, c.urn)
-        # SQLite's MIN/MAX of a date come back as text: read() parses them.
-        return self.read(query, SENT_SCHEMA, scan=True)
+        """Attendance as sent, per UPN, carried LA Child ID and school: rows and dates (raw UPNs, no aliases),
+        as each load keeps them (`vsdash/store/sent.py`)."""
+        kept = self.read(select(*[attendance_sent.c[k] for k in SENT_SCHEMA]), SENT_SCHEMA)
+        return kept.with_columns(pl.col("la_child_id").replace(NO_CHILD_ID, None))
 
     def school_sending(self) -> pl.DataFrame:
         """Per school: first and last date sent, dates sent, pupils (UPNs as sent), for the freshness table.
 
         Every stored row carries a code (the feeds reject a row with both sessions empty), so these are the
-        rows `sessions.has_code` keeps. Two small GROUP BYs in the database, the dates from the (date, URN)
-        index alone, so no dashboard process reads every day row for it.
+        rows `sessions.has_code` keeps. From what each load keeps (`vsdash/store/sent.py`), not the marks.
         """
-        c = attendance.c
-        days = self.read(select(c.date, c.urn).group_by(c.date, c.urn), {"date": pl.Date, "urn": pl.Int64}, scan=True)
-        pairs = select(c.urn, c.upn).distinct().subquery()
-        pupils = self.read(select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn), scan=True)
-        sent = days.group_by("urn").agg(
-            first_mark=pl.col("date").min(), last_mark=pl.col("date").max(), days_sent=pl.len()
+        d = school_days.c
+        days = select(
+            d.urn,
+            func.min(d.date).label("first_mark"),
+            func.max(d.date).label("last_mark"),
+            func.count().label("days_sent"),
+        ).group_by(d.urn)
+        pairs = select(attendance_sent.c.urn, attendance_sent.c.upn).distinct().subquery()
+        pupils = self.read(select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn))
+        sent = self.read(days, {k: SENDING_SCHEMA[k] for k in ("urn", "first_mark", "last_mark", "days_sent")})
+        return conform(
+            sent.join(conform(pupils, {"urn": pl.Int64, "pupils": pl.Int64}), on="urn", how="left"), SENDING_SCHEMA
         )
-        return conform(sent.join(pupils, on="urn", how="left"), SENDING_SCHEMA)
 
     def read(self, query: Any, schema: Schema | None = None, scan: bool = False) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`; `scan`: it reads day rows)."""

@@ -25,6 +25,7 @@ from vsdash.store.schema import (
     actions_done,
     allocations,
     attendance,
+    attendance_sent,
     attendance_weeks,
     children,
     cohort_episodes,
@@ -34,6 +35,7 @@ from vsdash.store.schema import (
     suspensions,
     upn_aliases,
 )
+from vsdash.store.sent import count_days_again
 
 CHUNK = 500  # values per IN list: well under SQLite's 32,766 bound parameters and PostgreSQL's 65,535
 RETENTION_EVENT = "retention"  # the audit log's event for a removal (vsdash.auth.RETENTION)
@@ -41,6 +43,8 @@ RETENTION_KIND = "retention"  # the load-log kind of a removal: it bumps the dat
 # Feeds whose rows carry an LA Child ID column (vsdash.feeds.COLUMNS): only their rejected rows are searched
 # for one, so a 6-digit LA child ID cannot match a school's URN in a suspension or a GIAS row.
 KINDS_WITH_CHILD_ID = ("children", "attendance")
+# Tables whose rows go by the UPN the marks were sent under.
+BY_UPN = (attendance, attendance_weeks, attendance_sent, suspensions)
 # Tables whose rows go by the child's LA child ID, people's records first.
 BY_CHILD = (actions_done, actions, upn_aliases, suspension_notices, allocations, cohort_episodes, children)
 
@@ -54,6 +58,7 @@ class RetentionCounts:
     allocations: int = 0
     attendance: int = 0
     attendance_weeks: int = 0
+    attendance_sent: int = 0
     suspensions: int = 0
     actions: int = 0
     actions_done: int = 0
@@ -105,7 +110,10 @@ class Retention:
             # A week-summary row sums one UPN's marks in one week (`weeks.summarise` groups by UPN and week), so
             # taking every mark of a UPN takes exactly its summary rows: what is left equals the summary of the
             # marks that are left, with nothing to work out again.
-            by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
+            # So it is with what the loads keep of the marks sent per UPN (vsdash/store/sent.py); a school's
+            # day may be left with no marks, so the days are made again.
+            by_upn = {t.name: _delete(conn, t, t.c.upn, plan.upns) for t in BY_UPN}
+            count_days_again(conn)
             by_child = {t.name: _delete(conn, t, t.c.la_child_id, plan.child_ids) for t in BY_CHILD}
             rejected = _delete(conn, rejected_rows, rejected_rows.c.id, plan.rejected_ids)
             counts = RetentionCounts(**by_upn, **by_child, rejected_rows=rejected, shared_upns_kept=plan.shared_upns)
@@ -220,7 +228,7 @@ def _counts(conn: Connection, plan: _Plan) -> RetentionCounts:
     """What the plan would remove from each table."""
     if not plan.child_ids:
         return RetentionCounts(shared_upns_kept=plan.shared_upns)
-    by_upn = {t.name: _count(conn, t, t.c.upn, plan.upns) for t in (attendance, attendance_weeks, suspensions)}
+    by_upn = {t.name: _count(conn, t, t.c.upn, plan.upns) for t in BY_UPN}
     by_child = {t.name: _count(conn, t, t.c.la_child_id, plan.child_ids) for t in BY_CHILD}
     return RetentionCounts(
         **by_upn, **by_child, rejected_rows=len(plan.rejected_ids), shared_upns_kept=plan.shared_upns

@@ -47,9 +47,11 @@ def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -
         return
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=key,
-        set_={c: stmt.excluded[c] for c in columns if c not in key},
+    updates = {c: stmt.excluded[c] for c in columns if c not in key}
+    stmt = (
+        stmt.on_conflict_do_update(index_elements=key, set_=updates)
+        if updates
+        else stmt.on_conflict_do_nothing(index_elements=key)
     )
     compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
     rows = driver_values(frame.select(columns), conn.dialect.name)
@@ -69,18 +71,21 @@ def driver_values(frame: pl.DataFrame, dialect: str) -> pl.DataFrame:
     return frame.with_columns(pl.col(pl.Date).dt.strftime("%Y-%m-%d"), pl.col(pl.Boolean).cast(pl.Int64))
 
 
-def days(conn: Connection, first: date | None, last: date | None, upns: list[str] | None = None) -> pl.DataFrame:
-    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date."""
+def days(
+    conn: Connection,
+    first: date | None,
+    last: date | None,
+    upns: list[str] | None = None,
+    schema: Schema = MARKS_SCHEMA,
+) -> pl.DataFrame:
+    """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date; the
+    columns of `schema` (the marks; a load's upkeep adds the LA Child ID sent)."""
     conditions = []
     if first is not None:
         conditions.append(attendance.c.date >= first)
     if last is not None:
         conditions.append(attendance.c.date <= last)
-    query = (
-        select(*[attendance.c[c] for c in MARKS_SCHEMA])
-        .where(*conditions)
-        .order_by(attendance.c.upn, attendance.c.date)
-    )
+    query = select(*[attendance.c[c] for c in schema]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
     parts = [None] if upns is None else [upns[i : i + 500] for i in range(0, len(upns), 500)]
     rows: list[Any] = []  # SQLite's rows, as the driver hands them back
     frames: list[pl.DataFrame] = []
@@ -88,14 +93,14 @@ def days(conn: Connection, first: date | None, last: date | None, upns: list[str
         chosen = query if part is None else query.where(attendance.c.upn.in_(part))
         sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
-            frames.append(pg_bulk.copy_out(conn, sql, MARKS_SCHEMA))
+            frames.append(pg_bulk.copy_out(conn, sql, schema))
         else:
             rows += conn.exec_driver_sql(sql).fetchall()
     if frames:
         return pl.concat(frames)
     # SQLite hands dates back as ISO text; `conform` reads them as dates.
-    frame = pl.DataFrame(rows, schema=list(MARKS_SCHEMA), orient="row", infer_schema_length=None) if rows else None
-    return conform(frame, MARKS_SCHEMA)
+    frame = pl.DataFrame(rows, schema=list(schema), orient="row", infer_schema_length=None) if rows else None
+    return conform(frame, schema)
 
 
 def postgres_arrow_read(url: URL, query: str) -> pl.DataFrame:
@@ -138,9 +143,14 @@ def read(engine: Engine, query: Any, schema: Schema | None = None, scan: bool = 
     """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
     columns and types (what the metrics and pages expect). `scan`: it reads day rows (see `reading`)."""
     with reading(engine) if scan else engine.connect() as conn:
-        result = conn.execute(query)
-        names = list(result.keys())
-        rows = result.all()
+        return read_rows(conn, query, schema)
+
+
+def read_rows(conn: Connection, query: Any, schema: Schema | None = None) -> pl.DataFrame:
+    """`read` on a connection already open (a load's own transaction)."""
+    result = conn.execute(query)
+    names = list(result.keys())
+    rows = result.all()
     frame = (
         pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
         if rows

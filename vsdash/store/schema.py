@@ -120,6 +120,30 @@ attendance_weeks = Table(
     postgresql_partition_by=partition_by("attendance_weeks"),
 )
 
+# What `attendance` holds per UPN as sent, school and carried LA Child ID (vsdash/store/sent.py): the
+# data-quality matching's input, kept by each load so no page scans every mark for it. A row sent without
+# an LA Child ID is kept under '' (a key column cannot be NULL); the store reads it back as null.
+attendance_sent = Table(
+    "attendance_sent",
+    metadata,
+    Column("upn", String(MAX_LENGTH["upn"]), primary_key=True),
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("la_child_id", String(MAX_LENGTH["la_child_id"]), primary_key=True),
+    Column("rows", Integer, nullable=False),
+    Column("first_date", Date, nullable=False),
+    Column("last_date", Date, nullable=False),
+    sqlite_with_rowid=False,
+)
+
+# The days each school sent marks on (vsdash/store/sent.py): the data-quality freshness, kept by each load.
+school_days = Table(
+    "school_days",
+    metadata,
+    Column("urn", Integer, primary_key=True, autoincrement=False),
+    Column("date", Date, primary_key=True),
+    sqlite_with_rowid=False,
+)
+
 # Facts about the store itself, e.g. which code categories the week summary was worked out with.
 store_meta = Table(
     "store_meta",

@@ -16,6 +16,7 @@ from vsdash.frames import MARKS_SCHEMA, as_date, conform
 from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
+from vsdash.store.sent import MARKS_SENT
 
 REBUILD_WEEKS = 8  # weeks of marks summarised at a time when the week summary is made anew
 FEW_CHILDREN = 2_000  # a load touching fewer children re-reads just their rows to refresh the summary
@@ -51,26 +52,37 @@ class WeekUpkeep:
         conn.execute(store_meta.insert().values(key="weeks", value=fingerprint))
         return True
 
-    def _weeks_with(self, conn: Connection, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
-        """The summary rows of the children and weeks a batch of marks touches, as they will be once it is
-        written: the stored rows of those weeks, the batch replacing any it corrects."""
-        if batch.is_empty():
-            return conform(None, weeks_mod.WEEKS_SCHEMA)
-        keys = batch.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
-        upns = keys["upn"].unique()
-        first, latest = as_date(keys["week_start"].min()), as_date(keys["week_start"].max())
-        last = latest + timedelta(days=6) if latest is not None else None
-        # A day's feed touches everyone in one week: read the week. A school's corrected term touches
-        # few children over many weeks: read just them. A backfill finds little stored.
-        stored = days(conn, first, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
-        key = list(FEED_TABLES["attendance"].key)
-        marks = pl.concat(
-            [
-                stored.join(upns.to_frame(), on="upn", how="semi").join(batch, on=key, how="anti"),
-                batch.select(list(MARKS_SCHEMA)),
-            ]
-        )
-        return weeks_mod.summarise(marks, cfg).join(keys, on=["upn", "week_start"], how="semi")
+
+def touched_days(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
+    """The stored day rows of the children and weeks a batch of marks touches, with the LA Child ID each
+    was sent with (what the batch's upkeep starts from)."""
+    if batch.is_empty():
+        return conform(None, MARKS_SENT)
+    upns = batch["upn"].unique()
+    first, latest = as_date(batch["date"].min()), as_date(batch["date"].max())
+    week = weeks_mod.monday(first) if first is not None else None
+    last = weeks_mod.monday(latest) + timedelta(days=6) if latest is not None else None
+    # A day's feed touches everyone in one week: read the week. A school's corrected term touches
+    # few children over many weeks: read just them. A backfill finds little stored.
+    return days(conn, week, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None, MARKS_SENT)
+
+
+def weeks_with(stored: pl.DataFrame, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """The summary rows of the children and weeks a batch of marks touches, as they will be once it is
+    written: the stored rows of those weeks (`touched_days`), the batch replacing any it corrects."""
+    if batch.is_empty():
+        return conform(None, weeks_mod.WEEKS_SCHEMA)
+    keys = batch.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
+    key = list(FEED_TABLES["attendance"].key)
+    marks = pl.concat(
+        [
+            stored.join(keys.select("upn").unique(), on="upn", how="semi")
+            .join(batch, on=key, how="anti")
+            .select(list(MARKS_SCHEMA)),
+            batch.select(list(MARKS_SCHEMA)),
+        ]
+    )
+    return weeks_mod.summarise(marks, cfg).join(keys, on=["upn", "week_start"], how="semi")
 
 
 def _weeks_fingerprint(cfg: Config) -> str:
