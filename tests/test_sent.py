@@ -7,7 +7,7 @@ import pytest
 
 from vsdash.identifiers import with_check_letter
 from vsdash.ingest import ingest_file
-from vsdash.store import Store, loading, weekly
+from vsdash.store import Store, rows, weekly
 from vsdash.store.schema import attendance_sent, school_days, store_meta
 from vsdash.store.sent import sent_change
 
@@ -65,10 +65,12 @@ def load(store, write, cfg, name: str, text: str) -> None:
     assert ingest_file(store, write(name, text), cfg).status == "loaded"
 
 
-@pytest.mark.parametrize("few", [2_000, 0], ids=["by UPN", "whole table"])
-def test_each_load_keeps_the_identities_and_days_sent(store, write, cfg, monkeypatch, few):
-    monkeypatch.setattr(loading, "FEW_CHILDREN", few)  # 0: the day's-feed path, reading everything kept
-    monkeypatch.setattr(weekly, "FEW_CHILDREN", few)
+@pytest.mark.parametrize(
+    ("few", "copy"), [(2_000, 50_000), (0, 50_000), (2_000, 0)], ids=["by UPN", "whole weeks", "COPY"]
+)
+def test_each_load_keeps_the_identities_and_days_sent(store, write, cfg, monkeypatch, few, copy):
+    monkeypatch.setattr(weekly, "FEW_CHILDREN", few)  # 0: the day's-feed path, reading the weeks' every row
+    monkeypatch.setattr(rows, "COPY_FROM_ROWS", copy)  # 0: PostgreSQL writes through COPY, as a backfill does
     load(store, write, cfg, "attendance_2025-09-04.csv", FIRST)
     assert (sent(store), sending(store)) == (SENT_AFTER_FIRST, SENDING_AFTER_FIRST)
     load(store, write, cfg, "attendance_2025-09-05.csv", SECOND)
@@ -90,18 +92,18 @@ def test_a_store_from_before_them_makes_them_from_its_marks(store, write, cfg):
         reopened.dispose()
 
 
-def test_a_replaced_row_moves_between_groups_only_when_its_child_id_changes():
-    kept = pl.DataFrame(
-        {"upn": [A, A], "urn": [S1, S1], "la_child_id": ["C1", ""], "rows": [3, 1]}
-        | {"first_date": [d(1), d(8)], "last_date": [d(3), d(8)]}
+def test_a_batch_adds_only_its_new_rows_and_counts_a_moved_row_again():
+    batch = pl.DataFrame(
+        {"upn": [A, A, B], "urn": [S1, S1, S1], "date": [d(3), d(9), d(9)]} | {"la_child_id": ["C1", None, "C2"]}
     )
-    batch = pl.DataFrame({"upn": [A, A], "urn": [S1, S1], "date": [d(3), d(9)], "la_child_id": ["C1", None]})
-    replaced = batch.filter(pl.col("date") == d(3))  # the 3rd again under C1; the 9th new, under no ID
-    change = sent_change(kept, batch, replaced)
+    replaced = batch.filter(pl.col("date") == d(3))  # the 3rd sent again under C1; the 9th new
+    change = sent_change(batch, replaced)
     assert change.count_again == []
-    assert change.rows.sort("la_child_id").rows() == [(A, S1, "", 2, d(8), d(9)), (A, S1, "C1", 3, d(1), d(3))]
-    moved = sent_change(kept, batch, replaced.with_columns(la_child_id=pl.lit("C7")))
-    assert moved.count_again == [A] and moved.rows.is_empty()
+    # A's 3rd adds nothing to C1's row (nor widens its dates): that group is left out
+    assert change.added.sort("upn").rows() == [(A, S1, "", 1, d(9), d(9)), (B, S1, "C2", 1, d(9), d(9))]
+    assert sorted(change.days.rows()) == [(S1, d(3)), (S1, d(9))]
+    moved = sent_change(batch, replaced.with_columns(la_child_id=pl.lit("C7")))  # the 3rd was C7's
+    assert moved.count_again == [A] and moved.added.rows() == [(B, S1, "C2", 1, d(9), d(9))]
 
 
 CHILDREN = """LA Child ID,UPN,First Name,Last Name,DOB,Cohort,Start Date,End Date,Social Worker,Team,Locality

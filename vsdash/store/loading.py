@@ -25,7 +25,7 @@ from vsdash.store.schema import (
     main_table,
     rejected_rows,
 )
-from vsdash.store.weekly import FEW_CHILDREN, WeekUpkeep, touched_days, weeks_with
+from vsdash.store.weekly import WeekUpkeep, touched_days, weeks_with
 
 
 @dataclass
@@ -115,8 +115,7 @@ class Loading(WeekUpkeep):
                     sent.ensure_sent(conn)
                     stored = touched_days(conn, latest)
                     summary = weeks_with(stored, latest, cfg)
-                    kept = sent.kept_rows(conn, latest["upn"].unique(), FEW_CHILDREN)
-                    change = sent.sent_change(kept, latest, sent.replaced_rows(stored, latest))
+                    change = sent.sent_change(latest, sent.replaced_rows(stored, latest))
                     ensure_partitions(conn, attendance, latest["date"], cfg)
                 replaced = _upsert(conn, FEED_TABLES[name], rows, latest)
                 if name == "attendance":

@@ -4,6 +4,7 @@ executemany sends them one statement at a time (measured: 104-137 s per 5.7M row
 from __future__ import annotations
 
 import io
+from collections.abc import Callable
 from typing import Any
 from uuid import uuid4
 
@@ -18,9 +19,13 @@ from vsdash.frames import Schema
 # Rows per CSV block written by polars and handed to COPY: large enough that Python does almost
 # nothing per row, small enough that one block's text stays a few tens of MB.
 COPY_BLOCK_ROWS = 200_000
+# A stored row's new values from the incoming row's (an INSERT's `excluded`): column name -> SQL expression.
+Merge = Callable[[Any], dict[str, Any]]
 
 
-def copy_upsert(conn: Connection, table: Table, key: list[str], columns: list[str], frame: pl.DataFrame) -> None:
+def copy_upsert(
+    conn: Connection, table: Table, key: list[str], columns: list[str], frame: pl.DataFrame, merge: Merge | None = None
+) -> None:
     """Insert or update `frame`'s rows in `table` by `key`, within the caller's transaction.
 
     The rows are COPYed into a temporary table of just `columns`, then moved with one
@@ -37,7 +42,7 @@ def copy_upsert(conn: Connection, table: Table, key: list[str], columns: list[st
     _create_temp(conn, table, temp, columns)
     _copy_frame(conn, temp, columns, frame.select(columns))
     # Each temp name is new, so the statement is not worth a slot in SQLAlchemy's compiled cache.
-    conn.execute(_upsert_from(table, temp, key, columns), execution_options={"compiled_cache": None})
+    conn.execute(_upsert_from(table, temp, key, columns, merge), execution_options={"compiled_cache": None})
     conn.exec_driver_sql(f"DROP TABLE {_quote(conn, temp)}")
 
 
@@ -86,11 +91,18 @@ def _csv_bytes(block: pl.DataFrame) -> bytes:
     return buffer.getvalue()
 
 
-def _upsert_from(table: Table, temp: str, key: list[str], columns: list[str]) -> postgresql.Insert:
-    """INSERT INTO table SELECT FROM temp, replacing the non-key columns of rows whose key exists."""
+def _upsert_from(table: Table, temp: str, key: list[str], columns: list[str], merge: Merge | None) -> postgresql.Insert:
+    """INSERT INTO table SELECT FROM temp, replacing (or merging) the non-key columns of rows whose key exists."""
     source = table_clause(temp, *[column(c) for c in columns])
-    stmt = postgresql.insert(table).from_select(columns, select(*[source.c[c] for c in columns]))
-    updates = {c: stmt.excluded[c] for c in columns if c not in key}
+    return on_conflict(
+        postgresql.insert(table).from_select(columns, select(*[source.c[c] for c in columns])), key, columns, merge
+    )
+
+
+def on_conflict(stmt: Any, key: list[str], columns: list[str], merge: Merge | None) -> Any:
+    """An upsert's ON CONFLICT (this COPY's and `rows.write`'s): a stored key's other columns replaced, or
+    merged (`merge`); with no other column, the stored row kept."""
+    updates = merge(stmt.excluded) if merge else {c: stmt.excluded[c] for c in columns if c not in key}
     if not updates:
         return stmt.on_conflict_do_nothing(index_elements=key)
     return stmt.on_conflict_do_update(index_elements=key, set_=updates)

@@ -18,6 +18,7 @@ from sqlalchemy.engine import URL, Connection, CursorResult, Engine
 
 from vsdash.frames import MARKS_SCHEMA, Schema, conform
 from vsdash.store import pg_bulk
+from vsdash.store.pg_bulk import Merge, on_conflict
 from vsdash.store.schema import attendance
 
 UPSERT_BATCH = 5_000
@@ -37,22 +38,18 @@ def now() -> datetime:
     return datetime.now(UTC)
 
 
-def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame) -> None:
-    """Insert rows, replacing any stored under the same key (the frame holds each key once)."""
+def write(conn: Connection, table: Table, key: list[str], frame: pl.DataFrame, merge: Merge | None = None) -> None:
+    """Insert rows, replacing any stored under the same key (the frame holds each key once); with `merge`,
+    a stored row's columns become `merge(excluded)` instead (e.g. a count added to)."""
     if frame.is_empty():
         return
     columns = [c.name for c in table.columns if c.name in frame.columns]
     if conn.dialect.name == "postgresql" and frame.height >= COPY_FROM_ROWS and conn.dialect.driver == "psycopg":
-        pg_bulk.copy_upsert(conn, table, list(key), columns, frame.select(columns))
+        pg_bulk.copy_upsert(conn, table, list(key), columns, frame.select(columns), merge)
         return
     insert = postgresql.insert if conn.dialect.name == "postgresql" else sqlite.insert
     stmt = insert(table)
-    updates = {c: stmt.excluded[c] for c in columns if c not in key}
-    stmt = (
-        stmt.on_conflict_do_update(index_elements=key, set_=updates)
-        if updates
-        else stmt.on_conflict_do_nothing(index_elements=key)
-    )
+    stmt = on_conflict(stmt, key, columns, merge)
     compiled = stmt.compile(dialect=conn.dialect, column_keys=columns)
     rows = driver_values(frame.select(columns), conn.dialect.name)
     if conn.dialect.positional:

@@ -8,13 +8,14 @@ it replaces, so it keeps both true in its own transaction instead, as it keeps t
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
 from vsdash.frames import MARKS_SCHEMA, Schema, conform
-from vsdash.store.rows import read_rows, write
+from vsdash.store.rows import write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_sent, school_days, store_meta
 
 SENT_KEY = ["upn", "urn", "la_child_id"]
@@ -75,19 +76,19 @@ def count_days_again(conn: Connection) -> None:
 
 @dataclass(frozen=True)
 class SentChange:
-    """What a batch of marks does to the kept tables once it is written."""
+    """What a batch of marks adds to the kept tables once it is written."""
 
-    rows: pl.DataFrame  # the kept rows of the batch's UPNs, as they will be (KEPT_SCHEMA)
+    added: pl.DataFrame  # per UPN, school and LA Child ID: rows new to the store, and the batch's dates
     count_again: list[str]  # UPNs whose rows the batch moves to another LA Child ID: counted from the marks
     days: pl.DataFrame  # the batch's schools and days (urn, date)
 
 
-def sent_change(kept: pl.DataFrame, batch: pl.DataFrame, replaced: pl.DataFrame) -> SentChange:
-    """The kept rows after a batch: what was kept, plus the batch's rows, less the stored rows it replaces.
+def sent_change(batch: pl.DataFrame, replaced: pl.DataFrame) -> SentChange:
+    """What a batch adds to the kept rows: its rows less the stored rows it replaces, its first and last dates.
 
-    A replaced row sent again under the same LA Child ID leaves its group's rows and dates as they were; one
-    sent under another moves a date out of its old group, whose first or last date cannot then be worked out
-    from the kept row, so that UPN is counted again from the marks."""
+    A row sent again under the same LA Child ID replaces one of its own group, so it adds nothing (a group
+    with none new is left as it is). One sent under another moves a date out of its old group, whose first or
+    last date cannot be worked out from the kept row, so that UPN is counted again from the marks."""
     key = ["upn", "date", "urn"]
     sent = [*key, pl.col("la_child_id").fill_null(NO_CHILD_ID)]
     batch, replaced = batch.select(sent), replaced.select(sent)
@@ -100,33 +101,29 @@ def sent_change(kept: pl.DataFrame, batch: pl.DataFrame, replaced: pl.DataFrame)
         rows=pl.len().cast(pl.Int64), first_date=pl.col("date").min(), last_date=pl.col("date").max()
     )
     removed = replaced.group_by(SENT_KEY).agg(rows=-pl.len().cast(pl.Int64))
-    rows = (
-        pl.concat(
-            [kept.join(batch.select("upn").unique(), on="upn", how="semi"), added, removed], how="diagonal_relaxed"
-        )
+    added = (
+        pl.concat([added, removed], how="diagonal_relaxed")
         .group_by(SENT_KEY)
         .agg(pl.col("rows").sum(), pl.col("first_date").min(), pl.col("last_date").max())
-        .filter(~pl.col("upn").is_in(moved.implode()))
+        .filter((pl.col("rows") > 0) & ~pl.col("upn").is_in(moved.implode()))
     )
-    return SentChange(conform(rows, KEPT_SCHEMA), moved.sort().to_list(), batch.select("urn", "date").unique())
-
-
-def kept_rows(conn: Connection, upns: pl.Series, few: int) -> pl.DataFrame:
-    """The kept rows of some UPNs: by UPN for a few, else all of them (a day's feed touches every child)."""
-    query = select(*[attendance_sent.c[k] for k in KEPT_SCHEMA])
-    if upns.len() > few:
-        return read_rows(conn, query, KEPT_SCHEMA)
-    values = upns.to_list()
-    parts = [
-        read_rows(conn, query.where(attendance_sent.c.upn.in_(values[i : i + CHUNK])), KEPT_SCHEMA)
-        for i in range(0, len(values), CHUNK)
-    ]
-    return pl.concat(parts) if parts else conform(None, KEPT_SCHEMA)
+    return SentChange(conform(added, KEPT_SCHEMA), moved.sort().to_list(), batch.select("urn", "date").unique())
 
 
 def write_change(conn: Connection, change: SentChange) -> None:
-    """A batch's change written, after its marks (a UPN counted again counts them)."""
-    write(conn, attendance_sent, SENT_KEY, change.rows)
+    """A batch's change written, after its marks (a UPN counted again counts them): counts added to, dates
+    widened, in the database."""
+    low, high = (func.least, func.greatest) if conn.dialect.name == "postgresql" else (func.min, func.max)
+    c = attendance_sent.c
+
+    def merge(new: Any) -> dict[str, Any]:
+        return {
+            "rows": c.rows + new["rows"],
+            "first_date": low(c.first_date, new["first_date"]),
+            "last_date": high(c.last_date, new["last_date"]),
+        }
+
+    write(conn, attendance_sent, SENT_KEY, change.added, merge)
     count_again(conn, change.count_again)
     write(conn, school_days, ["urn", "date"], change.days)
 
