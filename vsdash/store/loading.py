@@ -115,7 +115,7 @@ class Loading(WeekUpkeep):
                     sent.ensure_sent(conn)
                     stored = touched_days(conn, latest)
                     summary = weeks_with(stored, latest, cfg)
-                    change = sent.sent_change(latest, sent.replaced_rows(stored, latest))
+                    change = sent.sent_change(latest, sent.replaced_rows(conn, stored, latest))
                     ensure_partitions(conn, attendance, latest["date"], cfg)
                 replaced = _upsert(conn, FEED_TABLES[name], rows, latest)
                 if name == "attendance":

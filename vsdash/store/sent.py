@@ -14,8 +14,9 @@ import polars as pl
 from sqlalchemy import func, select
 from sqlalchemy.engine import Connection
 
-from vsdash.frames import MARKS_SCHEMA, Schema, conform
-from vsdash.store.rows import write
+from vsdash.frames import MARKS_SCHEMA, Schema, as_date, conform
+from vsdash.store import weekly
+from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_sent, school_days, store_meta
 
 SENT_KEY = ["upn", "urn", "la_child_id"]
@@ -128,6 +129,15 @@ def write_change(conn: Connection, change: SentChange) -> None:
     write(conn, school_days, ["urn", "date"], change.days)
 
 
-def replaced_rows(stored: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
-    """The stored rows a batch replaces (the same key)."""
-    return stored.join(batch, on=list(FEED_TABLES["attendance"].key), how="semi")
+def replaced_rows(conn: Connection, stored: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows a batch replaces (the same key; `stored`: `weekly.touched_days`), with the LA Child ID
+    each was sent with, read again only when there are some (a new day's feed replaces none)."""
+    key = list(FEED_TABLES["attendance"].key)
+    replaced = stored.join(batch, on=key, how="semi")
+    if replaced.is_empty():
+        return conform(None, MARKS_SENT)
+    upns = replaced["upn"].unique().to_list()
+    first, last = as_date(replaced["date"].min()), as_date(replaced["date"].max())
+    return days(conn, first, last, upns if len(upns) <= weekly.FEW_CHILDREN else None, MARKS_SENT).join(
+        replaced, on=key, how="semi"
+    )

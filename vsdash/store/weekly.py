@@ -16,7 +16,6 @@ from vsdash.frames import MARKS_SCHEMA, as_date, conform
 from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
-from vsdash.store.sent import MARKS_SENT
 
 REBUILD_WEEKS = 8  # weeks of marks summarised at a time when the week summary is made anew
 FEW_CHILDREN = 2_000  # a load touching fewer children re-reads just their rows to refresh the summary
@@ -54,17 +53,16 @@ class WeekUpkeep:
 
 
 def touched_days(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
-    """The stored day rows of the children and weeks a batch of marks touches, with the LA Child ID each
-    was sent with (what the batch's upkeep starts from)."""
+    """The stored day rows of the children and weeks a batch of marks touches (what its upkeep starts from)."""
     if batch.is_empty():
-        return conform(None, MARKS_SENT)
+        return conform(None, MARKS_SCHEMA)
     upns = batch["upn"].unique()
     first, latest = as_date(batch["date"].min()), as_date(batch["date"].max())
     week = weeks_mod.monday(first) if first is not None else None
     last = weeks_mod.monday(latest) + timedelta(days=6) if latest is not None else None
     # A day's feed touches everyone in one week: read the week. A school's corrected term touches
     # few children over many weeks: read just them. A backfill finds little stored.
-    return days(conn, week, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None, MARKS_SENT)
+    return days(conn, week, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
 
 
 def weeks_with(stored: pl.DataFrame, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
@@ -76,9 +74,7 @@ def weeks_with(stored: pl.DataFrame, batch: pl.DataFrame, cfg: Config) -> pl.Dat
     key = list(FEED_TABLES["attendance"].key)
     marks = pl.concat(
         [
-            stored.join(keys.select("upn").unique(), on="upn", how="semi")
-            .join(batch, on=key, how="anti")
-            .select(list(MARKS_SCHEMA)),
+            stored.join(keys.select("upn").unique(), on="upn", how="semi").join(batch, on=key, how="anti"),
             batch.select(list(MARKS_SCHEMA)),
         ]
     )
