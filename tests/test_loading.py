@@ -96,11 +96,11 @@ C1,{A},CP,2025-09-01,Jo,North 1,North
     original = loading._upsert
     calls = []
 
-    def failing(conn, target, frame, latest):
+    def failing(conn, target, frame, latest, stored=None):
         calls.append(target.table.name)
         if len(calls) == 3:  # children and allocations written, then the episodes fail
             raise RuntimeError("disk full")
-        return original(conn, target, frame, latest)
+        return original(conn, target, frame, latest, stored)
 
     monkeypatch.setattr(loading, "_upsert", failing)
     failed = ingest_file(store, path, cfg)

@@ -6,6 +6,9 @@ from datetime import date
 
 import polars as pl
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from polars.testing import assert_frame_equal
 from sqlalchemy import update
 
 from vsdash import weeks
@@ -160,3 +163,62 @@ def test_a_load_touching_few_children_over_many_weeks(store, write, cfg):
         0,
         2,
     ]
+
+
+def test_days_feeds_through_a_move_keep_the_summary_true(store, write, cfg):
+    # Each day's feed adds to the stored week; a week that has had two schools is worked out from its days.
+    for name, urn, n in (
+        ("mon.csv", 100001, 0),
+        ("tue.csv", 100002, 1),
+        ("wed.csv", 100001, 2),
+        ("thu.csv", 100002, 3),
+    ):
+        ingest_file(store, write(name, csv([(A, urn, day(n), "/", "\\"), (B, 100001, day(n), "N", "/")])), cfg)
+    stored, recomputed = stored_and_recomputed(store)
+    assert stored == recomputed
+    a_week = store.weeks_frame().filter(pl.col("upn") == A).row(0, named=True)
+    assert (a_week["schools"], a_week["school_date"], a_week["school_urn"], a_week["days"]) == (
+        2,
+        day(3),
+        100002,
+        0b1111,
+    )
+
+
+# ---- a new day added to the stored summary, without the stored day rows ---------------------------------
+
+WEEK_DAYS = [day(n) for n in (0, 1, 2, 3, 4, 7, 8, 9)]  # two school weeks
+ANY_CODE = [*sorted(CFG.code_category), None]
+a_child_days = st.lists(
+    st.tuples(
+        st.sampled_from(WEEK_DAYS),
+        st.sampled_from([100001, 100002, 100003]),  # a move, or a dual place on the same day
+        st.sampled_from(ANY_CODE),
+        st.sampled_from(["/", "D", "C2", "N", "X", None]),
+    ),
+    max_size=10,
+    unique_by=lambda t: (t[0], t[1]),
+)
+
+
+def marks_of(children: list[list[tuple]]) -> pl.DataFrame:
+    """Day rows of several children (a row with neither session is not a mark: the feeds reject it)."""
+    rows = [(f"U{i}", urn, d, am, pm) for i, marks in enumerate(children) for d, urn, am, pm in marks if am or pm]
+    return pl.DataFrame(rows, schema=MARKS_SCHEMA, orient="row")
+
+
+@settings(max_examples=120, deadline=None)
+@given(st.lists(a_child_days, max_size=6), st.data())
+def test_new_days_added_to_the_stored_summary_are_the_summary_of_every_day(children, data):
+    marks = marks_of(children)
+    new = marks.filter(pl.Series([data.draw(st.booleans()) for _ in range(marks.height)], dtype=pl.Boolean))
+    stored = marks.join(new, on=["upn", "date", "urn"], how="anti")
+    rows, unsure = weeks.with_new_days(weeks.summarise(stored, CFG), new, CFG)
+    expected = weeks.summarise(marks, CFG).join(rows.select("upn", "week_start"), on=["upn", "week_start"], how="semi")
+    assert_frame_equal(rows.sort("upn", "week_start"), expected.sort("upn", "week_start"), check_dtypes=True)
+    # Every child-week of the new days is worked out or handed back, and handed back only for two schools.
+    touched = new.select("upn", week_start=pl.col("date").dt.truncate("1w")).unique()
+    assert rows.height + unsure.height == touched.height
+    several = weeks.summarise(stored, CFG).filter(pl.col("schools") > 1).select("upn", "week_start")
+    several = pl.concat([several, weeks.summarise(new, CFG).filter(pl.col("schools") > 1).select("upn", "week_start")])
+    assert unsure.join(several, on=["upn", "week_start"], how="anti").is_empty()

@@ -110,6 +110,47 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
     )
 
 
+# The per-day fields of a summary row (`_packed`'s columns): from them `cut` works out every other column.
+_PER_DAY = ("upn", "week_start", *BY_DAY.values(), "days", "attending_days", "part_time_days", "schools")
+
+
+def _school_key(date_column: str, urn_column: str) -> pl.Expr:
+    """The latest attending day and school as one integer (`_packed`'s `_school`): the larger is the later."""
+    return pl.col(date_column).cast(pl.Int64) * (1 << 32) + pl.col(urn_column)
+
+
+def with_new_days(stored: pl.DataFrame, days: pl.DataFrame, cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
+    """The summary rows of the child-weeks some new day rows fall in (none of them replacing a stored row),
+    from those weeks' stored summary rows and the new rows alone, so a day's feed reads no stored day row.
+
+    A summary row's per-day fields are sums, bits and a latest school over its day rows, so the rows of
+    two sets of days add up to the row of both; only the count of schools does not, unless each side has
+    at most one school. Gives back the rows worked out, and the (upn, week_start) it could not work out
+    (two schools in the stored week or in the new days): those need the week's day rows (`summarise`).
+    """
+    new = _packed(days, cfg)
+    old = stored.select(*_PER_DAY, "school_date", "school_urn")
+    both = new.join(old, on=["upn", "week_start"], how="left", suffix="_old")
+    old_schools, new_schools = pl.col("schools_old").fill_null(0), pl.col("schools")
+    exact = (old_schools <= 1) & (new_schools <= 1)
+    same = ((old_schools == 1) & (new_schools == 1) & (pl.col("school_urn") == pl.col("school_urn_old"))).fill_null(
+        False
+    )
+    latest = pl.max_horizontal(
+        _school_key("school_date", "school_urn"), _school_key("school_date_old", "school_urn_old")
+    )
+    added = both.filter(exact).select(
+        "upn",
+        "week_start",
+        *((pl.col(c) + pl.col(f"{c}_old").fill_null(0)).alias(c) for c in BY_DAY.values()),
+        *((pl.col(c) | pl.col(f"{c}_old").fill_null(0)).alias(c) for c in ("days", "attending_days", "part_time_days")),
+        schools=(old_schools + new_schools - same.cast(pl.Int32)).cast(pl.UInt32),
+        school_date=(latest // (1 << 32)).cast(pl.Int32).cast(pl.Date),
+        school_urn=latest % (1 << 32),
+    )
+    return cut(added, date.min, date.max), both.filter(~exact).select("upn", "week_start")
+
+
 def _added(terms: Iterable[pl.Expr]) -> pl.Expr:
     """Expressions added up with Python's sum (0 + the first + ...): an expression, as every caller adds
     at least one."""

@@ -25,7 +25,7 @@ from vsdash.store.schema import (
     main_table,
     rejected_rows,
 )
-from vsdash.store.weekly import WeekUpkeep, touched_days, weeks_with
+from vsdash.store.weekly import WeekUpkeep, refreshed_weeks
 
 
 @dataclass
@@ -113,11 +113,11 @@ class Loading(WeekUpkeep):
                 if name == "attendance":  # what this batch leaves of the kept summaries, from the rows before it
                     self._ensure_weeks(conn, cfg)
                     sent.ensure_sent(conn)
-                    stored = touched_days(conn, latest)
-                    summary = weeks_with(stored, latest, cfg)
-                    change = sent.sent_change(latest, sent.replaced_rows(conn, stored, latest))
+                    stored = _existing_keys(conn, FEED_TABLES[name], latest)
+                    summary = refreshed_weeks(conn, latest, stored, cfg)
+                    change = sent.sent_change(latest, sent.replaced_rows(conn, stored))
                     ensure_partitions(conn, attendance, latest["date"], cfg)
-                replaced = _upsert(conn, FEED_TABLES[name], rows, latest)
+                replaced = _upsert(conn, FEED_TABLES[name], rows, latest, stored if name == "attendance" else None)
                 if name == "attendance":
                     ensure_partitions(conn, attendance_weeks, summary["week_start"], cfg)
                     write(conn, attendance_weeks, ["upn", "week_start"], summary)
@@ -175,13 +175,16 @@ def read_children_identity(conn: Connection) -> pl.DataFrame:
     return conform(frame, {k: CHILDREN_SCHEMA[k] for k in identity.IDENTITY})
 
 
-def _upsert(conn: Connection, target: FeedTable, frame: pl.DataFrame, latest: pl.DataFrame) -> dict[int, int]:
+def _upsert(
+    conn: Connection, target: FeedTable, frame: pl.DataFrame, latest: pl.DataFrame, stored: pl.DataFrame | None = None
+) -> dict[int, int]:
     """Insert or replace rows by key, the batch's later files winning (`latest`: `_latest` of the frame);
-    per file (`_order`), how many of its rows replaced a stored row or one from an earlier file of the batch."""
+    per file (`_order`), how many of its rows replaced a stored row or one from an earlier file of the batch.
+    `stored`: the frame's keys already stored, when the caller has read them (`_existing_keys`)."""
     if frame.is_empty():
         return {}
     key = list(target.key)
-    stored = _existing_keys(conn, target, frame).with_columns(_stored=pl.lit(True))
+    stored = (stored if stored is not None else _existing_keys(conn, target, frame)).with_columns(_stored=pl.lit(True))
     replaced = (
         frame.select(*key, "_order")
         .join(stored, on=key, how="left")

@@ -77,17 +77,32 @@ def days(
 ) -> pl.DataFrame:
     """Day rows between two dates (either open), of some UPNs or everyone, ordered by child and date; the
     columns of `schema` (the marks; a load's upkeep adds the LA Child ID sent)."""
+    return between(conn, attendance, "date", first, last, upns, schema, ("upn", "date"))
+
+
+def between(
+    conn: Connection,
+    table: Table,
+    column: str,
+    first: date | None,
+    last: date | None,
+    upns: list[str] | None,
+    schema: Schema,
+    order: tuple[str, ...] = (),
+) -> pl.DataFrame:
+    """A table's rows with `column` between two dates (either open), of some UPNs or everyone: through the
+    driver (COPY on PostgreSQL), not a Python object per value through SQLAlchemy."""
     conditions = []
     if first is not None:
-        conditions.append(attendance.c.date >= first)
+        conditions.append(table.c[column] >= first)
     if last is not None:
-        conditions.append(attendance.c.date <= last)
-    query = select(*[attendance.c[c] for c in schema]).where(*conditions).order_by(attendance.c.upn, attendance.c.date)
+        conditions.append(table.c[column] <= last)
+    query = select(*[table.c[c] for c in schema]).where(*conditions).order_by(*[table.c[c] for c in order])
     parts = [None] if upns is None else [upns[i : i + 500] for i in range(0, len(upns), 500)]
     rows: list[Any] = []  # SQLite's rows, as the driver hands them back
     frames: list[pl.DataFrame] = []
     for part in parts:
-        chosen = query if part is None else query.where(attendance.c.upn.in_(part))
+        chosen = query if part is None else query.where(table.c.upn.in_(part))
         sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
             frames.append(pg_bulk.copy_out(conn, sql, schema))

@@ -129,15 +129,13 @@ def write_change(conn: Connection, change: SentChange) -> None:
     write(conn, school_days, ["urn", "date"], change.days)
 
 
-def replaced_rows(conn: Connection, stored: pl.DataFrame, batch: pl.DataFrame) -> pl.DataFrame:
-    """The stored rows a batch replaces (the same key; `stored`: `weekly.touched_days`), with the LA Child ID
-    each was sent with, read again only when there are some (a new day's feed replaces none)."""
-    key = list(FEED_TABLES["attendance"].key)
-    replaced = stored.join(batch, on=key, how="semi")
+def replaced_rows(conn: Connection, replaced: pl.DataFrame) -> pl.DataFrame:
+    """The stored rows a batch replaces (`replaced`: its keys already stored) with the LA Child ID each was
+    sent with, read only when there are some (a new day's feed replaces none)."""
     if replaced.is_empty():
         return conform(None, MARKS_SENT)
+    key = list(FEED_TABLES["attendance"].key)
     upns = replaced["upn"].unique().to_list()
     first, last = as_date(replaced["date"].min()), as_date(replaced["date"].max())
-    return days(conn, first, last, upns if len(upns) <= weekly.FEW_CHILDREN else None, MARKS_SENT).join(
-        replaced, on=key, how="semi"
-    )
+    chosen = upns if len(upns) <= weekly.FEW_CHILDREN else None
+    return days(conn, first, last, chosen, MARKS_SENT).join(replaced, on=key, how="semi")

@@ -14,7 +14,7 @@ from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import MARKS_SCHEMA, as_date, conform
 from vsdash.store.partitions import ensure_partitions
-from vsdash.store.rows import days, write
+from vsdash.store.rows import between, days, write
 from vsdash.store.schema import FEED_TABLES, attendance, attendance_weeks, store_meta
 
 REBUILD_WEEKS = 8  # weeks of marks summarised at a time when the week summary is made anew
@@ -63,6 +63,38 @@ def touched_days(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
     # A day's feed touches everyone in one week: read the week. A school's corrected term touches
     # few children over many weeks: read just them. A backfill finds little stored.
     return days(conn, week, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
+
+
+def refreshed_weeks(conn: Connection, batch: pl.DataFrame, replaced: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+    """The summary rows of the child-weeks a batch of marks touches, as they will be once it is written.
+
+    A child none of whose stored rows the batch replaces (a new day's feed: everyone) has the new days added
+    to the stored summary rows (`weeks.with_new_days`), reading no stored day row; a child with a replaced
+    row (`replaced`: the batch's keys already stored), or two schools in a week, is worked out again from
+    the week's day rows."""
+    if batch.is_empty():
+        return conform(None, weeks_mod.WEEKS_SCHEMA)
+    again = replaced["upn"].unique()
+    fresh = batch.filter(~pl.col("upn").is_in(again.implode()))
+    added, unsure = weeks_mod.with_new_days(_summary_rows(conn, fresh), fresh, cfg)
+    again = pl.concat([again, unsure["upn"]]).unique()
+    redone = batch.filter(pl.col("upn").is_in(again.implode()))
+    return pl.concat(
+        [added.filter(~pl.col("upn").is_in(again.implode())), weeks_with(touched_days(conn, redone), redone, cfg)]
+    )
+
+
+def _summary_rows(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
+    """The stored summary rows of the children and weeks a batch of marks touches."""
+    if batch.is_empty():
+        return conform(None, weeks_mod.WEEKS_SCHEMA)
+    upns = batch["upn"].unique()
+    first, last = as_date(batch["date"].min()), as_date(batch["date"].max())
+    week = weeks_mod.monday(first) if first is not None else None
+    latest = weeks_mod.monday(last) if last is not None else None
+    chosen = upns.to_list() if len(upns) <= FEW_CHILDREN else None
+    stored = between(conn, attendance_weeks, "week_start", week, latest, chosen, weeks_mod.WEEKS_SCHEMA)
+    return stored.join(upns.to_frame(), on="upn", how="semi")
 
 
 def weeks_with(stored: pl.DataFrame, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
