@@ -177,7 +177,7 @@ def per_child(
 
 def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
     """Sessions in the window, last mark and current school for every UPN with marks up to as_of."""
-    school_key = pl.col("school_date").cast(pl.Int64) * (1 << 32) + pl.col("school_urn")
+    school_key = weeks_mod.school_key("school_date", "school_urn")
     summed = rows.group_by("upn").agg(
         pl.col(list(SESSION_COLUMNS.values())).sum().cast(pl.Int64),
         weeks_mod.last_mark_date().max().alias("last_mark_date"),

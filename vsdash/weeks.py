@@ -86,7 +86,7 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
             .then(bit)
             .otherwise(0),
             # Domain: the current school is the latest mark that is not D; latest date, then larger URN, in one integer.
-            _school=pl.when(attending).then(pl.col("date").cast(pl.Int64) * (1 << 32) + pl.col("urn")),
+            _school=pl.when(attending).then(school_key("date", "urn")),
             _school_urn=pl.when(attending).then(pl.col("urn")),
         )
     )
@@ -101,10 +101,7 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
             pl.col("_school").max(),
             pl.col("_school_urn").drop_nulls().n_unique().alias("schools"),
         )
-        .with_columns(
-            school_date=(pl.col("_school") // (1 << 32)).cast(pl.Int32).cast(pl.Date),
-            school_urn=pl.col("_school") % (1 << 32),
-        )
+        .with_columns(**_school_of(pl.col("_school")))
         .drop("_school")
         .collect()
     )
@@ -114,9 +111,14 @@ def _packed(days: pl.DataFrame | pl.LazyFrame, cfg: Config) -> pl.DataFrame:
 _PER_DAY = ("upn", "week_start", *BY_DAY.values(), "days", "attending_days", "part_time_days", "schools")
 
 
-def _school_key(date_column: str, urn_column: str) -> pl.Expr:
-    """The latest attending day and school as one integer (`_packed`'s `_school`): the larger is the later."""
+def school_key(date_column: str, urn_column: str) -> pl.Expr:
+    """An attending day and its school as one integer: the larger is the later day, then the larger URN."""
     return pl.col(date_column).cast(pl.Int64) * (1 << 32) + pl.col(urn_column)
+
+
+def _school_of(key: pl.Expr) -> dict[str, pl.Expr]:
+    """`school_key` back into the day and the school."""
+    return {"school_date": (key // (1 << 32)).cast(pl.Int32).cast(pl.Date), "school_urn": key % (1 << 32)}
 
 
 def with_new_days(stored: pl.DataFrame, days: pl.DataFrame, cfg: Config) -> tuple[pl.DataFrame, pl.DataFrame]:
@@ -136,17 +138,14 @@ def with_new_days(stored: pl.DataFrame, days: pl.DataFrame, cfg: Config) -> tupl
     same = ((old_schools == 1) & (new_schools == 1) & (pl.col("school_urn") == pl.col("school_urn_old"))).fill_null(
         False
     )
-    latest = pl.max_horizontal(
-        _school_key("school_date", "school_urn"), _school_key("school_date_old", "school_urn_old")
-    )
+    latest = pl.max_horizontal(school_key("school_date", "school_urn"), school_key("school_date_old", "school_urn_old"))
     added = both.filter(exact).select(
         "upn",
         "week_start",
         *((pl.col(c) + pl.col(f"{c}_old").fill_null(0)).alias(c) for c in BY_DAY.values()),
         *((pl.col(c) | pl.col(f"{c}_old").fill_null(0)).alias(c) for c in ("days", "attending_days", "part_time_days")),
         schools=(old_schools + new_schools - same.cast(pl.Int32)).cast(pl.UInt32),
-        school_date=(latest // (1 << 32)).cast(pl.Int32).cast(pl.Date),
-        school_urn=latest % (1 << 32),
+        **_school_of(latest),
     )
     return cut(added, date.min, date.max), both.filter(~exact).select("upn", "week_start")
 

@@ -253,11 +253,12 @@ class Reading(WeekUpkeep, Records):
             func.count().label("days_sent"),
         ).group_by(d.urn)
         pairs = select(attendance_sent.c.urn, attendance_sent.c.upn).distinct().subquery()
-        pupils = self.read(select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn))
-        sent = self.read(days, {k: SENDING_SCHEMA[k] for k in ("urn", "first_mark", "last_mark", "days_sent")})
-        return conform(
-            sent.join(conform(pupils, {"urn": pl.Int64, "pupils": pl.Int64}), on="urn", how="left"), SENDING_SCHEMA
+        pupils = self.read(
+            select(pairs.c.urn, func.count().label("pupils")).group_by(pairs.c.urn),
+            {"urn": pl.Int64, "pupils": pl.Int64},
         )
+        sent = self.read(days, {k: SENDING_SCHEMA[k] for k in ("urn", "first_mark", "last_mark", "days_sent")})
+        return conform(sent.join(pupils, on="urn", how="left"), SENDING_SCHEMA)
 
     def read(self, query: Any, schema: Schema | None = None, scan: bool = False) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`; `scan`: it reads day rows)."""

@@ -155,14 +155,9 @@ def read(engine: Engine, query: Any, schema: Schema | None = None, scan: bool = 
     """A selection as a frame named as the query's columns, empty-safe; with `schema`, exactly those
     columns and types (what the metrics and pages expect). `scan`: it reads day rows (see `reading`)."""
     with reading(engine) if scan else engine.connect() as conn:
-        return read_rows(conn, query, schema)
-
-
-def read_rows(conn: Connection, query: Any, schema: Schema | None = None) -> pl.DataFrame:
-    """`read` on a connection already open (a load's own transaction)."""
-    result = conn.execute(query)
-    names = list(result.keys())
-    rows = result.all()
+        result = conn.execute(query)
+        names = list(result.keys())
+        rows = result.all()
     frame = (
         pl.DataFrame(rows, schema=names, orient="row", infer_schema_length=None)
         if rows

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import timedelta
+from datetime import date, timedelta
 
 import polars as pl
 from sqlalchemy import func, select
@@ -52,17 +52,26 @@ class WeekUpkeep:
         return True
 
 
+def _span(batch: pl.DataFrame) -> tuple[date | None, date | None, list[str] | None]:
+    """The Mondays of the first and last weeks a batch of marks touches, and its UPNs to read by, if few.
+
+    A day's feed touches everyone in one week: read the week. A school's corrected term touches few
+    children over many weeks: read just them. A backfill finds little stored."""
+    upns = batch["upn"].unique()
+    first, last = as_date(batch["date"].min()), as_date(batch["date"].max())
+    return (
+        weeks_mod.monday(first) if first is not None else None,
+        weeks_mod.monday(last) if last is not None else None,
+        upns.to_list() if len(upns) <= FEW_CHILDREN else None,
+    )
+
+
 def touched_days(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
     """The stored day rows of the children and weeks a batch of marks touches (what its upkeep starts from)."""
     if batch.is_empty():
         return conform(None, MARKS_SCHEMA)
-    upns = batch["upn"].unique()
-    first, latest = as_date(batch["date"].min()), as_date(batch["date"].max())
-    week = weeks_mod.monday(first) if first is not None else None
-    last = weeks_mod.monday(latest) + timedelta(days=6) if latest is not None else None
-    # A day's feed touches everyone in one week: read the week. A school's corrected term touches
-    # few children over many weeks: read just them. A backfill finds little stored.
-    return days(conn, week, last, upns.to_list() if len(upns) <= FEW_CHILDREN else None)
+    week, latest, upns = _span(batch)
+    return days(conn, week, latest + timedelta(days=6) if latest is not None else None, upns)
 
 
 def refreshed_weeks(conn: Connection, batch: pl.DataFrame, replaced: pl.DataFrame, cfg: Config) -> pl.DataFrame:
@@ -88,13 +97,9 @@ def _summary_rows(conn: Connection, batch: pl.DataFrame) -> pl.DataFrame:
     """The stored summary rows of the children and weeks a batch of marks touches."""
     if batch.is_empty():
         return conform(None, weeks_mod.WEEKS_SCHEMA)
-    upns = batch["upn"].unique()
-    first, last = as_date(batch["date"].min()), as_date(batch["date"].max())
-    week = weeks_mod.monday(first) if first is not None else None
-    latest = weeks_mod.monday(last) if last is not None else None
-    chosen = upns.to_list() if len(upns) <= FEW_CHILDREN else None
-    stored = between(conn, attendance_weeks, "week_start", week, latest, chosen, weeks_mod.WEEKS_SCHEMA)
-    return stored.join(upns.to_frame(), on="upn", how="semi")
+    week, latest, upns = _span(batch)
+    stored = between(conn, attendance_weeks, "week_start", week, latest, upns, weeks_mod.WEEKS_SCHEMA)
+    return stored.join(batch.select("upn").unique(), on="upn", how="semi")
 
 
 def weeks_with(stored: pl.DataFrame, batch: pl.DataFrame, cfg: Config) -> pl.DataFrame:
