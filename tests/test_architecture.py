@@ -41,6 +41,7 @@ def importers_of(prefix: str) -> set[str]:
     [
         ("sqlalchemy", "vsdash.store"),  # the store owns every SQL statement
         ("adbc_driver_sqlite", "vsdash.store"),
+        ("adbc_driver_manager", "vsdash.store"),
         ("adbc_driver_postgresql", "vsdash.store"),
         ("psycopg", "vsdash.store"),
         ("streamlit", "vsdash.ui"),  # one module draws; the rest is testable without Streamlit

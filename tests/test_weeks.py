@@ -9,13 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from polars.testing import assert_frame_equal
-from sqlalchemy import update
+from sqlalchemy import select, update
 
 from vsdash import weeks
 from vsdash.config import load_config
 from vsdash.frames import MARKS_SCHEMA, Frames
 from vsdash.ingest import ingest_file
 from vsdash.store import store_meta
+from vsdash.store.schema import attendance, attendance_weeks
 
 CFG = load_config()
 A, B = "B801200005001", "Q801200005002"
@@ -136,6 +137,20 @@ def test_the_store_keeps_the_summary_true_through_loads_and_corrections(store, w
     a_week = store.weeks_frame().filter((pl.col("upn") == A) & (pl.col("week_start") == MON)).row(0, named=True)
     assert (a_week["authorised_sessions"], a_week["unauthorised_sessions"], a_week["school_date"]) == (2, 0, day(1))
     assert store.weeks_frame().height == 3  # A twice (two weeks), B once
+
+
+def test_the_fast_reads_give_what_plain_sql_gives(store, write, cfg):
+    """The dashboard's large reads (SQLite: ADBC in a child process; PostgreSQL: ADBC's COPY) give the rows,
+    types and order SQLAlchemy's own rows give: A and B fall either side of the child process's UPN split."""
+    sent = [(A, 100001, day(0), "/", "\\"), (A, 100002, day(1), "N", ""), (B, 100001, day(0), "N", "O")]
+    ingest_file(store, write("mon.csv", csv([*sent, (B, 100001, day(7), "/", "/")])), cfg)
+    summary = select(*[attendance_weeks.c[c] for c in weeks.WEEKS_SCHEMA])
+    order = ["upn", "week_start"]
+    assert_frame_equal(store.weeks_frame().sort(order), store.read(summary, weeks.WEEKS_SCHEMA).sort(order))
+    assert store.weeks_frame().height == 3
+    marks = select(*[attendance.c[c] for c in MARKS_SCHEMA]).order_by(attendance.c.upn, attendance.c.date)
+    assert_frame_equal(store.marks(), store.read(marks, MARKS_SCHEMA))
+    assert store.marks()["am"].to_list() == ["/", "N", "N", "/"] and store.marks()["pm"][1] is None
 
 
 def test_a_summary_made_under_other_code_categories_is_made_again(store, write, cfg):

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from typing import Any
 
 import polars as pl
-from sqlalchemy import func, select
+from sqlalchemy import Table, func, select
 from sqlalchemy.engine import Engine
 
 from vsdash import aliases
@@ -51,26 +52,9 @@ class Reading(WeekUpkeep, Records):
     engine: Engine
 
     def marks(self, start: date | None = None, as_of: date | None = None) -> pl.DataFrame:
-        """Attendance marks between two dates (either open), ordered by child and date.
-
-        This read feeds every page's cache, so it takes the fastest route the database offers: Arrow
-        (ADBC) instead of Python rows; for SQLite in a child process, two connections reading halves of
-        the table at once (see `sqlite_reader` and the README's benchmark). The dates narrow the rows in
-        polars: whole years are read.
-        """
-        columns = "upn, urn, date, am, pm"
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            # A WITHOUT ROWID table scans in primary-key order: (upn, date, urn), already sorted.
-            frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance")
-        elif self.engine.dialect.name == "postgresql":
-            frame = postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM attendance ORDER BY upn, date, urn")
-        else:
-            frame = self.read(
-                select(
-                    attendance.c.upn, attendance.c.urn, attendance.c.date, attendance.c.am, attendance.c.pm
-                ).order_by(attendance.c.upn, attendance.c.date)
-            )
-        marks = conform(frame, MARKS_SCHEMA)
+        """Attendance marks between two dates (either open), ordered by child and date. Whole years are
+        read (`_read_large`); the dates narrow the rows in polars."""
+        marks = self._read_large(attendance, MARKS_SCHEMA, order=("upn", "date", "urn"))
         if start is not None:
             marks = marks.filter(pl.col("date") >= start)
         if as_of is not None:
@@ -90,17 +74,31 @@ class Reading(WeekUpkeep, Records):
             return days(conn, first, last, list(upns) if upns is not None else None)
 
     def weeks_frame(self) -> pl.DataFrame:
-        """The whole week summary: what the dashboard holds in memory (fast route, as `marks`)."""
-        columns = ", ".join(weeks_mod.WEEKS_SCHEMA)
-        if self.engine.dialect.name == "sqlite" and self.engine.url.database not in (None, "", ":memory:"):
-            frame = sqlite_reader.read(self.engine.url.database, f"SELECT {columns} FROM attendance_weeks")
-        elif self.engine.dialect.name == "postgresql":
-            frame = postgres_arrow_read(
-                self.engine.url, f"SELECT {columns} FROM attendance_weeks"
-            )  # sorted by week in polars
-        else:
-            frame = self.read(select(*[attendance_weeks.c[c] for c in weeks_mod.WEEKS_SCHEMA]))
-        return conform(frame, weeks_mod.WEEKS_SCHEMA)
+        """The whole week summary: what the dashboard holds in memory (sorted by week in polars)."""
+        return self._read_large(attendance_weeks, weeks_mod.WEEKS_SCHEMA)
+
+    def _read_large(self, table: Table, schema: Schema, order: tuple[str, ...] = ()) -> pl.DataFrame:
+        """Every row of a large table, in `schema`: this read feeds every page's cache, so it takes the fastest
+        route the database offers, Arrow (ADBC) instead of Python rows; for a SQLite file in a child process,
+        two connections reading halves of the table at once (see `sqlite_reader` and the README's Speed)."""
+        columns = ", ".join(schema)
+        if (path := self._sqlite_file()) is not None:
+            # A WITHOUT ROWID table scans in primary-key order, which `order` (the key's start) follows.
+            return sqlite_reader.read(path, f"SELECT {columns} FROM {table.name}", schema)
+        if self.engine.dialect.name == "postgresql":
+            by = f" ORDER BY {', '.join(order)}" if order else ""
+            return conform(postgres_arrow_read(self.engine.url, f"SELECT {columns} FROM {table.name}{by}"), schema)
+        return self.read(select(*[table.c[c] for c in schema]).order_by(*[table.c[c] for c in order]), schema)
+
+    def _sqlite_file(self) -> str | None:
+        """The store's SQLite file (None: PostgreSQL, or an in-memory database, which exists only on the
+        engine's own connection)."""
+        database = self.engine.url.database
+        return database if self.engine.dialect.name == "sqlite" and database not in (None, "", ":memory:") else None
+
+    def _arrow_route(self) -> bool:
+        """Whether large reads go through Arrow on a connection of their own."""
+        return self._sqlite_file() is not None or self.engine.dialect.name == "postgresql"
 
     def children_frame(self) -> pl.DataFrame:
         """Every known child with the current social-care allocation."""
@@ -135,21 +133,30 @@ class Reading(WeekUpkeep, Records):
 
     def frames(self, cfg: Config, start: date | None = None, as_of: date | None = None, held: bool = True) -> Frames:
         """Everything the metrics need. Held: every day row between the dates (all by default) in memory.
-        Not held (the dashboard): the week summary in memory, day rows read when a figure needs them."""
+        Not held (the dashboard): the week summary in memory, day rows read when a figure needs them.
+
+        The large read runs in a thread (on its own connection) while the records are read, so a cold page
+        waits for the larger of the two reads, not their sum."""
         self.ensure_weeks(cfg)
-        return aliases.with_aliases(
-            Frames(  # confirmed UPN matches apply to every figure
-                marks=self.marks(start, as_of) if held else None,
-                children=self.children_frame(),
-                episodes=self.episodes(),
-                schools=self.schools_frame(),
-                suspensions=self.suspensions_frame(),
-                weeks=None if held else self.weeks_frame(),
-                day_reader=None if held else self.days,
-            ),
-            self.aliases_frame(),
-            cfg,
+
+        def large() -> pl.DataFrame:
+            return self.marks(start, as_of) if held else self.weeks_frame()
+
+        with ThreadPoolExecutor(1) as pool:
+            pending = pool.submit(large) if self._arrow_route() else None
+            children, episodes = self.children_frame(), self.episodes()
+            schools, suspensions, found = self.schools_frame(), self.suspensions_frame(), self.aliases_frame()
+            read = pending.result() if pending is not None else large()
+        frames = Frames(  # confirmed UPN matches apply to every figure
+            marks=read if held else None,
+            children=children,
+            episodes=episodes,
+            schools=schools,
+            suspensions=suspensions,
+            weeks=None if held else read,
+            day_reader=None if held else self.days,
         )
+        return aliases.with_aliases(frames, found, cfg)
 
     def load_log_frame(self) -> pl.DataFrame:
         """The load log, newest first."""
