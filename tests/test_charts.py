@@ -46,3 +46,16 @@ def test_every_chart_s_text_and_line_labels_pass_contrast():
             assert contrast(colour) >= 4.5, (layout.title.text, colour)
         for note in layout.annotations:
             assert contrast(note.font.color) >= 4.5, note.text
+
+
+def test_every_chart_is_drawn_on_white_with_its_lines_labelled():
+    """The charts are made from whole specs, each naming the white look (plotly's default template is Streamlit's
+    once a page has drawn a chart)."""
+    trend, bars, child = every_chart()
+    for fig in (trend, bars, child, charts.for_forum(trend)):
+        look = fig.to_dict()["layout"]["template"]["layout"]
+        assert (look["plot_bgcolor"], look["paper_bgcolor"]) == ("white", "white")
+    assert [(s.y0, s.line.dash) for s in trend.layout.shapes] == [(78.2, "dash")]
+    assert [n.text for n in trend.layout.annotations] == ["England 2024/25: 78.2%"]
+    assert [(s.y0, s.line.dash) for s in child.layout.shapes] == [(90, "dash"), (50, "dot")]
+    assert (child.layout.yaxis.range, bars.layout.xaxis.title.text) == ((0, 100), "Attendance %")
