@@ -55,5 +55,6 @@ class Store(Loading, Reading, Accounts, Retention):
         metadata.drop_all(self.engine)
 
     def dispose(self) -> None:
-        """Close pooled connections (tests, CLI exit)."""
+        """Close pooled connections (tests, CLI exit), once a load's checkpoint is done."""
+        self.wait_for_checkpoint()
         self.engine.dispose()

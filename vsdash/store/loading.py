@@ -13,6 +13,7 @@ from vsdash.config import Config
 from vsdash.feeds import ParsedFeed
 from vsdash.frames import CHILDREN_SCHEMA, conform
 from vsdash.store import sent
+from vsdash.store.checkpoint import Checkpoints
 from vsdash.store.partitions import ensure_partitions
 from vsdash.store.rows import inserted_id, now, write
 from vsdash.store.schema import (
@@ -39,7 +40,7 @@ class LoadCounts:
     rows_flagged: int = 0  # loaded, with an identity conflict for a person to check
 
 
-class Loading(WeekUpkeep):
+class Loading(WeekUpkeep, Checkpoints):
     """The store's feed writes (mixed into `Store`)."""
 
     engine: Engine
@@ -83,7 +84,7 @@ class Loading(WeekUpkeep):
         """
         started = now()
         counts = [LoadCounts(rows_read=f.rows_read, rows_rejected=_count_rejected_lines(f.rejects)) for f in feeds]
-        with self.engine.begin() as conn:
+        with self.load_transaction() as conn:
             all_rejects = _with_identity_conflicts(conn, feeds)
             for c, r in zip(counts, all_rejects, strict=True):
                 c.rows_flagged = r.filter(pl.col("outcome") == identity.FLAGGED)["line"].n_unique()
