@@ -227,7 +227,7 @@ with matching_tab:
 
 # ---- the load log and rejected rows --------------------------------------------------------------------------
 with loads_tab:
-    counts = access.table_counts()
+    counts = access.loaded_counts()
     cols = st.columns(4)
     for col, (label, table) in zip(
         cols,

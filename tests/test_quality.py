@@ -354,7 +354,7 @@ class CountedSources:
     def school_sending(self) -> pl.DataFrame:
         return self._read("sending", SENDING)
 
-    def table_counts(self) -> dict[str, int]:
+    def loaded_counts(self) -> dict[str, int]:
         self.reads["counts"] += 1
         return {"attendance": 20}
 
@@ -386,7 +386,7 @@ def test_each_figure_is_worked_out_once_and_is_the_figure_itself(cfg):
         assert checks.disagreements().height == 1
         assert_frame_equal(checks.disagreements(), quality.school_disagreements(frames.days()))
         assert_frame_equal(checks.rejected(), quality.explain_rejects(REJECTED, LOAD_LOG))
-        assert checks.table_counts() == {"attendance": 20}
+        assert checks.loaded_counts() == {"attendance": 20}
         matching = quality.match_children(CHILDREN, SENT, CONFIRMED)
         assert checks.matching().counts() == matching.counts()
         report = quality.exceptions_report(matching, checks.rejected(), checks.disagreements(), CONFIRMED)

@@ -143,9 +143,9 @@ class DataAccess:
         """Changes after every successful load; caches key on it."""
         return self.store.data_version()
 
-    def table_counts(self) -> dict[str, int]:
+    def loaded_counts(self) -> dict[str, int]:
         """How much is loaded, per table (no child is identifiable from counts of whole tables)."""
-        return self._quality().table_counts()
+        return self._quality().loaded_counts()
 
     def load_log(self) -> pl.DataFrame:
         """The load log: file names and counts only."""

@@ -457,7 +457,7 @@ class Sources(Protocol):
     def rejected_frame(self) -> pl.DataFrame: ...
     def load_log_frame(self) -> pl.DataFrame: ...
     def school_sending(self) -> pl.DataFrame: ...
-    def table_counts(self) -> dict[str, int]: ...
+    def loaded_counts(self) -> dict[str, int]: ...
 
 
 class DataQuality:
@@ -500,9 +500,9 @@ class DataQuality:
         """This version's confirmed matches (a confirmation or withdrawal makes a new version)."""
         return self._once("confirmed", self._sources.aliases_frame)
 
-    def table_counts(self) -> dict[str, int]:
-        """Rows per table: a count of every day row, once per version rather than on every redraw."""
-        return self._once("table counts", self._sources.table_counts)
+    def loaded_counts(self) -> dict[str, int]:
+        """How much is loaded (`Store.loaded_counts`), once per version rather than on every redraw."""
+        return self._once("loaded counts", self._sources.loaded_counts)
 
     def rejected(self) -> pl.DataFrame:
         """`explain_rejects` of this version's rejected rows (only a successful load writes them)."""
