@@ -7,7 +7,7 @@ the bulk paths go to the driver directly (measured; see the README's benchmark).
 from __future__ import annotations
 
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from datetime import UTC, date, datetime
 from typing import Any
 
@@ -106,8 +106,9 @@ def between(
         sql = chosen.compile(dialect=conn.dialect, compile_kwargs={"literal_binds": True}).string
         if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg":
             frames.append(pg_bulk.copy_out(conn, sql, schema))
-        else:
-            rows += conn.exec_driver_sql(sql).fetchall()
+        else:  # the driver's own cursor: its plain tuples, where SQLAlchemy makes a Row of each (as long again)
+            with closing(conn.connection.cursor()) as cursor:
+                rows += cursor.execute(sql).fetchall()
     if frames:
         return pl.concat(frames)
     # SQLite hands dates back as ISO text; `conform` reads them as dates.
