@@ -114,10 +114,8 @@ def _line_label(y: float, text: str, font: dict[str, Any], top_left: bool) -> di
     place = (
         {"x": 0, "xanchor": "left", "yanchor": "bottom"} if top_left else {"x": 1, "xanchor": "right", "yanchor": "top"}
     )
-    return {"text": text, "showarrow": False, "xref": "x domain", "yref": "y", "y": y, "font": font} | {
-        "bgcolor": LABEL_BACKGROUND,
-        **place,
-    }
+    note = {"text": text, "showarrow": False, "xref": "x domain", "yref": "y", "y": y}
+    return {**note, "font": font, "bgcolor": LABEL_BACKGROUND, **place}
 
 
 def colour_for(name: str, index: int) -> str:
