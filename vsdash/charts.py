@@ -118,6 +118,11 @@ def _line_label(y: float, text: str, font: dict[str, Any], top_left: bool) -> di
     return {**note, "font": font, "bgcolor": LABEL_BACKGROUND, **place}
 
 
+def _weeks_axis(ticks: int) -> dict[str, Any]:
+    """An x axis of school weeks: UK dates, at most `ticks` of them, and the week's Monday on hover."""
+    return {"tickformat": UK_DATE, "hoverformat": f"week beginning {UK_DATE}", "nticks": ticks}
+
+
 def colour_for(name: str, index: int) -> str:
     """A cohort's own colour, else the palette in order."""
     return COHORT_COLOURS.get(name, OKABE_ITO[index % len(OKABE_ITO)])
@@ -208,8 +213,7 @@ def trend_lines(
             _line_label(line.value, f"England {line.year}: {line.value:.1f}%", _font(TICK_FONT), top_left=True)
         )
     # A few full UK dates fit a half-width chart; more overlap.
-    dates = {"tickformat": UK_DATE, "hoverformat": f"week beginning {UK_DATE}", "nticks": 5}
-    return _figure(data, title, y_title, shapes=shapes, annotations=notes, xaxis=dates)
+    return _figure(data, title, y_title, shapes=shapes, annotations=notes, xaxis=_weeks_axis(ticks=5))
 
 
 def _horizontal_bars(
@@ -304,5 +308,4 @@ def weekly_counts(weekly: pl.DataFrame, series: dict[str, str], title: str, y_ti
         }
         for i, (column, name) in enumerate(series.items())
     ]
-    dates = {"tickformat": UK_DATE, "hoverformat": f"week beginning {UK_DATE}", "nticks": 8}
-    return _figure(data, title, y_title, height=320, barmode="stack", xaxis=dates)
+    return _figure(data, title, y_title, height=320, barmode="stack", xaxis=_weeks_axis(ticks=8))

@@ -8,7 +8,7 @@ from typing import Any
 
 import polars as pl
 from sqlalchemy import Table, func, select
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from vsdash import aliases
 from vsdash import weeks as weeks_mod
@@ -237,16 +237,13 @@ class Reading(WeekUpkeep, Records):
     def table_counts(self) -> dict[str, int]:
         """Every table's rows, each counted (the tests check loads by them; the page reads `loaded_counts`)."""
         with rows.reading(self.engine) as conn:
-            return {
-                t.name: int(conn.execute(select(func.count()).select_from(t)).scalar() or 0)
-                for t in metadata.sorted_tables
-            }
+            return {t.name: _rows(conn, t) for t in metadata.sorted_tables}
 
     def loaded_counts(self) -> dict[str, int]:
         """How much is loaded: children, cohort episodes and schools counted, the marks as each load keeps
         their count per UPN and school (`attendance_sent`: the same number without scanning every mark)."""
         with self.engine.connect() as conn:
-            counts = {t.name: int(conn.execute(select(func.count()).select_from(t)).scalar_one()) for t in LISTED}
+            counts = {t.name: _rows(conn, t) for t in LISTED}
             marks = conn.execute(select(func.coalesce(func.sum(attendance_sent.c.rows), 0))).scalar_one()
         return {**counts, "attendance": int(marks)}
 
@@ -280,3 +277,8 @@ class Reading(WeekUpkeep, Records):
     def read(self, query: Any, schema: Schema | None = None, scan: bool = False) -> pl.DataFrame:
         """A selection as a frame (see `rows.read`; `scan`: it reads day rows)."""
         return rows.read(self.engine, query, schema, scan)
+
+
+def _rows(conn: Connection, table: Table) -> int:
+    """How many rows a table holds, counted."""
+    return int(conn.execute(select(func.count()).select_from(table)).scalar_one())
