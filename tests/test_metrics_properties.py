@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 
+import polars as pl
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -12,6 +13,7 @@ from polars.testing import assert_frame_equal
 from tests.test_pages import db_url as db_url
 from tests.test_pages import sample_store as sample_store
 from vsdash import metrics, triage
+from vsdash import weeks as weeks_mod
 from vsdash.config import load_config
 from vsdash.frames import Frames
 
@@ -110,7 +112,7 @@ def test_groups_add_up_to_the_headline(children):
 def test_weekly_trend_adds_up_to_the_window(children):
     frames = build(children)
     pc = metrics.per_child(frames, WINDOW, CFG)
-    trend = metrics.weekly_trend(frames, WINDOW, CFG, ["team"], per_child_df=pc)
+    trend = metrics.weekly_trend(frames, WINDOW, CFG, ["team"])
     headline = metrics.aggregate(pc, []).row(0, named=True)
     assert trend["possible_sessions"].sum() == headline["possible_sessions"]
     assert trend["absence_sessions"].sum() == headline["absence_sessions"]
@@ -162,27 +164,49 @@ def test_any_window_matches_a_plain_count(children, bounds):
         assert signal["part_time_timetable"] is any("C2" in (am, pm) for _, am, pm, _ in inside)
 
 
-def test_a_window_s_child_weeks_from_the_year_so_far_are_its_own(sample_store, monkeypatch):
-    """Once the year so far's child-week grid is worked out (the landing page's), every window from the year's
-    start takes its grid from it, its last week (cut by the as-at date) worked out again: the grid equals the
-    window's own, for as-at dates on every weekday, the first school day, a half-term and a weekend."""
+def test_a_window_from_the_running_totals_is_a_plain_sum_of_its_rows(sample_store):
+    """Every window's per-child sessions and child-week grid come from the data version's running totals
+    (two columns per child, and the weeks the window cuts from their rows): they equal a plain sum of the
+    window's own rows, for windows from the year's start and from a start of their own, ending on every
+    weekday, the first school day, a half-term and a weekend."""
     from tests.test_pages import LAST_DAY
-    from vsdash import views
+    from vsdash import sessions, views
 
     cfg = load_config()
     figures = views.Figures(sample_store.frames(cfg), cfg, windows=64)
-    year = figures.at(metrics.window_for(cfg, LAST_DAY))
-    assert year._year_weeks is None and year is figures.at(metrics.window_for(cfg, LAST_DAY))
-    year.weeks  # noqa: B018 (the landing page works the year's grid out)
-    own_grid, calls = metrics.child_weeks, []
-    monkeypatch.setattr(metrics, "child_weeks", lambda *a: calls.append(a) or own_grid(*a))
     days = figures.calendar
-    picks = [days[0], days[1], days[4], days[37], days[38], days[39], days[40], days[41], days[-6], days[-2]]
-    picks += [d + timedelta(days=2) for d in picks[3:5]]  # a weekend (and a half-term) after a school day
-    for as_of in picks:
-        fast = figures.at(metrics.window_for(cfg, as_of))
-        grid = fast.weeks
-        assert not calls, as_of  # taken from the year's grid, not worked out again
-        own = own_grid(fast.rows, fast.school_days, cfg, fast.children)
-        keys = ["upn", "week_start"]
-        assert_frame_equal(grid.sort(keys), own.sort(keys), check_exact=True)
+    ends = [days[0], days[1], days[4], days[37], days[38], days[39], days[40], days[41], days[-6], days[-2], LAST_DAY]
+    ends += [d + timedelta(days=2) for d in ends[3:5]]  # a weekend (and a half-term) after a school day
+    windows = [metrics.window_for(cfg, d) for d in ends]
+    windows += [metrics.Window(days[3], d) for d in ends[3:]] + [metrics.Window(days[38], days[38])]
+    counts = list(metrics.SESSION_COUNTS)
+    for window in windows:
+        figures_at = figures.at(window)
+        rows = figures_at.rows.with_columns(*sessions.session_totals())
+        per_upn = rows.group_by("upn").agg(pl.col(counts).sum())
+        children = figures_at.children.filter(pl.col("upn").is_not_null())
+        got = children.select("upn", *counts).join(per_upn, on="upn", how="left", suffix="_rows")
+        for c in counts:
+            assert (got[c] == got[f"{c}_rows"].fill_null(0)).all(), (window, c)
+        weeks = weeks_mod.school_weeks(figures_at.school_days)
+        upns = children.select(pl.col("upn").unique().sort())
+        by_hand = (
+            upns.join(weeks.to_frame(), how="cross")
+            .join(rows.group_by("upn", "week_start").agg(pl.col(counts).sum()), on=["upn", "week_start"], how="left")
+            .with_columns(pl.col(counts).fill_null(0))
+            .sort("upn", "week_start")
+            .with_columns(
+                _possible=pl.col("possible_sessions").cum_sum().over("upn"),
+                _absence=pl.col("absence_sessions").cum_sum().over("upn"),
+            )
+            .select(
+                "upn",
+                "week_start",
+                *(pl.col(c).cast(pl.Int32) for c in counts if c not in ("possible_sessions", "absence_sessions")),
+                _with_data=pl.col("_possible") > 0,
+                # DfE: persistently absent from the window start to the week's end at 10% or more.
+                _pa=(pl.col("_possible") > 0) & (pl.col("_absence") * 10 >= pl.col("_possible")),
+            )
+        )
+        grid = figures_at.weeks.frame().sort("upn", "week_start")
+        assert_frame_equal(grid.select(by_hand.columns), by_hand, check_exact=True)

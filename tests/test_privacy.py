@@ -251,8 +251,8 @@ def test_the_dashboards_views_are_the_real_ones_under_tokens():
         == pseudonymise_frame(real_window.children, p).sort("la_child_id").to_dicts()
     )
     assert (
-        pseudo_window.weeks.sort("upn", "week_start").to_dicts()
-        == pseudonymise_frame(real_window.weeks, p).sort("upn", "week_start").to_dicts()
+        pseudo_window.weeks.frame().sort("upn", "week_start").to_dicts()
+        == pseudonymise_frame(real_window.weeks.frame(), p).sort("upn", "week_start").to_dicts()
     )
     filters = Filters(as_of=AS_OF)
     real_cards = [(c.key, c.value, c.last_month) for c in views.overview(real, filters).cards]

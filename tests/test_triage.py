@@ -57,6 +57,28 @@ def test_consecutive_runs(codes, absence_run, unauthorised_run):
     assert (row["consecutive_absence_days"], row["consecutive_unauthorised_days"]) == (absence_run, unauthorised_run)
 
 
+LONG = weekdays(60)  # twelve school weeks: the drift spans cover the last eight
+
+
+@pytest.mark.parametrize(
+    "codes, absence_run, unauthorised_run",
+    [
+        (["/"] * 5 + ["N"] * 55, 55, 55),  # the run began before the recent weeks: followed back to week 1
+        (["N"] * 60, 60, 60),  # never broken in the window
+        (["/"] * 5 + ["I"] * 30 + ["N"] * 25, 55, 25),  # illness extends absence; the unauthorised run is recent
+        (["N"] * 10 + ["/"] + ["N"] * 49, 49, 49),
+        (["/"] * 5 + ["N"] * 20, 20, 20),  # no mark in the recent weeks: the run is the last one marked
+        (["/"] * 58 + ["N"] * 2, 2, 2),  # broken lately: the recent weeks alone decide
+    ],
+)
+def test_runs_that_began_before_the_recent_weeks(codes, absence_run, unauthorised_run):
+    """Triage works the runs out over the recent weeks the drift spans read, and follows back through the
+    window's earlier weeks only the children whose runs those weeks do not break: the runs are the same."""
+    marks = day_marks("U1", LONG, codes) + calendar(LONG)
+    row = signals_for(marks, LONG[-1], children=[{"la_child_id": "C1", "upn": "U1"}])["C1"]
+    assert (row["consecutive_absence_days"], row["consecutive_unauthorised_days"]) == (absence_run, unauthorised_run)
+
+
 def test_mixed_day_breaks_the_run():
     # Last day: AM present, PM unauthorised: not all possible sessions absent, so the run is 0.
     rows = [*day_marks("U1", DAYS, ["N", "N"]), {"upn": "U1", "urn": 1, "date": DAYS[2], "am": "/", "pm": "N"}]

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, fields
 from datetime import date
 from functools import cached_property
 from typing import TYPE_CHECKING, TypeVar
 
+import numpy as np
 import polars as pl
 
 from vsdash import cohorts as cohorts_mod
-from vsdash import sessions
+from vsdash import running, sessions
 from vsdash import suspensions as suspensions_mod
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
@@ -138,12 +138,13 @@ def per_child(
     cfg: Config,
     cohort: str | None = None,
     any_time_in_window: bool = False,
-    rows: pl.DataFrame | None = None,
+    attendance: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """One row per known child (or per member of `cohort`) with the window's sessions, flags and school.
 
     Corrected marks are replaced in the store (a later file wins), so each child, school and day
-    counts once with its latest codes. Pass `rows` (`weeks.for_window` of the same window) to reuse them.
+    counts once with its latest codes. Pass `attendance` (`running.Totals.window` of the same window) to
+    reuse it.
     """
     members = cohorts_mod.membership(
         frames.episodes, window.as_of, cfg, start=window.start, any_time_in_window=any_time_in_window
@@ -152,16 +153,15 @@ def per_child(
     if cohort is not None:
         ids = members.filter(pl.col("cohort") == cohort).select("la_child_id")
         children = children.join(ids, on="la_child_id", how="semi")
-    rows = rows if rows is not None else weeks_mod.for_window(frames, cfg, window.start, window.as_of)
-    weeks = rows.lazy()
-    if cohort is not None:  # a small cohort: drop other children's rows before the sums
-        weeks = weeks.join(children.lazy().select("upn"), on="upn", how="semi")
-    attendance = _attendance_by_upn(weeks)
+    if attendance is None:
+        summary = weeks_mod.of(frames, cfg)
+        parts = weeks_mod.window_weeks(frames, cfg, window.start, window.as_of, summary, weeks_mod.calendar(summary))
+        attendance = running.Totals.of(summary).window(parts)
     suspensions = _suspensions_by_upn(frames.suspensions, window)
     counts = [*SESSION_COUNTS, "suspensions", "suspension_sessions", "permanent_exclusions"]
     out = (
         children.lazy()
-        .join(attendance, on="upn", how="left")
+        .join(attendance.lazy(), on="upn", how="left")
         .join(suspensions, on="upn", how="left")
         .join(_school_las(frames.schools), left_on="school_urn", right_on="urn", how="left")
         .with_columns(pl.col(counts).fill_null(0), pl.col("cohorts").fill_null([]))
@@ -173,24 +173,6 @@ def per_child(
     # polars' stubs take a mapping keyed by str | selector | dtype, and a Mapping's key type is invariant,
     # so they refuse this Mapping[str, ...] schema that polars itself accepts.
     return out.cast(PER_CHILD_SCHEMA)  # type: ignore[arg-type]
-
-
-def _attendance_by_upn(rows: pl.LazyFrame) -> pl.LazyFrame:
-    """Sessions in the window, last mark and current school for every UPN with marks up to as_of."""
-    school_key = weeks_mod.school_key("school_date", "school_urn")
-    summed = rows.group_by("upn").agg(
-        pl.col(list(SESSION_COLUMNS.values())).sum().cast(pl.Int64),
-        weeks_mod.last_mark_date().max().alias("last_mark_date"),
-        school_key.max().alias("_school_key"),
-    )
-    return summed.select(
-        "upn",
-        *sessions.session_totals(),
-        *SESSION_COLUMNS.values(),
-        "last_mark_date",
-        # Domain: the current school is the latest mark that is not D (dual registered elsewhere).
-        school_urn=(pl.col("_school_key") % (1 << 32)).cast(pl.Int64),
-    )
 
 
 def _suspensions_by_upn(suspensions: pl.DataFrame, window: Window) -> pl.LazyFrame:
@@ -266,7 +248,8 @@ class WindowFigures:
     then only selects rows of `children`, which keeps the dashboard interactive (see the README's Speed).
 
     `calendar` is the authority's school days (`weeks.calendar`): pass it when `frames` hold only some
-    children (one child's page), so school days and weeks are the authority's.
+    children (one child's page), so school days and weeks are the authority's. `totals` are the frames'
+    running totals (`running.Totals.of` their summary), kept per data version by `views.Figures`.
     """
 
     def __init__(
@@ -275,26 +258,23 @@ class WindowFigures:
         cfg: Config,
         window: Window,
         calendar: pl.Series | None = None,
-        year_weeks: Callable[[], pl.DataFrame | None] | None = None,
+        totals: running.Totals | None = None,
     ) -> None:
         summary = weeks_mod.of(frames, cfg)
         calendar = weeks_mod.calendar(summary) if calendar is None else calendar
-        rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, summary, calendar)
+        self.parts = weeks_mod.window_weeks(frames, cfg, window.start, window.as_of, summary, calendar)
+        rows = weeks_mod.for_window(frames, cfg, window.start, window.as_of, summary, calendar, self.parts)
+        self.totals = running.Totals.of(summary) if totals is None else totals
         self.frames, self.cfg, self.window = frames, cfg, window
         self.school_days = weeks_mod.school_days(calendar, window.start, window.as_of)
-        self.children = per_child(frames, window, cfg, rows=rows)
-        # What the trends and triage read: the window's own rows come first, so a slice (no copy) holds them.
+        self.children = per_child(frames, window, cfg, attendance=self.totals.window(self.parts))
+        # What triage and the schools table read: the window's own rows come first, so a slice (no copy) holds them.
         self.rows = rows.head(int(rows["in_window"].sum()))
-        # The child-week grid of a longer window from the same start, when one is kept (`views.Figures`).
-        self._year_weeks = year_weeks
 
     @cached_property
-    def weeks(self) -> pl.DataFrame:
+    def weeks(self) -> running.ChildWeeks:
         """Child-week sessions and persistent absence to date, for weekly trends of any selection."""
-        longer = self._year_weeks() if self._year_weeks is not None else None
-        if longer is None:
-            return child_weeks(self.rows, self.school_days, self.cfg, self.children)
-        return weeks_from_longer(longer, self.rows, self.school_days, self.children)
+        return child_weeks(self, self.children)
 
 
 # --- aggregates -----------------------------------------------------------------------------------
@@ -356,113 +336,76 @@ def weekly_trend(
     cfg: Config,
     by: list[str],
     cohort: str | None = None,
-    per_child_df: pl.DataFrame | None = None,
-    rows: pl.DataFrame | None = None,
 ) -> pl.DataFrame:
     """Per school week and group: that week's sessions and %, and the PA rate from window start to week end.
 
-    Pass `per_child_df` (from `per_child` for the same window and cohort) and `rows` (`weeks.for_window`)
-    to skip recomputing them.
+    The school weeks are the frames' own (one child's page: the weeks that child has marks).
     """
-    rows = rows if rows is not None else weeks_mod.for_window(frames, cfg, window.start, window.as_of)
-    children = per_child_df if per_child_df is not None else per_child(frames, window, cfg, cohort=cohort, rows=rows)
-    days = weeks_mod.school_days(weeks_mod.calendar(weeks_mod.of(frames, cfg)), window.start, window.as_of)
-    return trend_from_sums(week_sums(child_weeks(rows, days, cfg, children), children, by), by)
+    figures = WindowFigures(frames, cfg, window)
+    children = figures.children
+    if cohort is not None:
+        children = children.filter(pl.col("cohorts").list.contains(cohort))
+    return trend_from_sums(week_sums(child_weeks(figures, children), children, by), by)
 
 
-def child_weeks(rows: pl.DataFrame, days: pl.Series, cfg: Config, children: pl.DataFrame) -> pl.DataFrame:
-    """Per child (UPN) and school week of the window: that week's sessions, and whether the child has data
-    and is persistently absent from the window start to the week's end.
+def child_weeks(figures: WindowFigures, children: pl.DataFrame) -> running.ChildWeeks:
+    """Per child (UPN) of `children` and school week of the window: that week's sessions, and whether the
+    child has data and is persistently absent from the window start to the week's end.
 
     The expensive half of a weekly trend: compute it once per window for every child (see `WindowFigures`),
     then any selection of children is a cheap `week_sums` and `trend_from_sums`.
     """
     upns = children.filter(pl.col("upn").is_not_null())["upn"].unique().sort()
-    weeks = weeks_mod.school_weeks(days)
-    width = len(weeks)
-    # Every child x every school week of the window as one flat grid (child-major), so a running total
-    # per child is one cumulative sum, and weeks without marks still carry the PA status to date.
+    weeks = weeks_mod.school_weeks(figures.school_days)
+    packed, to_date = figures.totals.weekly(figures.parts, weeks, upns)
     cells = (
-        rows.lazy()
-        .filter(pl.col("in_window"))
-        .join(upns.to_frame().with_row_index("_child").lazy(), on="upn")  # also drops children outside the selection
-        .join(weeks.to_frame().with_row_index("_week").lazy(), on="week_start")
+        pl.LazyFrame({"_packed": packed.ravel(), "_to_date": to_date.ravel()})
         .select(
-            _cell=pl.col("_child").cast(pl.Int64) * width + pl.col("_week"), _packed=sessions.pack(sessions.columns())
+            # A week's sessions fit 32 bits; possible and absence sessions are worked out from the sums.
+            *(counter.cast(pl.Int32).alias(SESSION_COLUMNS[c]) for c, counter in sessions.counters("_packed").items()),
+            *_pa_to_date(figures.cfg),
         )
         .collect()
     )
-    grid = pl.zeros(len(upns) * width, dtype=pl.Int64, eager=True).scatter(cells["_cell"], cells["_packed"])
-    return (
-        pl.DataFrame({"_packed": grid})
-        .with_row_index("_cell")
-        .with_columns(_total=pl.col("_packed").cum_sum())
-        .with_columns(
-            _to_date=pl.col("_total") - (pl.col("_total") - pl.col("_packed")).gather(pl.col("_cell") // width * width)
-        )
-        .select(
-            pl.lit(upns).gather(pl.col("_cell") // width).alias("upn"),
-            pl.lit(weeks).gather(pl.col("_cell") % width).alias("week_start"),
-            *sessions.unpack_sessions(),
-            *_pa_to_date(cfg),
-        )
-        # A week's sessions fit 32 bits: half the memory of a cached window (sums widen to 64 bits).
-        .with_columns(pl.col(SESSION_COUNTS).cast(pl.Int32))
-    )
-
-
-def weeks_from_longer(
-    longer: pl.DataFrame, rows: pl.DataFrame, days: pl.Series, children: pl.DataFrame
-) -> pl.DataFrame:
-    """`child_weeks` of this window, from the grid of a longer window with the same start: every week before
-    the window's last is the same there (its sessions, and persistent absence from the same start); the last
-    week, which the as-at date may cut, takes its sessions from the window's rows and its status to date from
-    the window's per-child figures (to date at the last week is the whole window)."""
-    weeks = weeks_mod.school_weeks(days)
-    if weeks.is_empty():
-        return longer.clear()
-    last = weeks[-1]
-    upns = (
-        children.filter(pl.col("upn").is_not_null())
-        .unique("upn")
-        .select("upn", _with_data=pl.col("has_data"), _pa=pl.col("persistent_absence"))
-    )
-    week = rows.filter(pl.col("in_window") & (pl.col("week_start") == last)).select(
-        "upn", _packed=sessions.pack(sessions.columns())
-    )
-    closing = (
-        upns.join(week.group_by("upn").agg(pl.col("_packed").sum()), on="upn", how="left")
-        .with_columns(pl.col("_packed").fill_null(0), week_start=pl.lit(last))
-        .select("upn", "week_start", *sessions.unpack_sessions(), "_with_data", "_pa")
-    )
-    return pl.concat([longer.filter(pl.col("week_start") < last), closing.cast(longer.schema)])
+    return running.ChildWeeks(upns, weeks, cells)
 
 
 _COHORT_SET = "_cohort_set"
 
 
-def week_sums(weeks: pl.DataFrame, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
-    """Child-week rows of the selected children summed per week and group, the cohorts a child holds
-    kept as one set: the large join and sum happen once, whatever cohorts are then shown."""
+def week_sums(weeks: running.ChildWeeks, children: pl.DataFrame, by: list[str]) -> pl.DataFrame:
+    """Child-week cells of the selected children summed per week and group, the cohorts a child holds
+    kept as one set: the large sum happens once, whatever cohorts are then shown."""
     _check_groups(children, by)
     groups = [b for b in by if b != "cohort"]
-    attributes = children.filter(pl.col("upn").is_not_null()).select(
-        "upn",
-        *groups,
-        pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET),
+    attributes = (
+        children.filter(pl.col("upn").is_not_null())
+        .select("upn", *groups, pl.col("cohorts").list.sort().list.join("|").alias(_COHORT_SET))
+        .join(weeks.upns.to_frame().with_row_index("_row"), on="upn")
     )
-    keys = ["week_start", *groups, _COHORT_SET]
-    return (
-        weeks.lazy()
-        .join(attributes.lazy(), on="upn")
-        .group_by(keys)
-        .agg(
-            *(pl.col(c).sum().cast(pl.Int64) for c in SESSION_COUNTS),
-            pl.col("_with_data").sum().cast(pl.Int64).alias("children_with_data"),
-            pl.col("_pa").sum().cast(pl.Int64).alias("persistent_absence_children"),
-        )
-        .collect()
-    )
+    keys = [*groups, _COHORT_SET]
+    combos = attributes.select(keys).unique(maintain_order=True).with_row_index("_group")
+    attributes = attributes.join(combos, on=keys, nulls_equal=True)
+    width, offsets = len(weeks.weeks), np.arange(len(weeks.weeks))
+    cells = (attributes["_row"].to_numpy().astype(np.int64)[:, None] * width + offsets).ravel()
+    group_cells = (attributes["_group"].to_numpy().astype(np.int64)[:, None] * width + offsets).ravel()
+    size = combos.height * width
+
+    def summed(column: str) -> np.ndarray:
+        values = weeks.cells[column].to_numpy()[cells]
+        return np.bincount(group_cells, weights=values, minlength=size).astype(np.int64)
+
+    index = pl.int_range(size, dtype=pl.Int64, eager=True)
+    week, combo = index % max(width, 1), index // max(width, 1)
+    return pl.DataFrame(
+        {
+            "week_start": weeks.weeks.gather(week),
+            **{c: combos[c].gather(combo) for c in keys},
+            **{c: summed(c) for c in SESSION_COLUMNS.values()},
+            "children_with_data": summed("_with_data"),
+            "persistent_absence_children": summed("_pa"),
+        }
+    ).with_columns(sessions.session_totals())
 
 
 def trend_from_sums(sums: pl.DataFrame, by: list[str]) -> pl.DataFrame:
@@ -497,7 +440,7 @@ def _pa_to_date(cfg: Config) -> list[pl.Expr]:
     ]
 
 
-def cohort_trend(weeks: pl.DataFrame, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
+def cohort_trend(weeks: running.ChildWeeks, children: pl.DataFrame, cohort: str | None) -> pl.DataFrame:
     """Weekly attendance and persistent-absence rate: all selected children, and each cohort they hold."""
     sums = week_sums(weeks, children, by=["cohort"])
     every = trend_from_sums(sums, by=[]).with_columns(cohort=pl.lit(cohort or "All"))

@@ -11,7 +11,7 @@ from dataclasses import dataclass, replace
 
 import polars as pl
 
-from vsdash import metrics, suppression
+from vsdash import metrics, running, suppression
 from vsdash import weeks as weeks_mod
 from vsdash.config import Config
 from vsdash.frames import Frames
@@ -390,7 +390,7 @@ def on_school_roll(children: pl.DataFrame, urn: int) -> pl.DataFrame:
 
 
 def school_detail(
-    children: pl.DataFrame, weeks: pl.DataFrame, schools: pl.DataFrame, urn: int, cohort: str | None, cfg: Config
+    children: pl.DataFrame, weeks: running.ChildWeeks, schools: pl.DataFrame, urn: int, cohort: str | None, cfg: Config
 ) -> SchoolDetail | None:
     """One school's trend and figures from the selected `children` (per-child figures) and the window's
     child-weeks: the Overview's arithmetic restricted to the children on roll there. None for a URN the

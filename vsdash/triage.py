@@ -128,7 +128,10 @@ def school_days_after(days: pl.Series, last: pl.Expr) -> pl.Expr:
 
 def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.DataFrame:
     """Per UPN: the current runs of absent days, attendance in the two drift spans, and any C2 lately,
-    from the window's week rows (`WindowFigures.rows`)."""
+    from the window's week rows (`WindowFigures.rows`).
+
+    Worked out over the recent weeks the spans cover; only the children whose runs those weeks do not
+    break (absent throughout, or not marked lately) are followed back through the window's earlier weeks."""
     n = cfg.thresholds.drift_weeks
     recent_from = weeks[-n] if 0 < n <= len(weeks) else None
     prior_from = weeks[max(len(weeks) - 2 * n, 0)] if len(weeks) > n else None
@@ -138,34 +141,60 @@ def _runs_and_drift(rows: pl.DataFrame, cfg: Config, weeks: pl.Series) -> pl.Dat
     attended, possible = sessions.attended(parts), sessions.possible(parts)
 
     def span(first: date | None, last: date | None, value: pl.Expr) -> pl.Expr:
+        """A row's sessions when its week is in a span (worked out per row: sums in a group stay plain)."""
         if first is None:
             return pl.lit(0, dtype=pl.Int64)
         inside = (monday >= first) & ((monday < last) if last is not None else pl.lit(True))
-        return value.filter(inside).sum().cast(pl.Int64)
+        return pl.when(inside).then(value).otherwise(0).cast(pl.Int64)
 
-    def run_days(days_after: str, broken_on: str) -> pl.Expr:
-        """Days after the child's last day that broke the run: in that day's week, and every later week."""
-        last = pl.col(broken_on).max()
-        from_week = last.dt.truncate("1w").fill_null(pl.lit(date(1, 1, 1)))
-        return pl.col(days_after).filter(monday >= from_week).sum().cast(pl.Int64)
+    # Each run: the days after the child's last day that broke it, in that day's week and every later week.
+    run_columns = (
+        ("consecutive_absence_days", "absent_days_after", "last_attended"),
+        ("consecutive_unauthorised_days", "unauthorised_days_after", "last_not_unauthorised"),
+    )
+    run_names = [name for name, _, _ in run_columns]
 
-    return (
-        rows.lazy()
-        .filter(pl.col("in_window"))
-        .group_by("upn")
-        .agg(
-            consecutive_absence_days=run_days("absent_days_after", "last_attended"),
-            consecutive_unauthorised_days=run_days("unauthorised_days_after", "last_not_unauthorised"),
+    def with_run_starts(weeks_rows: pl.LazyFrame) -> pl.LazyFrame:
+        """Each row with the Monday of its child's last break of each run (or of any week, when none)."""
+        starts = weeks_rows.group_by("upn").agg(
+            pl.col(broken_on).max().dt.truncate("1w").fill_null(date(1, 1, 1)).alias(f"_{name}_from")
+            for name, _, broken_on in run_columns
+        )
+        return weeks_rows.join(starts, on="upn").with_columns(
+            pl.when(monday >= pl.col(f"_{name}_from")).then(pl.col(days_after)).otherwise(0).cast(pl.Int64).alias(name)
+            for name, days_after, _ in run_columns
+        )
+
+    in_window = rows.lazy().filter(pl.col("in_window"))
+    starts = [d for d in (prior_from, part_time_from) if d is not None]
+    recent = in_window.filter(monday >= min(starts)) if starts else in_window
+    lately = (
+        with_run_starts(recent)
+        .with_columns(
             _recent_attended=span(recent_from, None, attended),
             _recent_possible=span(recent_from, None, possible),
             _prior_attended=span(prior_from, recent_from, attended),
             _prior_possible=span(prior_from, recent_from, possible),
-            part_time_timetable=((pl.col("part_time_days") > 0) & (monday >= part_time_from)).any()
+            part_time_timetable=(pl.col("part_time_days") > 0) & (monday >= part_time_from)
             if part_time_from
             else pl.lit(False),
         )
+        .group_by("upn")
+        .agg(
+            pl.col(run_names).sum(),
+            *(pl.col(f"_{s}_{v}").sum() for s in ("recent", "prior") for v in ("attended", "possible")),
+            pl.col("part_time_timetable").any(),
+            _broken=pl.col("last_attended").is_not_null().any() & pl.col("last_not_unauthorised").is_not_null().any(),
+        )
         .collect()
     )
+    if not starts:
+        return lately.drop("_broken")
+    broken = lately.filter(pl.col("_broken"))
+    earlier = in_window.join(broken.lazy().select("upn"), on="upn", how="anti")
+    longer = with_run_starts(earlier).group_by("upn").agg(pl.col(run_names).sum()).collect()
+    every_run = pl.concat([broken.select("upn", *run_names), longer])  # every child with a row in the window
+    return every_run.join(lately.drop("_broken", *run_names), on="upn", how="left")
 
 
 def drifted(points: int) -> pl.Expr:

@@ -13,7 +13,7 @@ from typing import Literal, cast
 
 import polars as pl
 
-from vsdash import child_search, glossary, metrics, suppression, triage
+from vsdash import child_search, glossary, metrics, running, suppression, triage
 from vsdash import cohorts as cohorts_mod
 from vsdash import register as register_mod
 from vsdash import schools as schools_mod
@@ -66,6 +66,7 @@ class Figures:
         self.frames = replace(frames, weeks=summary)
         self.cfg = cfg
         self.calendar = weeks_mod.calendar(summary)
+        self.totals = running.Totals.of(summary)
         self._windows: OrderedDict[Window, TriagedWindow] = OrderedDict()
         self._years: dict[date, TriagedWindow] = {}  # per academic year start: the year so far
         self._children: OrderedDict[str, Frames] = OrderedDict()
@@ -74,22 +75,23 @@ class Figures:
 
     def at(self, window: Window) -> TriagedWindow:
         """The figures for a window, the least recently used window forgotten beyond the limit; the year so
-        far (from the academic year's start to its last school day) is kept apart, and every shorter window
-        from the same start takes its child-week grid from it once it is worked out (`metrics.weeks_from_longer`)."""
-        end = self._year_end(window)
-        if end is not None and window.as_of == end:
+        far (from the academic year's start to its last school day, the landing page's) is kept apart."""
+        if window.as_of == self._year_end(window):
             return self._year_so_far(window)
         with self._lock:
             if window in self._windows:
                 self._windows.move_to_end(window)
                 return self._windows[window]
-        longer = None if end is None else (lambda: self._year_weeks(Window(window.start, end)))
-        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar, year_weeks=longer)
+        figures = self._window(window)
         with self._lock:
             self._windows[window] = figures
             while len(self._windows) > self._size:
                 self._windows.popitem(last=False)
         return figures
+
+    def _window(self, window: Window) -> TriagedWindow:
+        """One window's figures from the data version's summary, calendar and running totals."""
+        return TriagedWindow(self.frames, self.cfg, window, self.calendar, self.totals)
 
     def _year_end(self, window: Window) -> date | None:
         """The last school day of the window's academic year so far, when the window starts on the year's
@@ -101,22 +103,13 @@ class Figures:
         days = self.calendar.filter((self.calendar >= start) & (self.calendar < next_year))
         return as_date(days[-1]) if len(days) else None
 
-    def _year_weeks(self, year: Window) -> pl.DataFrame | None:
-        """The year so far's child-week grid when it is already worked out (the landing page's, as the latest
-        date is the default): a window of an older year works its own grid out rather than a whole year's."""
-        with self._lock:
-            kept = self._years.get(year.start)
-        if kept is None or kept.window != year or "weeks" not in kept.__dict__:  # cached_property not yet run
-            return None
-        return kept.weeks
-
     def _year_so_far(self, window: Window) -> TriagedWindow:
-        """The year-so-far window of one academic year, kept for the data version (its grid serves the others)."""
+        """The year-so-far window of one academic year, kept for the data version."""
         with self._lock:
             kept = self._years.get(window.start)
             if kept is not None and kept.window == window:
                 return kept
-        figures = TriagedWindow(self.frames, self.cfg, window, self.calendar)
+        figures = self._window(window)
         with self._lock:
             self._years[window.start] = figures
         return figures
@@ -1029,7 +1022,7 @@ def child_page(figures: Figures, la_child_id: str, filters: Filters) -> ChildPag
         schools=schools,
         sessions=codes,
         # The child's own weeks with a mark (not the authority's), as the page has always drawn them.
-        weekly=metrics.weekly_trend(one, window, cfg, by=[], per_child_df=mine.children, rows=mine.rows),
+        weekly=metrics.weekly_trend(one, window, cfg, by=[]),
         suspensions=one.suspensions.sort("start_date", descending=True),
         signals=child_row(ChildSignals, triage.signals(mine), la_child_id),
         window=window,

@@ -8,6 +8,7 @@ rows at 30,000 children instead of 5.6M day rows; see the README's Speed section
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import cast
 
@@ -321,6 +322,28 @@ def cut_weeks(days: pl.Series, start: date, as_of: date) -> list[date]:
     return sorted(cut)
 
 
+@dataclass(frozen=True)
+class WindowWeeks:
+    """How a window meets the summary: the weeks it holds whole, from `first` to `last` (Mondays; none when
+    `first` is the later), and the rows of the weeks it cuts, worked out again (`cut`; None when none)."""
+
+    first: date
+    last: date
+    redone: pl.DataFrame | None
+
+
+def window_weeks(
+    frames: Frames, cfg: Config, start: date, as_of: date, summary: pl.DataFrame, days: pl.Series
+) -> WindowWeeks:
+    """The weeks a window holds whole and the rows of those it cuts (`cut_weeks`), from the frames' summary
+    (`of`) and the authority's calendar (`calendar`)."""
+    redo = cut_weeks(days, start, as_of)
+    first, last = monday(start), monday(as_of)
+    week = timedelta(weeks=1)
+    redone = _redo(pl.concat([_weeks(summary, w, w) for w in redo]), frames, cfg, start, as_of) if redo else None
+    return WindowWeeks(first + week if first in redo else first, last - week if last in redo else last, redone)
+
+
 def for_window(
     frames: Frames,
     cfg: Config,
@@ -328,21 +351,20 @@ def for_window(
     as_of: date,
     summary: pl.DataFrame | None = None,
     days: pl.Series | None = None,
+    parts: WindowWeeks | None = None,
 ) -> pl.DataFrame:
     """The summary as a window sees it, with `in_window` on each row (those rows first).
 
     Weeks wholly inside the window are taken as kept; earlier weeks keep only the school and the last
     mark (figures count from the window start, the current school does not); later weeks drop out; the
-    weeks the window cuts are worked out again (`cut`).
+    weeks the window cuts are worked out again (`cut`). Pass `parts` (`window_weeks`) to reuse them.
     """
     summary = of(frames, cfg) if summary is None else summary
     days = calendar(summary) if days is None else days
-    redo = cut_weeks(days, start, as_of)
-    first, last = monday(start), monday(as_of)
-    week = timedelta(weeks=1)
-    inside = _weeks(summary, first + week if first in redo else first, last - week if last in redo else last)
+    parts = window_weeks(frames, cfg, start, as_of, summary, days) if parts is None else parts
+    inside = _weeks(summary, parts.first, parts.last)
     before = (
-        _weeks(summary, date.min, first - week)
+        _weeks(summary, date.min, monday(start) - timedelta(weeks=1))
         .select(_HISTORY)
         .with_columns(
             *(pl.lit(0, dtype=WEEKS_SCHEMA[c]).alias(c) for c in _COUNTED_ONLY),
@@ -350,11 +372,10 @@ def for_window(
             last_not_unauthorised=pl.lit(None, dtype=pl.Date),
         )
     )
-    redone = _redo(pl.concat([_weeks(summary, w, w) for w in redo]), frames, cfg, start, as_of) if redo else None
     return pl.concat(
         [
             part.select(list(WEEKS_SCHEMA)).with_columns(in_window=pl.lit(flag))
-            for part, flag in ((inside, True), (redone, True), (before, False))
+            for part, flag in ((inside, True), (parts.redone, True), (before, False))
             if part is not None
         ],
     )
