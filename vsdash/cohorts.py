@@ -41,8 +41,9 @@ def membership(
 
 
 def cohorts_by_child(members: pl.DataFrame) -> pl.DataFrame:
-    """One row per child with the sorted list of cohorts held, for grouping and display."""
-    return members.group_by("la_child_id").agg(pl.col("cohort").unique().sort().alias("cohorts"))
+    """One row per child with the sorted list of cohorts held, for grouping and display, from `membership`
+    (unique and sorted by child and cohort, so each child's rows are already the list, in order)."""
+    return members.group_by("la_child_id").agg(pl.col("cohort").alias("cohorts"))
 
 
 def history(episodes: pl.DataFrame, la_child_id: str, cfg: Config | None = None) -> pl.DataFrame:

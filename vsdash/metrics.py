@@ -385,15 +385,20 @@ def week_sums(weeks: running.ChildWeeks, children: pl.DataFrame, by: list[str]) 
     )
     keys = [*groups, _COHORT_SET]
     combos = attributes.select(keys).unique(maintain_order=True).with_row_index("_group")
-    attributes = attributes.join(combos, on=keys, nulls_equal=True)
+    attributes = attributes.join(combos, on=keys, nulls_equal=True).sort("_row")
+    rows = attributes["_row"].to_numpy().astype(np.int64)
     width, offsets = len(weeks.weeks), np.arange(len(weeks.weeks))
-    cells = (attributes["_row"].to_numpy().astype(np.int64)[:, None] * width + offsets).ravel()
+    # Every grid row once, in order (all children selected): the cells are summed where they are.
+    whole_grid = len(rows) == len(weeks.upns) and bool((rows == np.arange(len(rows))).all())
+    cells = None if whole_grid else (rows[:, None] * width + offsets).ravel()
     group_cells = (attributes["_group"].to_numpy().astype(np.int64)[:, None] * width + offsets).ravel()
     size = combos.height * width
 
     def summed(column: str) -> np.ndarray:
-        values = weeks.cells[column].to_numpy()[cells]
-        return np.bincount(group_cells, weights=values, minlength=size).astype(np.int64)
+        values = weeks.cells[column].to_numpy()
+        return np.bincount(group_cells, weights=values if cells is None else values[cells], minlength=size).astype(
+            np.int64
+        )
 
     index = pl.int_range(size, dtype=pl.Int64, eager=True)
     week, combo = index % max(width, 1), index // max(width, 1)

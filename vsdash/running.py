@@ -110,13 +110,17 @@ class Totals:
     def weekly(self, parts: weeks_mod.WindowWeeks, weeks: pl.Series, upns: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         """Per UPN given (rows) and school week of a window (columns, sorted Mondays): the week's sessions,
         and the window's to the week's end, packed (`sessions.pack`)."""
-        rows = upns.to_frame().join(self.upns.to_frame().with_row_index("_row"), on="upn", how="left")["_row"]
-        known = rows.is_not_null().to_numpy()
-        grid = np.zeros((len(upns), self.sessions.shape[1]), dtype=np.int64)  # no summary row: nothing sent yet
-        grid[known] = self.sessions[rows.drop_nulls().to_numpy()]
         kept, mondays = self.weeks.to_numpy(), weeks.to_numpy()
         ends = np.searchsorted(kept, mondays, "right")  # the grid column at each week's end, and the week before's
-        values = grid[:, ends] - grid[:, np.searchsorted(kept, mondays - np.timedelta64(1, "D"), "right")]
+        begins = np.searchsorted(kept, mondays - np.timedelta64(1, "D"), "right")
+        if upns.equals(self.upns):  # every child with a summary row, in order: no rows to pick out
+            values = self.sessions[:, ends] - self.sessions[:, begins]
+        else:
+            rows = upns.to_frame().join(self.upns.to_frame().with_row_index("_row"), on="upn", how="left")["_row"]
+            known = rows.is_not_null().to_numpy()
+            values = np.zeros((len(upns), len(weeks)), dtype=np.int64)  # no summary row: nothing sent yet
+            picked = rows.drop_nulls().to_numpy()
+            values[known] = self.sessions[np.ix_(picked, ends)] - self.sessions[np.ix_(picked, begins)]
         values[:, ~weeks.is_between(parts.first, parts.last).to_numpy()] = 0  # the cut weeks, from their rows:
         if parts.redone is not None:
             cut = (
