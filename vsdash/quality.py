@@ -29,10 +29,16 @@ if TYPE_CHECKING:
 SENDING, SILENT, NEVER_SENT = "sending", "silent", "never sent"
 
 
-def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.DataFrame:
+def school_freshness(
+    frames: Frames,
+    sending: pl.DataFrame,
+    cfg: Config,
+    per_child: Callable[[metrics.Window], pl.DataFrame] | None = None,
+) -> pl.DataFrame:
     """One row per school: last mark received, school days silent by the authority calendar, and status.
 
-    `sending` is what each school sent (`Store.school_sending`). The calendar is the dates on which any school
+    `sending` is what each school sent (`Store.school_sending`); `per_child` gives a window's per-child
+    figures when they are kept (the dashboard's, `views.Figures`), else they are worked out here. The calendar is the dates on which any school
     sent any mark (as metrics.school_days); a school silent for `thresholds.silent_school_days` of them or more
     is flagged. The children list names no expected school, so "never sent" means a listed school with no
     marks at all.
@@ -46,7 +52,7 @@ def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.D
         .group_by("urn")
         .agg(school_days_silent=pl.len())
     )
-    listed = _listed_children_by_school(frames, cfg, last_day)
+    listed = _listed_children_by_school(frames, cfg, last_day, per_child)
     schools = frames.schools.select("urn", "name", "la_code", "la_name", "phase", "locality")
     out = (
         schools.join(sending, on="urn", how="full", coalesce=True)
@@ -92,13 +98,16 @@ def school_freshness(frames: Frames, sending: pl.DataFrame, cfg: Config) -> pl.D
     )
 
 
-def _listed_children_by_school(frames: Frames, cfg: Config, last_day: date | None) -> pl.DataFrame:
+def _listed_children_by_school(
+    frames: Frames, cfg: Config, last_day: date | None, per_child: Callable[[metrics.Window], pl.DataFrame] | None
+) -> pl.DataFrame:
     """Listed children per current school (their latest mark that is not D), as the metrics define it."""
     if last_day is None:
         return pl.DataFrame(schema={"urn": pl.Int64, "listed_children": pl.UInt32})
-    per_child = metrics.per_child(frames, metrics.window_for(cfg, last_day), cfg)
+    window = metrics.window_for(cfg, last_day)
+    children = per_child(window) if per_child is not None else metrics.per_child(frames, window, cfg)
     return (
-        per_child.filter(pl.col("school_urn").is_not_null())
+        children.filter(pl.col("school_urn").is_not_null())
         .group_by(pl.col("school_urn").alias("urn"))
         .agg(listed_children=pl.len())
     )
@@ -488,8 +497,13 @@ class DataQuality:
     def freshness(self) -> pl.DataFrame:
         """`school_freshness` of this version."""
 
-        s = self._sources
-        return self._once("freshness", lambda: school_freshness(self._figures().frames, s.school_sending(), self._cfg))
+        def work() -> pl.DataFrame:
+            figures = self._figures()  # the year so far's per-child figures: the landing page's, kept
+            return school_freshness(
+                figures.frames, self._sources.school_sending(), self._cfg, lambda window: figures.at(window).children
+            )
+
+        return self._once("freshness", work)
 
     def matching(self) -> Matching:
         """`match_children` of this version's list, attendance as sent and confirmed matches."""
