@@ -66,7 +66,7 @@ class Figures:
         self.frames = replace(frames, weeks=summary)
         self.cfg = cfg
         self.calendar = weeks_mod.calendar(summary)
-        self.totals = running.Totals.of(summary)
+        self._totals: running.Totals | None = None
         self._windows: OrderedDict[Window, TriagedWindow] = OrderedDict()
         self._years: dict[date, TriagedWindow] = {}  # per academic year start: the year so far
         self._children: OrderedDict[str, Frames] = OrderedDict()
@@ -88,6 +88,14 @@ class Figures:
             while len(self._windows) > self._size:
                 self._windows.popitem(last=False)
         return figures
+
+    @property
+    def totals(self) -> running.Totals:
+        """The data version's running totals, worked out for the first window (a page without one never does)."""
+        with self._lock:
+            if self._totals is None:
+                self._totals = running.Totals.of(weeks_mod.of(self.frames, self.cfg))
+            return self._totals
 
     def _window(self, window: Window) -> TriagedWindow:
         """One window's figures from the data version's summary, calendar and running totals."""
