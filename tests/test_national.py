@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 
 import polars as pl
 import pytest
@@ -74,6 +74,29 @@ def test_looked_after_for_12_months_runs_across_a_change_of_placement_but_not_a_
         ]
     ).episodes
     assert metrics.looked_after_continuously(episodes, AS_OF).to_list() == ["G", "I"]
+
+
+def test_episodes_after_the_as_at_date_do_not_change_who_was_looked_after_for_12_months():
+    """The spans are made once per data version from every episode, later ones too, and read for any as-at
+    date: K's next episode starts the day after AS_OF and joins the span (it already reached AS_OF), L's
+    starts a week after a gap, M's first episode starts after AS_OF; the answer is AS_OF's alone."""
+    later = (AS_OF + timedelta(days=1)).isoformat()
+    episodes = Frames.build(
+        episodes=[
+            episode("K", "CLA", LONG_AGO, AS_OF.isoformat()),
+            episode("K", "CLA", later),
+            episode("L", "CLA", LONG_AGO, "2024-06-30"),
+            episode("L", "CLA", (AS_OF + timedelta(days=7)).isoformat()),
+            episode("M", "CLA", later),
+        ]
+    ).episodes
+    spans = metrics.looked_after_spans(episodes)
+    assert metrics.looked_after_continuously(episodes, AS_OF, spans=spans).to_list() == ["K"]
+    for day in (AS_OF, AS_OF - timedelta(days=200), AS_OF + timedelta(days=30)):
+        upto = episodes.filter(pl.col("start_date") <= day)
+        assert metrics.looked_after_continuously(episodes, day, spans=spans).to_list() == (
+            metrics.looked_after_continuously(upto, day).to_list()
+        ), day
 
 
 @pytest.fixture

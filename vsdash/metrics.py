@@ -557,14 +557,12 @@ DFE_GROUPS = ("CLA", "CP", "CIN")
 CLA_COMPARISON_YEARS = 1  # DfE: its looked-after figures count children looked after for 12 months or more
 
 
-def looked_after_continuously(episodes: pl.DataFrame, as_of: date, years: int = CLA_COMPARISON_YEARS) -> pl.Series:
-    """LA child IDs looked after on `as_of` without a break since at least `years` years before it, so the
-    looked-after comparison counts the children the DfE's 12-month figure counts (a new episode starting
-    the day after the last one ended, e.g. a change of placement, is no break)."""
-    since = cohorts_mod.years_before(as_of, years)
+def looked_after_spans(episodes: pl.DataFrame) -> pl.DataFrame:
+    """Each child's spans of being looked after without a break (`first` to `last`; an open episode runs
+    to date.max): a new episode starting the day after every earlier one has ended, e.g. a change of
+    placement, is no break. They change only with the list, so a data version keeps them (`views.Figures`)."""
     cla = (
         episodes.filter((pl.col("cohort") == "CLA") & pl.col("la_child_id").is_not_null())
-        .filter(pl.col("start_date").is_null() | (pl.col("start_date") <= as_of))
         .with_columns(pl.col("start_date").fill_null(date.min), pl.col("end_date").fill_null(date.max))
         .sort("la_child_id", "start_date")
     )
@@ -576,19 +574,35 @@ def looked_after_continuously(episodes: pl.DataFrame, as_of: date, years: int = 
         .cum_sum()
         .over("la_child_id")
     )
-    spans = chains.group_by("la_child_id", "_chain").agg(
+    return chains.group_by("la_child_id", "_chain").agg(
         pl.col("start_date").min().alias("first"), pl.col("end_date").max().alias("last")
     )
+
+
+def looked_after_continuously(
+    episodes: pl.DataFrame, as_of: date, years: int = CLA_COMPARISON_YEARS, spans: pl.DataFrame | None = None
+) -> pl.Series:
+    """LA child IDs looked after on `as_of` without a break since at least `years` years before it, so the
+    looked-after comparison counts the children the DfE's 12-month figure counts. Pass `spans`
+    (`looked_after_spans` of the same episodes) to reuse them.
+
+    Episodes starting after `as_of` cannot change the answer: one that joins a span does so only when the
+    span already reaches `as_of`."""
+    spans = looked_after_spans(episodes) if spans is None else spans
+    since = cohorts_mod.years_before(as_of, years)
     return spans.filter((pl.col("first") <= since) & (pl.col("last") >= as_of))["la_child_id"].unique().sort()
 
 
-def with_dfe_group(children: pl.DataFrame, episodes: pl.DataFrame, as_of: date) -> pl.DataFrame:
+def with_dfe_group(
+    children: pl.DataFrame, episodes: pl.DataFrame, as_of: date, spans: pl.DataFrame | None = None
+) -> pl.DataFrame:
     """Each child's DfE comparison group as at `as_of` (`dfe_group`: CLA, CP, CIN or null), from the cohorts
     held then: CLA before CP before CIN, so a child on a CIN and a CP plan counts in CP only, and a looked-after
     child on a CP plan in CLA only; a child looked after for less than 12 months is in no group, because the
-    DfE's looked-after figure leaves them out and they are not CP or CIN children on its definitions."""
+    DfE's looked-after figure leaves them out and they are not CP or CIN children on its definitions. Pass
+    `spans` (`looked_after_spans`) to reuse them."""
     held = pl.col("cohorts")
-    year_or_more = pl.col("la_child_id").is_in(looked_after_continuously(episodes, as_of).implode())
+    year_or_more = pl.col("la_child_id").is_in(looked_after_continuously(episodes, as_of, spans=spans).implode())
     group = (
         pl.when(held.list.contains("CLA"))
         .then(pl.when(year_or_more).then(pl.lit("CLA")))

@@ -38,10 +38,10 @@ def school_freshness(
     """One row per school: last mark received, school days silent by the authority calendar, and status.
 
     `sending` is what each school sent (`Store.school_sending`); `per_child` gives a window's per-child
-    figures when they are kept (the dashboard's, `views.Figures`), else they are worked out here. The calendar is the dates on which any school
-    sent any mark (as metrics.school_days); a school silent for `thresholds.silent_school_days` of them or more
-    is flagged. The children list names no expected school, so "never sent" means a listed school with no
-    marks at all.
+    figures when they are kept (the dashboard's, `views.Figures`), else they are worked out here. The
+    calendar is the dates on which any school sent any mark (as metrics.school_days); a school silent for
+    `thresholds.silent_school_days` of them or more is flagged. The children list names no expected school,
+    so "never sent" means a listed school with no marks at all.
     """
     calendar = weeks_mod.calendar(weeks_mod.of(frames, cfg))
     last_day = as_date(calendar[-1]) if len(calendar) else None

@@ -154,6 +154,12 @@ class Figures:
         return one
 
     @cached_property
+    def looked_after_spans(self) -> pl.DataFrame:
+        """Every child's unbroken spans of being looked after (`metrics.looked_after_spans`), for the DfE groups
+        of any as-at date."""
+        return metrics.looked_after_spans(self.frames.episodes)
+
+    @cached_property
     def search_index(self) -> pl.DataFrame:
         """Every listed child's search keys (`child_search.index`), made on the first search of a data version
         so no keystroke reworks 300,000 names."""
@@ -438,7 +444,9 @@ def overview(figures: Figures, filters: Filters) -> Overview:
     with ThreadPoolExecutor(max_workers=2) as pool:
         earlier = pool.submit(selected_children, figures, before)
         last_year = pool.submit(selected_children, figures, year_ago)
-        now_children = metrics.with_dfe_group(selected_children(figures, filters), frames.episodes, filters.as_of)
+        now_children = metrics.with_dfe_group(
+            selected_children(figures, filters), frames.episodes, filters.as_of, figures.looked_after_spans
+        )
         window_weeks = figures.of(filters).weeks
         weekly = metrics.cohort_trend(window_weeks, now_children, filters.cohort)
         then_children, year_children = earlier.result(), last_year.result()
@@ -659,7 +667,9 @@ def forum_overview(figures: Figures, filters: Filters) -> Overview:
     rules), what moved withheld alike, and charts drawn only from the figures shown."""
     cfg, threshold = figures.cfg, figures.cfg.forum.threshold
     result = overview(figures, filters)
-    now = metrics.with_dfe_group(selected_children(figures, filters), figures.frames.episodes, filters.as_of)
+    now = metrics.with_dfe_group(
+        selected_children(figures, filters), figures.frames.episodes, filters.as_of, figures.looked_after_spans
+    )
     then = selected_children(figures, last_month_filters(filters))
     year_ago = selected_children(figures, year_before(filters))
     total = metrics.aggregate(now, [])
