@@ -73,6 +73,10 @@ class Totals:
         """The grid column at the end of the last week starting on or before `day` (0: none)."""
         return int(self.weeks.search_sorted(day, "right"))
 
+    def _upto_each(self, days: pl.Series) -> np.ndarray:
+        """`_upto` of each of several days."""
+        return self.weeks.search_sorted(days, "right").to_numpy()
+
     def _whole(self, parts: weeks_mod.WindowWeeks) -> np.ndarray:
         """Every child's sessions in the weeks a window holds whole."""
         if parts.first > parts.last:
@@ -107,9 +111,7 @@ class Totals:
     def weekly(self, parts: weeks_mod.WindowWeeks, weeks: pl.Series, upns: pl.Series) -> tuple[np.ndarray, np.ndarray]:
         """Per UPN given (rows) and school week of a window (columns, sorted Mondays): the week's sessions,
         and the window's to the week's end, packed (`sessions.pack`)."""
-        kept, mondays = self.weeks.to_numpy(), weeks.to_numpy()
-        ends = np.searchsorted(kept, mondays, "right")  # the grid column at each week's end, and the week before's
-        begins = np.searchsorted(kept, mondays - np.timedelta64(1, "D"), "right")
+        ends, begins = self._upto_each(weeks), self._upto_each(weeks - _DAY)  # each week's end, and the one before's
         if upns.equals(self.upns):  # every child with a summary row, in order: no rows to pick out
             values = self.sessions[:, ends] - self.sessions[:, begins]
         else:
